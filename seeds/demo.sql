@@ -1,0 +1,1 @@
+-- The demo organisation arrives with the data model.

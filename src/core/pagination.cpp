@@ -1,0 +1,115 @@
+#include "core/pagination.hpp"
+
+#include "core/error.hpp"
+
+#include <sodium.h>
+
+#include <charconv>
+
+namespace crm::core {
+namespace {
+
+AppError badCursor() {
+    return AppError::invalidField("cursor", "is not a cursor this list handed out");
+}
+
+std::string base64url(std::string_view bytes) {
+    std::string out(
+        sodium_base64_ENCODED_LEN(bytes.size(), sodium_base64_VARIANT_URLSAFE_NO_PADDING), '\0');
+    sodium_bin2base64(out.data(), out.size(), reinterpret_cast<const unsigned char*>(bytes.data()),
+                      bytes.size(), sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+    out.resize(std::strlen(out.c_str()));
+    return out;
+}
+
+std::optional<std::string> unbase64url(std::string_view text) {
+    std::string out(text.size(), '\0');
+    std::size_t length = 0;
+    if (sodium_base642bin(reinterpret_cast<unsigned char*>(out.data()), out.size(), text.data(),
+                          text.size(), nullptr, &length, nullptr,
+                          sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0) {
+        return std::nullopt;
+    }
+    out.resize(length);
+    return out;
+}
+
+}  // namespace
+
+PageRequest parsePageRequest(const QueryParams& query, const std::vector<std::string>& sorts) {
+    PageRequest page;
+    FieldErrors errors;
+    if (const auto limit = query.get("limit")) {
+        int value = 0;
+        const auto* end = limit->data() + limit->size();
+        const auto [ptr, ec] = std::from_chars(limit->data(), end, value);
+        if (ec != std::errc{} || ptr != end || value < 1 || value > kMaxPageLimit) {
+            errors.add("limit", "must be a whole number from 1 to " + std::to_string(kMaxPageLimit));
+        } else {
+            page.limit = value;
+        }
+    }
+    std::string sort_name = sorts.empty() ? std::string{"-created_at"} : sorts.front();
+    if (const auto sort = query.get("sort")) {
+        if (std::find(sorts.begin(), sorts.end(), *sort) == sorts.end()) {
+            std::string allowed;
+            for (const auto& name : sorts) {
+                allowed += (allowed.empty() ? "" : ", ") + name;
+            }
+            errors.add("sort", "must be one of " + allowed);
+        } else {
+            sort_name = *sort;
+        }
+    }
+    page.sort.descending = !sort_name.empty() && sort_name.front() == '-';
+    page.sort.name = page.sort.descending ? sort_name.substr(1) : sort_name;
+    if (const auto with_total = query.get("with_total")) {
+        if (*with_total == "true") {
+            page.with_total = true;
+        } else if (*with_total != "false") {
+            errors.add("with_total", "must be true or false");
+        }
+    }
+    errors.throwIfAny();
+    if (const auto cursor = query.get("cursor"); cursor && !cursor->empty()) {
+        page.after = decodeCursor(*cursor, sort_name, 2);
+    }
+    return page;
+}
+
+std::string encodeCursor(const std::string& sort, const nlohmann::json& keys) {
+    return base64url(nlohmann::json{{"s", sort}, {"k", keys}}.dump());
+}
+
+nlohmann::json decodeCursor(std::string_view cursor, const std::string& sort, std::size_t arity) {
+    if (cursor.size() > 1024) {
+        throw badCursor();
+    }
+    const auto raw = unbase64url(cursor);
+    if (!raw) {
+        throw badCursor();
+    }
+    const auto parsed = nlohmann::json::parse(*raw, nullptr, false);
+    if (!parsed.is_object() || !parsed.contains("s") || !parsed.contains("k") ||
+        parsed["s"] != sort || !parsed["k"].is_array() || parsed["k"].size() != arity) {
+        throw badCursor();
+    }
+    for (const auto& key : parsed["k"]) {
+        if (!key.is_string() && !key.is_number() && !key.is_null()) {
+            throw badCursor();
+        }
+    }
+    return parsed["k"];
+}
+
+nlohmann::json pageJson(nlohmann::json items, int limit, const std::optional<std::string>& next,
+                        std::optional<long long> total) {
+    nlohmann::json page{{"limit", limit}, {"next_cursor", next ? nlohmann::json(*next) : nullptr}};
+    if (total) {
+        page["total"] = std::min<long long>(*total, kTotalCountCap);
+        page["total_capped"] = *total > kTotalCountCap;
+    }
+    return nlohmann::json{{"data", std::move(items)}, {"page", std::move(page)}};
+}
+
+}  // namespace crm::core

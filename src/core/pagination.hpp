@@ -1,0 +1,49 @@
+#pragma once
+
+#include "core/query_params.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace crm::core {
+
+constexpr int kDefaultPageLimit = 50;
+constexpr int kMaxPageLimit = 200;
+/// `?with_total=true` counts at most this many rows, then says `total_capped`.
+constexpr int kTotalCountCap = 10000;
+
+/// A sort a list endpoint offers: its public name ("created_at", "-created_at", "name") and
+/// whether it runs descending. The repository maps the name to SQL from a fixed list.
+struct SortOption {
+    std::string name;
+    bool descending = false;
+};
+
+/// Keyset paging input parsed from `limit`, `cursor`, `sort` and `with_total`.
+struct PageRequest {
+    int limit = kDefaultPageLimit;
+    SortOption sort;
+    /// The sort-key values of the last row of the previous page, then its id; empty for page 1.
+    std::optional<nlohmann::json> after;
+    bool with_total = false;
+};
+
+/// Parses the paging parameters. `sorts` lists the accepted `sort` names (the first is the
+/// default); a `-` prefix means descending. Throws a 422 naming `limit`, `cursor` or `sort`.
+PageRequest parsePageRequest(const QueryParams& query, const std::vector<std::string>& sorts);
+
+/// An opaque cursor for the row whose sort-key values (then id) are `keys`, bound to `sort`.
+std::string encodeCursor(const std::string& sort, const nlohmann::json& keys);
+
+/// Decodes a cursor made by encodeCursor for the same sort, with `arity` keys; throws a 422
+/// naming `cursor` if it is malformed, tampered with, or from another sort.
+nlohmann::json decodeCursor(std::string_view cursor, const std::string& sort, std::size_t arity);
+
+/// {"data": items, "page": {"limit", "next_cursor", ["total", "total_capped"]}}.
+nlohmann::json pageJson(nlohmann::json items, int limit, const std::optional<std::string>& next,
+                        std::optional<long long> total = std::nullopt);
+
+}  // namespace crm::core

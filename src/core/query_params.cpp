@@ -1,0 +1,92 @@
+#include "core/query_params.hpp"
+
+#include "core/error.hpp"
+
+namespace crm::core {
+namespace {
+
+int hexValue(char c) {
+    if (c >= '0' && c <= '9') {
+        return c - '0';
+    }
+    if (c >= 'a' && c <= 'f') {
+        return c - 'a' + 10;
+    }
+    if (c >= 'A' && c <= 'F') {
+        return c - 'A' + 10;
+    }
+    return -1;
+}
+
+}  // namespace
+
+std::optional<std::string> percentDecode(std::string_view text, bool plus_is_space) {
+    std::string out;
+    out.reserve(text.size());
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        const char c = text[i];
+        if (c == '%') {
+            if (i + 2 >= text.size()) {
+                return std::nullopt;
+            }
+            const int hi = hexValue(text[i + 1]);
+            const int lo = hexValue(text[i + 2]);
+            if (hi < 0 || lo < 0) {
+                return std::nullopt;
+            }
+            out.push_back(static_cast<char>(hi * 16 + lo));
+            i += 2;
+        } else if (c == '+' && plus_is_space) {
+            out.push_back(' ');
+        } else {
+            out.push_back(c);
+        }
+    }
+    return out;
+}
+
+QueryParams QueryParams::parse(std::string_view query) {
+    QueryParams params;
+    std::size_t start = 0;
+    while (start < query.size()) {
+        auto amp = query.find('&', start);
+        if (amp == std::string_view::npos) {
+            amp = query.size();
+        }
+        const auto pair = query.substr(start, amp - start);
+        start = amp + 1;
+        if (pair.empty()) {
+            continue;
+        }
+        const auto eq = pair.find('=');
+        const auto raw_name = pair.substr(0, eq);
+        const auto raw_value = eq == std::string_view::npos ? std::string_view{} : pair.substr(eq + 1);
+        auto name = percentDecode(raw_name, true);
+        auto value = percentDecode(raw_value, true);
+        if (!name || !value) {
+            throw AppError::badRequest("The query string has a malformed percent-escape",
+                                       {FieldError{std::string(raw_name), "malformed percent-escape"}});
+        }
+        params.add(std::move(*name), std::move(*value));
+    }
+    return params;
+}
+
+std::optional<std::string> QueryParams::get(std::string_view name) const {
+    const auto it = values_.find(std::string(name));
+    if (it == values_.end()) {
+        return std::nullopt;
+    }
+    return it->second;
+}
+
+std::vector<std::string> QueryParams::all(std::string_view name) const {
+    std::vector<std::string> out;
+    const auto [first, last] = values_.equal_range(std::string(name));
+    for (auto it = first; it != last; ++it) {
+        out.push_back(it->second);
+    }
+    return out;
+}
+
+}  // namespace crm::core

@@ -1,0 +1,32 @@
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace crm::core {
+
+/// Decoded query-string parameters; a name may repeat (`tag=a&tag=b`).
+class QueryParams {
+public:
+    QueryParams() = default;
+    /// Parses `a=1&b=x%20y`; '+' is a space. Throws AppError::badRequest on bad escapes.
+    static QueryParams parse(std::string_view query);
+
+    void add(std::string name, std::string value) { values_.emplace(std::move(name), std::move(value)); }
+    /// The first value of `name`, if present.
+    std::optional<std::string> get(std::string_view name) const;
+    std::vector<std::string> all(std::string_view name) const;
+    bool has(std::string_view name) const { return values_.find(std::string(name)) != values_.end(); }
+    const std::multimap<std::string, std::string>& values() const { return values_; }
+
+private:
+    std::multimap<std::string, std::string> values_;
+};
+
+/// Percent-decodes `text`; '+' becomes a space when `plus_is_space`. Empty on a bad escape.
+std::optional<std::string> percentDecode(std::string_view text, bool plus_is_space);
+
+}  // namespace crm::core

@@ -1,0 +1,42 @@
+#include "db/statement.hpp"
+
+#include <atomic>
+
+namespace crm::db {
+namespace {
+
+std::vector<const Statement*>& registry() {
+    static std::vector<const Statement*> all;
+    return all;
+}
+
+std::atomic<bool> g_prepared{true};
+
+}  // namespace
+
+Statement::Statement(const char* name, const char* sql) : name_(name), sql_(sql) {
+    registry().push_back(this);
+}
+
+const std::vector<const Statement*>& statements() {
+    return registry();
+}
+
+void setPreparedStatements(bool enabled) {
+    g_prepared = enabled;
+}
+
+bool preparedStatements() {
+    return g_prepared.load(std::memory_order_relaxed);
+}
+
+void prepareAll(pqxx::connection& connection) {
+    if (!preparedStatements()) {
+        return;
+    }
+    for (const auto* statement : registry()) {
+        connection.prepare(statement->name(), statement->sql());
+    }
+}
+
+}  // namespace crm::db

@@ -1,0 +1,238 @@
+#include "http/message.hpp"
+
+#include <charconv>
+#include <strings.h>
+
+namespace crm::http {
+namespace {
+
+constexpr std::array<std::pair<Method, std::string_view>, 7> kMethods{{
+    {Method::Get, "GET"},
+    {Method::Head, "HEAD"},
+    {Method::Post, "POST"},
+    {Method::Put, "PUT"},
+    {Method::Patch, "PATCH"},
+    {Method::Delete, "DELETE"},
+    {Method::Options, "OPTIONS"},
+}};
+
+bool equalsIgnoreCase(std::string_view a, std::string_view b) {
+    return a.size() == b.size() && strncasecmp(a.data(), b.data(), a.size()) == 0;
+}
+
+std::string_view title(int status) {
+    switch (status) {
+        case 400: return "Bad Request";
+        case 401: return "Unauthorized";
+        case 403: return "Forbidden";
+        case 404: return "Not Found";
+        case 405: return "Method Not Allowed";
+        case 409: return "Conflict";
+        case 412: return "Precondition Failed";
+        case 413: return "Content Too Large";
+        case 415: return "Unsupported Media Type";
+        case 422: return "Unprocessable Content";
+        case 428: return "Precondition Required";
+        case 429: return "Too Many Requests";
+        case 503: return "Service Unavailable";
+        default: return "Internal Server Error";
+    }
+}
+
+std::string_view typeSlug(core::ErrorCode code) {
+    switch (code) {
+        case core::ErrorCode::BadRequest: return "bad-request";
+        case core::ErrorCode::Validation: return "validation";
+        case core::ErrorCode::Unauthenticated: return "unauthenticated";
+        case core::ErrorCode::Forbidden: return "forbidden";
+        case core::ErrorCode::NotFound: return "not-found";
+        case core::ErrorCode::MethodNotAllowed: return "method-not-allowed";
+        case core::ErrorCode::Conflict: return "conflict";
+        case core::ErrorCode::PreconditionFailed: return "precondition-failed";
+        case core::ErrorCode::PreconditionRequired: return "precondition-required";
+        case core::ErrorCode::TooLarge: return "too-large";
+        case core::ErrorCode::UnsupportedMediaType: return "unsupported-media-type";
+        case core::ErrorCode::RateLimited: return "rate-limited";
+        case core::ErrorCode::Unavailable: return "unavailable";
+        case core::ErrorCode::Internal: return "internal";
+    }
+    return "internal";
+}
+
+}  // namespace
+
+std::string_view toString(Method method) {
+    for (const auto& [value, name] : kMethods) {
+        if (value == method) {
+            return name;
+        }
+    }
+    return "GET";
+}
+
+std::optional<Method> parseMethod(std::string_view text) {
+    for (const auto& [value, name] : kMethods) {
+        if (name == text) {
+            return value;
+        }
+    }
+    return std::nullopt;
+}
+
+void Headers::add(std::string name, std::string value) {
+    items_.emplace_back(std::move(name), std::move(value));
+}
+
+std::optional<std::string_view> Headers::get(std::string_view name) const {
+    for (const auto& [key, value] : items_) {
+        if (equalsIgnoreCase(key, name)) {
+            return std::string_view(value);
+        }
+    }
+    return std::nullopt;
+}
+
+const nlohmann::json& Request::json() const {
+    if (!json_) {
+        if (body.find_first_not_of(" \t\r\n") == std::string::npos) {
+            throw core::AppError::badRequest("A JSON request body is required");
+        }
+        try {
+            json_ = nlohmann::json::parse(body);
+        } catch (const nlohmann::json::parse_error& e) {
+            throw core::AppError::badRequest(
+                "The request body is not valid JSON (at byte " + std::to_string(e.byte) + ")");
+        }
+    }
+    return *json_;
+}
+
+const std::string& Request::pathParam(std::string_view name) const {
+    const auto it = path_params.find(name);
+    if (it == path_params.end()) {
+        throw core::AppError::notFound("Not found");
+    }
+    return it->second;
+}
+
+std::string Request::pathId(std::string_view name) const {
+    const auto& value = pathParam(name);
+    if (value.size() != 36 || value.find_first_not_of("0123456789abcdefABCDEF-") != std::string::npos ||
+        value[8] != '-' || value[13] != '-' || value[18] != '-' || value[23] != '-') {
+        throw core::AppError::notFound("Not found");
+    }
+    std::string lower = value;
+    std::transform(lower.begin(), lower.end(), lower.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    return lower;
+}
+
+const core::Actor& Request::actor() const {
+    if (!authenticated) {
+        throw core::AppError::unauthenticated();
+    }
+    return *authenticated;
+}
+
+std::optional<int> Request::ifMatchVersion() const {
+    auto value = header("If-Match");
+    if (!value) {
+        return std::nullopt;
+    }
+    auto text = *value;
+    if (text.rfind("W/", 0) == 0) {
+        text.remove_prefix(2);
+    }
+    int version = 0;
+    if (text.size() >= 3 && text.front() == '"' && text.back() == '"') {
+        const auto digits = text.substr(1, text.size() - 2);
+        const auto [ptr, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), version);
+        if (ec == std::errc{} && ptr == digits.data() + digits.size() && version > 0) {
+            return version;
+        }
+    }
+    throw core::AppError::badRequest("If-Match must be an ETag this API issued, such as \"3\"",
+                                     {core::FieldError{"If-Match", "malformed ETag"}});
+}
+
+Response Response::json(Status status, const nlohmann::json& body) {
+    return json(static_cast<int>(status), body);
+}
+
+Response Response::json(int status, const nlohmann::json& body) {
+    Response response;
+    response.status = status;
+    response.content_type = "application/json";
+    response.body = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    return response;
+}
+
+Response Response::noContent() {
+    Response response;
+    response.status = 204;
+    return response;
+}
+
+Response Response::text(int status, std::string body, std::string content_type) {
+    Response response;
+    response.status = status;
+    response.body = std::move(body);
+    response.content_type = std::move(content_type);
+    return response;
+}
+
+Response& Response::header(std::string name, std::string value) {
+    headers.emplace_back(std::move(name), std::move(value));
+    return *this;
+}
+
+Response& Response::etag(int version) {
+    return header("ETag", "\"" + std::to_string(version) + "\"");
+}
+
+int httpStatus(core::ErrorCode code) {
+    switch (code) {
+        case core::ErrorCode::BadRequest: return 400;
+        case core::ErrorCode::Validation: return 422;
+        case core::ErrorCode::Unauthenticated: return 401;
+        case core::ErrorCode::Forbidden: return 403;
+        case core::ErrorCode::NotFound: return 404;
+        case core::ErrorCode::MethodNotAllowed: return 405;
+        case core::ErrorCode::Conflict: return 409;
+        case core::ErrorCode::PreconditionFailed: return 412;
+        case core::ErrorCode::PreconditionRequired: return 428;
+        case core::ErrorCode::TooLarge: return 413;
+        case core::ErrorCode::UnsupportedMediaType: return 415;
+        case core::ErrorCode::RateLimited: return 429;
+        case core::ErrorCode::Unavailable: return 503;
+        case core::ErrorCode::Internal: return 500;
+    }
+    return 500;
+}
+
+Response problem(const core::AppError& error, const std::string& request_id) {
+    const int status = httpStatus(error.code());
+    nlohmann::json body = error.extra();
+    body["type"] = "https://shortcut-scale-x.dev/problems/" + std::string(typeSlug(error.code()));
+    body["title"] = title(status);
+    body["status"] = status;
+    body["detail"] = error.message();
+    body["request_id"] = request_id;
+    if (!error.fields().empty()) {
+        auto& errors = body["errors"] = nlohmann::json::array();
+        for (const auto& field : error.fields()) {
+            errors.push_back({{"field", field.field}, {"message", field.message}});
+        }
+    }
+    auto response = Response::json(status, body);
+    response.content_type = "application/problem+json";
+    if (const auto seconds = error.retryAfterSeconds()) {
+        response.header("Retry-After", std::to_string(*seconds));
+    }
+    if (status == 401) {
+        response.header("WWW-Authenticate", "Bearer");
+    }
+    return response;
+}
+
+}  // namespace crm::http

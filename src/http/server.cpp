@@ -1,0 +1,646 @@
+#include "http/server.hpp"
+
+#include "core/ids.hpp"
+#include "core/log.hpp"
+#include "db/errors.hpp"
+#include "http/asio.hpp"
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <csignal>
+#include <future>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
+
+namespace crm::http {
+namespace {
+
+using net::awaitable;
+using net::use_awaitable;
+using tcp = net::ip::tcp;
+using Clock = std::chrono::steady_clock;
+
+constexpr std::size_t kHeaderLimitBytes = 16 * 1024;
+constexpr std::size_t kMaxRequestIdLength = 128;
+
+// The headers a browser may send cross-origin, and those it may read back.
+constexpr const char kCorsAllowHeaders[] =
+    "Authorization, Content-Type, If-Match, Idempotency-Key, X-Request-Id";
+constexpr const char kCorsExposeHeaders[] =
+    "X-Request-Id, ETag, Location, RateLimit-Limit, RateLimit-Remaining, RateLimit-Reset, "
+    "Retry-After";
+
+std::string_view view(beast::string_view text) {
+    return {text.data(), text.size()};
+}
+
+bool isSaneRequestId(std::string_view id) {
+    if (id.empty() || id.size() > kMaxRequestIdLength) {
+        return false;
+    }
+    return std::all_of(id.begin(), id.end(), [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.' ||
+               c == ':';
+    });
+}
+
+bool isJsonMediaType(std::string_view content_type, const std::vector<std::string>& accepted) {
+    const auto semicolon = content_type.find(';');
+    auto media = std::string(content_type.substr(0, semicolon));
+    media.erase(media.find_last_not_of(" \t") + 1);
+    std::transform(media.begin(), media.end(), media.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    for (const auto& type : accepted) {
+        if (media == type) {
+            return true;
+        }
+        // application/merge-patch+json and friends are JSON too.
+        if (type == "application/json" && media.rfind("application/", 0) == 0 &&
+            media.size() > 5 && media.compare(media.size() - 5, 5, "+json") == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+std::string joinMethods(const std::vector<Method>& methods) {
+    std::string out;
+    for (const auto method : methods) {
+        out += (out.empty() ? "" : ", ") + std::string(toString(method));
+    }
+    return out;
+}
+
+bool hasHeader(const Response& response, std::string_view name) {
+    return std::any_of(response.headers.begin(), response.headers.end(), [&](const auto& h) {
+        return h.first.size() == name.size() &&
+               std::equal(h.first.begin(), h.first.end(), name.begin(), [](char a, char b) {
+                   return std::tolower(static_cast<unsigned char>(a)) ==
+                          std::tolower(static_cast<unsigned char>(b));
+               });
+    });
+}
+
+// After refusing a body without reading it, read and discard what the client still sends for a
+// moment: closing with unread data makes the kernel send RST, and many clients then lose the
+// 413 they were sent.
+awaitable<void> drainUnreadBody(beast::tcp_stream& stream) {
+    constexpr std::size_t kMaxDrainBytes = 4 * 1024 * 1024;
+    beast::error_code ec;
+    stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+    stream.expires_after(std::chrono::seconds(2));
+    std::array<char, 16 * 1024> scratch{};
+    std::size_t total = 0;
+    while (total < kMaxDrainBytes) {
+        const auto n = co_await stream.async_read_some(net::buffer(scratch),
+                                                       net::redirect_error(use_awaitable, ec));
+        if (ec) {
+            break;
+        }
+        total += n;
+    }
+}
+
+}  // namespace
+
+class Server::Impl : public std::enable_shared_from_this<Server::Impl> {
+public:
+    Impl(ServerOptions options, const Router& router, Guard guard, core::Metrics& metrics)
+        : options_(std::move(options)),
+          router_(router),
+          guard_(std::move(guard)),
+          metrics_(metrics),
+          io_(options_.io_threads),
+          workers_(static_cast<std::size_t>(options_.worker_threads)),
+          acceptor_(net::make_strand(io_)) {}
+
+    void start();
+    unsigned short port() const { return bound_port_; }
+    void runUntilSignal();
+    void stop();
+
+private:
+    class Session;
+
+    awaitable<void> acceptLoop();
+    awaitable<void> serve(std::shared_ptr<Session> session);
+    awaitable<Response> dispatch(Request& request, Method method_or_get, bool method_known);
+    Response runGuarded(const Route& route, Request& request);
+    Response errorResponse(const std::exception& error, const Request& request);
+    void finish(Response& response, const Request& request, const std::optional<std::string>& origin);
+    void addCors(Response& response, const std::string& origin) const;
+    bool originAllowed(const std::string& origin) const;
+    std::string clientIp(const bhttp::request<bhttp::string_body>& raw, const tcp::socket& socket) const;
+    void sessionOpened(const std::shared_ptr<Session>& session);
+    void sessionClosed(Session* session);
+
+    ServerOptions options_;
+    const Router& router_;
+    Guard guard_;
+    core::Metrics& metrics_;
+    net::io_context io_;
+    net::thread_pool workers_;
+    tcp::acceptor acceptor_;
+    std::vector<std::thread> io_threads_;
+    unsigned short bound_port_ = 0;
+
+    std::atomic<bool> stopping_{false};
+    std::mutex sessions_mutex_;
+    std::condition_variable sessions_done_;
+    std::unordered_map<Session*, std::weak_ptr<Session>> sessions_;
+    std::once_flag stop_once_;
+};
+
+// One TCP connection. Its coroutine runs on its own strand, so the shutdown path can post
+// "close if idle" without racing the reads.
+class Server::Impl::Session : public std::enable_shared_from_this<Session> {
+public:
+    explicit Session(tcp::socket socket) : stream(std::move(socket)) {}
+
+    beast::tcp_stream stream;
+    beast::flat_buffer buffer;
+    bool idle = true;  // waiting for the next request: safe to close on shutdown
+};
+
+void Server::Impl::start() {
+    beast::error_code ec;
+    const auto address = net::ip::make_address(options_.host, ec);
+    if (ec) {
+        throw std::runtime_error("CRM_HOST '" + options_.host + "' is not an IP address");
+    }
+    const tcp::endpoint endpoint(address, options_.port);
+    acceptor_.open(endpoint.protocol(), ec);
+    if (!ec) {
+        acceptor_.set_option(net::socket_base::reuse_address(true), ec);
+    }
+    if (!ec) {
+        acceptor_.bind(endpoint, ec);
+    }
+    if (!ec) {
+        acceptor_.listen(net::socket_base::max_listen_connections, ec);
+    }
+    if (ec) {
+        throw std::runtime_error("cannot listen on " + options_.host + ":" +
+                                 std::to_string(options_.port) + ": " + ec.message());
+    }
+    bound_port_ = acceptor_.local_endpoint().port();
+    net::co_spawn(acceptor_.get_executor(), acceptLoop(), net::detached);
+    for (int i = 0; i < options_.io_threads; ++i) {
+        io_threads_.emplace_back([this] { io_.run(); });
+    }
+}
+
+awaitable<void> Server::Impl::acceptLoop() {
+    for (;;) {
+        beast::error_code ec;
+        auto socket = co_await acceptor_.async_accept(net::make_strand(io_),
+                                                      net::redirect_error(use_awaitable, ec));
+        if (ec == net::error::operation_aborted || !acceptor_.is_open()) {
+            co_return;
+        }
+        if (ec) {
+            core::log::warn("accept failed", {{"error", ec.message()}});
+            continue;
+        }
+        socket.set_option(tcp::no_delay(true), ec);
+        auto session = std::make_shared<Session>(std::move(socket));
+        sessionOpened(session);
+        net::co_spawn(session->stream.get_executor(), serve(session), net::detached);
+    }
+}
+
+void Server::Impl::sessionOpened(const std::shared_ptr<Session>& session) {
+    std::lock_guard lock(sessions_mutex_);
+    sessions_.emplace(session.get(), session);
+}
+
+void Server::Impl::sessionClosed(Session* session) {
+    std::lock_guard lock(sessions_mutex_);
+    sessions_.erase(session);
+    if (sessions_.empty()) {
+        sessions_done_.notify_all();
+    }
+}
+
+awaitable<void> Server::Impl::serve(std::shared_ptr<Session> session) {
+    auto& stream = session->stream;
+    beast::error_code ec;
+    while (!stopping_) {
+        bhttp::request_parser<bhttp::string_body> parser;
+        parser.header_limit(kHeaderLimitBytes);
+        // Beast refuses an oversized Content-Length while parsing the header, which would
+        // leave us no request to answer; the limit is checked by hand, then set for the body.
+        parser.body_limit(std::numeric_limits<std::uint64_t>::max());
+
+        session->idle = true;
+        stream.expires_after(std::chrono::seconds(options_.idle_timeout_seconds));
+        co_await bhttp::async_read_header(stream, session->buffer, parser,
+                                          net::redirect_error(use_awaitable, ec));
+        session->idle = false;
+        if (ec) {
+            break;  // end of stream, idle timeout, shutdown or garbage: close quietly
+        }
+        const auto started = Clock::now();
+        metrics_.requestStarted();
+
+        Request request;
+        request.request_id = core::newUuidV7();
+        if (const auto it = parser.get().find("X-Request-Id"); it != parser.get().end()) {
+            if (isSaneRequestId(view(it->value()))) {
+                request.request_id = std::string(view(it->value()));
+            }
+        }
+        bool keep_alive = parser.get().keep_alive();
+        Response response;
+        bool read_body = true;
+        const auto declared = parser.content_length();
+        if (declared && *declared > options_.max_body_bytes) {
+            // Refuse before reading: the client learns at once and we never buffer it.
+            response = problem(core::AppError(core::ErrorCode::TooLarge,
+                                              "The request body is larger than " +
+                                                  std::to_string(options_.max_body_bytes) +
+                                                  " bytes"),
+                               request.request_id);
+            keep_alive = false;
+            read_body = false;
+        } else if (bhttp::token_list{parser.get()[bhttp::field::expect]}.exists("100-continue")) {
+            bhttp::response<bhttp::empty_body> go_on{bhttp::status::continue_, 11};
+            stream.expires_after(std::chrono::seconds(options_.read_timeout_seconds));
+            co_await bhttp::async_write(stream, go_on, net::redirect_error(use_awaitable, ec));
+            if (ec) {
+                metrics_.requestFinished();
+                break;
+            }
+        }
+        if (read_body) {
+            parser.body_limit(options_.max_body_bytes);
+            stream.expires_after(std::chrono::seconds(options_.read_timeout_seconds));
+            co_await bhttp::async_read(stream, session->buffer, parser,
+                                       net::redirect_error(use_awaitable, ec));
+            if (ec == bhttp::error::body_limit) {
+                response = problem(core::AppError(core::ErrorCode::TooLarge,
+                                                  "The request body is larger than " +
+                                                      std::to_string(options_.max_body_bytes) +
+                                                      " bytes"),
+                                   request.request_id);
+                keep_alive = false;
+                read_body = false;
+            } else if (ec) {
+                metrics_.requestFinished();
+                break;  // the client went away or was too slow
+            }
+        }
+
+        auto& raw = parser.get();
+        const auto method = parseMethod(view(raw.method_string()));
+        request.method = method.value_or(Method::Get);
+        request.client_ip = clientIp(raw, stream.socket());
+        for (const auto& field : raw) {
+            request.headers.add(std::string(view(field.name_string())),
+                                std::string(view(field.value())));
+        }
+        const std::string_view target = view(raw.target());
+        const auto question = target.find('?');
+        const auto decoded = core::percentDecode(target.substr(0, question), false);
+        request.path = Router::canonicalPath(decoded.value_or(std::string(target.substr(0, question))));
+        if (read_body) {
+            request.body = std::move(raw.body());
+            try {
+                if (question != std::string_view::npos) {
+                    request.query = core::QueryParams::parse(target.substr(question + 1));
+                }
+                if (!decoded) {
+                    throw core::AppError::badRequest("The request path has a malformed escape");
+                }
+                response = co_await dispatch(request, request.method, method.has_value());
+            } catch (const std::exception& error) {
+                response = errorResponse(error, request);
+            }
+        }
+        std::optional<std::string> origin;
+        if (const auto value = request.header("Origin")) {
+            origin = std::string(*value);
+        }
+        finish(response, request, origin);
+
+        bhttp::response<bhttp::string_body> out{static_cast<bhttp::status>(response.status),
+                                                raw.version()};
+        out.set(bhttp::field::server, "shortcut-scale-x");
+        if (!response.content_type.empty()) {
+            out.set(bhttp::field::content_type, response.content_type);
+        }
+        for (const auto& [name, value] : response.headers) {
+            out.insert(name, value);
+        }
+        const bool head = request.method == Method::Head;
+        out.keep_alive(keep_alive && !stopping_);
+        if (response.status == 204 || response.status == 304) {
+            // No body and no Content-Length, as RFC 9110 asks.
+        } else if (head) {
+            out.content_length(response.body.size());
+        } else {
+            out.body() = std::move(response.body);
+            out.prepare_payload();
+        }
+
+        const double seconds = std::chrono::duration<double>(Clock::now() - started).count();
+        metrics_.observeRequest(toString(request.method),
+                                request.route.empty() ? "unmatched" : request.route,
+                                response.status, seconds);
+        metrics_.requestFinished();
+        if (options_.access_log && core::log::enabled(core::log::Level::Info)) {
+            nlohmann::json line{{"method", toString(request.method)},
+                                {"path", request.path},
+                                {"route", request.route.empty() ? nullptr : nlohmann::json(request.route)},
+                                {"status", response.status},
+                                {"duration_ms", seconds * 1000.0},
+                                {"request_id", request.request_id},
+                                {"ip", request.client_ip}};
+            if (request.authenticated) {
+                line["user_id"] = request.authenticated->user_id;
+                line["org_id"] = request.authenticated->org_id;
+            }
+            core::log::info("request", line);
+        }
+
+        stream.expires_after(std::chrono::seconds(options_.read_timeout_seconds));
+        co_await bhttp::async_write(stream, out, net::redirect_error(use_awaitable, ec));
+        if (!ec && !read_body) {
+            co_await drainUnreadBody(stream);
+            break;
+        }
+        if (ec || !out.keep_alive()) {
+            break;
+        }
+    }
+    stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+    stream.socket().close(ec);
+    sessionClosed(session.get());
+}
+
+awaitable<Response> Server::Impl::dispatch(Request& request, Method method, bool method_known) {
+    const auto origin = request.header("Origin");
+    const auto preflight_method = request.header("Access-Control-Request-Method");
+    if (method == Method::Options && origin && preflight_method) {
+        const auto match = router_.match(parseMethod(*preflight_method).value_or(Method::Get),
+                                         request.path);
+        if (!match.path_exists) {
+            throw core::AppError::notFound("No route for " + request.path);
+        }
+        if (!originAllowed(std::string(*origin))) {
+            throw core::AppError::forbidden("Origin " + std::string(*origin) + " is not allowed");
+        }
+        auto response = Response::noContent();
+        response.header("Access-Control-Allow-Methods", joinMethods(match.allowed));
+        response.header("Access-Control-Allow-Headers", kCorsAllowHeaders);
+        response.header("Access-Control-Max-Age", "600");
+        co_return response;
+    }
+
+    const auto match = router_.match(method, request.path);
+    if (!match.path_exists) {
+        throw core::AppError::notFound("No route for " + request.path);
+    }
+    if (method == Method::Options) {
+        auto response = Response::noContent();
+        response.header("Allow", joinMethods(match.allowed));
+        co_return response;
+    }
+    if (!method_known || match.route == nullptr) {
+        auto error = core::AppError(core::ErrorCode::MethodNotAllowed,
+                                    "This path does not accept that method");
+        auto response = problem(error, request.request_id);
+        response.header("Allow", joinMethods(match.allowed));
+        co_return response;
+    }
+    const Route& route = *match.route;
+    request.route = route.path;
+    request.path_params = match.params;
+
+    if (!request.body.empty() && !route.body_types.empty()) {
+        const auto content_type = request.header("Content-Type");
+        if (!content_type || !isJsonMediaType(*content_type, route.body_types)) {
+            throw core::AppError(core::ErrorCode::UnsupportedMediaType,
+                                 "The request body must be sent as " + route.body_types.front());
+        }
+    }
+
+    if (route.access.run_inline) {
+        co_return route.handler(request);
+    }
+    // Hop to the worker pool for the guard and the handler, then back to this connection's
+    // strand to write: business code may block, the event loop must not.
+    co_return co_await net::co_spawn(
+        workers_,
+        [this, &route, &request]() -> awaitable<Response> {
+            try {
+                co_return runGuarded(route, request);
+            } catch (const std::exception& error) {
+                co_return errorResponse(error, request);
+            }
+        },
+        use_awaitable);
+}
+
+Response Server::Impl::runGuarded(const Route& route, Request& request) {
+    if (route.access.authenticated) {
+        if (!guard_.authenticate) {
+            throw core::AppError::unauthenticated();
+        }
+        request.authenticated = guard_.authenticate(request);
+    }
+    RateDecision decision;
+    if (guard_.limit) {
+        decision = guard_.limit(request, request.authenticated ? &*request.authenticated : nullptr);
+    }
+    if (!decision.allowed) {
+        auto error = core::AppError(core::ErrorCode::RateLimited,
+                                    "Too many requests; retry after " +
+                                        std::to_string(decision.retry_after_seconds) + " s");
+        error.withRetryAfter(decision.retry_after_seconds);
+        auto response = problem(error, request.request_id);
+        response.headers.insert(response.headers.end(), decision.headers.begin(),
+                                decision.headers.end());
+        return response;
+    }
+    if (route.access.permission && !request.authenticated->can(*route.access.permission)) {
+        throw core::AppError::forbidden("Your role may not " +
+                                        std::string(core::toString(*route.access.permission)));
+    }
+    auto response = route.handler(request);
+    response.headers.insert(response.headers.end(), decision.headers.begin(),
+                            decision.headers.end());
+    return response;
+}
+
+Response Server::Impl::errorResponse(const std::exception& error, const Request& request) {
+    const auto* app = dynamic_cast<const core::AppError*>(&error);
+    std::optional<core::AppError> translated;
+    if (app == nullptr) {
+        translated = db::translate(error);
+        app = translated ? &*translated : nullptr;
+    }
+    if (app == nullptr) {
+        core::log::error("unhandled exception",
+                         {{"request_id", request.request_id}, {"route", request.route},
+                          {"error", error.what()}});
+        return problem(core::AppError::internal(error.what()), request.request_id);
+    }
+    const int status = httpStatus(app->code());
+    if (status >= 500) {
+        core::log::error("request failed", {{"request_id", request.request_id},
+                                            {"route", request.route},
+                                            {"status", status},
+                                            {"detail", app->detail().empty() ? app->message()
+                                                                              : app->detail()}});
+    } else if (!app->detail().empty()) {
+        core::log::info("request refused", {{"request_id", request.request_id},
+                                            {"status", status},
+                                            {"detail", app->detail()}});
+    }
+    return problem(*app, request.request_id);
+}
+
+void Server::Impl::finish(Response& response, const Request& request,
+                          const std::optional<std::string>& origin) {
+    response.header("X-Request-Id", request.request_id);
+    response.header("X-Content-Type-Options", "nosniff");
+    response.header("Referrer-Policy", "no-referrer");
+    if (!hasHeader(response, "X-Frame-Options")) {
+        response.header("X-Frame-Options", "DENY");
+    }
+    if (!hasHeader(response, "Cache-Control")) {
+        response.header("Cache-Control", "no-store");
+    }
+    if (options_.hsts_max_age_seconds > 0) {
+        response.header("Strict-Transport-Security",
+                        "max-age=" + std::to_string(options_.hsts_max_age_seconds) +
+                            "; includeSubDomains");
+    }
+    if (origin && originAllowed(*origin)) {
+        addCors(response, *origin);
+    }
+}
+
+bool Server::Impl::originAllowed(const std::string& origin) const {
+    return std::any_of(options_.cors_origins.begin(), options_.cors_origins.end(),
+                       [&](const std::string& allowed) { return allowed == "*" || allowed == origin; });
+}
+
+void Server::Impl::addCors(Response& response, const std::string& origin) const {
+    const bool any = std::find(options_.cors_origins.begin(), options_.cors_origins.end(), "*") !=
+                     options_.cors_origins.end();
+    // With credentials the origin must be echoed; '*' is only valid without them.
+    if (any && !options_.cors_allow_credentials) {
+        response.header("Access-Control-Allow-Origin", "*");
+    } else {
+        response.header("Access-Control-Allow-Origin", origin);
+        response.header("Vary", "Origin");
+    }
+    if (options_.cors_allow_credentials) {
+        response.header("Access-Control-Allow-Credentials", "true");
+    }
+    response.header("Access-Control-Expose-Headers", kCorsExposeHeaders);
+}
+
+std::string Server::Impl::clientIp(const bhttp::request<bhttp::string_body>& raw,
+                                   const tcp::socket& socket) const {
+    if (options_.trust_proxy) {
+        if (const auto it = raw.find("X-Forwarded-For"); it != raw.end()) {
+            // The left-most address is the client as the first proxy saw it.
+            std::string_view value = view(it->value());
+            value = value.substr(0, value.find(','));
+            const auto start = value.find_first_not_of(' ');
+            if (start != std::string_view::npos) {
+                value.remove_prefix(start);
+                return std::string(value.substr(0, value.find_last_not_of(' ') + 1));
+            }
+        }
+    }
+    beast::error_code ec;
+    const auto endpoint = socket.remote_endpoint(ec);
+    return ec ? std::string("unknown") : endpoint.address().to_string();
+}
+
+void Server::Impl::runUntilSignal() {
+    std::promise<int> signalled;
+    auto done = signalled.get_future();
+    net::signal_set signals(io_, SIGINT, SIGTERM);
+    signals.async_wait([&signalled](const beast::error_code& ec, int number) {
+        signalled.set_value(ec ? 0 : number);
+    });
+    const int number = done.get();
+    core::log::info("shutting down", {{"signal", number}});
+    stop();
+}
+
+void Server::Impl::stop() {
+    std::call_once(stop_once_, [this] {
+        stopping_ = true;
+        net::post(acceptor_.get_executor(), [this] {
+            beast::error_code ec;
+            acceptor_.close(ec);
+        });
+        // Idle keep-alive connections close now; busy ones close after their response.
+        std::vector<std::shared_ptr<Session>> open;
+        {
+            std::lock_guard lock(sessions_mutex_);
+            for (auto& [raw, weak] : sessions_) {
+                if (auto session = weak.lock()) {
+                    open.push_back(std::move(session));
+                }
+            }
+        }
+        for (auto& session : open) {
+            net::post(session->stream.get_executor(), [session] {
+                if (session->idle) {
+                    beast::error_code ec;
+                    session->stream.socket().cancel(ec);
+                }
+            });
+        }
+        open.clear();
+        {
+            std::unique_lock lock(sessions_mutex_);
+            const bool drained = sessions_done_.wait_for(
+                lock, std::chrono::seconds(options_.shutdown_grace_seconds),
+                [this] { return sessions_.empty(); });
+            if (!drained) {
+                core::log::warn("shutdown grace period over; closing busy connections",
+                                {{"connections", sessions_.size()}});
+            }
+        }
+        io_.stop();
+        for (auto& thread : io_threads_) {
+            thread.join();
+        }
+        workers_.join();
+    });
+}
+
+Server::Server(ServerOptions options, const Router& router, Guard guard, core::Metrics& metrics)
+    : impl_(std::make_unique<Impl>(std::move(options), router, std::move(guard), metrics)) {}
+
+Server::~Server() {
+    stop();
+}
+
+void Server::start() {
+    impl_->start();
+}
+
+unsigned short Server::port() const {
+    return impl_->port();
+}
+
+void Server::runUntilSignal() {
+    impl_->runUntilSignal();
+}
+
+void Server::stop() {
+    impl_->stop();
+}
+
+}  // namespace crm::http

@@ -1,0 +1,75 @@
+#pragma once
+
+#include "core/access.hpp"
+#include "core/metrics.hpp"
+#include "http/message.hpp"
+#include "http/router.hpp"
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace crm::http {
+
+struct ServerOptions {
+    std::string host = "127.0.0.1";
+    unsigned short port = 8080;  // 0 picks a free port; see Server::port()
+    int io_threads = 1;
+    int worker_threads = 16;
+    std::size_t max_body_bytes = 1024 * 1024;
+    int read_timeout_seconds = 30;  // once a request's header arrived, for the rest of it
+    int idle_timeout_seconds = 60;  // between requests on a keep-alive connection
+    int shutdown_grace_seconds = 20;
+    std::vector<std::string> cors_origins;
+    bool cors_allow_credentials = false;
+    int hsts_max_age_seconds = 0;
+    bool trust_proxy = false;
+    bool access_log = true;
+};
+
+/// The outcome of a rate-limit check: headers for the response and, when refused, how long
+/// to wait.
+struct RateDecision {
+    bool allowed = true;
+    int retry_after_seconds = 0;
+    std::vector<std::pair<std::string, std::string>> headers;
+};
+
+/// What the server asks of the rest of the application before a handler runs. Both run on
+/// the worker pool, so they may block on Redis.
+struct Guard {
+    /// Verifies the caller's credentials; throws AppError (401, or 503 when sessions cannot
+    /// be checked).
+    std::function<core::Actor(const Request&)> authenticate;
+    /// Counts the request against the caller's limit (the user when known, else the IP).
+    std::function<RateDecision(const Request&, const core::Actor*)> limit;
+};
+
+/// HTTP/1.1 server on Boost.Beast with C++20 coroutines. I/O runs on `io_threads`; handlers run
+/// on a pool of `worker_threads` so a slow query never blocks the event loop.
+class Server {
+public:
+    Server(ServerOptions options, const Router& router, Guard guard, core::Metrics& metrics);
+    ~Server();
+    Server(const Server&) = delete;
+    Server& operator=(const Server&) = delete;
+
+    /// Binds and starts serving; returns at once. Throws std::runtime_error when the address
+    /// cannot be bound.
+    void start();
+    /// The bound port.
+    unsigned short port() const;
+    /// Blocks until SIGINT or SIGTERM, then stops gracefully.
+    void runUntilSignal();
+    /// Stops accepting, lets requests in flight finish (up to the grace period), closes idle
+    /// connections and joins every thread. Safe to call twice.
+    void stop();
+
+private:
+    class Impl;
+    std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace crm::http

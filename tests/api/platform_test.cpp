@@ -1,0 +1,316 @@
+#include "core/pagination.hpp"
+#include "db/pool.hpp"
+#include "http/router.hpp"
+#include "support/test_server.hpp"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <future>
+#include <thread>
+
+namespace crm::test {
+namespace {
+
+// Routes only these tests register: a JSON echo and a handler that holds a DB connection.
+void testRoutes(http::Router& router) {
+    router.post("/api/test/echo", http::Access::open(), [](http::Request& request) {
+        return http::Response::json(http::Status::Ok, request.json());
+    });
+    router.get("/api/test/items", http::Access::open(), [](http::Request& request) {
+        const auto page = core::parsePageRequest(request.query, {"-created_at"});
+        return http::Response::json(http::Status::Ok, {{"limit", page.limit}});
+    });
+}
+
+class PlatformApiTest : public ::testing::Test {
+protected:
+    static void SetUpTestSuite() {
+        server_ = TestServer::start({{"CRM_CORS_ORIGINS", "https://app.example"},
+                                     {"CRM_MAX_BODY_BYTES", "4096"},
+                                     {"CRM_HSTS_MAX_AGE_SECONDS", "31536000"}},
+                                    testRoutes);
+    }
+    static void TearDownTestSuite() { server_.reset(); }
+
+    static inline std::unique_ptr<TestServer> server_;
+};
+
+void expectProblem(const HttpResponse& response, int status) {
+    EXPECT_EQ(response.status, status) << response.body;
+    EXPECT_EQ(response.header("Content-Type"), "application/problem+json");
+    const auto body = response.json();
+    EXPECT_EQ(body.at("status"), status);
+    EXPECT_FALSE(body.at("title").get<std::string>().empty());
+    EXPECT_FALSE(body.at("detail").get<std::string>().empty());
+    EXPECT_EQ(body.at("request_id"), response.header("X-Request-Id"));
+}
+
+// Liveness answers 200 with a request id.
+TEST_F(PlatformApiTest, HealthAnswersOk) {
+    const auto response = server_->client().get("/api/health");
+    EXPECT_EQ(response.status, 200);
+    EXPECT_EQ(response.json().at("status"), "ok");
+    EXPECT_FALSE(response.header("X-Request-Id").empty());
+}
+
+// /api/v1/ serves the same routes as /api/.
+TEST_F(PlatformApiTest, VersionedPathServesSameRoute) {
+    const auto response = server_->client().get("/api/v1/health");
+    EXPECT_EQ(response.status, 200);
+    EXPECT_EQ(response.json().at("status"), "ok");
+}
+
+// A sane client request id is echoed; an unsafe one is replaced.
+TEST_F(PlatformApiTest, EchoesSaneRequestIdOnly) {
+    auto client = server_->client();
+    EXPECT_EQ(client.get("/api/health", {{"X-Request-Id", "abc-123.x"}}).header("X-Request-Id"),
+              "abc-123.x");
+    const auto replaced = client.get("/api/health", {{"X-Request-Id", "bad id\"<script>"}});
+    EXPECT_NE(replaced.header("X-Request-Id"), "bad id\"<script>");
+    EXPECT_EQ(replaced.header("X-Request-Id").size(), 36u);
+}
+
+// An unknown route is a problem+json 404.
+TEST_F(PlatformApiTest, UnknownRouteIsNotFound) {
+    expectProblem(server_->client().get("/api/nothing-here"), 404);
+}
+
+// A known path with the wrong method is a 405 listing the allowed methods.
+TEST_F(PlatformApiTest, WrongMethodIsMethodNotAllowedWithAllow) {
+    const auto response = server_->client().del("/api/health");
+    expectProblem(response, 405);
+    EXPECT_NE(response.header("Allow").find("GET"), std::string::npos);
+}
+
+// A body over CRM_MAX_BODY_BYTES is refused with 413 before it is read.
+TEST_F(PlatformApiTest, HugeBodyIsTooLarge) {
+    const std::string big = "{\"x\":\"" + std::string(10000, 'a') + "\"}";
+    const auto response = server_->client().request("POST", "/api/test/echo", big);
+    expectProblem(response, 413);
+}
+
+// A chunked body that grows past the limit is refused with 413 too.
+TEST_F(PlatformApiTest, HugeChunkedBodyIsTooLarge) {
+    std::string request =
+        "POST /api/test/echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        "Transfer-Encoding: chunked\r\n\r\n";
+    for (int i = 0; i < 8; ++i) {
+        request += "400\r\n" + std::string(1024, 'a') + "\r\n";
+    }
+    request += "0\r\n\r\n";
+    const auto raw = rawExchange(server_->port(), request);
+    EXPECT_EQ(raw.rfind("HTTP/1.1 413", 0), 0u) << raw.substr(0, 200);
+}
+
+// A body that is not JSON by media type is a 415.
+TEST_F(PlatformApiTest, WrongContentTypeIsUnsupported) {
+    const auto response = server_->client().request("POST", "/api/test/echo", "{}",
+                                                    {{"Content-Type", "text/plain"}});
+    expectProblem(response, 415);
+}
+
+// Broken JSON is a 400 that says where it broke.
+TEST_F(PlatformApiTest, MalformedJsonIsBadRequest) {
+    const auto response = server_->client().request("POST", "/api/test/echo", "{\"a\": ");
+    expectProblem(response, 400);
+    EXPECT_NE(response.json().at("detail").get<std::string>().find("JSON"), std::string::npos);
+}
+
+// Well-formed JSON goes through, with a charset in the media type.
+TEST_F(PlatformApiTest, JsonBodyIsAccepted) {
+    const auto response = server_->client().request(
+        "POST", "/api/test/echo", "{\"a\": 1}", {{"Content-Type", "application/json; charset=utf-8"}});
+    EXPECT_EQ(response.status, 200);
+    EXPECT_EQ(response.json().at("a"), 1);
+}
+
+// limit outside 1..200 is a 422 naming the field, never a huge read.
+TEST_F(PlatformApiTest, LimitOutOfRangeIsInvalid) {
+    const auto response = server_->client().get("/api/test/items?limit=100000");
+    expectProblem(response, 422);
+    EXPECT_EQ(response.json().at("errors").at(0).at("field"), "limit");
+}
+
+// A malformed cursor is a 422 naming the cursor.
+TEST_F(PlatformApiTest, MalformedCursorIsInvalid) {
+    const auto response = server_->client().get("/api/test/items?cursor=zzz");
+    expectProblem(response, 422);
+    EXPECT_EQ(response.json().at("errors").at(0).at("field"), "cursor");
+}
+
+// Every response carries the security headers; API responses are not cached.
+TEST_F(PlatformApiTest, SecurityHeadersOnEveryResponse) {
+    for (const auto& response :
+         {server_->client().get("/api/health"), server_->client().get("/api/missing")}) {
+        EXPECT_EQ(response.header("X-Content-Type-Options"), "nosniff");
+        EXPECT_EQ(response.header("Cache-Control"), "no-store");
+        EXPECT_EQ(response.header("Strict-Transport-Security"),
+                  "max-age=31536000; includeSubDomains");
+    }
+}
+
+// A CORS preflight from a configured origin is answered with the allowed methods.
+TEST_F(PlatformApiTest, CorsPreflightFromAllowedOrigin) {
+    const auto response = server_->client().request(
+        "OPTIONS", "/api/test/echo", std::nullopt,
+        {{"Origin", "https://app.example"}, {"Access-Control-Request-Method", "POST"}});
+    EXPECT_EQ(response.status, 204);
+    EXPECT_EQ(response.header("Access-Control-Allow-Origin"), "https://app.example");
+    EXPECT_NE(response.header("Access-Control-Allow-Methods").find("POST"), std::string::npos);
+    EXPECT_NE(response.header("Access-Control-Allow-Headers").find("Authorization"),
+              std::string::npos);
+}
+
+// A preflight from another origin is refused and gets no CORS headers.
+TEST_F(PlatformApiTest, CorsPreflightFromOtherOriginIsRefused) {
+    const auto response = server_->client().request(
+        "OPTIONS", "/api/test/echo", std::nullopt,
+        {{"Origin", "https://evil.example"}, {"Access-Control-Request-Method", "POST"}});
+    EXPECT_EQ(response.status, 403);
+    EXPECT_FALSE(response.hasHeader("Access-Control-Allow-Origin"));
+}
+
+// Simple requests from an allowed origin get CORS headers that expose the request id.
+TEST_F(PlatformApiTest, CorsHeadersOnSimpleRequest) {
+    const auto response = server_->client().get("/api/health", {{"Origin", "https://app.example"}});
+    EXPECT_EQ(response.header("Access-Control-Allow-Origin"), "https://app.example");
+    EXPECT_NE(response.header("Access-Control-Expose-Headers").find("X-Request-Id"),
+              std::string::npos);
+}
+
+// A plain OPTIONS lists the allowed methods.
+TEST_F(PlatformApiTest, OptionsListsAllow) {
+    const auto response = server_->client().request("OPTIONS", "/api/health");
+    EXPECT_EQ(response.status, 204);
+    EXPECT_NE(response.header("Allow").find("GET"), std::string::npos);
+}
+
+// HEAD answers like GET without a body.
+TEST_F(PlatformApiTest, HeadAnswersWithoutBody) {
+    const auto response = server_->client().request("HEAD", "/api/health");
+    EXPECT_EQ(response.status, 200);
+    EXPECT_TRUE(response.body.empty());
+}
+
+// Readiness is 200 when PostgreSQL and Redis answer.
+TEST_F(PlatformApiTest, ReadinessWhenDependenciesUp) {
+    const auto response = server_->client().get("/api/health/ready");
+    EXPECT_EQ(response.status, 200) << response.body;
+    EXPECT_EQ(response.json().at("checks").at("postgres"), "up");
+    EXPECT_EQ(response.json().at("checks").at("redis"), "up");
+}
+
+// Metrics count requests by route template and status, and expose the DB pool.
+TEST_F(PlatformApiTest, MetricsExposeRequestsAndPool) {
+    auto client = server_->client();
+    client.get("/api/health");
+    client.get("/api/v1/health");
+    const auto response = client.get("/metrics");
+    EXPECT_EQ(response.status, 200);
+    EXPECT_EQ(response.header("Content-Type").rfind("text/plain; version=0.0.4", 0), 0u);
+    const auto& text = response.body;
+    EXPECT_NE(text.find("http_requests_total{method=\"GET\",route=\"/api/health\",status=\"200\"}"),
+              std::string::npos);
+    EXPECT_NE(text.find("http_request_duration_seconds_bucket{method=\"GET\",route=\"/api/health\",le=\"+Inf\"}"),
+              std::string::npos);
+    EXPECT_NE(text.find("http_requests_in_flight"), std::string::npos);
+    EXPECT_NE(text.find("db_pool_connections_in_use"), std::string::npos);
+    EXPECT_NE(text.find("db_pool_connections_idle"), std::string::npos);
+    EXPECT_NE(text.find("db_pool_waiting"), std::string::npos);
+}
+
+// A slow client that never finishes its header is disconnected, not waited on forever.
+TEST(PlatformTimeouts, SlowClientIsDisconnected) {
+    auto server = TestServer::start({{"CRM_IDLE_TIMEOUT_SECONDS", "1"}});
+    // rawExchange waits up to 10 s; the server must close long before that.
+    const auto started = std::chrono::steady_clock::now();
+    const auto raw = rawExchange(server->port(), "GET /api/health HTTP/1.1\r\nHost: x\r\n", 10000);
+    const auto waited = std::chrono::steady_clock::now() - started;
+    EXPECT_TRUE(raw.empty()) << raw;
+    EXPECT_LT(waited, std::chrono::seconds(9)) << "the server held a half-sent request";
+}
+
+// An exhausted database pool answers 503 with Retry-After instead of hanging.
+TEST(PlatformPool, ExhaustedPoolAnswersUnavailable) {
+    db::Pool* pool = nullptr;
+    auto server = TestServer::start(
+        {{"CRM_DB_POOL_SIZE", "1"}, {"CRM_DB_POOL_TIMEOUT_MS", "50"}}, [&pool](http::Router& router) {
+            router.get("/api/test/db", http::Access::open(), [&pool](http::Request&) {
+                auto lease = pool->acquire();
+                pqxx::work tx(lease.get());
+                return http::Response::json(http::Status::Ok,
+                                            {{"one", tx.exec("SELECT 1")[0][0].as<int>()}});
+            });
+        });
+    pool = &server->app().pool();
+    EXPECT_EQ(server->client().get("/api/test/db").status, 200);
+    {
+        auto held = pool->acquire();
+        const auto response = server->client().get("/api/test/db");
+        expectProblem(response, 503);
+        EXPECT_EQ(response.header("Retry-After"), "1");
+    }
+    EXPECT_EQ(server->client().get("/api/test/db").status, 200);
+}
+
+// SIGTERM-style stop lets a request in flight finish, then refuses new connections.
+TEST(PlatformShutdown, StopFinishesInFlightRequests) {
+    std::promise<void> entered;
+    std::promise<void> release;
+    auto release_future = release.get_future().share();
+    auto server = TestServer::start({}, [&](http::Router& router) {
+        router.get("/api/test/slow", http::Access::open(), [&, release_future](http::Request&) {
+            entered.set_value();
+            release_future.wait();
+            return http::Response::json(http::Status::Ok, {{"finished", true}});
+        });
+    });
+    const auto port = server->port();
+    auto in_flight = std::async(std::launch::async, [port] {
+        return HttpClient(port).get("/api/test/slow");
+    });
+    entered.get_future().wait();
+    auto stopping = std::async(std::launch::async, [&] { server->app().stop(); });
+    release.set_value();
+    const auto response = in_flight.get();
+    stopping.get();
+    EXPECT_EQ(response.status, 200);
+    EXPECT_EQ(response.json().at("finished"), true);
+    EXPECT_THROW(HttpClient(port).get("/api/health"), std::exception);
+}
+
+// The docs page needs Swagger UI's files; without them it says how to get them.
+TEST_F(PlatformApiTest, DocsWithoutAssetsExplainsHowToInstall) {
+    const auto response = server_->client().get("/api/docs");
+    expectProblem(response, 503);
+    EXPECT_NE(response.json().at("detail").get<std::string>().find("./crm up"), std::string::npos);
+}
+
+// With Swagger UI's files present, the page and its assets are served locally.
+TEST(PlatformDocs, ServesSwaggerUiLocally) {
+    const auto dir = std::filesystem::temp_directory_path() / ("crm-swagger-" + std::to_string(::getpid()));
+    std::filesystem::create_directories(dir);
+    for (const auto* name : {"swagger-ui.css", "swagger-ui-bundle.js",
+                             "swagger-ui-standalone-preset.js", "favicon-32x32.png",
+                             "favicon-16x16.png"}) {
+        std::ofstream(dir / name) << "/* " << name << " */";
+    }
+    auto server = TestServer::start({{"CRM_SWAGGER_UI_DIR", dir.string()}});
+    auto client = server->client();
+    const auto page = client.get("/api/docs");
+    EXPECT_EQ(page.status, 200);
+    EXPECT_NE(page.body.find("/api/docs/swagger-ui-bundle.js"), std::string::npos);
+    EXPECT_EQ(page.body.find("https://"), std::string::npos);
+    const auto bundle = client.get("/api/docs/swagger-ui-bundle.js");
+    EXPECT_EQ(bundle.status, 200);
+    EXPECT_EQ(bundle.body, "/* swagger-ui-bundle.js */");
+    const auto init = client.get("/api/docs/swagger-initializer.js");
+    EXPECT_NE(init.body.find("/api/openapi.json"), std::string::npos);
+    EXPECT_EQ(client.get("/api/docs/..%2F..%2Fetc%2Fpasswd").status, 404);
+    std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace crm::test

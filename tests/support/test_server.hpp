@@ -1,0 +1,47 @@
+#pragma once
+
+#include "app/application.hpp"
+#include "support/database.hpp"
+#include "support/http_client.hpp"
+
+#include <map>
+#include <memory>
+#include <string>
+
+namespace crm::test {
+
+/// The real server, in-process on a free port, with its own migrated database and Redis key
+/// prefix. Settings come from the same CRM_* names as production; tests override a few.
+class TestServer {
+public:
+    static std::unique_ptr<TestServer> start(
+        const std::map<std::string, std::string>& overrides = {},
+        const std::function<void(http::Router&)>& extra_routes = {});
+    ~TestServer();
+
+    unsigned short port() const;
+    HttpClient client() const { return HttpClient(port()); }
+    app::Application& app() { return *app_; }
+    TestDatabase& database() { return *database_; }
+    const std::map<std::string, std::string>& settings() const { return settings_; }
+
+    /// Empties every table and this server's Redis keys, for test isolation.
+    void reset();
+
+    /// The settings a test server runs with, before overrides.
+    static std::map<std::string, std::string> baseSettings(const TestDatabase& database);
+
+private:
+    TestServer() = default;
+    std::unique_ptr<TestDatabase> database_;
+    std::map<std::string, std::string> settings_;
+    std::unique_ptr<app::Application> app_;
+};
+
+/// CRM_TEST_REDIS_URL, with a clear error when it is missing.
+std::string testRedisUrl();
+
+/// Deletes every key under `prefix` in the test Redis.
+void clearRedisPrefix(const std::string& prefix);
+
+}  // namespace crm::test

@@ -1,0 +1,77 @@
+#include "core/error.hpp"
+#include "core/pagination.hpp"
+
+#include <gtest/gtest.h>
+
+namespace crm::core {
+namespace {
+
+std::string fieldOf(const QueryParams& query) {
+    try {
+        parsePageRequest(query, {"-created_at", "created_at"});
+    } catch (const AppError& e) {
+        EXPECT_EQ(e.code(), ErrorCode::Validation);
+        return e.fields().empty() ? "" : e.fields().front().field;
+    }
+    return "";
+}
+
+// Without parameters the first page of the default sort is asked for.
+TEST(PageRequest, Defaults) {
+    const auto page = parsePageRequest(QueryParams{}, {"-created_at", "name"});
+    EXPECT_EQ(page.limit, 50);
+    EXPECT_EQ(page.sort.name, "created_at");
+    EXPECT_TRUE(page.sort.descending);
+    EXPECT_FALSE(page.after.has_value());
+}
+
+// limit outside 1..200, or not a number, is a 422 naming `limit`.
+TEST(PageRequest, RejectsLimitOutOfRange) {
+    EXPECT_EQ(fieldOf(QueryParams::parse("limit=0")), "limit");
+    EXPECT_EQ(fieldOf(QueryParams::parse("limit=201")), "limit");
+    EXPECT_EQ(fieldOf(QueryParams::parse("limit=ten")), "limit");
+    EXPECT_EQ(fieldOf(QueryParams::parse("limit=200")), "");
+}
+
+// An unknown sort is a 422 naming `sort`.
+TEST(PageRequest, RejectsUnknownSort) {
+    EXPECT_EQ(fieldOf(QueryParams::parse("sort=password_hash")), "sort");
+}
+
+// A cursor round-trips through encode and decode.
+TEST(CursorCodec, RoundTrips) {
+    const auto cursor = encodeCursor("-created_at", {"2026-01-01T00:00:00Z", "0190-uuid"});
+    const auto keys = decodeCursor(cursor, "-created_at", 2);
+    EXPECT_EQ(keys[0], "2026-01-01T00:00:00Z");
+    EXPECT_EQ(keys[1], "0190-uuid");
+}
+
+// Garbage, truncated and other-sort cursors are 422s naming `cursor`.
+TEST(CursorCodec, RejectsTamperedCursor) {
+    const auto cursor = encodeCursor("-created_at", {"2026-01-01T00:00:00Z", "x"});
+    EXPECT_EQ(fieldOf(QueryParams::parse("cursor=not-a-cursor")), "cursor");
+    EXPECT_EQ(fieldOf(QueryParams::parse("cursor=" + cursor.substr(0, cursor.size() / 2))), "cursor");
+    EXPECT_EQ(fieldOf(QueryParams::parse("cursor=" + cursor + "&sort=created_at")), "cursor");
+    EXPECT_EQ(fieldOf(QueryParams::parse("cursor=" + cursor)), "");
+}
+
+// A malformed percent-escape in the query string is a 400, not a 422.
+TEST(QueryParams, MalformedEscapeIsBadRequest) {
+    try {
+        QueryParams::parse("cursor=%%%");
+        FAIL() << "expected an error";
+    } catch (const AppError& e) {
+        EXPECT_EQ(e.code(), ErrorCode::BadRequest);
+    }
+}
+
+// The page envelope caps the total at 10,000 and says so.
+TEST(PageJson, CapsTotal) {
+    const auto page = pageJson(nlohmann::json::array(), 50, std::nullopt, 25000);
+    EXPECT_EQ(page["page"]["total"], 10000);
+    EXPECT_EQ(page["page"]["total_capped"], true);
+    EXPECT_TRUE(page["page"]["next_cursor"].is_null());
+}
+
+}  // namespace
+}  // namespace crm::core
