@@ -44,12 +44,41 @@ std::string timestamp() {
     const auto now = system_clock::now();
     const auto secs = system_clock::to_time_t(now);
     const auto micros = duration_cast<microseconds>(now.time_since_epoch()).count() % 1000000;
-    std::tm utc{};
-    gmtime_r(&secs, &utc);
+    // strftime and gmtime_r once a second per thread, not once a line.
+    thread_local std::time_t cached_secs = -1;
+    thread_local char cached[24];
+    if (secs != cached_secs) {
+        std::tm utc{};
+        gmtime_r(&secs, &utc);
+        std::strftime(cached, sizeof cached, "%Y-%m-%dT%H:%M:%S", &utc);
+        cached_secs = secs;
+    }
     char buffer[40];
-    const auto n = std::strftime(buffer, sizeof buffer, "%Y-%m-%dT%H:%M:%S", &utc);
-    std::snprintf(buffer + n, sizeof buffer - n, ".%06lldZ", static_cast<long long>(micros));
+    std::snprintf(buffer, sizeof buffer, "%s.%06lldZ", cached, static_cast<long long>(micros));
     return buffer;
+}
+
+// JSON string escaping (RFC 8259): quote, backslash and control characters.
+void appendEscaped(std::string& out, std::string_view text) {
+    out.push_back('"');
+    for (const char c : text) {
+        switch (c) {
+            case '"': out += "\\\""; break;
+            case '\\': out += "\\\\"; break;
+            case '\n': out += "\\n"; break;
+            case '\r': out += "\\r"; break;
+            case '\t': out += "\\t"; break;
+            default:
+                if (static_cast<unsigned char>(c) < 0x20) {
+                    char hex[8];
+                    std::snprintf(hex, sizeof hex, "\\u%04x", static_cast<unsigned>(c));
+                    out += hex;
+                } else {
+                    out.push_back(c);
+                }
+        }
+    }
+    out.push_back('"');
 }
 
 const char* levelName(Level level) {
@@ -77,6 +106,49 @@ void setLevel(std::string_view level) {
 
 bool enabled(Level level) {
     return level != Level::Off && level >= g_level.load(std::memory_order_relaxed);
+}
+
+void writeFlat(Level level, std::string_view msg, std::initializer_list<Field> fields) {
+    if (!enabled(level)) {
+        return;
+    }
+    std::string line;
+    line.reserve(256);
+    line += "{\"ts\":\"";
+    line += timestamp();
+    line += "\",\"level\":\"";
+    line += levelName(level);
+    line += "\",\"msg\":";
+    appendEscaped(line, msg);
+    for (const auto& field : fields) {
+        line.push_back(',');
+        appendEscaped(line, field.key);
+        line.push_back(':');
+        std::visit(
+            [&line](const auto& value) {
+                using T = std::decay_t<decltype(value)>;
+                if constexpr (std::is_same_v<T, std::nullptr_t>) {
+                    line += "null";
+                } else if constexpr (std::is_same_v<T, std::string_view>) {
+                    appendEscaped(line, value);
+                } else if constexpr (std::is_same_v<T, bool>) {
+                    line += value ? "true" : "false";
+                } else if constexpr (std::is_same_v<T, double>) {
+                    char number[32];
+                    std::snprintf(number, sizeof number, "%.3f", value);
+                    line += number;
+                } else {
+                    line += std::to_string(value);
+                }
+            },
+            field.value);
+    }
+    line.push_back('}');
+    if (level >= Level::Warn) {
+        sink().warn(line);
+    } else {
+        sink().info(line);
+    }
 }
 
 void write(Level level, std::string_view msg, const nlohmann::json& fields) {

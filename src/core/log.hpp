@@ -2,8 +2,11 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cstdint>
+#include <initializer_list>
 #include <string>
 #include <string_view>
+#include <variant>
 
 /// Structured logs: one JSON object a line on standard output.
 namespace crm::core::log {
@@ -16,6 +19,17 @@ bool enabled(Level level);
 
 /// Writes {"ts", "level", "msg", ...fields}. `fields` must be a JSON object (or null).
 void write(Level level, std::string_view msg, const nlohmann::json& fields = nullptr);
+
+/// One member of a flat log line; the hot path (the access log) uses these instead of building
+/// an nlohmann::json object per request.
+struct Field {
+    using Value = std::variant<std::nullptr_t, std::string_view, std::int64_t, double, bool>;
+    std::string_view key;
+    Value value;
+};
+
+/// Writes {"ts", "level", "msg", ...fields} without allocating a JSON tree.
+void writeFlat(Level level, std::string_view msg, std::initializer_list<Field> fields);
 
 inline void debug(std::string_view msg, const nlohmann::json& fields = nullptr) {
     write(Level::Debug, msg, fields);

@@ -350,19 +350,22 @@ awaitable<void> Server::Impl::serve(std::shared_ptr<Session> session) {
                                 request.route.empty() ? "unmatched" : request.route,
                                 response.status, seconds);
         metrics_.requestFinished();
-        if (options_.access_log && core::log::enabled(core::log::Level::Info)) {
-            nlohmann::json line{{"method", toString(request.method)},
-                                {"path", request.path},
-                                {"route", request.route.empty() ? nullptr : nlohmann::json(request.route)},
-                                {"status", response.status},
-                                {"duration_ms", seconds * 1000.0},
-                                {"request_id", request.request_id},
-                                {"ip", request.client_ip}};
-            if (request.authenticated) {
-                line["user_id"] = request.authenticated->user_id;
-                line["org_id"] = request.authenticated->org_id;
-            }
-            core::log::info("request", line);
+        if (options_.access_log) {
+            const bool known = request.authenticated.has_value();
+            core::log::writeFlat(
+                core::log::Level::Info, "request",
+                {{"method", toString(request.method)},
+                 {"path", request.path},
+                 {"route", request.route.empty() ? core::log::Field::Value{nullptr}
+                                                 : core::log::Field::Value{std::string_view(request.route)}},
+                 {"status", static_cast<std::int64_t>(response.status)},
+                 {"duration_ms", seconds * 1000.0},
+                 {"request_id", request.request_id},
+                 {"ip", request.client_ip},
+                 {"user_id", known ? core::log::Field::Value{std::string_view(request.authenticated->user_id)}
+                                   : core::log::Field::Value{nullptr}},
+                 {"org_id", known ? core::log::Field::Value{std::string_view(request.authenticated->org_id)}
+                                  : core::log::Field::Value{nullptr}}});
         }
 
         stream.expires_after(std::chrono::seconds(options_.read_timeout_seconds));
