@@ -582,10 +582,21 @@ void Server::Impl::runUntilSignal() {
 void Server::Impl::stop() {
     std::call_once(stop_once_, [this] {
         stopping_ = true;
-        net::post(acceptor_.get_executor(), [this] {
+        // Close the listener before anything else, and wait for it: if the event loop stopped
+        // first, the socket would stay open and the kernel would keep accepting connections
+        // that nobody serves.
+        if (io_threads_.empty()) {
             beast::error_code ec;
             acceptor_.close(ec);
-        });
+        } else {
+            std::promise<void> closed;
+            net::post(acceptor_.get_executor(), [this, &closed] {
+                beast::error_code ec;
+                acceptor_.close(ec);
+                closed.set_value();
+            });
+            closed.get_future().wait();
+        }
         // Idle keep-alive connections close now; busy ones close after their response.
         std::vector<std::shared_ptr<Session>> open;
         {

@@ -12,6 +12,16 @@ namespace net = boost::asio;
 namespace beast = boost::beast;
 namespace bhttp = boost::beast::http;
 
+// Blocking reads ignore Beast's expiry; the kernel's socket timeouts make a silent server fail
+// the test instead of hanging it.
+void setSocketTimeouts(tcp::socket& socket, int timeout_ms) {
+    timeval timeout{};
+    timeout.tv_sec = timeout_ms / 1000;
+    timeout.tv_usec = (timeout_ms % 1000) * 1000;
+    ::setsockopt(socket.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+    ::setsockopt(socket.native_handle(), SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof timeout);
+}
+
 }  // namespace
 
 std::string HttpResponse::header(const std::string& name) const {
@@ -49,6 +59,7 @@ HttpResponse HttpClient::request(const std::string& method, const std::string& t
     beast::tcp_stream stream(io);
     stream.expires_after(std::chrono::seconds(30));
     stream.connect(tcp::endpoint(net::ip::make_address(host_), port_));
+    setSocketTimeouts(stream.socket(), 30000);
 
     bhttp::request<bhttp::string_body> req{bhttp::string_to_verb(method), target, 11};
     req.set(bhttp::field::host, host_ + ":" + std::to_string(port_));
@@ -121,6 +132,7 @@ std::string rawExchange(unsigned short port, const std::string& bytes, int timeo
     beast::tcp_stream stream(io);
     stream.expires_after(std::chrono::milliseconds(timeout_ms));
     stream.connect(tcp::endpoint(net::ip::make_address("127.0.0.1"), port));
+    setSocketTimeouts(stream.socket(), timeout_ms);
     beast::error_code ec;
     net::write(stream.socket(), net::buffer(bytes), ec);
     std::string out;
