@@ -1,13 +1,18 @@
 // crm-server: the one binary. `crm-server help` lists its commands.
 #include "app/application.hpp"
+#include "auth/admin_setup.hpp"
 #include "core/config.hpp"
+#include "core/ids.hpp"
 #include "core/log.hpp"
 #include "db/migrations.hpp"
+#include "db/statement.hpp"
 
 #include <pqxx/pqxx>
 #include <sodium.h>
 
+#include <algorithm>
 #include <csignal>
+#include <map>
 #include <iostream>
 #include <string>
 #include <vector>
@@ -19,6 +24,13 @@ constexpr const char kUsage[] = R"(usage: crm-server <command>
 commands:
   serve      serve the HTTP API (settings from CRM_* environment variables; see README.md)
   migrate    apply pending database migrations (needs CRM_DATABASE_URL)
+  seed [--reset]
+             load the demo organisation unless it exists (--reset replaces it); every demo
+             user gets CRM_ADMIN_PASSWORD, or a generated password that is printed; with
+             CRM_ADMIN_EMAIL set, that address also becomes an admin of the demo organisation
+  create-admin --email EMAIL [--name NAME] [--organization NAME] [--password PASSWORD]
+             create an admin (and the organisation if it does not exist); without --password
+             (or CRM_ADMIN_PASSWORD) a password is generated and printed
   help       show this text
 )";
 
@@ -30,13 +42,108 @@ int serve() {
     return 0;
 }
 
-int migrate() {
+std::string setting(const std::string& name) {
     const auto vars = crm::core::Config::processEnvironment();
-    const auto url = vars.find("CRM_DATABASE_URL");
-    if (url == vars.end() || url->second.empty()) {
+    const auto it = vars.find(name);
+    return it == vars.end() ? std::string{} : it->second;
+}
+
+std::string databaseUrl() {
+    auto url = setting("CRM_DATABASE_URL");
+    if (url.empty()) {
         throw crm::core::ConfigError("CRM_DATABASE_URL is required");
     }
-    pqxx::connection connection(url->second);
+    return url;
+}
+
+// Reads `--name value` pairs; anything else is a usage error.
+std::map<std::string, std::string> options(const std::vector<std::string>& args,
+                                           const std::vector<std::string>& allowed) {
+    std::map<std::string, std::string> out;
+    for (std::size_t i = 1; i < args.size(); ++i) {
+        const auto& arg = args[i];
+        if (std::find(allowed.begin(), allowed.end(), arg) == allowed.end()) {
+            throw std::invalid_argument("unknown option " + arg);
+        }
+        if (arg == "--reset") {
+            out[arg] = "true";
+            continue;
+        }
+        if (i + 1 >= args.size()) {
+            throw std::invalid_argument(arg + " needs a value");
+        }
+        out[arg] = args[++i];
+    }
+    return out;
+}
+
+std::string generatedPassword() {
+    return crm::core::randomToken(18);
+}
+
+// Checks the schema is current and prepares the statements the repositories use.
+void verifySchema(pqxx::connection& connection) {
+    crm::db::verifyMigrations(connection, crm::db::builtInMigrations());
+    crm::db::prepareAll(connection);
+}
+
+int seed(const std::vector<std::string>& args) {
+    const auto opts = options(args, {"--reset"});
+    pqxx::connection connection(databaseUrl());
+    verifySchema(connection);
+    auto password = setting("CRM_ADMIN_PASSWORD");
+    const bool generated = password.empty();
+    if (generated) {
+        password = generatedPassword();
+    }
+    const auto result = crm::auth::seedDemo(connection, password, opts.count("--reset") > 0);
+    if (!result.seeded) {
+        std::cout << "Demo organisation already present (crm-server seed --reset replaces it).\n";
+    } else {
+        std::cout << "Demo organisation loaded: " << result.users.size() << " users, password "
+                  << (generated ? "'" + password + "' (generated)" : "from CRM_ADMIN_PASSWORD")
+                  << "\n";
+        for (const auto& user : result.users) {
+            std::cout << "  " << user.role << "  " << user.email << "  (organization "
+                      << user.organization << ")\n";
+        }
+    }
+    const auto admin_email = setting("CRM_ADMIN_EMAIL");
+    if (!admin_email.empty()) {
+        const auto admin = crm::auth::createAdmin(connection, admin_email, password, "Administrator",
+                                                  "Northwind Talent & Sales");
+        std::cout << "Admin " << admin.email << " in organization " << admin.organization
+                  << " has the password above.\n";
+    }
+    return 0;
+}
+
+int createAdmin(const std::vector<std::string>& args) {
+    const auto opts = options(args, {"--email", "--name", "--organization", "--password"});
+    if (opts.count("--email") == 0) {
+        throw std::invalid_argument("--email is required");
+    }
+    auto password = opts.count("--password") ? opts.at("--password") : setting("CRM_ADMIN_PASSWORD");
+    const bool generated = password.empty();
+    if (generated) {
+        password = generatedPassword();
+    }
+    pqxx::connection connection(databaseUrl());
+    verifySchema(connection);
+    const auto admin = crm::auth::createAdmin(
+        connection, opts.at("--email"), password,
+        opts.count("--name") ? opts.at("--name") : std::string("Administrator"),
+        opts.count("--organization") ? opts.at("--organization") : std::string("My Company"));
+    std::cout << "Admin " << admin.email << " (organization " << admin.organization << ")";
+    if (generated) {
+        std::cout << " password: " << password;
+    }
+    std::cout << "\n";
+    return 0;
+}
+
+int migrate() {
+    pqxx::connection connection(databaseUrl());
     const auto report = crm::db::migrate(connection, crm::db::builtInMigrations());
     std::cout << "migrations: " << report.applied.size() << " applied, "
               << report.already_applied << " already in place\n";
@@ -61,6 +168,12 @@ int main(int argc, char** argv) {
         if (command == "migrate") {
             return migrate();
         }
+        if (command == "seed") {
+            return seed(args);
+        }
+        if (command == "create-admin") {
+            return createAdmin(args);
+        }
         if (command == "help" || command == "--help" || command == "-h") {
             std::cout << kUsage;
             return 0;
@@ -69,6 +182,9 @@ int main(int argc, char** argv) {
         return 2;
     } catch (const crm::core::ConfigError& e) {
         std::cerr << "crm-server: configuration error: " << e.what() << "\n";
+        return 2;
+    } catch (const std::invalid_argument& e) {
+        std::cerr << "crm-server " << command << ": " << e.what() << "\n";
         return 2;
     } catch (const crm::db::MigrationError& e) {
         std::cerr << "crm-server: migrations: " << e.what() << "\n";

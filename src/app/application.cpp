@@ -1,13 +1,22 @@
 #include "app/application.hpp"
 
+#include "auth/auth_service.hpp"
+#include "auth/routes.hpp"
+#include "auth/sessions.hpp"
+#include "auth/tokens.hpp"
+#include "auth/user_service.hpp"
+#include "core/ids.hpp"
 #include "core/log.hpp"
 #include "core/metrics.hpp"
 #include "db/migrations.hpp"
 #include "db/pool.hpp"
 #include "http/router.hpp"
 #include "http/server.hpp"
+#include "kv/rate_limiter.hpp"
 #include "kv/redis.hpp"
+#include "mail/mailer.hpp"
 #include "ops/routes.hpp"
+#include "tasks/queue.hpp"
 
 namespace crm::app {
 
@@ -16,17 +25,50 @@ struct Application::State {
     core::Metrics metrics;
     db::Pool pool;
     kv::Redis redis;
+    kv::RateLimiter limiter;
+    auth::TokenService tokens;
+    auth::SessionStore sessions;
+    auth::AuthService auth;
+    auth::UserService users;
+    std::unique_ptr<mail::Mailer> mailer;
+    tasks::Worker worker;
     http::Router router;
     std::unique_ptr<http::Server> server;
 
     explicit State(core::Config cfg)
-        : config(std::move(cfg)),
+        : config(withJwtSecret(std::move(cfg))),
           pool(db::PoolOptions{config.database_url, config.db_pool_size,
                                std::chrono::milliseconds(config.db_pool_timeout_ms),
                                config.db_statement_timeout_ms, config.db_prepared_statements}),
           redis(kv::RedisOptions{config.redis_url, config.redis_pool_size,
                                  std::chrono::milliseconds(config.redis_timeout_ms),
-                                 config.redis_prefix}) {}
+                                 config.redis_prefix}),
+          limiter(redis),
+          tokens(config.jwt_secret, config.jwt_issuer, config.jwt_audience,
+                 config.access_token_ttl_seconds),
+          sessions(redis, std::chrono::hours(24) * config.refresh_token_ttl_days,
+                   std::chrono::seconds(config.session_cache_seconds)),
+          auth(pool, sessions, tokens, limiter,
+               auth::AuthLimits{config.login_attempts_per_minute_per_ip,
+                                config.login_failures_before_lockout, config.lockout_seconds,
+                                config.refresh_token_ttl_days * 86400,
+                                config.password_reset_ttl_minutes, config.allow_signup,
+                                config.public_url, config.session_cache_seconds}),
+          users(pool, sessions, auth),
+          mailer(mail::makeMailer(mail::SmtpOptions{config.smtp_url, config.smtp_user,
+                                                    config.smtp_password, config.mail_from})),
+          worker(pool, "api-" + core::newUuidV7().substr(24),
+                 std::chrono::milliseconds(config.task_poll_ms)) {}
+
+    // Development without CRM_JWT_SECRET gets a random key per process (production refuses to
+    // start without one): tokens then do not survive a restart, which is fine locally.
+    static core::Config withJwtSecret(core::Config config) {
+        if (config.jwt_secret.empty()) {
+            config.jwt_secret = core::randomToken(48);
+            core::log::warn("CRM_JWT_SECRET is not set: using a random key; tokens end at restart");
+        }
+        return config;
+    }
 };
 
 namespace {
@@ -65,16 +107,22 @@ Application::Application(core::Config config,
                                       s.config.swagger_ui_dir,
                                   });
 
+    auth::registerRoutes(s.router, s.auth, s.users);
     if (extra_routes) {
         extra_routes(s.router);
     }
 
-    http::Guard guard;
-    guard.authenticate = [](const http::Request&) -> core::Actor {
-        throw core::AppError::unauthenticated();
-    };
-    s.server = std::make_unique<http::Server>(serverOptions(s.config), s.router, std::move(guard),
-                                              s.metrics);
+    s.worker.on(
+        "email.send",
+        [&mailer = *s.mailer](const tasks::Task& task) {
+            mailer.send(mail::Email{task.payload.value("to", ""), task.payload.value("subject", ""),
+                                    task.payload.value("text", "")});
+        },
+        tasks::HandlerOptions{true});
+
+    s.server = std::make_unique<http::Server>(
+        serverOptions(s.config), s.router,
+        auth::makeGuard(s.auth, s.limiter, s.config.rate_limit_per_minute), s.metrics);
 }
 
 Application::~Application() {
@@ -87,6 +135,9 @@ void Application::start() {
         db::verifyMigrations(lease.get(), db::builtInMigrations());
     }
     state_->server->start();
+    if (state_->config.run_workers) {
+        state_->worker.start();
+    }
     core::log::info("listening", {{"host", state_->config.host}, {"port", port()}});
 }
 
@@ -101,6 +152,7 @@ void Application::runUntilSignal() {
 void Application::stop() {
     if (state_ && state_->server) {
         state_->server->stop();
+        state_->worker.stop();
     }
 }
 
@@ -118,6 +170,18 @@ kv::Redis& Application::redis() {
 
 const http::Router& Application::router() const {
     return state_->router;
+}
+
+tasks::Worker& Application::worker() {
+    return state_->worker;
+}
+
+const auth::TokenService& Application::tokens() const {
+    return state_->tokens;
+}
+
+auth::SessionStore& Application::sessions() {
+    return state_->sessions;
 }
 
 }  // namespace crm::app

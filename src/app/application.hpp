@@ -14,6 +14,13 @@ class Redis;
 namespace crm::http {
 class Router;
 }
+namespace crm::tasks {
+class Worker;
+}
+namespace crm::auth {
+class TokenService;
+class SessionStore;
+}
 
 namespace crm::app {
 
@@ -42,6 +49,9 @@ public:
     db::Pool& pool();
     kv::Redis& redis();
     const http::Router& router() const;
+    tasks::Worker& worker();
+    const auth::TokenService& tokens() const;
+    auth::SessionStore& sessions();
 
 private:
     struct State;

@@ -1,6 +1,7 @@
 #include "core/config.hpp"
 
 #include <charconv>
+#include <thread>
 #include <cstdlib>
 
 extern char** environ;
@@ -149,7 +150,9 @@ Config Config::fromEnvironment(const std::map<std::string, std::string>& vars) {
     read.integer("CRM_PORT", config.port, 0, 65535);
     read.integer("CRM_IO_THREADS", config.io_threads, 1, 64);
     read.integer("CRM_DB_POOL_SIZE", config.db_pool_size, 1, 500);
-    config.worker_threads = config.db_pool_size;
+    // Handlers mostly wait on PostgreSQL and Redis, but every extra thread costs context
+    // switches: two per core measured best on this 2-core machine (docs/operations.md).
+    config.worker_threads = std::max(4, 2 * static_cast<int>(std::thread::hardware_concurrency()));
     read.integer("CRM_WORKER_THREADS", config.worker_threads, 1, 1000);
     read.size("CRM_MAX_BODY_BYTES", config.max_body_bytes, 1024, 256 * 1024 * 1024);
     read.integer("CRM_HEADER_TIMEOUT_SECONDS", config.header_timeout_seconds, 1, 3600);
@@ -197,6 +200,8 @@ Config Config::fromEnvironment(const std::map<std::string, std::string>& vars) {
     read.text("CRM_PUBLIC_URL", config.public_url);
     read.text("CRM_DEFAULT_PHONE_REGION", config.default_phone_region);
     read.text("CRM_LOG_LEVEL", config.log_level);
+    read.integer("CRM_TASK_POLL_MS", config.task_poll_ms, 10, 60000);
+    read.boolean("CRM_RUN_WORKERS", config.run_workers);
 
     if (config.database_url.empty()) {
         throw ConfigError("CRM_DATABASE_URL is required (e.g. postgresql://crm@localhost/crm)");

@@ -24,7 +24,7 @@ struct Config {
     std::string host = "127.0.0.1";
     int port = 8080;
     int io_threads = 1;
-    int worker_threads = 16;
+    int worker_threads = 4;
     std::size_t max_body_bytes = 1024 * 1024;
     int header_timeout_seconds = 10;
     int read_timeout_seconds = 30;
@@ -73,6 +73,10 @@ struct Config {
     std::string mail_from = "Shortcut Scale X <no-reply@localhost>";
     std::string public_url = "http://localhost:8080";
     std::string default_phone_region = "US";
+
+    // Background work
+    int task_poll_ms = 500;
+    bool run_workers = true;
 
     // Logs
     std::string log_level = "info";

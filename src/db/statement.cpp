@@ -40,3 +40,24 @@ void prepareAll(pqxx::connection& connection) {
 }
 
 }  // namespace crm::db
+
+namespace crm::db {
+
+std::string utcTimestamp(const pqxx::field& field) {
+    // PostgreSQL prints "2026-03-31 09:30:00" or "2026-03-31 09:30:00.123456".
+    std::string text = field.c_str();
+    if (text.size() > 10 && text[10] == ' ') {
+        text[10] = 'T';
+    }
+    text.push_back('Z');
+    return text;
+}
+
+std::optional<std::string> nullableUtcTimestamp(const pqxx::field& field) {
+    if (field.is_null()) {
+        return std::nullopt;
+    }
+    return utcTimestamp(field);
+}
+
+}  // namespace crm::db

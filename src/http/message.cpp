@@ -134,6 +134,10 @@ const core::Actor& Request::actor() const {
     return *authenticated;
 }
 
+core::RequestMeta Request::meta() const {
+    return core::RequestMeta{request_id, client_ip, std::string(header("User-Agent").value_or(""))};
+}
+
 std::optional<int> Request::ifMatchVersion() const {
     auto value = header("If-Match");
     if (!value) {

@@ -3,6 +3,7 @@
 #include "core/access.hpp"
 #include "core/error.hpp"
 #include "core/query_params.hpp"
+#include "core/request_meta.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -69,6 +70,9 @@ public:
 
     /// The caller; throws 401 when the route ran without authentication.
     const core::Actor& actor() const;
+
+    /// Request id, client address and user agent, for audit records.
+    core::RequestMeta meta() const;
 
     /// The version from `If-Match: "N"` (or W/"N"); nullopt without the header; 400 when it
     /// is not a version this API issued.

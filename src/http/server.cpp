@@ -127,6 +127,8 @@ private:
     awaitable<void> acceptLoop();
     awaitable<void> serve(std::shared_ptr<Session> session);
     awaitable<Response> dispatch(Request& request, Method method_or_get, bool method_known);
+    template <typename Work>
+    awaitable<Response> onWorkers(Work work);
     Response runGuarded(const Route& route, Request& request);
     Response errorResponse(const std::exception& error, const Request& request);
     void finish(Response& response, const Request& request, const std::optional<std::string>& origin);
@@ -435,16 +437,31 @@ awaitable<Response> Server::Impl::dispatch(Request& request, Method method, bool
     }
     // Hop to the worker pool for the guard and the handler, then back to this connection's
     // strand to write: business code may block, the event loop must not.
-    co_return co_await net::co_spawn(
-        workers_,
-        [this, &route, &request]() -> awaitable<Response> {
-            try {
-                co_return runGuarded(route, request);
-            } catch (const std::exception& error) {
-                co_return errorResponse(error, request);
-            }
+    co_return co_await onWorkers([this, &route, &request]() -> Response {
+        try {
+            return runGuarded(route, request);
+        } catch (const std::exception& error) {
+            return errorResponse(error, request);
+        }
+    });
+}
+
+// Runs `work` on the worker pool and resumes the calling coroutine on its own strand with the
+// result. A plain post there and back: cheaper than co_spawn, which builds a second coroutine
+// frame and its bookkeeping for every request.
+template <typename Work>
+awaitable<Response> Server::Impl::onWorkers(Work work) {
+    return net::async_initiate<decltype(use_awaitable), void(Response)>(
+        [this](auto handler, Work job) {
+            net::post(workers_, [handler = std::move(handler), job = std::move(job)]() mutable {
+                Response response = job();
+                auto home = net::get_associated_executor(handler);
+                net::post(home, [handler = std::move(handler), response = std::move(response)]() mutable {
+                    std::move(handler)(std::move(response));
+                });
+            });
         },
-        use_awaitable);
+        use_awaitable, std::move(work));
 }
 
 Response Server::Impl::runGuarded(const Route& route, Request& request) {

@@ -1,6 +1,11 @@
 #include "support/test_server.hpp"
 
+#include "auth/passwords.hpp"
+#include "auth/repository.hpp"
+#include "auth/sessions.hpp"
+#include "auth/tokens.hpp"
 #include "core/config.hpp"
+#include "db/statement.hpp"
 #include "kv/redis.hpp"
 
 #include <sodium.h>
@@ -81,6 +86,43 @@ TestServer::~TestServer() {
 
 unsigned short TestServer::port() const {
     return app_->port();
+}
+
+TestOrg TestServer::createOrganization(const std::string& name) {
+    auto connection = database_->connect();
+    db::prepareAll(connection);
+    pqxx::work tx(connection);
+    const auto org = auth::repo::insertOrganization(tx, name);
+    tx.commit();
+    return TestOrg{org.id, org.slug};
+}
+
+TestUser TestServer::createUser(const TestOrg& org, const std::string& role, std::string email) {
+    // One argon2id hash per test binary: hashing is deliberately slow.
+    static const std::string hash = auth::hashPassword(kTestPassword);
+    static std::atomic<int> counter{0};
+    if (email.empty()) {
+        email = role + std::to_string(counter++) + "@" + org.slug + ".example";
+    }
+    auto connection = database_->connect();
+    db::prepareAll(connection);
+    pqxx::work tx(connection);
+    const auto user = auth::repo::insertUser(
+        tx, auth::repo::NewUser{org.id, email, "Test " + role, role, hash, std::nullopt});
+    tx.commit();
+    return TestUser{user.id, user.org_id, user.email, user.role};
+}
+
+std::string TestServer::accessTokenFor(const TestUser& user) {
+    const auto session =
+        app_->sessions().create(user.id, user.org_id, user.role, "127.0.0.1", "crm-tests");
+    return app_->tokens().issueAccess(user.id, user.org_id, user.role, session.session.id);
+}
+
+HttpClient TestServer::clientFor(const TestUser& user) {
+    auto client = HttpClient(port());
+    client.setDefaultHeader("Authorization", "Bearer " + accessTokenFor(user));
+    return client;
 }
 
 void TestServer::reset() {

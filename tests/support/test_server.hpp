@@ -10,6 +10,21 @@
 
 namespace crm::test {
 
+/// The password of every user createUser() makes.
+inline const std::string kTestPassword = "correct horse battery staple 42";
+
+struct TestOrg {
+    std::string id;
+    std::string slug;
+};
+
+struct TestUser {
+    std::string id;
+    std::string org_id;
+    std::string email;
+    std::string role;
+};
+
 /// The real server, in-process on a free port, with its own migrated database and Redis key
 /// prefix. Settings come from the same CRM_* names as production; tests override a few.
 class TestServer {
@@ -27,6 +42,16 @@ public:
 
     /// Empties every table and this server's Redis keys, for test isolation.
     void reset();
+
+    /// An organisation with the default stages and pipeline, made directly in the database.
+    TestOrg createOrganization(const std::string& name);
+    /// A user with kTestPassword; role is admin, manager, recruiter or sales.
+    TestUser createUser(const TestOrg& org, const std::string& role, std::string email = {});
+    /// A client signed in as `user` (a real session and access token, without the cost of a
+    /// password check).
+    HttpClient clientFor(const TestUser& user);
+    /// The access token clientFor() would send.
+    std::string accessTokenFor(const TestUser& user);
 
     /// The settings a test server runs with, before overrides.
     static std::map<std::string, std::string> baseSettings(const TestDatabase& database);

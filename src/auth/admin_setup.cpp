@@ -1,0 +1,81 @@
+#include "auth/admin_setup.hpp"
+
+#include "auth/passwords.hpp"
+#include "auth/repository.hpp"
+#include "core/embedded.hpp"
+#include "core/error.hpp"
+#include "core/validation.hpp"
+
+#include <stdexcept>
+
+namespace crm::auth {
+
+Credentials createAdmin(pqxx::connection& connection, const std::string& email_text,
+                        const std::string& password, const std::string& name,
+                        const std::string& organization_name) {
+    const auto email = core::normalizeEmail(email_text);
+    if (!email) {
+        throw std::invalid_argument("--email is not an e-mail address");
+    }
+    if (const auto problem = passwordProblem(password, {name, *email}); !problem.empty()) {
+        throw std::invalid_argument("the password " + problem);
+    }
+    const auto hash = hashPassword(password);
+    pqxx::work tx(connection);
+    const auto existing = tx.exec_params(
+        "SELECT u.org_id, u.id, o.slug FROM users u JOIN organizations o ON o.id = u.org_id "
+        "WHERE u.email = $1 AND lower(o.name) = lower($2)",
+        *email, organization_name);
+    Credentials credentials{"", *email, "admin"};
+    if (!existing.empty()) {
+        tx.exec_params("UPDATE users SET role = 'admin', active = true WHERE org_id = $1 AND id = $2",
+                       existing[0][0].as<std::string>(), existing[0][1].as<std::string>());
+        repo::setPassword(tx, existing[0][0].as<std::string>(), existing[0][1].as<std::string>(), hash);
+        credentials.organization = existing[0][2].as<std::string>();
+    } else {
+        const auto found = tx.exec_params("SELECT id, slug FROM organizations WHERE lower(name) = lower($1) "
+                                          "ORDER BY created_at LIMIT 1",
+                                          organization_name);
+        std::string org_id;
+        if (found.empty()) {
+            const auto org = repo::insertOrganization(tx, organization_name);
+            org_id = org.id;
+            credentials.organization = org.slug;
+        } else {
+            org_id = found[0][0].as<std::string>();
+            credentials.organization = found[0][1].as<std::string>();
+        }
+        repo::insertUser(tx, repo::NewUser{org_id, *email, name, "admin", hash, std::nullopt});
+    }
+    tx.commit();
+    return credentials;
+}
+
+SeedResult seedDemo(pqxx::connection& connection, const std::string& password, bool reset) {
+    SeedResult result;
+    {
+        pqxx::work tx(connection);
+        const bool present =
+            !tx.exec_params("SELECT 1 FROM organizations WHERE id = $1", std::string(kDemoOrgId)).empty();
+        if (!present || reset) {
+            // The seed deletes and recreates only the demo organisation (and what it owns).
+            tx.exec(std::string(embedded::demoSeed()));
+            tx.exec_params("UPDATE users SET password_hash = $2, password_changed_at = now() "
+                           "WHERE org_id = $1 AND password_hash = '!seed-placeholder'",
+                           std::string(kDemoOrgId), hashPassword(password));
+            result.seeded = true;
+        }
+        for (const auto& row : tx.exec_params(
+                 "SELECT o.slug, u.email, u.role FROM users u JOIN organizations o ON o.id = u.org_id "
+                 "WHERE u.org_id = $1 AND u.active ORDER BY array_position("
+                 "ARRAY['admin','manager','recruiter','sales'], u.role), u.email",
+                 std::string(kDemoOrgId))) {
+            result.users.push_back(Credentials{row[0].as<std::string>(), row[1].as<std::string>(),
+                                               row[2].as<std::string>()});
+        }
+        tx.commit();
+    }
+    return result;
+}
+
+}  // namespace crm::auth

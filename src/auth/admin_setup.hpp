@@ -1,0 +1,35 @@
+#pragma once
+
+#include <pqxx/pqxx>
+
+#include <string>
+#include <vector>
+
+/// Command-line set-up: the first admin and the demo organisation (crm-server create-admin, seed).
+namespace crm::auth {
+
+struct Credentials {
+    std::string organization;  // slug
+    std::string email;
+    std::string role;
+};
+
+/// Creates the admin (and its organisation, when no organisation has that name's slug), or,
+/// when the e-mail already exists there, makes it an active admin with this password.
+Credentials createAdmin(pqxx::connection& connection, const std::string& email,
+                        const std::string& password, const std::string& name,
+                        const std::string& organization_name);
+
+/// The id of the demo organisation seeds/demo.sql creates.
+constexpr const char kDemoOrgId[] = "00000000-0000-7000-8000-000000000001";
+
+struct SeedResult {
+    bool seeded = false;  // false: the demo organisation was already there and was left alone
+    std::vector<Credentials> users;
+};
+
+/// Loads the demo organisation unless it exists (or `reset` asks to replace it), giving every
+/// demo user `password`. Never touches other organisations.
+SeedResult seedDemo(pqxx::connection& connection, const std::string& password, bool reset);
+
+}  // namespace crm::auth

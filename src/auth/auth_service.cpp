@@ -1,0 +1,415 @@
+#include "auth/auth_service.hpp"
+
+#include "auth/passwords.hpp"
+#include "core/error.hpp"
+#include "core/ids.hpp"
+#include "core/log.hpp"
+#include "core/validation.hpp"
+#include "db/audit.hpp"
+#include "tasks/queue.hpp"
+
+namespace crm::auth {
+namespace {
+
+constexpr const char kResetPrefix[] = "prt_";
+constexpr std::size_t kResetBytes = 32;
+
+core::AppError badCredentials() {
+    return core::AppError::unauthenticated("The e-mail or password is wrong");
+}
+
+core::AppError rateLimited(const std::string& message, long long retry_after) {
+    core::AppError error(core::ErrorCode::RateLimited, message);
+    error.withRetryAfter(static_cast<int>(std::max<long long>(retry_after, 1)));
+    return error;
+}
+
+db::AuditEntry audit(const std::string& org_id, const std::optional<std::string>& actor,
+                     const std::string& action, const std::string& user_id,
+                     nlohmann::json changes = nullptr) {
+    return db::AuditEntry{org_id, actor, action, std::string("user"), user_id, std::move(changes)};
+}
+
+std::string safeIp(const std::string& ip) {
+    return core::isIpAddress(ip) ? ip : std::string{};
+}
+
+}  // namespace
+
+AuthService::AuthService(db::Pool& pool, SessionStore& sessions, const TokenService& tokens,
+                         kv::RateLimiter& limiter, AuthLimits limits)
+    : pool_(pool), sessions_(sessions), tokens_(tokens), limiter_(limiter), limits_(std::move(limits)) {}
+
+void AuthService::checkIpLimit(const std::string& scope, const std::string& ip) {
+    const auto count = limiter_.hit(scope + ":" + ip, 60);
+    if (count.count > limits_.login_attempts_per_minute_per_ip) {
+        throw rateLimited("Too many attempts from this address; retry in " +
+                              std::to_string(count.reset_seconds) + " s",
+                          count.reset_seconds);
+    }
+}
+
+TokenPair AuthService::issue(const repo::UserRecord& user, const core::RequestMeta& meta) {
+    auto created = sessions_.create(user.id, user.org_id, user.role, meta.ip, meta.user_agent);
+    TokenPair pair;
+    pair.access_token = tokens_.issueAccess(user.id, user.org_id, user.role, created.session.id);
+    pair.expires_in = tokens_.ttlSeconds();
+    pair.refresh_token = std::move(created.refresh_token);
+    pair.refresh_expires_in = limits_.refresh_ttl_seconds;
+    pair.session_id = created.session.id;
+    pair.user = user;
+    return pair;
+}
+
+TokenPair AuthService::login(const LoginDto& input, const core::RequestMeta& meta) {
+    checkIpLimit("login_ip", meta.ip);
+
+    std::vector<repo::UserRecord> accounts;
+    {
+        auto lease = pool_.acquire();
+        pqxx::nontransaction tx(lease.get());  // one read: autocommit, one round trip
+        accounts = repo::findUsersByEmail(tx, input.email);
+    }
+    if (input.organization) {
+        std::erase_if(accounts, [&](const auto& user) { return user.org_slug != *input.organization; });
+    }
+
+    // A locked account answers before its password is checked, so guessing stops.
+    std::vector<repo::UserRecord> unlocked;
+    long long locked_for = 0;
+    for (auto& account : accounts) {
+        const auto failures = limiter_.peek("login_fail:" + account.id);
+        if (failures.count >= limits_.login_failures_before_lockout) {
+            locked_for = std::max(locked_for, failures.reset_seconds);
+        } else {
+            unlocked.push_back(std::move(account));
+        }
+    }
+    if (unlocked.empty() && locked_for > 0) {
+        throw rateLimited("This account is locked after too many failed sign-ins; retry in " +
+                              std::to_string(locked_for) + " s",
+                          locked_for);
+    }
+    if (unlocked.empty()) {
+        // Unknown e-mail: spend the time a real check would take, so timing reveals nothing.
+        burnVerificationTime(input.password);
+        core::log::info("login failed", {{"reason", "unknown e-mail"}, {"ip", meta.ip},
+                                         {"request_id", meta.request_id}});
+        throw badCredentials();
+    }
+
+    std::vector<repo::UserRecord> matched;
+    for (const auto& account : unlocked) {
+        if (verifyPassword(account.password_hash, input.password) && account.active) {
+            matched.push_back(account);
+        }
+    }
+    if (matched.empty()) {
+        auto lease = pool_.acquire();
+        pqxx::work tx(lease.get());
+        for (const auto& account : unlocked) {
+            const auto failures = limiter_.hit("login_fail:" + account.id, limits_.lockout_seconds);
+            const bool locked_now = failures.count == limits_.login_failures_before_lockout;
+            db::recordAudit(tx,
+                            audit(account.org_id, std::nullopt, "auth.login_failed", account.id,
+                                  {{"reason", account.active ? "wrong password" : "inactive user"},
+                                   {"failures", failures.count}}),
+                            meta);
+            if (locked_now) {
+                db::recordAudit(tx, audit(account.org_id, std::nullopt, "auth.account_locked",
+                                          account.id, {{"seconds", limits_.lockout_seconds}}),
+                                meta);
+            }
+        }
+        tx.commit();
+        throw badCredentials();
+    }
+    if (matched.size() > 1) {
+        throw core::AppError::invalidField(
+            "organization", "this e-mail signs in to several organisations: give the slug of one");
+    }
+
+    const auto& user = matched.front();
+    limiter_.reset("login_fail:" + user.id);
+    auto pair = issue(user, meta);
+    {
+        auto lease = pool_.acquire();
+        pqxx::work tx(lease.get());
+        repo::recordLogin(tx, user.org_id, user.id);
+        if (needsRehash(user.password_hash)) {
+            repo::setPassword(tx, user.org_id, user.id, hashPassword(input.password));
+        }
+        db::recordAudit(tx, audit(user.org_id, user.id, "auth.login", user.id,
+                                  {{"session_id", pair.session_id}}),
+                        meta);
+        pair.user = repo::findUser(tx, user.org_id, user.id).value_or(user);
+        tx.commit();
+    }
+    forgetUser(user.id);
+    return pair;
+}
+
+TokenPair AuthService::refresh(const RefreshDto& input, const core::RequestMeta& meta) {
+    const auto rotation = sessions_.rotate(input.refresh_token, meta.ip, meta.user_agent);
+    switch (rotation.outcome) {
+        case RotationOutcome::Rotated:
+            break;
+        case RotationOutcome::Reused: {
+            auto lease = pool_.acquire();
+            pqxx::work tx(lease.get());
+            const auto rows = tx.exec_params("SELECT org_id FROM users WHERE id = $1",
+                                             rotation.session.user_id.empty()
+                                                 ? std::optional<std::string>()
+                                                 : std::optional(rotation.session.user_id));
+            if (!rows.empty()) {
+                db::recordAudit(tx,
+                                audit(rows[0][0].as<std::string>(), std::nullopt,
+                                      "auth.refresh_reuse", rotation.session.user_id,
+                                      {{"session_id", rotation.session.id}}),
+                                meta);
+            }
+            tx.commit();
+            core::log::warn("refresh token reused; session revoked",
+                            {{"session_id", rotation.session.id}, {"ip", meta.ip},
+                             {"request_id", meta.request_id}});
+            throw core::AppError::unauthenticated(
+                "This refresh token was already used, so the session has been ended: sign in again");
+        }
+        case RotationOutcome::Unknown:
+        case RotationOutcome::Revoked:
+            throw core::AppError::unauthenticated("The refresh token is invalid or expired");
+    }
+
+    std::optional<repo::UserRecord> user;
+    {
+        auto lease = pool_.acquire();
+        pqxx::nontransaction tx(lease.get());  // one read: autocommit, one round trip
+        user = repo::findUser(tx, rotation.session.org_id, rotation.session.user_id);
+    }
+    if (!user || !user->active) {
+        sessions_.revoke(rotation.session.id);
+        throw core::AppError::unauthenticated("The account is no longer active");
+    }
+    TokenPair pair;
+    pair.access_token =
+        tokens_.issueAccess(user->id, user->org_id, user->role, rotation.session.id);
+    pair.expires_in = tokens_.ttlSeconds();
+    pair.refresh_token = rotation.refresh_token;
+    pair.refresh_expires_in = limits_.refresh_ttl_seconds;
+    pair.session_id = rotation.session.id;
+    pair.user = *user;
+    return pair;
+}
+
+TokenPair AuthService::signup(const SignupDto& input, const core::RequestMeta& meta) {
+    if (!limits_.allow_signup) {
+        throw core::AppError::forbidden("Sign-up is disabled on this server (CRM_ALLOW_SIGNUP)");
+    }
+    checkIpLimit("signup_ip", meta.ip);
+    const auto hash = hashPassword(input.password);
+    repo::UserRecord user;
+    {
+        auto lease = pool_.acquire();
+        pqxx::work tx(lease.get());
+        const auto org = repo::insertOrganization(tx, input.organization_name);
+        user = repo::insertUser(tx, repo::NewUser{org.id, input.email, input.name, "admin", hash, std::nullopt});
+        db::recordAudit(tx, db::AuditEntry{org.id, user.id, "organization.created",
+                                           std::string("organization"), org.id,
+                                           {{"name", org.name}, {"slug", org.slug}}},
+                        meta);
+        tx.commit();
+    }
+    return issue(user, meta);
+}
+
+void AuthService::logout(const core::Actor& actor) {
+    sessions_.revoke(actor.session_id);
+}
+
+void AuthService::logoutAll(const core::Actor& actor) {
+    sessions_.revokeAllOfUser(actor.user_id);
+}
+
+repo::UserRecord AuthService::me(const core::Actor& actor) {
+    constexpr std::size_t kMaxCachedUsers = 50000;
+    const auto now = std::chrono::steady_clock::now();
+    {
+        std::lock_guard lock(users_mutex_);
+        if (const auto it = users_.find(actor.user_id);
+            it != users_.end() && it->second.until > now && it->second.user.org_id == actor.org_id) {
+            return it->second.user;
+        }
+    }
+    auto user = loadUser(actor);
+    std::lock_guard lock(users_mutex_);
+    if (users_.size() >= kMaxCachedUsers) {
+        users_.clear();
+    }
+    users_[actor.user_id] = CachedUser{user, now + std::chrono::seconds(limits_.user_cache_seconds)};
+    return user;
+}
+
+void AuthService::forgetUser(const std::string& user_id) {
+    std::lock_guard lock(users_mutex_);
+    users_.erase(user_id);
+}
+
+repo::UserRecord AuthService::loadUser(const core::Actor& actor) {
+    auto lease = pool_.acquire();
+    pqxx::nontransaction tx(lease.get());  // one read: autocommit, one round trip
+    auto user = repo::findUser(tx, actor.org_id, actor.user_id);
+    if (!user) {
+        throw core::AppError::unauthenticated("The account no longer exists");
+    }
+    return *user;
+}
+
+std::vector<Session> AuthService::sessions(const core::Actor& actor) {
+    return sessions_.listOfUser(actor.user_id);
+}
+
+void AuthService::revokeSession(const core::Actor& actor, const std::string& session_id) {
+    const auto own = sessions_.listOfUser(actor.user_id);
+    const bool mine = std::any_of(own.begin(), own.end(),
+                                  [&](const Session& s) { return s.id == session_id; });
+    if (!mine) {
+        throw core::AppError::notFound("No such session");
+    }
+    sessions_.revoke(session_id);
+}
+
+void AuthService::queueResetEmail(pqxx::transaction_base& tx, const repo::UserRecord& user,
+                                  const std::string& ip, int ttl_minutes, bool invitation) {
+    const auto code = kResetPrefix + core::randomToken(kResetBytes);
+    repo::insertResetToken(tx, user.org_id, user.id, SessionStore::digest(code), ttl_minutes,
+                           safeIp(ip));
+    const auto hours = ttl_minutes >= 120 ? std::to_string(ttl_minutes / 60) + " hours"
+                                          : std::to_string(ttl_minutes) + " minutes";
+    // The code travels only in the e-mail body: never in a URL, where proxies and browser
+    // history would keep it.
+    const std::string text =
+        (invitation
+             ? "Hello " + user.name + ",\n\nAn account was created for you in " + user.org_name +
+                   " on Shortcut Scale X. To choose your password, open " + limits_.public_url +
+                   " and use this code on the \"set password\" page:\n\n"
+             : "Hello " + user.name + ",\n\nSomeone (hopefully you) asked to reset the password of " +
+                   "your Shortcut Scale X account in " + user.org_name + ". Use this code on the "
+                   "\"reset password\" page of " + limits_.public_url + ":\n\n") +
+        "    " + code + "\n\nThe code works once and expires in " + hours +
+        ". If you did not ask for this, ignore this e-mail: your password stays as it is.\n";
+    tasks::enqueue(tx, tasks::NewTask{user.org_id, "email.send",
+                                      {{"to", user.email},
+                                       {"subject", invitation ? "Your Shortcut Scale X account"
+                                                              : "Reset your Shortcut Scale X password"},
+                                       {"text", text}},
+                                      std::nullopt, 10});
+}
+
+void AuthService::forgotPassword(const ForgotPasswordDto& input, const core::RequestMeta& meta) {
+    checkIpLimit("forgot_ip", meta.ip);
+    auto lease = pool_.acquire();
+    pqxx::work tx(lease.get());
+    for (const auto& user : repo::findUsersByEmail(tx, input.email)) {
+        if (!user.active || (input.organization && user.org_slug != *input.organization)) {
+            continue;
+        }
+        queueResetEmail(tx, user, meta.ip, limits_.password_reset_ttl_minutes, false);
+        db::recordAudit(tx, audit(user.org_id, std::nullopt, "auth.password_reset_requested", user.id), meta);
+    }
+    tx.commit();
+}
+
+void AuthService::resetPassword(const ResetPasswordDto& input, const core::RequestMeta& meta) {
+    if (input.token.rfind(kResetPrefix, 0) != 0) {
+        throw core::AppError::invalidField("token", "is invalid, used or expired");
+    }
+    checkIpLimit("reset_ip", meta.ip);
+    std::string user_id;
+    std::string org_id;
+    {
+        auto lease = pool_.acquire();
+        pqxx::work tx(lease.get());
+        const auto target = repo::consumeResetToken(tx, SessionStore::digest(input.token));
+        if (!target) {
+            throw core::AppError::invalidField("token", "is invalid, used or expired");
+        }
+        const auto user = repo::findUserForUpdate(tx, target->org_id, target->user_id);
+        if (!user || !user->active) {
+            throw core::AppError::invalidField("token", "is invalid, used or expired");
+        }
+        if (const auto problem = passwordProblem(input.password, {user->name, user->email});
+            !problem.empty()) {
+            // Nothing is committed, so the code still works with a better password.
+            throw core::AppError::invalidField("password", problem);
+        }
+        repo::setPassword(tx, user->org_id, user->id, hashPassword(input.password));
+        db::recordAudit(tx, audit(user->org_id, user->id, "auth.password_reset", user->id), meta);
+        tx.commit();
+        user_id = user->id;
+        org_id = user->org_id;
+    }
+    limiter_.reset("login_fail:" + user_id);
+    forgetUser(user_id);
+    sessions_.revokeAllOfUser(user_id);
+}
+
+void AuthService::changePassword(const core::Actor& actor, const ChangePasswordDto& input,
+                                 const core::RequestMeta& meta) {
+    const auto user = loadUser(actor);
+    if (!verifyPassword(user.password_hash, input.current_password)) {
+        throw core::AppError::invalidField("current_password", "is not your current password");
+    }
+    if (input.current_password == input.new_password) {
+        throw core::AppError::invalidField("new_password", "must differ from the current password");
+    }
+    if (const auto problem = passwordProblem(input.new_password, {user.name, user.email});
+        !problem.empty()) {
+        throw core::AppError::invalidField("new_password", problem);
+    }
+    const auto hash = hashPassword(input.new_password);
+    {
+        auto lease = pool_.acquire();
+        pqxx::work tx(lease.get());
+        repo::setPassword(tx, actor.org_id, actor.user_id, hash);
+        db::recordAudit(tx, audit(actor.org_id, actor.user_id, "auth.password_changed", actor.user_id), meta);
+        tx.commit();
+    }
+    forgetUser(actor.user_id);
+    // Every other device must sign in again with the new password.
+    sessions_.revokeOthersOfUser(actor.user_id, actor.session_id);
+}
+
+core::Actor AuthService::authenticate(std::string_view authorization_header) {
+    constexpr std::string_view kBearer = "Bearer ";
+    if (authorization_header.size() <= kBearer.size() ||
+        !std::equal(kBearer.begin(), kBearer.end(), authorization_header.begin(),
+                    [](char a, char b) { return std::tolower(a) == std::tolower(b); })) {
+        throw core::AppError::unauthenticated("Send an access token: Authorization: Bearer <token>");
+    }
+    const auto claims = tokens_.verifyAccess(authorization_header.substr(kBearer.size()));
+    std::optional<Session> session;
+    try {
+        session = sessions_.find(claims.session_id);
+    } catch (const core::AppError& e) {
+        if (e.code() != core::ErrorCode::Unavailable) {
+            throw;
+        }
+        // Redis is down: the signature and expiry still vouch for the token.
+        core::log::warn("session check skipped: Redis unavailable", {{"session_id", claims.session_id}});
+        const auto role = core::parseRole(claims.role);
+        if (!role) {
+            throw core::AppError::unauthenticated("The access token is invalid");
+        }
+        return core::Actor{claims.user_id, claims.org_id, *role, claims.session_id};
+    }
+    if (!session || session->user_id != claims.user_id) {
+        throw core::AppError::unauthenticated("The session has ended: sign in again");
+    }
+    const auto role = core::parseRole(session->role);
+    if (!role) {
+        throw core::AppError::unauthenticated("The session is invalid: sign in again");
+    }
+    return core::Actor{claims.user_id, claims.org_id, *role, claims.session_id};
+}
+
+}  // namespace crm::auth

@@ -1,0 +1,89 @@
+#pragma once
+
+#include "auth/dto.hpp"
+#include "auth/sessions.hpp"
+#include "auth/tokens.hpp"
+#include "core/access.hpp"
+#include "core/request_meta.hpp"
+#include "db/pool.hpp"
+#include "kv/rate_limiter.hpp"
+
+#include <chrono>
+#include <mutex>
+#include <optional>
+#include <unordered_map>
+#include <string>
+#include <vector>
+
+namespace crm::auth {
+
+struct AuthLimits {
+    int login_attempts_per_minute_per_ip = 30;
+    int login_failures_before_lockout = 10;
+    int lockout_seconds = 900;
+    int refresh_ttl_seconds = 30 * 86400;
+    int password_reset_ttl_minutes = 30;
+    bool allow_signup = true;
+    std::string public_url;
+    /// How long /me may answer from this process's copy of the user (other nodes' edits show
+    /// within this time; this node's at once). Same bound as the session cache.
+    int user_cache_seconds = 5;
+};
+
+/// Sign-in, tokens, sessions and passwords. Each public method is one unit of work; none keeps
+/// a transaction open while it calls Redis or hashes a password.
+class AuthService {
+public:
+    AuthService(db::Pool& pool, SessionStore& sessions, const TokenService& tokens,
+                kv::RateLimiter& limiter, AuthLimits limits);
+
+    TokenPair login(const LoginDto& input, const core::RequestMeta& meta);
+    TokenPair refresh(const RefreshDto& input, const core::RequestMeta& meta);
+    TokenPair signup(const SignupDto& input, const core::RequestMeta& meta);
+    void logout(const core::Actor& actor);
+    void logoutAll(const core::Actor& actor);
+
+    /// The caller's user record, from a short-lived per-process cache: /me is the most frequent
+    /// call of every client.
+    repo::UserRecord me(const core::Actor& actor);
+    /// Drops the cached copy after a change to the user.
+    void forgetUser(const std::string& user_id);
+    std::vector<Session> sessions(const core::Actor& actor);
+    void revokeSession(const core::Actor& actor, const std::string& session_id);
+
+    /// Always succeeds from the caller's view (no account enumeration); mails a reset code to
+    /// each active account with that e-mail.
+    void forgotPassword(const ForgotPasswordDto& input, const core::RequestMeta& meta);
+    void resetPassword(const ResetPasswordDto& input, const core::RequestMeta& meta);
+    void changePassword(const core::Actor& actor, const ChangePasswordDto& input,
+                        const core::RequestMeta& meta);
+
+    /// The caller behind a bearer token: signature, expiry and a live session. While Redis is
+    /// unreachable a valid token is still honoured until it expires (with the role it carries).
+    core::Actor authenticate(std::string_view authorization_header);
+
+    /// Creates a reset code for the user and queues the e-mail carrying it, inside `tx`.
+    /// Returns nothing: the code exists only in the e-mail.
+    void queueResetEmail(pqxx::transaction_base& tx, const repo::UserRecord& user,
+                         const std::string& ip, int ttl_minutes, bool invitation);
+
+private:
+    repo::UserRecord loadUser(const core::Actor& actor);
+    TokenPair issue(const repo::UserRecord& user, const core::RequestMeta& meta);
+    void checkIpLimit(const std::string& scope, const std::string& ip);
+
+    db::Pool& pool_;
+    SessionStore& sessions_;
+    const TokenService& tokens_;
+    kv::RateLimiter& limiter_;
+    AuthLimits limits_;
+
+    struct CachedUser {
+        repo::UserRecord user;
+        std::chrono::steady_clock::time_point until;
+    };
+    std::mutex users_mutex_;
+    std::unordered_map<std::string, CachedUser> users_;
+};
+
+}  // namespace crm::auth

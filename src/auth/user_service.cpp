@@ -1,0 +1,154 @@
+#include "auth/user_service.hpp"
+
+#include "auth/passwords.hpp"
+#include "core/error.hpp"
+#include "core/ids.hpp"
+#include "db/audit.hpp"
+
+namespace crm::auth {
+namespace {
+
+// Invitations last longer than resets: people do not open them within half an hour.
+constexpr int kInvitationTtlMinutes = 72 * 60;
+
+core::AppError lastAdmin() {
+    return core::AppError(core::ErrorCode::Conflict,
+                          "The organisation must keep at least one active admin", {},
+                          {core::FieldError{"role", "this is the last active admin"}});
+}
+
+}  // namespace
+
+UserService::UserService(db::Pool& pool, SessionStore& sessions, AuthService& auth)
+    : pool_(pool), sessions_(sessions), auth_(auth) {}
+
+repo::UserPage UserService::list(const core::Actor& actor, const repo::UserFilter& filter,
+                                 const core::PageRequest& page) {
+    auto lease = pool_.acquire();
+    pqxx::nontransaction tx(lease.get());  // one read: autocommit, one round trip
+    return repo::listUsers(tx, actor.org_id, filter, page);
+}
+
+repo::UserRecord UserService::get(const core::Actor& actor, const std::string& user_id) {
+    auto lease = pool_.acquire();
+    pqxx::nontransaction tx(lease.get());  // one read: autocommit, one round trip
+    auto user = repo::findUser(tx, actor.org_id, user_id);
+    if (!user) {
+        throw core::AppError::notFound("User not found");
+    }
+    return *user;
+}
+
+repo::UserRecord UserService::create(const core::Actor& actor, const CreateUserDto& input,
+                                     const core::RequestMeta& meta) {
+    // An invited user gets an unusable random password until they choose one with the code.
+    const auto hash = hashPassword(input.password.value_or(core::randomToken(32)));
+    auto lease = pool_.acquire();
+    pqxx::work tx(lease.get());
+    auto user = repo::insertUser(
+        tx, repo::NewUser{actor.org_id, input.email, input.name, input.role, hash, actor.user_id});
+    if (!input.password) {
+        auth_.queueResetEmail(tx, user, meta.ip, kInvitationTtlMinutes, true);
+    }
+    db::recordAudit(tx, db::AuditEntry{actor.org_id, actor.user_id, "user.created", std::string("user"),
+                                       user.id, {{"email", user.email}, {"role", user.role},
+                                                 {"invited", !input.password.has_value()}}},
+                    meta);
+    tx.commit();
+    return user;
+}
+
+repo::UserRecord UserService::update(const core::Actor& actor, const std::string& user_id,
+                                     const nlohmann::json& body, std::optional<int> if_match,
+                                     const core::RequestMeta& meta) {
+    const bool self = user_id == actor.user_id;
+    if (!self && !actor.can(core::Permission::UsersManage)) {
+        // Reading users is allowed to every role, so the record's existence is no secret.
+        throw core::AppError::forbidden("Only admins may edit other users");
+    }
+    const auto input = UpdateUserDto::fromJson(body, self);
+
+    auto lease = pool_.acquire();
+    pqxx::work tx(lease.get());
+    const auto current = repo::findUserForUpdate(tx, actor.org_id, user_id);
+    if (!current) {
+        throw core::AppError::notFound("User not found");
+    }
+    if (if_match && *if_match != current->version) {
+        throw core::AppError::preconditionFailed("The user was changed by someone else; reload it");
+    }
+    const bool demoted = input.role && *input.role != "admin" && current->role == "admin";
+    const bool deactivated = input.active && !*input.active && current->active;
+    if ((demoted || deactivated) && current->active && current->role == "admin" &&
+        repo::lockActiveAdmins(tx, actor.org_id) <= 1) {
+        throw lastAdmin();
+    }
+    auto updated = repo::updateUser(
+        tx, actor.org_id, user_id,
+        repo::UserChanges{input.email, input.name, input.role, input.active}, current->version);
+    if (!updated) {
+        throw core::AppError::preconditionFailed("The user was changed by someone else; reload it");
+    }
+    nlohmann::json changes = nlohmann::json::object();
+    auto note = [&changes](const char* field, const auto& from, const auto& to) {
+        if (from != to) {
+            changes[field] = {{"from", from}, {"to", to}};
+        }
+    };
+    note("email", current->email, updated->email);
+    note("name", current->name, updated->name);
+    note("role", current->role, updated->role);
+    note("active", current->active, updated->active);
+    if (!changes.empty()) {
+        const bool role_changed = changes.contains("role");
+        db::recordAudit(tx, db::AuditEntry{actor.org_id, actor.user_id,
+                                           role_changed ? "user.role_changed" : "user.updated",
+                                           std::string("user"), user_id, changes},
+                        meta);
+    }
+    tx.commit();
+    auth_.forgetUser(user_id);
+
+    // Side effects on sessions only once the change is durable.
+    if (!updated->active) {
+        sessions_.revokeAllOfUser(user_id);
+    } else if (updated->role != current->role) {
+        sessions_.setRoleOfUser(user_id, updated->role);
+    }
+    return *updated;
+}
+
+void UserService::deactivate(const core::Actor& actor, const std::string& user_id,
+                             std::optional<int> if_match, const core::RequestMeta& meta) {
+    if (user_id == actor.user_id) {
+        throw core::AppError(core::ErrorCode::Conflict, "You cannot deactivate yourself");
+    }
+    {
+        auto lease = pool_.acquire();
+        pqxx::work tx(lease.get());
+        const auto current = repo::findUserForUpdate(tx, actor.org_id, user_id);
+        if (!current) {
+            throw core::AppError::notFound("User not found");
+        }
+        if (if_match && *if_match != current->version) {
+            throw core::AppError::preconditionFailed("The user was changed by someone else; reload it");
+        }
+        if (!current->active) {
+            return;  // already inactive: deleting twice is not an error
+        }
+        if (current->role == "admin" && repo::lockActiveAdmins(tx, actor.org_id) <= 1) {
+            throw lastAdmin();
+        }
+        repo::updateUser(tx, actor.org_id, user_id, repo::UserChanges{std::nullopt, std::nullopt, std::nullopt, false},
+                         current->version);
+        db::recordAudit(tx, db::AuditEntry{actor.org_id, actor.user_id, "user.deactivated",
+                                           std::string("user"), user_id,
+                                           {{"active", {{"from", true}, {"to", false}}}}},
+                        meta);
+        tx.commit();
+    }
+    auth_.forgetUser(user_id);
+    sessions_.revokeAllOfUser(user_id);
+}
+
+}  // namespace crm::auth

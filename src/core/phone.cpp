@@ -1,0 +1,72 @@
+#include "core/phone.hpp"
+
+#include <phonenumbers/phonenumberutil.h>
+
+#include <cctype>
+
+namespace crm::core {
+namespace {
+
+// Longer input is not a phone number; the cap also bounds the work libphonenumber's regexes do.
+constexpr std::size_t kMaxPhoneLength = 40;
+
+std::string_view trimSpaces(std::string_view text) {
+    const auto first = text.find_first_not_of(" \t\r\n");
+    if (first == std::string_view::npos) {
+        return {};
+    }
+    const auto last = text.find_last_not_of(" \t\r\n");
+    return text.substr(first, last - first + 1);
+}
+
+// libphonenumber skips leading text ("Tel: "), turns letters into digits ("1-800-FLOWERS") and
+// keeps extensions apart. A CRM field should hold the number only, so anything but digits and
+// the usual separators is refused here instead of being reinterpreted.
+bool hasOnlyPhoneCharacters(std::string_view text) {
+    for (const char c : text) {
+        const bool allowed = (c >= '0' && c <= '9') || c == ' ' || c == '\t' || c == '+' ||
+                             c == '-' || c == '(' || c == ')' || c == '.' || c == '/';
+        if (!allowed) {
+            return false;
+        }
+    }
+    return true;
+}
+
+}  // namespace
+
+std::optional<std::string> normalizePhone(std::string_view text, std::string_view default_region) {
+    using i18n::phonenumbers::PhoneNumber;
+    using i18n::phonenumbers::PhoneNumberUtil;
+
+    const auto trimmed = trimSpaces(text);
+    if (trimmed.empty() || trimmed.size() > kMaxPhoneLength || !hasOnlyPhoneCharacters(trimmed)) {
+        return std::nullopt;
+    }
+
+    // Region codes in libphonenumber's metadata are upper case.
+    std::string region(default_region);
+    for (auto& c : region) {
+        c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    }
+
+    const auto& util = *PhoneNumberUtil::GetInstance();
+    PhoneNumber number;
+    if (util.Parse(std::string(trimmed), region, &number) != PhoneNumberUtil::NO_PARSING_ERROR) {
+        return std::nullopt;
+    }
+    if (number.has_extension()) {
+        return std::nullopt;  // unreachable through the character check; kept as a backstop
+    }
+    // IS_POSSIBLE only: IsPossibleNumber() also accepts IS_POSSIBLE_LOCAL_ONLY ("555 0100" in
+    // the US), whose E.164 form would lack the area code and reach no one. IsValidNumber() is
+    // not used because it refuses ranges that are newer than the library's metadata.
+    if (util.IsPossibleNumberWithReason(number) != PhoneNumberUtil::IS_POSSIBLE) {
+        return std::nullopt;
+    }
+    std::string e164;
+    util.Format(number, PhoneNumberUtil::E164, &e164);
+    return e164;
+}
+
+}  // namespace crm::core

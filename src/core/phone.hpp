@@ -1,0 +1,21 @@
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace crm::core {
+
+/// Parses a phone number as a person types it ("+44 20 7946 0123", "(212) 555-0100",
+/// "020 7946 0123") and returns it in E.164 ("+442079460123"). Numbers without a country code
+/// are read in `default_region` (ISO 3166 alpha-2, e.g. "US"; case-insensitive).
+///
+/// nullopt when, after trimming surrounding whitespace, the text is empty or longer than 40
+/// characters; when it holds anything but digits, spaces, tabs and `+ - ( ) . /` (so letters,
+/// vanity numbers such as "1-800-FLOWERS" and extensions such as "x123" are refused rather than
+/// guessed at or silently dropped: E.164 has no place for an extension); when libphonenumber
+/// cannot parse it; or when the length is not that of a complete number in its country. Only
+/// the length is checked, never the number ranges, so newly opened ranges are accepted.
+std::optional<std::string> normalizePhone(std::string_view text, std::string_view default_region);
+
+}  // namespace crm::core

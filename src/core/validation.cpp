@@ -1,0 +1,415 @@
+#include "core/validation.hpp"
+
+#include "core/ids.hpp"
+
+#include <arpa/inet.h>
+
+#include <regex>
+
+namespace crm::core {
+namespace {
+
+constexpr std::size_t kMaxEmailLength = 254;
+
+bool isCurrency(std::string_view text) {
+    return text.size() == 3 && std::all_of(text.begin(), text.end(), [](char c) {
+               return c >= 'A' && c <= 'Z';
+           });
+}
+
+}  // namespace
+
+std::string trim(std::string_view text) {
+    const auto first = text.find_first_not_of(" \t\r\n");
+    if (first == std::string_view::npos) {
+        return {};
+    }
+    const auto last = text.find_last_not_of(" \t\r\n");
+    return std::string(text.substr(first, last - first + 1));
+}
+
+bool isIpAddress(const std::string& text) {
+    unsigned char buffer[sizeof(in6_addr)];
+    return inet_pton(AF_INET, text.c_str(), buffer) == 1 ||
+           inet_pton(AF_INET6, text.c_str(), buffer) == 1;
+}
+
+std::size_t utf8Length(std::string_view text) {
+    std::size_t count = 0;
+    for (const char c : text) {
+        if ((static_cast<unsigned char>(c) & 0xC0) != 0x80) {
+            ++count;
+        }
+    }
+    return count;
+}
+
+bool isValidUtf8(std::string_view text) {
+    std::size_t i = 0;
+    while (i < text.size()) {
+        const auto c = static_cast<unsigned char>(text[i]);
+        std::size_t extra = 0;
+        if (c < 0x80) {
+            extra = 0;
+        } else if ((c & 0xE0) == 0xC0 && c >= 0xC2) {
+            extra = 1;
+        } else if ((c & 0xF0) == 0xE0) {
+            extra = 2;
+        } else if ((c & 0xF8) == 0xF0 && c <= 0xF4) {
+            extra = 3;
+        } else {
+            return false;
+        }
+        if (extra > 0 && i + extra >= text.size()) {
+            return false;
+        }
+        for (std::size_t k = 1; k <= extra; ++k) {
+            if ((static_cast<unsigned char>(text[i + k]) & 0xC0) != 0x80) {
+                return false;
+            }
+        }
+        i += extra + 1;
+    }
+    return true;
+}
+
+std::optional<std::string> normalizeEmail(std::string_view text) {
+    auto email = trim(text);
+    std::transform(email.begin(), email.end(), email.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    // Same shape as the database's crm_is_email(): local@domain.tld, no spaces.
+    static const std::regex kShape(R"(^[^@\s]+@[^@\s]+\.[^@\s]+$)");
+    if (email.empty() || email.size() > kMaxEmailLength || !std::regex_match(email, kShape) ||
+        !isValidUtf8(email)) {
+        return std::nullopt;
+    }
+    return email;
+}
+
+const nlohmann::json& requireObject(const nlohmann::json& body) {
+    if (!body.is_object()) {
+        throw AppError::invalidField("body", "must be a JSON object");
+    }
+    return body;
+}
+
+ObjectReader::ObjectReader(const nlohmann::json& body, FieldErrors& errors, std::string prefix)
+    : body_(body), errors_(errors), prefix_(std::move(prefix)) {
+    if (!body_.is_object()) {
+        is_object_ = false;
+        errors_.add(prefix_.empty() ? "body" : prefix_.substr(0, prefix_.size() - 1),
+                    "must be a JSON object");
+    }
+}
+
+const nlohmann::json* ObjectReader::get(std::string_view key) {
+    read_.emplace(key);
+    if (!is_object_) {
+        return nullptr;
+    }
+    const auto it = body_.find(std::string(key));
+    return it == body_.end() ? nullptr : &*it;
+}
+
+bool ObjectReader::has(std::string_view key) const {
+    return is_object_ && body_.contains(std::string(key));
+}
+
+bool ObjectReader::isNull(std::string_view key) const {
+    return has(key) && body_.at(std::string(key)).is_null();
+}
+
+void ObjectReader::fail(std::string_view key, std::string_view message) {
+    errors_.add(path(key), std::string(message));
+}
+
+std::optional<std::string> ObjectReader::rawText(std::string_view key, std::size_t min,
+                                                 std::size_t max) {
+    const auto* value = get(key);
+    if (value == nullptr || value->is_null()) {
+        return std::nullopt;
+    }
+    if (!value->is_string()) {
+        fail(key, "must be a string");
+        return std::nullopt;
+    }
+    const auto& text = value->get_ref<const std::string&>();
+    const auto length = utf8Length(text);
+    if (!isValidUtf8(text)) {
+        fail(key, "must be valid UTF-8");
+        return std::nullopt;
+    }
+    if (length < min || length > max) {
+        fail(key, "must be " + std::to_string(min) + " to " + std::to_string(max) + " characters");
+        return std::nullopt;
+    }
+    return text;
+}
+
+std::optional<std::string> ObjectReader::optionalText(std::string_view key, std::size_t min,
+                                                      std::size_t max) {
+    const auto* value = get(key);
+    if (value == nullptr || value->is_null()) {
+        return std::nullopt;
+    }
+    if (!value->is_string()) {
+        fail(key, "must be a string");
+        return std::nullopt;
+    }
+    const auto text = trim(value->get_ref<const std::string&>());
+    if (!isValidUtf8(text)) {
+        fail(key, "must be valid UTF-8");
+        return std::nullopt;
+    }
+    if (text.find('\0') != std::string::npos) {
+        fail(key, "must not contain NUL characters");
+        return std::nullopt;
+    }
+    const auto length = utf8Length(text);
+    if (text.empty() && min == 0) {
+        return std::nullopt;
+    }
+    if (length < std::max<std::size_t>(min, 1) || length > max) {
+        fail(key, text.empty() ? "must not be blank"
+                               : "must be " + std::to_string(std::max<std::size_t>(min, 1)) +
+                                     " to " + std::to_string(max) + " characters");
+        return std::nullopt;
+    }
+    return text;
+}
+
+std::string ObjectReader::requiredText(std::string_view key, std::size_t min, std::size_t max) {
+    if (!has(key) || isNull(key)) {
+        get(key);
+        fail(key, "is required");
+        return {};
+    }
+    return optionalText(key, std::max<std::size_t>(min, 1), max).value_or(std::string{});
+}
+
+std::optional<std::string> ObjectReader::optionalEnum(std::string_view key,
+                                                      const std::vector<std::string>& allowed) {
+    const auto* value = get(key);
+    if (value == nullptr || value->is_null()) {
+        return std::nullopt;
+    }
+    if (value->is_string()) {
+        const auto& text = value->get_ref<const std::string&>();
+        if (std::find(allowed.begin(), allowed.end(), text) != allowed.end()) {
+            return text;
+        }
+    }
+    std::string list;
+    for (const auto& option : allowed) {
+        list += (list.empty() ? "" : ", ") + option;
+    }
+    fail(key, "must be one of " + list);
+    return std::nullopt;
+}
+
+std::optional<bool> ObjectReader::optionalBool(std::string_view key) {
+    const auto* value = get(key);
+    if (value == nullptr || value->is_null()) {
+        return std::nullopt;
+    }
+    if (!value->is_boolean()) {
+        fail(key, "must be true or false");
+        return std::nullopt;
+    }
+    return value->get<bool>();
+}
+
+std::optional<long long> ObjectReader::optionalInteger(std::string_view key, long long min,
+                                                       long long max) {
+    const auto* value = get(key);
+    if (value == nullptr || value->is_null()) {
+        return std::nullopt;
+    }
+    if (!value->is_number_integer()) {
+        fail(key, "must be a whole number");
+        return std::nullopt;
+    }
+    const auto number = value->is_number_unsigned()
+                             ? static_cast<long long>(std::min<unsigned long long>(
+                                   value->get<unsigned long long>(), 1ULL << 62))
+                             : value->get<long long>();
+    if (number < min || number > max) {
+        fail(key, "must be from " + std::to_string(min) + " to " + std::to_string(max));
+        return std::nullopt;
+    }
+    return number;
+}
+
+std::optional<std::string> ObjectReader::optionalDecimal(std::string_view key,
+                                                         int max_integer_digits,
+                                                         int max_fraction_digits,
+                                                         bool allow_negative) {
+    const auto* value = get(key);
+    if (value == nullptr || value->is_null()) {
+        return std::nullopt;
+    }
+    std::string text;
+    if (value->is_string()) {
+        text = trim(value->get_ref<const std::string&>());
+    } else if (value->is_number_integer()) {
+        text = value->dump();
+    } else if (value->is_number_float()) {
+        // Money must not pass through binary floating point: ask for a string instead.
+        fail(key, "must be a decimal string such as \"1250.50\"");
+        return std::nullopt;
+    } else {
+        fail(key, "must be a decimal string such as \"1250.50\"");
+        return std::nullopt;
+    }
+    static const std::regex kDecimal(R"(^(-?)(\d+)(?:\.(\d+))?$)");
+    std::smatch match;
+    if (!std::regex_match(text, match, kDecimal)) {
+        fail(key, "must be a decimal number such as \"1250.50\"");
+        return std::nullopt;
+    }
+    if (match[1].length() > 0 && !allow_negative) {
+        fail(key, "must not be negative");
+        return std::nullopt;
+    }
+    auto integer = match[2].str();
+    integer.erase(0, std::min(integer.find_first_not_of('0'), integer.size() - 1));
+    if (static_cast<int>(integer.size()) > max_integer_digits ||
+        static_cast<int>(match[3].length()) > max_fraction_digits) {
+        fail(key, "must have at most " + std::to_string(max_integer_digits) + " digits before and " +
+                      std::to_string(max_fraction_digits) + " after the point");
+        return std::nullopt;
+    }
+    return match[1].str() + integer + (match[3].length() > 0 ? "." + match[3].str() : "");
+}
+
+std::optional<std::string> ObjectReader::optionalEmail(std::string_view key) {
+    const auto text = optionalText(key, 0, kMaxEmailLength);
+    if (!text) {
+        return std::nullopt;
+    }
+    auto email = normalizeEmail(*text);
+    if (!email) {
+        fail(key, "must be an e-mail address such as name@example.com");
+    }
+    return email;
+}
+
+std::optional<std::string> ObjectReader::optionalUuid(std::string_view key) {
+    const auto text = optionalText(key, 0, 36);
+    if (!text) {
+        return std::nullopt;
+    }
+    if (!isUuid(*text)) {
+        fail(key, "must be a UUID");
+        return std::nullopt;
+    }
+    auto lower = *text;
+    std::transform(lower.begin(), lower.end(), lower.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    return lower;
+}
+
+std::optional<std::string> ObjectReader::optionalDate(std::string_view key) {
+    const auto text = optionalText(key, 0, 10);
+    if (!text) {
+        return std::nullopt;
+    }
+    static const std::regex kDate(R"(^(\d{4})-(\d{2})-(\d{2})$)");
+    std::smatch match;
+    if (std::regex_match(*text, match, kDate)) {
+        const int year = std::stoi(match[1]);
+        const int month = std::stoi(match[2]);
+        const int day = std::stoi(match[3]);
+        static constexpr int kDays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+        const bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+        if (year >= 1900 && year <= 2999 && month >= 1 && month <= 12 && day >= 1 &&
+            day <= kDays[month - 1] && !(month == 2 && day == 29 && !leap)) {
+            return *text;
+        }
+    }
+    fail(key, "must be a date such as 2026-03-31");
+    return std::nullopt;
+}
+
+std::optional<std::string> ObjectReader::optionalTimestamp(std::string_view key) {
+    const auto text = optionalText(key, 0, 40);
+    if (!text) {
+        return std::nullopt;
+    }
+    static const std::regex kTimestamp(
+        R"(^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])T([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d{1,6})?(Z|[+-]([01]\d|2[0-3]):[0-5]\d)$)");
+    if (!std::regex_match(*text, kTimestamp)) {
+        fail(key, "must be an RFC 3339 time such as 2026-03-31T09:30:00Z");
+        return std::nullopt;
+    }
+    return text;
+}
+
+std::optional<std::string> ObjectReader::optionalCurrency(std::string_view key) {
+    const auto text = optionalText(key, 0, 3);
+    if (!text) {
+        return std::nullopt;
+    }
+    if (!isCurrency(*text)) {
+        fail(key, "must be an ISO 4217 code such as EUR");
+        return std::nullopt;
+    }
+    return text;
+}
+
+std::optional<std::vector<std::string>> ObjectReader::optionalTextList(std::string_view key,
+                                                                      std::size_t max_items,
+                                                                      std::size_t max_length) {
+    const auto* value = get(key);
+    if (value == nullptr || value->is_null()) {
+        return std::nullopt;
+    }
+    if (!value->is_array() || value->size() > max_items) {
+        fail(key, "must be a list of at most " + std::to_string(max_items) + " strings");
+        return std::nullopt;
+    }
+    std::vector<std::string> items;
+    for (const auto& item : *value) {
+        if (!item.is_string()) {
+            fail(key, "must contain only strings");
+            return std::nullopt;
+        }
+        auto text = trim(item.get_ref<const std::string&>());
+        if (text.empty() || utf8Length(text) > max_length || !isValidUtf8(text)) {
+            fail(key, "items must be 1 to " + std::to_string(max_length) + " characters");
+            return std::nullopt;
+        }
+        if (std::find(items.begin(), items.end(), text) == items.end()) {
+            items.push_back(std::move(text));
+        }
+    }
+    return items;
+}
+
+std::optional<nlohmann::json> ObjectReader::optionalJson(std::string_view key) {
+    const auto* value = get(key);
+    if (value == nullptr) {
+        return std::nullopt;
+    }
+    return *value;
+}
+
+void ObjectReader::forbid(std::string_view key, std::string_view message) {
+    if (has(key)) {
+        fail(key, message);
+    }
+    read_.emplace(key);
+}
+
+void ObjectReader::finish() {
+    if (!is_object_) {
+        return;
+    }
+    for (const auto& [key, value] : body_.items()) {
+        if (read_.find(key) == read_.end()) {
+            fail(key, "is not a field of this resource");
+        }
+    }
+}
+
+}  // namespace crm::core

@@ -1,0 +1,101 @@
+#pragma once
+
+#include "core/error.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace crm::core {
+
+/// Reads a JSON object field by field, collecting every problem in a FieldErrors instead of
+/// stopping at the first, and refusing fields nobody read (a client must learn that a field
+/// it sent was not applied). Typical use in a DTO's fromJson:
+///
+///     core::FieldErrors errors;
+///     core::ObjectReader in(body, errors);
+///     dto.name = in.requiredText("name", 1, 200);
+///     dto.title = in.optionalText("title", 0, 200);
+///     in.finish();            // unknown fields become errors
+///     errors.throwIfAny();    // one 422 listing them all
+class ObjectReader {
+public:
+    /// `prefix` names nested objects in field paths ("sales_profile.").
+    ObjectReader(const nlohmann::json& body, FieldErrors& errors, std::string prefix = {});
+
+    bool has(std::string_view key) const;
+    /// Present and JSON null: "clear this value" on updates.
+    bool isNull(std::string_view key) const;
+
+    /// A trimmed string of `min`..`max` characters (code points). Missing or null → error.
+    std::string requiredText(std::string_view key, std::size_t min = 1, std::size_t max = 10000);
+    /// Missing → nullopt; null or blank → nullopt when `min` is 0, else an error.
+    std::optional<std::string> optionalText(std::string_view key, std::size_t min = 0,
+                                            std::size_t max = 10000);
+    /// A string taken exactly as sent (passwords: no trimming), `min`..`max` code points.
+    std::optional<std::string> rawText(std::string_view key, std::size_t min, std::size_t max);
+    /// One of `allowed`.
+    std::optional<std::string> optionalEnum(std::string_view key, const std::vector<std::string>& allowed);
+    std::optional<bool> optionalBool(std::string_view key);
+    std::optional<long long> optionalInteger(std::string_view key, long long min, long long max);
+    /// A decimal amount sent as a string ("1250.50") or a number; returned as canonical text.
+    std::optional<std::string> optionalDecimal(std::string_view key, int max_integer_digits,
+                                               int max_fraction_digits, bool allow_negative = false);
+    /// A lower-cased, trimmed e-mail address.
+    std::optional<std::string> optionalEmail(std::string_view key);
+    /// A UUID (lower-cased).
+    std::optional<std::string> optionalUuid(std::string_view key);
+    /// An RFC 3339 date (YYYY-MM-DD).
+    std::optional<std::string> optionalDate(std::string_view key);
+    /// An RFC 3339 timestamp with offset; returned as sent.
+    std::optional<std::string> optionalTimestamp(std::string_view key);
+    /// An ISO 4217-shaped currency code (three capitals).
+    std::optional<std::string> optionalCurrency(std::string_view key);
+    /// An array of distinct trimmed strings, each 1..`max_length`, at most `max_items`.
+    std::optional<std::vector<std::string>> optionalTextList(std::string_view key, std::size_t max_items,
+                                                             std::size_t max_length);
+    /// A nested value returned as is (the caller validates it), marking the key as read.
+    std::optional<nlohmann::json> optionalJson(std::string_view key);
+
+    /// Refuses a field this caller may not set: 422 naming it when present.
+    void forbid(std::string_view key, std::string_view message);
+    /// Records an error on `key` (for rules spanning several fields).
+    void fail(std::string_view key, std::string_view message);
+
+    /// Marks every unread field as an error ("unknown field"). Call after reading.
+    void finish();
+
+    std::string path(std::string_view key) const { return prefix_ + std::string(key); }
+
+private:
+    const nlohmann::json* get(std::string_view key);
+
+    const nlohmann::json& body_;
+    FieldErrors& errors_;
+    std::string prefix_;
+    std::set<std::string, std::less<>> read_;
+    bool is_object_ = true;
+};
+
+/// The body of a write request must be a JSON object; throws 422 otherwise.
+const nlohmann::json& requireObject(const nlohmann::json& body);
+
+/// Code points in a UTF-8 string (invalid bytes count one each).
+std::size_t utf8Length(std::string_view text);
+/// True for well-formed UTF-8.
+bool isValidUtf8(std::string_view text);
+
+/// Lower-cases and trims; nullopt when it is not an address of the shape the database accepts.
+std::optional<std::string> normalizeEmail(std::string_view text);
+
+/// True for a textual IPv4 or IPv6 address.
+bool isIpAddress(const std::string& text);
+
+/// Trims ASCII white space from both ends.
+std::string trim(std::string_view text);
+
+}  // namespace crm::core

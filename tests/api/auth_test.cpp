@@ -1,0 +1,503 @@
+#include "auth/tokens.hpp"
+#include "support/smtp_server.hpp"
+#include "tasks/queue.hpp"
+#include "support/test_server.hpp"
+
+#include <gtest/gtest.h>
+#include <sodium.h>
+
+#include <future>
+#include <regex>
+
+namespace crm::test {
+namespace {
+
+const std::string kJwtSecret = "test-only-secret-0123456789abcdef0123456789abcdef";
+
+std::string base64url(const std::string& text) {
+    std::string out(sodium_base64_ENCODED_LEN(text.size(), sodium_base64_VARIANT_URLSAFE_NO_PADDING), '\0');
+    sodium_bin2base64(out.data(), out.size(), reinterpret_cast<const unsigned char*>(text.data()),
+                      text.size(), sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+    out.resize(std::strlen(out.c_str()));
+    return out;
+}
+
+nlohmann::json jwtPart(const std::string& token, int index) {
+    std::vector<std::string> parts;
+    std::size_t start = 0;
+    for (;;) {
+        const auto dot = token.find('.', start);
+        parts.push_back(token.substr(start, dot - start));
+        if (dot == std::string::npos) {
+            break;
+        }
+        start = dot + 1;
+    }
+    const auto& segment = parts.at(static_cast<std::size_t>(index));
+    std::string out(segment.size(), '\0');
+    std::size_t length = 0;
+    sodium_base642bin(reinterpret_cast<unsigned char*>(out.data()), out.size(), segment.data(),
+                      segment.size(), nullptr, &length, nullptr, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+    out.resize(length);
+    return nlohmann::json::parse(out);
+}
+
+std::string hmacSha512Token(const nlohmann::json& claims) {
+    const auto signing_input = base64url(R"({"alg":"HS512","typ":"JWT"})") + "." + base64url(claims.dump());
+    unsigned char mac[crypto_auth_hmacsha512_BYTES];
+    crypto_auth_hmacsha512_state state;
+    crypto_auth_hmacsha512_init(&state, reinterpret_cast<const unsigned char*>(kJwtSecret.data()), kJwtSecret.size());
+    crypto_auth_hmacsha512_update(&state, reinterpret_cast<const unsigned char*>(signing_input.data()),
+                                  signing_input.size());
+    crypto_auth_hmacsha512_final(&state, mac);
+    return signing_input + "." + base64url(std::string(reinterpret_cast<char*>(mac), sizeof mac));
+}
+
+std::string resetCodeIn(const ReceivedMail& mail) {
+    static const std::regex kCode(R"((prt_[A-Za-z0-9_-]+))");
+    std::smatch match;
+    const auto body = mail.decodedBody();
+    return std::regex_search(body, match, kCode) ? match[1].str() : std::string{};
+}
+
+class AuthApiTest : public ::testing::Test {
+protected:
+    static void SetUpTestSuite() {
+        smtp_ = std::make_unique<SmtpServer>();
+        server_ = TestServer::start({{"CRM_SMTP_URL", smtp_->url()},
+                                     {"CRM_MAIL_FROM", "crm@test.example"},
+                                     {"CRM_TASK_POLL_MS", "20"},
+                                     {"CRM_LOGIN_FAILURES_BEFORE_LOCKOUT", "3"},
+                                     {"CRM_LOCKOUT_SECONDS", "600"}});
+    }
+    static void TearDownTestSuite() {
+        server_.reset();
+        smtp_.reset();
+    }
+    void SetUp() override {
+        server_->reset();
+        smtp_->clear();
+        org_ = server_->createOrganization("Acme Staffing");
+        admin_ = server_->createUser(org_, "admin", "ada@acme.example");
+    }
+
+    HttpResponse login(const std::string& email, const std::string& password,
+                       const nlohmann::json& extra = nlohmann::json::object()) {
+        auto body = nlohmann::json{{"email", email}, {"password", password}};
+        body.update(extra);
+        return server_->client().post("/api/auth/login", body);
+    }
+
+    HttpClient bearer(const std::string& token) {
+        auto client = server_->client();
+        client.setDefaultHeader("Authorization", "Bearer " + token);
+        return client;
+    }
+
+    long long auditCount(const std::string& action) {
+        auto connection = server_->database().connect();
+        pqxx::read_transaction tx(connection);
+        return tx.exec_params1("SELECT count(*) FROM audit_log WHERE action = $1", action)[0].as<long long>();
+    }
+
+    static inline std::unique_ptr<SmtpServer> smtp_;
+    static inline std::unique_ptr<TestServer> server_;
+    TestOrg org_;
+    TestUser admin_;
+};
+
+// The right password signs in and returns both tokens and the user, never the hash.
+TEST_F(AuthApiTest, LoginReturnsTokensAndUser) {
+    const auto response = login("ADA@acme.example ", kTestPassword);
+    ASSERT_EQ(response.status, 200) << response.body;
+    const auto body = response.json();
+    EXPECT_EQ(body.at("token_type"), "Bearer");
+    EXPECT_EQ(body.at("expires_in"), 900);
+    EXPECT_EQ(body.at("refresh_token").get<std::string>().rfind("rt_", 0), 0u);
+    EXPECT_EQ(body.at("user").at("email"), "ada@acme.example");
+    EXPECT_EQ(body.at("user").at("role"), "admin");
+    EXPECT_FALSE(body.at("user").contains("password_hash"));
+    EXPECT_EQ(body.at("refresh_token").get<std::string>().size(), 3u + 43u);  // 256 bits
+    EXPECT_EQ(response.header("Cache-Control"), "no-store");
+    EXPECT_EQ(auditCount("auth.login"), 1);
+}
+
+// The access token carries exactly the promised claims, signed with HS256.
+TEST_F(AuthApiTest, AccessTokenClaims) {
+    const auto body = login(admin_.email, kTestPassword).json();
+    const auto token = body.at("access_token").get<std::string>();
+    const auto header = jwtPart(token, 0);
+    const auto claims = jwtPart(token, 1);
+    EXPECT_EQ(header.at("alg"), "HS256");
+    EXPECT_EQ(claims.at("sub"), admin_.id);
+    EXPECT_EQ(claims.at("org"), org_.id);
+    EXPECT_EQ(claims.at("role"), "admin");
+    EXPECT_EQ(claims.at("sid"), body.at("session_id"));
+    EXPECT_EQ(claims.at("typ"), "access");
+    EXPECT_EQ(claims.at("iss"), "shortcut-scale-x");
+    EXPECT_EQ(claims.at("aud"), "shortcut-scale-x-api");
+    EXPECT_EQ(claims.at("exp").get<long long>() - claims.at("iat").get<long long>(), 900);
+    EXPECT_EQ(claims.at("jti").get<std::string>().size(), 36u);
+}
+
+// A wrong password and an unknown e-mail get the same answer.
+TEST_F(AuthApiTest, WrongPasswordAndUnknownEmailLookAlike) {
+    const auto wrong = login(admin_.email, "not the password at all");
+    const auto unknown = login("nobody@acme.example", kTestPassword);
+    EXPECT_EQ(wrong.status, 401);
+    EXPECT_EQ(unknown.status, 401);
+    EXPECT_EQ(wrong.json().at("detail"), unknown.json().at("detail"));
+    EXPECT_EQ(auditCount("auth.login_failed"), 1);
+}
+
+// Missing and unexpected fields are named in a 422.
+TEST_F(AuthApiTest, LoginValidatesFields) {
+    const auto response = server_->client().post("/api/auth/login", {{"password", "x"}, {"remember", true}});
+    EXPECT_EQ(response.status, 422);
+    std::set<std::string> fields;
+    const auto body = response.json();
+    for (const auto& error : body.at("errors")) {
+        fields.insert(error.at("field").get<std::string>());
+    }
+    EXPECT_TRUE(fields.count("email"));
+    EXPECT_TRUE(fields.count("remember"));
+}
+
+// /me answers with the user, the role and its permissions.
+TEST_F(AuthApiTest, MeShowsRoleAndPermissions) {
+    const auto token = login(admin_.email, kTestPassword).json().at("access_token").get<std::string>();
+    const auto response = bearer(token).get("/api/auth/me");
+    ASSERT_EQ(response.status, 200) << response.body;
+    EXPECT_EQ(response.json().at("id"), admin_.id);
+    const auto permissions = response.json().at("permissions");
+    EXPECT_NE(std::find(permissions.begin(), permissions.end(), "users:manage"), permissions.end());
+}
+
+// No token, a garbage token, alg none and another algorithm are all refused.
+TEST_F(AuthApiTest, RejectsMissingForgedAndUnpinnedTokens) {
+    EXPECT_EQ(server_->client().get("/api/auth/me").status, 401);
+    EXPECT_EQ(bearer("not-a-token").get("/api/auth/me").status, 401);
+    const auto real = login(admin_.email, kTestPassword).json().at("access_token").get<std::string>();
+    auto claims = jwtPart(real, 1);
+    const auto none = base64url(R"({"alg":"none","typ":"JWT"})") + "." + base64url(claims.dump()) + ".";
+    EXPECT_EQ(bearer(none).get("/api/auth/me").status, 401);
+    EXPECT_EQ(bearer(hmacSha512Token(claims)).get("/api/auth/me").status, 401);
+    // A tampered payload keeps the old signature and fails verification.
+    claims["role"] = "admin";
+    claims["sub"] = "00000000-0000-7000-8000-000000000999";
+    const auto dot1 = real.find('.');
+    const auto dot2 = real.find('.', dot1 + 1);
+    const auto tampered = real.substr(0, dot1) + "." + base64url(claims.dump()) + real.substr(dot2);
+    EXPECT_EQ(bearer(tampered).get("/api/auth/me").status, 401);
+    EXPECT_EQ(bearer(real).get("/api/auth/me").status, 200);
+}
+
+// Expired, not-yet-valid and foreign-audience tokens are refused.
+TEST_F(AuthApiTest, RejectsExpiredAndForeignTokens) {
+    const auto body = login(admin_.email, kTestPassword).json();
+    const auto session = body.at("session_id").get<std::string>();
+    const auto past = [] { return std::chrono::system_clock::now() - std::chrono::hours(1); };
+    const auto future = [] { return std::chrono::system_clock::now() + std::chrono::hours(1); };
+    const auth::TokenService old_tokens(kJwtSecret, "shortcut-scale-x", "shortcut-scale-x-api", 900, past);
+    const auth::TokenService early_tokens(kJwtSecret, "shortcut-scale-x", "shortcut-scale-x-api", 900, future);
+    const auth::TokenService other_audience(kJwtSecret, "shortcut-scale-x", "another-api", 900);
+    EXPECT_EQ(bearer(old_tokens.issueAccess(admin_.id, org_.id, "admin", session)).get("/api/auth/me").status, 401);
+    EXPECT_EQ(bearer(early_tokens.issueAccess(admin_.id, org_.id, "admin", session)).get("/api/auth/me").status, 401);
+    EXPECT_EQ(bearer(other_audience.issueAccess(admin_.id, org_.id, "admin", session)).get("/api/auth/me").status, 401);
+}
+
+// Refresh rotates: a new pair, and the old refresh token is spent.
+TEST_F(AuthApiTest, RefreshRotatesTokens) {
+    const auto first = login(admin_.email, kTestPassword).json();
+    const auto old_refresh = first.at("refresh_token").get<std::string>();
+    const auto refreshed = server_->client().post("/api/auth/refresh", {{"refresh_token", old_refresh}});
+    ASSERT_EQ(refreshed.status, 200) << refreshed.body;
+    const auto second = refreshed.json();
+    EXPECT_NE(second.at("refresh_token"), old_refresh);
+    EXPECT_EQ(second.at("session_id"), first.at("session_id"));
+    EXPECT_EQ(bearer(second.at("access_token")).get("/api/auth/me").status, 200);
+}
+
+// Reusing a spent refresh token ends the whole session, including its newest tokens.
+TEST_F(AuthApiTest, RefreshReuseRevokesFamily) {
+    const auto first = login(admin_.email, kTestPassword).json();
+    const auto old_refresh = first.at("refresh_token").get<std::string>();
+    const auto second = server_->client().post("/api/auth/refresh", {{"refresh_token", old_refresh}}).json();
+    const auto reuse = server_->client().post("/api/auth/refresh", {{"refresh_token", old_refresh}});
+    EXPECT_EQ(reuse.status, 401);
+    EXPECT_EQ(server_->client().post("/api/auth/refresh", {{"refresh_token", second.at("refresh_token")}}).status, 401);
+    EXPECT_EQ(bearer(second.at("access_token")).get("/api/auth/me").status, 401);
+    EXPECT_EQ(auditCount("auth.refresh_reuse"), 1);
+}
+
+// Two refreshes racing with the same token: exactly one wins.
+TEST_F(AuthApiTest, ConcurrentRefreshOnlyOneSucceeds) {
+    const auto refresh = login(admin_.email, kTestPassword).json().at("refresh_token").get<std::string>();
+    const auto port = server_->port();
+    std::vector<std::future<int>> attempts;
+    for (int i = 0; i < 4; ++i) {
+        attempts.push_back(std::async(std::launch::async, [port, refresh] {
+            return HttpClient(port).post("/api/auth/refresh", {{"refresh_token", refresh}}).status;
+        }));
+    }
+    int ok = 0;
+    for (auto& attempt : attempts) {
+        const auto status = attempt.get();
+        EXPECT_TRUE(status == 200 || status == 401) << status;
+        ok += status == 200 ? 1 : 0;
+    }
+    EXPECT_EQ(ok, 1);
+}
+
+// Token kinds never cross: an access token is no refresh token, nor the reverse.
+TEST_F(AuthApiTest, TokenKindsDoNotCross) {
+    const auto body = login(admin_.email, kTestPassword).json();
+    EXPECT_EQ(server_->client().post("/api/auth/refresh", {{"refresh_token", body.at("access_token")}}).status, 401);
+    EXPECT_EQ(bearer(body.at("refresh_token")).get("/api/auth/me").status, 401);
+    EXPECT_EQ(server_->client().post("/api/auth/password/reset",
+                                     {{"token", body.at("refresh_token")}, {"password", "a perfectly fine passphrase"}}).status,
+              422);
+}
+
+// Logout ends this session; logout-all ends every session of the user.
+TEST_F(AuthApiTest, LogoutAndLogoutAll) {
+    const auto one = login(admin_.email, kTestPassword).json().at("access_token").get<std::string>();
+    const auto two = login(admin_.email, kTestPassword).json().at("access_token").get<std::string>();
+    const auto three = login(admin_.email, kTestPassword).json().at("access_token").get<std::string>();
+    EXPECT_EQ(bearer(one).post("/api/auth/logout", nlohmann::json::object()).status, 204);
+    EXPECT_EQ(bearer(one).get("/api/auth/me").status, 401);
+    EXPECT_EQ(bearer(two).get("/api/auth/me").status, 200);
+    EXPECT_EQ(bearer(two).post("/api/auth/logout-all", nlohmann::json::object()).status, 204);
+    EXPECT_EQ(bearer(two).get("/api/auth/me").status, 401);
+    EXPECT_EQ(bearer(three).get("/api/auth/me").status, 401);
+}
+
+// Sessions list the caller's devices; one can be revoked, another user's cannot.
+TEST_F(AuthApiTest, ListAndRevokeSessions) {
+    const auto phone = login(admin_.email, kTestPassword).json();
+    const auto laptop = login(admin_.email, kTestPassword).json();
+    auto client = bearer(laptop.at("access_token"));
+    const auto list = client.get("/api/auth/sessions");
+    ASSERT_EQ(list.status, 200);
+    ASSERT_EQ(list.json().at("data").size(), 2u);
+    int current = 0;
+    const auto sessions = list.json();
+    for (const auto& session : sessions.at("data")) {
+        current += session.at("current").get<bool>() ? 1 : 0;
+        EXPECT_EQ(session.at("ip"), "127.0.0.1");
+    }
+    EXPECT_EQ(current, 1);
+    EXPECT_EQ(client.del("/api/auth/sessions/" + phone.at("session_id").get<std::string>()).status, 204);
+    EXPECT_EQ(bearer(phone.at("access_token")).get("/api/auth/me").status, 401);
+
+    const auto other = server_->createUser(org_, "sales");
+    const auto other_token = server_->accessTokenFor(other);
+    const auto other_session = jwtPart(other_token, 1).at("sid").get<std::string>();
+    EXPECT_EQ(client.del("/api/auth/sessions/" + other_session).status, 404);
+    EXPECT_EQ(bearer(other_token).get("/api/auth/me").status, 200);
+}
+
+// Forgot-password always answers 202; a known address receives a single-use code by SMTP.
+TEST_F(AuthApiTest, ForgotAndResetPassword) {
+    const auto old_token = login(admin_.email, kTestPassword).json().at("access_token").get<std::string>();
+    const auto unknown = server_->client().post("/api/auth/password/forgot", {{"email", "ghost@acme.example"}});
+    const auto known = server_->client().post("/api/auth/password/forgot", {{"email", admin_.email}});
+    EXPECT_EQ(unknown.status, 202);
+    EXPECT_EQ(known.status, 202);
+    EXPECT_EQ(unknown.body, known.body);
+
+    const auto mails = smtp_->waitForMessages(1, std::chrono::seconds(10));
+    ASSERT_EQ(mails.size(), 1u);
+    EXPECT_EQ(mails[0].to, std::vector<std::string>{admin_.email});
+    const auto code = resetCodeIn(mails[0]);
+    ASSERT_FALSE(code.empty()) << mails[0].decodedBody();
+
+    const std::string fresh = "a brand new passphrase for ada";
+    EXPECT_EQ(server_->client().post("/api/auth/password/reset", {{"token", code}, {"password", fresh}}).status, 204);
+    EXPECT_EQ(login(admin_.email, kTestPassword).status, 401);
+    EXPECT_EQ(login(admin_.email, fresh).status, 200);
+    EXPECT_EQ(bearer(old_token).get("/api/auth/me").status, 401) << "a reset ends every session";
+    const auto again = server_->client().post("/api/auth/password/reset", {{"token", code}, {"password", "yet another good passphrase"}});
+    EXPECT_EQ(again.status, 422);
+    EXPECT_EQ(again.json().at("errors").at(0).at("field"), "token");
+}
+
+// The reset code is stored only hashed, and the queued e-mail is blanked once sent.
+TEST_F(AuthApiTest, ResetCodeIsNotStoredInClear) {
+    server_->client().post("/api/auth/password/forgot", {{"email", admin_.email}});
+    const auto mails = smtp_->waitForMessages(1, std::chrono::seconds(10));
+    ASSERT_EQ(mails.size(), 1u);
+    const auto code = resetCodeIn(mails[0]);
+    server_->app().worker().runDue();
+    auto connection = server_->database().connect();
+    pqxx::read_transaction tx(connection);
+    const auto hits = tx.exec_params1(
+        "SELECT (SELECT count(*) FROM tasks WHERE payload::text LIKE '%' || $1 || '%') + "
+        "(SELECT count(*) FROM password_reset_tokens WHERE encode(token_hash, 'escape') LIKE '%' || $1 || '%')",
+        code)[0].as<long long>();
+    EXPECT_EQ(hits, 0);
+}
+
+// A weak new password is refused and the code still works for a better one.
+TEST_F(AuthApiTest, ResetRefusesWeakPassword) {
+    server_->client().post("/api/auth/password/forgot", {{"email", admin_.email}});
+    const auto mails = smtp_->waitForMessages(1, std::chrono::seconds(10));
+    ASSERT_EQ(mails.size(), 1u);
+    const auto code = resetCodeIn(mails[0]);
+    const auto weak = server_->client().post("/api/auth/password/reset", {{"token", code}, {"password", "password1234"}});
+    EXPECT_EQ(weak.status, 422);
+    EXPECT_EQ(weak.json().at("errors").at(0).at("field"), "password");
+    EXPECT_EQ(server_->client().post("/api/auth/password/reset", {{"token", code}, {"password", "an uncommon sentence of words"}}).status, 204);
+}
+
+// Changing the password needs the current one and ends the other sessions only.
+TEST_F(AuthApiTest, ChangePassword) {
+    const auto other = login(admin_.email, kTestPassword).json().at("access_token").get<std::string>();
+    const auto mine = login(admin_.email, kTestPassword).json().at("access_token").get<std::string>();
+    auto client = bearer(mine);
+    const auto wrong = client.post("/api/auth/password/change",
+                                   {{"current_password", "nope nope nope"}, {"new_password", "an uncommon sentence of words"}});
+    EXPECT_EQ(wrong.status, 422);
+    EXPECT_EQ(wrong.json().at("errors").at(0).at("field"), "current_password");
+    const auto short_one = client.post("/api/auth/password/change",
+                                       {{"current_password", kTestPassword}, {"new_password", "short"}});
+    EXPECT_EQ(short_one.status, 422);
+    EXPECT_EQ(short_one.json().at("errors").at(0).at("field"), "new_password");
+    EXPECT_EQ(client.post("/api/auth/password/change",
+                          {{"current_password", kTestPassword}, {"new_password", "an uncommon sentence of words"}}).status,
+              204);
+    EXPECT_EQ(client.get("/api/auth/me").status, 200);
+    EXPECT_EQ(bearer(other).get("/api/auth/me").status, 401);
+    EXPECT_EQ(login(admin_.email, "an uncommon sentence of words").status, 200);
+    EXPECT_EQ(auditCount("auth.password_changed"), 1);
+}
+
+// The password policy: 12+ characters, long passphrases and any characters welcome, common ones refused.
+TEST_F(AuthApiTest, PasswordPolicy) {
+    auto signup = [](const std::string& password) {
+        return server_->client().post("/api/auth/signup", {{"organization_name", "Policy Test"},
+                                                           {"name", "Pat"},
+                                                           {"email", "pat" + std::to_string(password.size()) + "@policy.example"},
+                                                           {"password", password}});
+    };
+    EXPECT_EQ(signup("elevenchars").status, 422);
+    EXPECT_EQ(signup("password1234").status, 422);
+    EXPECT_EQ(signup("qwertyuiop123").status, 422);
+    EXPECT_EQ(signup("aaaaaaaaaaaaaaaa").status, 422);
+    EXPECT_EQ(signup("123456789012").status, 422);
+    EXPECT_EQ(signup(std::string(128, 'x') + "y").status, 201);
+    EXPECT_EQ(signup("ünïcødé pässwörd ☃ ok").status, 201);
+}
+
+// Sign-up creates an organisation with its first admin, signed in.
+TEST_F(AuthApiTest, SignupCreatesOrganisationAndAdmin) {
+    const auto response = server_->client().post("/api/auth/signup", {{"organization_name", "Globex Recruiting"},
+                                                                      {"name", "Hank Scorpio"},
+                                                                      {"email", "hank@globex.example"},
+                                                                      {"password", "volcano lair with a view"}});
+    ASSERT_EQ(response.status, 201) << response.body;
+    const auto body = response.json();
+    EXPECT_EQ(body.at("user").at("role"), "admin");
+    EXPECT_EQ(body.at("user").at("organization").at("slug"), "globex-recruiting");
+    EXPECT_EQ(bearer(body.at("access_token")).get("/api/auth/me").status, 200);
+}
+
+// An account is locked after the configured failures, with a clear Retry-After.
+TEST_F(AuthApiTest, LockoutAfterRepeatedFailures) {
+    for (int i = 0; i < 3; ++i) {
+        EXPECT_EQ(login(admin_.email, "wrong password number " + std::to_string(i)).status, 401);
+    }
+    const auto locked = login(admin_.email, kTestPassword);
+    EXPECT_EQ(locked.status, 429);
+    EXPECT_GT(std::stoi(locked.header("Retry-After")), 500);
+    EXPECT_EQ(auditCount("auth.account_locked"), 1);
+}
+
+// A login's audit row names the user, the address and the request id.
+TEST_F(AuthApiTest, AuditRecordsActorAndRequest) {
+    const auto response = login(admin_.email, kTestPassword, nlohmann::json::object());
+    ASSERT_EQ(response.status, 200);
+    auto connection = server_->database().connect();
+    pqxx::read_transaction tx(connection);
+    const auto row = tx.exec_params1(
+        "SELECT actor_id::text, entity_id::text, host(ip), request_id FROM audit_log WHERE action = 'auth.login'");
+    EXPECT_EQ(row[0].as<std::string>(), admin_.id);
+    EXPECT_EQ(row[1].as<std::string>(), admin_.id);
+    EXPECT_EQ(row[2].as<std::string>(), "127.0.0.1");
+    EXPECT_EQ(row[3].as<std::string>(), response.header("X-Request-Id"));
+}
+
+// A second organisation with the same e-mail must be named at login.
+TEST_F(AuthApiTest, SameEmailInTwoOrganisations) {
+    const auto other_org = server_->createOrganization("Second Org");
+    server_->createUser(other_org, "sales", admin_.email);
+    const auto ambiguous = login(admin_.email, kTestPassword);
+    EXPECT_EQ(ambiguous.status, 422);
+    EXPECT_EQ(ambiguous.json().at("errors").at(0).at("field"), "organization");
+    const auto chosen = login(admin_.email, kTestPassword, {{"organization", other_org.slug}});
+    ASSERT_EQ(chosen.status, 200);
+    EXPECT_EQ(chosen.json().at("user").at("role"), "sales");
+}
+
+class AuthLimitsTest : public ::testing::Test {};
+
+// Login attempts per IP are limited, and so are requests per user, with RateLimit headers.
+TEST_F(AuthLimitsTest, LoginAndGeneralRateLimits) {
+    auto server = TestServer::start({{"CRM_LOGIN_ATTEMPTS_PER_MINUTE_PER_IP", "3"},
+                                     {"CRM_RATE_LIMIT_PER_MINUTE", "5"}});
+    const auto org = server->createOrganization("Limits");
+    const auto user = server->createUser(org, "sales");
+    for (int i = 0; i < 3; ++i) {
+        EXPECT_EQ(server->client().post("/api/auth/login", {{"email", "x@y.example"}, {"password", "whatever it is"}}).status, 401);
+    }
+    const auto limited = server->client().post("/api/auth/login", {{"email", "x@y.example"}, {"password", "whatever it is"}});
+    EXPECT_EQ(limited.status, 429);
+    EXPECT_FALSE(limited.header("Retry-After").empty());
+
+    auto client = server->clientFor(user);
+    for (int i = 0; i < 5; ++i) {
+        const auto response = client.get("/api/auth/me");
+        EXPECT_EQ(response.status, 200);
+        EXPECT_EQ(response.header("RateLimit-Limit"), "5");
+        EXPECT_EQ(response.header("RateLimit-Remaining"), std::to_string(4 - i));
+    }
+    const auto over = client.get("/api/auth/me");
+    EXPECT_EQ(over.status, 429);
+    EXPECT_FALSE(over.header("Retry-After").empty());
+    EXPECT_EQ(over.header("RateLimit-Remaining"), "0");
+}
+
+// Sign-up can be turned off.
+TEST_F(AuthLimitsTest, SignupCanBeDisabled) {
+    auto server = TestServer::start({{"CRM_ALLOW_SIGNUP", "false"}});
+    const auto response = server->client().post("/api/auth/signup", {{"organization_name", "Nope"},
+                                                                     {"name", "No One"},
+                                                                     {"email", "no@nope.example"},
+                                                                     {"password", "volcano lair with a view"}});
+    EXPECT_EQ(response.status, 403);
+}
+
+// With Redis down, issued tokens keep working; login and refresh answer 503 with Retry-After.
+TEST_F(AuthLimitsTest, RedisDownKeepsTokensWorking) {
+    auto healthy = TestServer::start();
+    const auto org = healthy->createOrganization("Resilient");
+    const auto user = healthy->createUser(org, "manager");
+    const auto token = healthy->accessTokenFor(user);
+
+    // A second node on the same database whose Redis is unreachable.
+    auto degraded = TestServer::start({{"CRM_DATABASE_URL", healthy->database().url()},
+                                       {"CRM_REDIS_URL", "redis://127.0.0.1:9/0"},
+                                       {"CRM_REDIS_TIMEOUT_MS", "200"}});
+    auto client = degraded->client();
+    client.setDefaultHeader("Authorization", "Bearer " + token);
+    EXPECT_EQ(client.get("/api/auth/me").status, 200);
+    const auto login = degraded->client().post("/api/auth/login", {{"email", user.email}, {"password", kTestPassword}});
+    EXPECT_EQ(login.status, 503);
+    EXPECT_FALSE(login.header("Retry-After").empty());
+    const auto refresh = degraded->client().post("/api/auth/refresh", {{"refresh_token", "rt_whatever"}});
+    EXPECT_EQ(refresh.status, 503);
+    EXPECT_EQ(degraded->client().get("/api/health/ready").json().at("checks").at("redis"), "down");
+}
+
+}  // namespace
+}  // namespace crm::test

@@ -1,0 +1,280 @@
+#include "support/smtp_server.hpp"
+#include "support/test_server.hpp"
+
+#include <gtest/gtest.h>
+
+#include <regex>
+
+namespace crm::test {
+namespace {
+
+class UsersApiTest : public ::testing::Test {
+protected:
+    static void SetUpTestSuite() {
+        smtp_ = std::make_unique<SmtpServer>();
+        server_ = TestServer::start({{"CRM_SMTP_URL", smtp_->url()}, {"CRM_TASK_POLL_MS", "20"}});
+    }
+    static void TearDownTestSuite() {
+        server_.reset();
+        smtp_.reset();
+    }
+    void SetUp() override {
+        server_->reset();
+        smtp_->clear();
+        org_ = server_->createOrganization("Acme");
+        admin_ = server_->createUser(org_, "admin");
+        manager_ = server_->createUser(org_, "manager");
+        recruiter_ = server_->createUser(org_, "recruiter");
+        sales_ = server_->createUser(org_, "sales");
+        other_org_ = server_->createOrganization("Other Co");
+        stranger_ = server_->createUser(other_org_, "admin");
+    }
+
+    static std::string firstErrorField(const HttpResponse& response) {
+        const auto body = response.json();
+        return body.contains("errors") ? body.at("errors").at(0).at("field").get<std::string>() : "";
+    }
+
+    long long auditCount(const std::string& action) {
+        auto connection = server_->database().connect();
+        pqxx::read_transaction tx(connection);
+        return tx.exec_params1("SELECT count(*) FROM audit_log WHERE action = $1", action)[0].as<long long>();
+    }
+
+    static inline std::unique_ptr<SmtpServer> smtp_;
+    static inline std::unique_ptr<TestServer> server_;
+    TestOrg org_;
+    TestOrg other_org_;
+    TestUser admin_, manager_, recruiter_, sales_, stranger_;
+};
+
+// An admin creates a user; the answer has Location and ETag, and the new user can sign in.
+TEST_F(UsersApiTest, AdminCreatesUser) {
+    const auto response = server_->clientFor(admin_).post(
+        "/api/users", {{"email", "New.Person@Acme.example"}, {"name", "New Person"}, {"role", "recruiter"},
+                       {"password", "a long and private passphrase"}});
+    ASSERT_EQ(response.status, 201) << response.body;
+    const auto id = response.json().at("id").get<std::string>();
+    EXPECT_EQ(response.header("Location"), "/api/v1/users/" + id);
+    EXPECT_EQ(response.header("ETag"), "\"1\"");
+    EXPECT_EQ(response.json().at("email"), "new.person@acme.example");
+    const auto login = server_->client().post(
+        "/api/auth/login", {{"email", "new.person@acme.example"}, {"password", "a long and private passphrase"}});
+    EXPECT_EQ(login.status, 200);
+    EXPECT_EQ(auditCount("user.created"), 1);
+}
+
+// A user created without a password is invited by e-mail with a code to choose one.
+TEST_F(UsersApiTest, InvitationByEmail) {
+    const auto response = server_->clientFor(admin_).post(
+        "/api/users", {{"email", "invitee@acme.example"}, {"name", "Invitee"}, {"role", "sales"}});
+    ASSERT_EQ(response.status, 201) << response.body;
+    const auto mails = smtp_->waitForMessages(1, std::chrono::seconds(10));
+    ASSERT_EQ(mails.size(), 1u);
+    std::smatch match;
+    const auto body = mails[0].decodedBody();
+    ASSERT_TRUE(std::regex_search(body, match, std::regex(R"((prt_[A-Za-z0-9_-]+))")));
+    EXPECT_EQ(server_->client().post("/api/auth/password/reset",
+                                     {{"token", match[1].str()}, {"password", "my very own passphrase"}}).status,
+              204);
+    EXPECT_EQ(server_->client().post("/api/auth/login", {{"email", "invitee@acme.example"},
+                                                         {"password", "my very own passphrase"}}).status,
+              200);
+}
+
+// A second user with the same e-mail in the organisation is a 409 naming the field.
+TEST_F(UsersApiTest, DuplicateEmailConflicts) {
+    const auto response = server_->clientFor(admin_).post(
+        "/api/users", {{"email", sales_.email}, {"name", "Dup"}, {"role", "sales"}, {"password", "a long and private passphrase"}});
+    EXPECT_EQ(response.status, 409);
+    EXPECT_EQ(firstErrorField(response), "email");
+}
+
+// Creating a user validates every field and lists all problems at once.
+TEST_F(UsersApiTest, CreateValidatesAllFields) {
+    const auto response = server_->clientFor(admin_).post(
+        "/api/users", {{"email", "not-an-email"}, {"role", "overlord"}, {"password", "short"}, {"active", false}});
+    ASSERT_EQ(response.status, 422);
+    std::set<std::string> fields;
+    const auto body = response.json();
+    for (const auto& error : body.at("errors")) {
+        fields.insert(error.at("field").get<std::string>());
+    }
+    EXPECT_EQ(fields, (std::set<std::string>{"email", "name", "role", "password", "active"}));
+}
+
+// Every role lists the organisation's users, never another organisation's.
+TEST_F(UsersApiTest, ListIsScopedToOrganisation) {
+    const auto response = server_->clientFor(sales_).get("/api/users?limit=200");
+    ASSERT_EQ(response.status, 200);
+    const auto body = response.json();
+    EXPECT_EQ(body.at("data").size(), 4u);
+    for (const auto& user : body.at("data")) {
+        EXPECT_NE(user.at("id"), stranger_.id);
+        EXPECT_FALSE(user.contains("password_hash"));
+    }
+}
+
+// Keyset pages walk the whole list without repeats, in every offered sort.
+TEST_F(UsersApiTest, PagesCoverEveryUserOnce) {
+    for (int i = 0; i < 5; ++i) {
+        server_->createUser(org_, "sales");
+    }
+    for (const std::string sort : {"-created_at", "name", "-email"}) {
+        std::set<std::string> seen;
+        std::string cursor;
+        int pages = 0;
+        do {
+            const auto response = server_->clientFor(admin_).get("/api/users?limit=2&sort=" + sort +
+                                                                 (cursor.empty() ? "" : "&cursor=" + cursor));
+            ASSERT_EQ(response.status, 200) << response.body;
+            const auto body = response.json();
+            for (const auto& user : body.at("data")) {
+                EXPECT_TRUE(seen.insert(user.at("id").get<std::string>()).second) << "repeated in " << sort;
+            }
+            cursor = body.at("page").at("next_cursor").is_null() ? "" : body.at("page").at("next_cursor").get<std::string>();
+            ++pages;
+        } while (!cursor.empty() && pages < 10);
+        EXPECT_EQ(seen.size(), 9u) << sort;
+    }
+}
+
+// Filters narrow the list by role and by a search text.
+TEST_F(UsersApiTest, FiltersByRoleAndText) {
+    const auto by_role = server_->clientFor(admin_).get("/api/users?role=recruiter").json();
+    ASSERT_EQ(by_role.at("data").size(), 1u);
+    EXPECT_EQ(by_role.at("data").at(0).at("id"), recruiter_.id);
+    const auto by_text = server_->clientFor(admin_).get("/api/users?q=MANAGER").json();
+    ASSERT_EQ(by_text.at("data").size(), 1u);
+    EXPECT_EQ(by_text.at("data").at(0).at("id"), manager_.id);
+    EXPECT_EQ(server_->clientFor(admin_).get("/api/users?role=king").status, 422);
+}
+
+// Another organisation's user is a 404 on every route, even for an admin.
+TEST_F(UsersApiTest, OtherOrganisationIsNotFound) {
+    auto admin = server_->clientFor(admin_);
+    EXPECT_EQ(admin.get("/api/users/" + stranger_.id).status, 404);
+    EXPECT_EQ(admin.put("/api/users/" + stranger_.id, {{"name", "Hijacked"}}).status, 404);
+    EXPECT_EQ(admin.del("/api/users/" + stranger_.id).status, 404);
+    EXPECT_EQ(admin.get("/api/users/not-a-uuid").status, 404);
+}
+
+// Users edit their own name and e-mail, but not their role, status or hidden fields.
+TEST_F(UsersApiTest, SelfEditRefusesPrivilegedFields) {
+    auto client = server_->clientFor(sales_);
+    const auto renamed = client.put("/api/users/" + sales_.id, {{"name", "Sally Sales"}});
+    ASSERT_EQ(renamed.status, 200) << renamed.body;
+    EXPECT_EQ(renamed.json().at("name"), "Sally Sales");
+    for (const auto* field : {"role", "active", "org_id", "password_hash"}) {
+        nlohmann::json body{{"name", "x"}};
+        body[field] = std::string(field) == "active" ? nlohmann::json(false) : nlohmann::json("admin");
+        const auto response = client.put("/api/users/" + sales_.id, body);
+        EXPECT_EQ(response.status, 422) << field;
+        EXPECT_EQ(firstErrorField(response), field);
+    }
+    EXPECT_EQ(client.get("/api/auth/me").json().at("role"), "sales");
+}
+
+// Only admins edit other users.
+TEST_F(UsersApiTest, NonAdminCannotEditOthers) {
+    EXPECT_EQ(server_->clientFor(manager_).put("/api/users/" + sales_.id, {{"name", "X"}}).status, 403);
+    EXPECT_EQ(server_->clientFor(sales_).put("/api/users/" + recruiter_.id, {{"role", "admin"}}).status, 403);
+}
+
+// A role change applies to the user's live sessions at once and is audited.
+TEST_F(UsersApiTest, RoleChangeAppliesToLiveSessions) {
+    auto sales_client = server_->clientFor(sales_);
+    EXPECT_EQ(sales_client.post("/api/users", {{"email", "a@acme.example"}, {"name", "A"}, {"role", "sales"}}).status, 403);
+    const auto changed = server_->clientFor(admin_).put("/api/users/" + sales_.id, {{"role", "admin"}});
+    ASSERT_EQ(changed.status, 200) << changed.body;
+    EXPECT_EQ(sales_client.get("/api/auth/me").json().at("role"), "admin");
+    EXPECT_EQ(sales_client.post("/api/users", {{"email", "a@acme.example"}, {"name", "A"}, {"role", "sales"}}).status, 201);
+    EXPECT_EQ(auditCount("user.role_changed"), 1);
+}
+
+// The last active admin can be neither demoted nor deactivated.
+TEST_F(UsersApiTest, LastAdminIsProtected) {
+    const auto second = server_->createUser(org_, "admin");
+    auto acting = server_->clientFor(admin_);
+    // Simulate the race this guards against: admin_ was demoted a moment ago (in the database)
+    // while its request was already authorised, so `second` is the last active admin.
+    {
+        auto connection = server_->database().connect();
+        pqxx::work tx(connection);
+        tx.exec_params("UPDATE users SET role = 'manager' WHERE id = $1", admin_.id);
+        tx.commit();
+    }
+    const auto demote = acting.put("/api/users/" + second.id, {{"role", "sales"}});
+    EXPECT_EQ(demote.status, 409) << demote.body;
+    EXPECT_EQ(firstErrorField(demote), "role");
+    EXPECT_EQ(acting.put("/api/users/" + second.id, {{"active", false}}).status, 409);
+    EXPECT_EQ(acting.del("/api/users/" + second.id).status, 409);
+    EXPECT_EQ(server_->clientFor(second).get("/api/auth/me").json().at("role"), "admin");
+}
+
+// With two admins, one may demote the other; nobody may deactivate themselves.
+TEST_F(UsersApiTest, AdminsManageEachOtherButNotThemselves) {
+    const auto second = server_->createUser(org_, "admin");
+    auto admin = server_->clientFor(admin_);
+    EXPECT_EQ(admin.put("/api/users/" + second.id, {{"role", "manager"}}).status, 200);
+    EXPECT_EQ(admin.del("/api/users/" + admin_.id).status, 409);
+    EXPECT_EQ(admin.put("/api/users/" + admin_.id, {{"role", "sales"}}).status, 422);
+}
+
+// A deactivated user's token stops working and they cannot sign in.
+TEST_F(UsersApiTest, DeactivationEndsAccess) {
+    auto sales_client = server_->clientFor(sales_);
+    EXPECT_EQ(sales_client.get("/api/auth/me").status, 200);
+    EXPECT_EQ(server_->clientFor(admin_).del("/api/users/" + sales_.id).status, 204);
+    EXPECT_EQ(sales_client.get("/api/auth/me").status, 401);
+    EXPECT_EQ(server_->client().post("/api/auth/login", {{"email", sales_.email}, {"password", kTestPassword}}).status, 401);
+    EXPECT_FALSE(server_->clientFor(admin_).get("/api/users/" + sales_.id).json().at("active").get<bool>());
+}
+
+// If-Match with a stale version is a 412; with the current one the edit goes through.
+TEST_F(UsersApiTest, IfMatchGuardsConcurrentEdits) {
+    auto admin = server_->clientFor(admin_);
+    const auto current = admin.get("/api/users/" + sales_.id);
+    const auto etag = current.header("ETag");
+    EXPECT_EQ(admin.put("/api/users/" + sales_.id, {{"name", "First"}}, {{"If-Match", etag}}).status, 200);
+    EXPECT_EQ(admin.put("/api/users/" + sales_.id, {{"name", "Second"}}, {{"If-Match", etag}}).status, 412);
+    EXPECT_EQ(admin.put("/api/users/" + sales_.id, {{"name", "Third"}}, {{"If-Match", "garbage"}}).status, 400);
+}
+
+// The permission matrix, role by role, on the user routes.
+TEST_F(UsersApiTest, PermissionMatrix) {
+    struct Case {
+        std::string method;
+        std::string path;
+        nlohmann::json body;
+        std::map<std::string, int> expected;  // role → status
+    };
+    const auto target = server_->createUser(org_, "sales");
+    const std::vector<Case> cases{
+        {"GET", "/api/users", nullptr, {{"admin", 200}, {"manager", 200}, {"recruiter", 200}, {"sales", 200}}},
+        {"GET", "/api/users/" + target.id, nullptr, {{"admin", 200}, {"manager", 200}, {"recruiter", 200}, {"sales", 200}}},
+        {"PUT", "/api/users/" + target.id, {{"name", "Renamed"}}, {{"admin", 200}, {"manager", 403}, {"recruiter", 403}, {"sales", 403}}},
+        {"POST", "/api/users", {{"email", "m@acme.example"}, {"name", "M"}, {"role", "sales"}, {"password", "a long and private passphrase"}},
+         {{"admin", 201}, {"manager", 403}, {"recruiter", 403}, {"sales", 403}}},
+        {"GET", "/api/users/" + stranger_.id, nullptr, {{"admin", 404}, {"manager", 404}, {"recruiter", 404}, {"sales", 404}}},
+        {"GET", "/api/auth/me", nullptr, {{"admin", 200}, {"manager", 200}, {"recruiter", 200}, {"sales", 200}}},
+    };
+    const std::map<std::string, TestUser> users{{"admin", admin_}, {"manager", manager_}, {"recruiter", recruiter_}, {"sales", sales_}};
+    for (const auto& test : cases) {
+        for (const auto& [role, status] : test.expected) {
+            auto client = server_->clientFor(users.at(role));
+            const auto response = test.body.is_null()
+                                      ? client.request(test.method, test.path)
+                                      : client.request(test.method, test.path, test.body.dump());
+            EXPECT_EQ(response.status, status) << role << " " << test.method << " " << test.path << ": " << response.body;
+        }
+    }
+    // DELETE last, on its own target per role, so one role's success does not change the next.
+    for (const auto& [role, status] : std::map<std::string, int>{{"admin", 204}, {"manager", 403}, {"recruiter", 403}, {"sales", 403}}) {
+        const auto victim = server_->createUser(org_, "sales");
+        EXPECT_EQ(server_->clientFor(users.at(role)).del("/api/users/" + victim.id).status, status) << role;
+    }
+}
+
+}  // namespace
+}  // namespace crm::test

@@ -1,0 +1,133 @@
+#include "core/phone.hpp"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+namespace crm::core {
+namespace {
+
+// A UK number typed with its country code is returned in E.164.
+TEST(NormalizePhone, UkInternational) {
+    EXPECT_EQ(normalizePhone("+44 20 7946 0123", "US"), "+442079460123");
+    EXPECT_EQ(normalizePhone("+44 7700 900123", "US"), "+447700900123");
+}
+
+// A UK number typed nationally, with its trunk 0, is read in the GB region.
+TEST(NormalizePhone, UkNational) {
+    EXPECT_EQ(normalizePhone("020 7946 0123", "GB"), "+442079460123");
+    EXPECT_EQ(normalizePhone("07700 900123", "GB"), "+447700900123");
+}
+
+// The British habit of writing the trunk 0 in brackets after the country code is understood.
+TEST(NormalizePhone, UkInternationalWithBracketedTrunkPrefix) {
+    EXPECT_EQ(normalizePhone("+44 (0)20 7946 0123", "US"), "+442079460123");
+}
+
+// US numbers in the usual national notations.
+TEST(NormalizePhone, UsNational) {
+    EXPECT_EQ(normalizePhone("(212) 555-0100", "US"), "+12125550100");
+    EXPECT_EQ(normalizePhone("212.555.0100", "US"), "+12125550100");
+    EXPECT_EQ(normalizePhone("1 212 555 0100", "US"), "+12125550100");
+}
+
+// A US number with its country code is read the same from any region.
+TEST(NormalizePhone, UsInternational) {
+    EXPECT_EQ(normalizePhone("+1 212-555-0100", "GB"), "+12125550100");
+    EXPECT_EQ(normalizePhone("+12125550100", "DE"), "+12125550100");
+}
+
+// German numbers, including the 030/… notation, with and without the country code.
+TEST(NormalizePhone, German) {
+    EXPECT_EQ(normalizePhone("030 901820", "DE"), "+4930901820");
+    EXPECT_EQ(normalizePhone("030/901820", "DE"), "+4930901820");
+    EXPECT_EQ(normalizePhone("+49 30 901820", "US"), "+4930901820");
+    EXPECT_EQ(normalizePhone("+49 (0)30 901820", "US"), "+4930901820");
+}
+
+// The international call prefix of the default region counts as a '+'.
+TEST(NormalizePhone, InternationalCallPrefixOfTheRegion) {
+    EXPECT_EQ(normalizePhone("0044 20 7946 0123", "GB"), "+442079460123");
+    EXPECT_EQ(normalizePhone("011 44 20 7946 0123", "US"), "+442079460123");
+}
+
+// The same national digits belong to whichever country the default region names.
+TEST(NormalizePhone, DefaultRegionDecidesTheCountry) {
+    EXPECT_EQ(normalizePhone("030 901820", "DE"), "+4930901820");
+    EXPECT_EQ(normalizePhone("(212) 555-0100", "GB"), "+442125550100");
+}
+
+// The region code may be written in lower case.
+TEST(NormalizePhone, RegionIsCaseInsensitive) {
+    EXPECT_EQ(normalizePhone("020 7946 0123", "gb"), "+442079460123");
+}
+
+// A national number cannot be read without a known region.
+TEST(NormalizePhone, RefusesNationalNumberWithoutKnownRegion) {
+    EXPECT_EQ(normalizePhone("020 7946 0123", ""), std::nullopt);
+    EXPECT_EQ(normalizePhone("020 7946 0123", "XX"), std::nullopt);
+    EXPECT_EQ(normalizePhone("+44 20 7946 0123", ""), "+442079460123");
+}
+
+// Spaces, tabs and newlines around the number are ignored.
+TEST(NormalizePhone, TrimsSurroundingWhitespace) {
+    EXPECT_EQ(normalizePhone("  +44 20 7946 0123\t\n", "US"), "+442079460123");
+    EXPECT_EQ(normalizePhone(std::string(50, ' ') + "(212) 555-0100 ", "US"), "+12125550100");
+}
+
+// Letters are refused, including vanity numbers libphonenumber would turn into digits.
+TEST(NormalizePhone, RefusesLetters) {
+    EXPECT_EQ(normalizePhone("1-800-FLOWERS", "US"), std::nullopt);
+    EXPECT_EQ(normalizePhone("Tel: 212 555 0100", "US"), std::nullopt);
+    EXPECT_EQ(normalizePhone("phone", "US"), std::nullopt);
+}
+
+// Empty text and text that only looks like punctuation are refused.
+TEST(NormalizePhone, RefusesGarbage) {
+    EXPECT_EQ(normalizePhone("", "US"), std::nullopt);
+    EXPECT_EQ(normalizePhone("   ", "US"), std::nullopt);
+    EXPECT_EQ(normalizePhone("+++", "US"), std::nullopt);
+    EXPECT_EQ(normalizePhone("()-./", "US"), std::nullopt);
+    EXPECT_EQ(normalizePhone("#212 555 0100", "US"), std::nullopt);
+    EXPECT_EQ(normalizePhone("212 555 0100 *", "US"), std::nullopt);
+    EXPECT_EQ(normalizePhone("\xe2\x98\x8e 212 555 0100", "US"), std::nullopt);  // U+260E
+}
+
+// Too few digits for a complete number in the country are refused.
+TEST(NormalizePhone, RefusesTooShort) {
+    EXPECT_EQ(normalizePhone("12", "US"), std::nullopt);
+    EXPECT_EQ(normalizePhone("+44 20", "US"), std::nullopt);
+    // Dialable locally without the area code, but its E.164 form would reach no one.
+    EXPECT_EQ(normalizePhone("555 0100", "US"), std::nullopt);
+}
+
+// Too many digits for the country are refused.
+TEST(NormalizePhone, RefusesTooManyDigits) {
+    EXPECT_EQ(normalizePhone("+1 212 555 0100 99", "US"), std::nullopt);
+    EXPECT_EQ(normalizePhone("+44 20 7946 0123 4567 8901", "US"), std::nullopt);
+}
+
+// More than 40 characters (after trimming) is refused, even when the digits would be fine.
+TEST(NormalizePhone, RefusesMoreThanFortyCharacters) {
+    const std::string padded = "+1 (212)" + std::string(28, ' ') + "555-0100";  // 44 characters
+    EXPECT_EQ(normalizePhone(padded, "US"), std::nullopt);
+    const std::string forty = "+1 (212)" + std::string(24, ' ') + "555-0100";
+    ASSERT_EQ(forty.size(), 40u);
+    EXPECT_EQ(normalizePhone(forty, "US"), "+12125550100");
+}
+
+// An extension is refused, not dropped: E.164 cannot hold it and the caller would lose it.
+TEST(NormalizePhone, RefusesExtension) {
+    EXPECT_EQ(normalizePhone("(212) 555-0100 x123", "US"), std::nullopt);
+    EXPECT_EQ(normalizePhone("+1 212 555 0100 ext. 123", "US"), std::nullopt);
+    EXPECT_EQ(normalizePhone("+1 212 555 0100 #123", "US"), std::nullopt);
+    EXPECT_EQ(normalizePhone("tel:+1-212-555-0100;ext=123", "US"), std::nullopt);
+}
+
+// Numbers in ranges that libphonenumber does not know as assigned are still accepted.
+TEST(NormalizePhone, AcceptsPossibleButUnassignedRanges) {
+    EXPECT_EQ(normalizePhone("+1 212 055 0100", "US"), "+12120550100");  // exchange 0xx
+}
+
+}  // namespace
+}  // namespace crm::core
