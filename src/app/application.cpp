@@ -5,6 +5,10 @@
 #include "auth/sessions.hpp"
 #include "auth/tokens.hpp"
 #include "auth/user_service.hpp"
+#include "clients/routes.hpp"
+#include "clients/service.hpp"
+#include "contacts/routes.hpp"
+#include "contacts/service.hpp"
 #include "core/ids.hpp"
 #include "core/log.hpp"
 #include "core/metrics.hpp"
@@ -30,6 +34,8 @@ struct Application::State {
     auth::SessionStore sessions;
     auth::AuthService auth;
     auth::UserService users;
+    clients::ClientService clients;
+    contacts::ContactService contacts;
     std::unique_ptr<mail::Mailer> mailer;
     tasks::Worker worker;
     http::Router router;
@@ -55,6 +61,8 @@ struct Application::State {
                                 config.password_reset_ttl_minutes, config.allow_signup,
                                 config.public_url, config.session_cache_seconds}),
           users(pool, sessions, auth),
+          clients(pool),
+          contacts(pool, contacts::ContactSettings{config.default_phone_region}),
           mailer(mail::makeMailer(mail::SmtpOptions{config.smtp_url, config.smtp_user,
                                                     config.smtp_password, config.mail_from})),
           worker(pool, "api-" + core::newUuidV7().substr(24),
@@ -108,6 +116,8 @@ Application::Application(core::Config config,
                                   });
 
     auth::registerRoutes(s.router, s.auth, s.users);
+    clients::registerRoutes(s.router, s.clients);
+    contacts::registerRoutes(s.router, s.contacts);
     if (extra_routes) {
         extra_routes(s.router);
     }

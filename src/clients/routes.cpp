@@ -1,0 +1,7 @@
+#include "clients/routes.hpp"
+
+namespace crm::clients {
+
+void registerRoutes(http::Router& /*router*/, ClientService& /*clients*/) {}
+
+}  // namespace crm::clients
