@@ -143,6 +143,7 @@ int createAdmin(const std::vector<std::string>& args) {
 }
 
 int migrate() {
+    crm::core::log::setLevel(setting("CRM_LOG_LEVEL").empty() ? "info" : setting("CRM_LOG_LEVEL"));
     pqxx::connection connection(databaseUrl());
     const auto report = crm::db::migrate(connection, crm::db::builtInMigrations());
     std::cout << "migrations: " << report.applied.size() << " applied, "

@@ -64,7 +64,9 @@ struct Application::State {
           clients(pool),
           contacts(pool, contacts::ContactSettings{config.default_phone_region}),
           mailer(mail::makeMailer(mail::SmtpOptions{config.smtp_url, config.smtp_user,
-                                                    config.smtp_password, config.mail_from})),
+                                                    config.smtp_password, config.mail_from,
+                                                    std::chrono::milliseconds(10000),
+                                                    config.isProduction()})),
           worker(pool, "api-" + core::newUuidV7().substr(24),
                  std::chrono::milliseconds(config.task_poll_ms)) {}
 

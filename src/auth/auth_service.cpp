@@ -105,19 +105,28 @@ TokenPair AuthService::login(const LoginDto& input, const core::RequestMeta& met
         }
     }
     if (matched.empty()) {
+        // Count the failures first (Redis), then record them (PostgreSQL): never both at once.
+        std::vector<std::pair<const repo::UserRecord*, long long>> failures;
+        for (const auto& account : unlocked) {
+            const auto key = "login_fail:" + account.id;
+            const auto count = limiter_.hit(key, limits_.lockout_seconds);
+            if (count.count == limits_.login_failures_before_lockout) {
+                // The lock lasts its full length from the failure that set it.
+                limiter_.extend(key, limits_.lockout_seconds);
+            }
+            failures.emplace_back(&account, count.count);
+        }
         auto lease = pool_.acquire();
         pqxx::work tx(lease.get());
-        for (const auto& account : unlocked) {
-            const auto failures = limiter_.hit("login_fail:" + account.id, limits_.lockout_seconds);
-            const bool locked_now = failures.count == limits_.login_failures_before_lockout;
+        for (const auto& [account, count] : failures) {
             db::recordAudit(tx,
-                            audit(account.org_id, std::nullopt, "auth.login_failed", account.id,
-                                  {{"reason", account.active ? "wrong password" : "inactive user"},
-                                   {"failures", failures.count}}),
+                            audit(account->org_id, std::nullopt, "auth.login_failed", account->id,
+                                  {{"reason", account->active ? "wrong password" : "inactive user"},
+                                   {"failures", count}}),
                             meta);
-            if (locked_now) {
-                db::recordAudit(tx, audit(account.org_id, std::nullopt, "auth.account_locked",
-                                          account.id, {{"seconds", limits_.lockout_seconds}}),
+            if (count == limits_.login_failures_before_lockout) {
+                db::recordAudit(tx, audit(account->org_id, std::nullopt, "auth.account_locked",
+                                          account->id, {{"seconds", limits_.lockout_seconds}}),
                                 meta);
             }
         }
@@ -189,6 +198,11 @@ TokenPair AuthService::refresh(const RefreshDto& input, const core::RequestMeta&
     if (!user || !user->active) {
         sessions_.revoke(rotation.session.id);
         throw core::AppError::unauthenticated("The account is no longer active");
+    }
+    if (user->role != rotation.session.role) {
+        // A role change whose session update was lost is repaired here, at the latest one
+        // access-token lifetime later.
+        sessions_.setRoleOfUser(user->id, user->role);
     }
     TokenPair pair;
     pair.access_token =
@@ -343,6 +357,7 @@ void AuthService::resetPassword(const ResetPasswordDto& input, const core::Reque
             throw core::AppError::invalidField("password", problem);
         }
         repo::setPassword(tx, user->org_id, user->id, hashPassword(input.password));
+        repo::invalidateResetTokens(tx, user->org_id, user->id);
         db::recordAudit(tx, audit(user->org_id, user->id, "auth.password_reset", user->id), meta);
         tx.commit();
         user_id = user->id;
@@ -371,6 +386,7 @@ void AuthService::changePassword(const core::Actor& actor, const ChangePasswordD
         auto lease = pool_.acquire();
         pqxx::work tx(lease.get());
         repo::setPassword(tx, actor.org_id, actor.user_id, hash);
+        repo::invalidateResetTokens(tx, actor.org_id, actor.user_id);
         db::recordAudit(tx, audit(actor.org_id, actor.user_id, "auth.password_changed", actor.user_id), meta);
         tx.commit();
     }

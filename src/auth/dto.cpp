@@ -144,6 +144,7 @@ UpdateUserDto UpdateUserDto::fromJson(const nlohmann::json& body, bool self) {
     if (self) {
         in.forbid("role", "you cannot change your own role");
         in.forbid("active", "you cannot deactivate or reactivate yourself");
+        dto.current_password = in.rawText("current_password", 1, kMaxPasswordField);
     } else {
         dto.role = in.optionalEnum("role", kRoles);
         dto.active = in.optionalBool("active");

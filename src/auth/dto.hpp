@@ -63,6 +63,7 @@ struct UpdateUserDto {
     std::optional<std::string> name;
     std::optional<std::string> role;
     std::optional<bool> active;
+    std::optional<std::string> current_password;  // self only: needed to change one's e-mail
     static UpdateUserDto fromJson(const nlohmann::json& body, bool self);
 };
 

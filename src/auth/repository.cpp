@@ -88,6 +88,10 @@ const db::Statement kInsertResetToken{"auth.insert_reset_token", R"sql(
     VALUES ($1, $2, decode($3, 'hex'), now() + make_interval(mins => $4),
             CASE WHEN $5 = '' THEN NULL ELSE $5::inet END))sql"};
 
+const db::Statement kInvalidateResetTokens{"auth.invalidate_reset_tokens", R"sql(
+    UPDATE password_reset_tokens SET used_at = now()
+    WHERE org_id = $1 AND user_id = $2 AND used_at IS NULL)sql"};
+
 const db::Statement kConsumeResetToken{"auth.consume_reset_token", R"sql(
     UPDATE password_reset_tokens SET used_at = now()
     WHERE token_hash = decode($1, 'hex') AND used_at IS NULL AND expires_at > now()
@@ -153,6 +157,40 @@ std::optional<UserRecord> findUserForUpdate(pqxx::transaction_base& tx, const st
     return userFromRow(rows[0]);
 }
 
+namespace {
+
+// The user-list filter, shared by the page query and the count. $2 role, $3 active, $4 text.
+constexpr const char kUserFilterSql[] =
+    "u.org_id = $1 "
+    "AND ($2::text IS NULL OR u.role = $2) "
+    "AND ($3::boolean IS NULL OR u.active = $3) "
+    "AND ($4::text IS NULL OR u.email LIKE '%' || $4 || '%' OR lower(u.name) LIKE '%' || $4 || '%') ";
+
+// Lower-cases the search text and makes LIKE wildcards in it literal.
+std::optional<std::string> likePattern(const std::optional<std::string>& q) {
+    if (!q) {
+        return std::nullopt;
+    }
+    std::string escaped;
+    for (const char c : *q) {
+        if (c == '%' || c == '_' || c == '\\') {
+            escaped.push_back('\\');
+        }
+        escaped.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+    }
+    return escaped;
+}
+
+}  // namespace
+
+long long countUsers(pqxx::transaction_base& tx, const std::string& org_id, const UserFilter& filter) {
+    const auto rows = tx.exec_params(
+        std::string("SELECT count(*) FROM (SELECT 1 FROM users u WHERE ") + kUserFilterSql +
+            "LIMIT $5) capped",
+        org_id, filter.role, filter.active, likePattern(filter.q), core::kTotalCountCap + 1);
+    return rows[0][0].as<long long>();
+}
+
 UserPage listUsers(pqxx::transaction_base& tx, const std::string& org_id, const UserFilter& filter,
                    const core::PageRequest& page) {
     const auto key = sortExpression(page.sort.name);
@@ -163,10 +201,7 @@ UserPage listUsers(pqxx::transaction_base& tx, const std::string& org_id, const 
     const std::string sql =
         "SELECT " CRM_USER_COLUMNS ", " + key + "::text AS sort_key "
         "FROM users u JOIN organizations o ON o.id = u.org_id "
-        "WHERE u.org_id = $1 "
-        "AND ($2::text IS NULL OR u.role = $2) "
-        "AND ($3::boolean IS NULL OR u.active = $3) "
-        "AND ($4::text IS NULL OR u.email LIKE '%' || $4 || '%' OR lower(u.name) LIKE '%' || $4 || '%') "
+        "WHERE " + std::string(kUserFilterSql) +
         "AND ($5::text IS NULL OR (" + key + ", u.id) " + op + " ($5" + key_cast + ", $6::uuid)) "
         "ORDER BY " + key + " " + direction + ", u.id " + direction + " LIMIT $7";
     std::optional<std::string> after_key;
@@ -175,21 +210,7 @@ UserPage listUsers(pqxx::transaction_base& tx, const std::string& org_id, const 
         after_key = (*page.after)[0].is_string() ? (*page.after)[0].get<std::string>() : std::string{};
         after_id = (*page.after)[1].is_string() ? (*page.after)[1].get<std::string>() : std::string{};
     }
-    std::optional<std::string> q;
-    if (filter.q) {
-        q = *filter.q;
-        std::transform(q->begin(), q->end(), q->begin(),
-                       [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-        // LIKE wildcards in the search text are literal characters.
-        std::string escaped;
-        for (const char c : *q) {
-            if (c == '%' || c == '_' || c == '\\') {
-                escaped.push_back('\\');
-            }
-            escaped.push_back(c);
-        }
-        q = escaped;
-    }
+    const auto q = likePattern(filter.q);
     const auto rows = tx.exec_params(sql, org_id, filter.role, filter.active, q, after_key, after_id,
                                      page.limit + 1);
     UserPage result;
@@ -279,6 +300,11 @@ void insertResetToken(pqxx::transaction_base& tx, const std::string& org_id,
                       const std::string& user_id, const std::string& token_hash_hex,
                       int ttl_minutes, const std::string& ip) {
     db::exec(tx, kInsertResetToken, org_id, user_id, token_hash_hex, ttl_minutes, ip);
+}
+
+void invalidateResetTokens(pqxx::transaction_base& tx, const std::string& org_id,
+                           const std::string& user_id) {
+    db::exec(tx, kInvalidateResetTokens, org_id, user_id);
 }
 
 std::optional<ResetTarget> consumeResetToken(pqxx::transaction_base& tx,

@@ -56,6 +56,8 @@ struct UserPage {
 /// Sorts: created_at, name, email (ascending or descending), keyset on (key, id).
 UserPage listUsers(pqxx::transaction_base& tx, const std::string& org_id, const UserFilter& filter,
                    const core::PageRequest& page);
+/// How many users match, counted up to core::kTotalCountCap + 1.
+long long countUsers(pqxx::transaction_base& tx, const std::string& org_id, const UserFilter& filter);
 
 struct NewUser {
     std::string org_id;
@@ -103,6 +105,10 @@ std::optional<Organization> findOrganizationBySlug(pqxx::transaction_base& tx, c
 void insertResetToken(pqxx::transaction_base& tx, const std::string& org_id,
                       const std::string& user_id, const std::string& token_hash_hex,
                       int ttl_minutes, const std::string& ip);
+
+/// Ends every outstanding reset or invitation code of the user (after a password change).
+void invalidateResetTokens(pqxx::transaction_base& tx, const std::string& org_id,
+                           const std::string& user_id);
 
 struct ResetTarget {
     std::string org_id;

@@ -108,7 +108,8 @@ void registerRoutes(http::Router& router, AuthService& auth, UserService& users)
     router.get("/api/users", Access::require(Permission::UsersRead), [&users](Request& request) {
         const auto page = core::parsePageRequest(request.query, {"-created_at", "created_at", "name",
                                                                  "-name", "email", "-email"});
-        const auto result = users.list(request.actor(), userFilter(request), page);
+        const auto filter = userFilter(request);
+        const auto result = users.list(request.actor(), filter, page);
         auto items = nlohmann::json::array();
         for (const auto& user : result.items) {
             items.push_back(toJson(user));
@@ -118,7 +119,11 @@ void registerRoutes(http::Router& router, AuthService& auth, UserService& users)
             next = core::encodeCursor((page.sort.descending ? "-" : "") + page.sort.name,
                                       *result.next_keys);
         }
-        return Response::json(Status::Ok, core::pageJson(items, page.limit, next));
+        std::optional<long long> total;
+        if (page.with_total) {
+            total = users.count(request.actor(), filter);
+        }
+        return Response::json(Status::Ok, core::pageJson(items, page.limit, next, total));
     });
     router.post("/api/users", Access::require(Permission::UsersManage), [&users](Request& request) {
         const auto user = users.create(request.actor(), CreateUserDto::fromJson(request.json()),

@@ -29,6 +29,12 @@ repo::UserPage UserService::list(const core::Actor& actor, const repo::UserFilte
     return repo::listUsers(tx, actor.org_id, filter, page);
 }
 
+long long UserService::count(const core::Actor& actor, const repo::UserFilter& filter) {
+    auto lease = pool_.acquire();
+    pqxx::nontransaction tx(lease.get());
+    return repo::countUsers(tx, actor.org_id, filter);
+}
+
 repo::UserRecord UserService::get(const core::Actor& actor, const std::string& user_id) {
     auto lease = pool_.acquire();
     pqxx::nontransaction tx(lease.get());  // one read: autocommit, one round trip
@@ -77,6 +83,13 @@ repo::UserRecord UserService::update(const core::Actor& actor, const std::string
     if (if_match && *if_match != current->version) {
         throw core::AppError::preconditionFailed("The user was changed by someone else; reload it");
     }
+    // A stolen token must not be enough to move the account to another mailbox (and then
+    // reset its password there): changing one's own e-mail takes the current password.
+    if (self && input.email && *input.email != current->email &&
+        (!input.current_password || !verifyPassword(current->password_hash, *input.current_password))) {
+        throw core::AppError::invalidField("current_password",
+                                           "is required, and must be right, to change your e-mail");
+    }
     const bool demoted = input.role && *input.role != "admin" && current->role == "admin";
     const bool deactivated = input.active && !*input.active && current->active;
     if ((demoted || deactivated) && current->active && current->role == "admin" &&
@@ -100,9 +113,10 @@ repo::UserRecord UserService::update(const core::Actor& actor, const std::string
     note("role", current->role, updated->role);
     note("active", current->active, updated->active);
     if (!changes.empty()) {
-        const bool role_changed = changes.contains("role");
-        db::recordAudit(tx, db::AuditEntry{actor.org_id, actor.user_id,
-                                           role_changed ? "user.role_changed" : "user.updated",
+        const char* action = deactivated             ? "user.deactivated"
+                             : changes.contains("role") ? "user.role_changed"
+                                                        : "user.updated";
+        db::recordAudit(tx, db::AuditEntry{actor.org_id, actor.user_id, action,
                                            std::string("user"), user_id, changes},
                         meta);
     }

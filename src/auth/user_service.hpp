@@ -18,6 +18,7 @@ public:
 
     repo::UserPage list(const core::Actor& actor, const repo::UserFilter& filter,
                         const core::PageRequest& page);
+    long long count(const core::Actor& actor, const repo::UserFilter& filter);
     repo::UserRecord get(const core::Actor& actor, const std::string& user_id);
     repo::UserRecord create(const core::Actor& actor, const CreateUserDto& input,
                             const core::RequestMeta& meta);

@@ -231,6 +231,10 @@ Config Config::fromEnvironment(const std::map<std::string, std::string>& vars) {
     } else if (production && isWeakSecret(config.jwt_secret)) {
         throw ConfigError("CRM_JWT_SECRET is too weak for production: use at least 32 random bytes");
     }
+    if (production && config.smtp_url.empty()) {
+        // Without a relay the development mailer would write reset codes into the log.
+        throw ConfigError("CRM_SMTP_URL is required in production (e.g. smtps://smtp.example.com:465)");
+    }
     const bool any_origin = std::find(config.cors_origins.begin(), config.cors_origins.end(),
                                       "*") != config.cors_origins.end();
     if (production && any_origin && config.cors_allow_credentials) {

@@ -465,11 +465,18 @@ awaitable<Response> Server::Impl::onWorkers(Work work) {
 }
 
 Response Server::Impl::runGuarded(const Route& route, Request& request) {
+    // A request whose token fails still counts against its address's limit, so guessing
+    // tokens is throttled like any other traffic.
+    std::optional<core::AppError> refused;
     if (route.access.authenticated) {
         if (!guard_.authenticate) {
             throw core::AppError::unauthenticated();
         }
-        request.authenticated = guard_.authenticate(request);
+        try {
+            request.authenticated = guard_.authenticate(request);
+        } catch (const core::AppError& error) {
+            refused = error;
+        }
     }
     RateDecision decision;
     if (guard_.limit) {
@@ -485,11 +492,22 @@ Response Server::Impl::runGuarded(const Route& route, Request& request) {
                                 decision.headers.end());
         return response;
     }
-    if (route.access.permission && !request.authenticated->can(*route.access.permission)) {
-        throw core::AppError::forbidden("Your role may not " +
-                                        std::string(core::toString(*route.access.permission)));
+    if (refused) {
+        auto response = errorResponse(*refused, request);
+        response.headers.insert(response.headers.end(), decision.headers.begin(),
+                                decision.headers.end());
+        return response;
     }
-    auto response = route.handler(request);
+    Response response;
+    try {
+        if (route.access.permission && !request.authenticated->can(*route.access.permission)) {
+            throw core::AppError::forbidden("Your role may not " +
+                                            std::string(core::toString(*route.access.permission)));
+        }
+        response = route.handler(request);
+    } catch (const std::exception& error) {
+        response = errorResponse(error, request);  // errors carry the limit headers too
+    }
     response.headers.insert(response.headers.end(), decision.headers.begin(),
                             decision.headers.end());
     return response;

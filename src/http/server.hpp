@@ -40,8 +40,8 @@ struct RateDecision {
 /// What the server asks of the rest of the application before a handler runs. Both run on
 /// the worker pool, so they may block on Redis.
 struct Guard {
-    /// Verifies the caller's credentials; throws AppError (401, or 503 when sessions cannot
-    /// be checked).
+    /// Verifies the caller's credentials; throws AppError 401 (a valid token is honoured while
+    /// the session store is down, see docs/security.md).
     std::function<core::Actor(const Request&)> authenticate;
     /// Counts the request against the caller's limit (the user when known, else the IP).
     std::function<RateDecision(const Request&, const core::Actor*)> limit;

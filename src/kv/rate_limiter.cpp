@@ -78,6 +78,10 @@ RateCount RateLimiter::peek(const std::string& key) {
     return count;
 }
 
+void RateLimiter::extend(const std::string& key, int seconds) {
+    redis_.command({"EXPIRE", redis_.key(key), std::to_string(seconds)});
+}
+
 void RateLimiter::reset(const std::string& key) {
     redis_.command({"DEL", redis_.key(key)});
 }

@@ -31,6 +31,8 @@ public:
     /// Reads the counter without counting.
     RateCount peek(const std::string& key);
     void reset(const std::string& key);
+    /// Makes the counter last `seconds` from now (a lockout runs its full length).
+    void extend(const std::string& key, int seconds);
 
 private:
     struct LocalCount {

@@ -319,7 +319,8 @@ void SmtpMailer::send(const Email& email) {
     }
     if (options_.url.rfind("smtp://", 0) == 0) {
         // STARTTLS when the relay offers it; smtps:// is TLS from the first byte anyway.
-        curl_easy_setopt(handle, CURLOPT_USE_SSL, static_cast<long>(CURLUSESSL_TRY));
+        curl_easy_setopt(handle, CURLOPT_USE_SSL,
+                         static_cast<long>(options_.require_tls ? CURLUSESSL_ALL : CURLUSESSL_TRY));
     }
     curl_easy_setopt(handle, CURLOPT_CONNECTTIMEOUT_MS, timeout_ms);
     curl_easy_setopt(handle, CURLOPT_TIMEOUT_MS, timeout_ms);

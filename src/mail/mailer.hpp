@@ -30,6 +30,9 @@ struct SmtpOptions {
     std::string password;
     std::string from;  // "Name <addr@x>" or "addr@x"
     std::chrono::milliseconds timeout{10000};  // bounds the whole send, connecting included
+    /// With smtp://, refuse to send unless the relay upgrades the connection with STARTTLS
+    /// (on in production: otherwise the login and the reset codes could cross in clear).
+    bool require_tls = false;
 };
 
 /// Sends through an SMTP relay with libcurl, one connection per message. The message is built

@@ -324,18 +324,24 @@ TEST_F(AuthApiTest, ForgotAndResetPassword) {
 
 // The reset code is stored only hashed, and the queued e-mail is blanked once sent.
 TEST_F(AuthApiTest, ResetCodeIsNotStoredInClear) {
-    server_->client().post("/api/auth/password/forgot", {{"email", admin_.email}});
+    // This server runs its queue only when told, so the check sees the state after the send.
+    auto server = TestServer::start({{"CRM_SMTP_URL", smtp_->url()}, {"CRM_RUN_WORKERS", "false"}});
+    const auto org = server->createOrganization("Quiet");
+    const auto user = server->createUser(org, "admin");
+    server->client().post("/api/auth/password/forgot", {{"email", user.email}});
+    EXPECT_EQ(server->app().worker().runDue(), 1);
     const auto mails = smtp_->waitForMessages(1, std::chrono::seconds(10));
     ASSERT_EQ(mails.size(), 1u);
     const auto code = resetCodeIn(mails[0]);
-    server_->app().worker().runDue();
-    auto connection = server_->database().connect();
+    ASSERT_FALSE(code.empty());
+    auto connection = server->database().connect();
     pqxx::read_transaction tx(connection);
     const auto hits = tx.exec_params1(
         "SELECT (SELECT count(*) FROM tasks WHERE payload::text LIKE '%' || $1 || '%') + "
         "(SELECT count(*) FROM password_reset_tokens WHERE encode(token_hash, 'escape') LIKE '%' || $1 || '%')",
         code)[0].as<long long>();
     EXPECT_EQ(hits, 0);
+    EXPECT_EQ(tx.exec1("SELECT count(*) FROM tasks WHERE done_at IS NOT NULL")[0].as<long long>(), 1);
 }
 
 // A weak new password is refused and the code still works for a better one.
@@ -348,6 +354,35 @@ TEST_F(AuthApiTest, ResetRefusesWeakPassword) {
     EXPECT_EQ(weak.status, 422);
     EXPECT_EQ(weak.json().at("errors").at(0).at("field"), "password");
     EXPECT_EQ(server_->client().post("/api/auth/password/reset", {{"token", code}, {"password", "an uncommon sentence of words"}}).status, 204);
+}
+
+// Outstanding reset codes stop working once the password is changed another way.
+TEST_F(AuthApiTest, PasswordChangeEndsOutstandingResetCodes) {
+    server_->client().post("/api/auth/password/forgot", {{"email", admin_.email}});
+    const auto mails = smtp_->waitForMessages(1, std::chrono::seconds(10));
+    ASSERT_EQ(mails.size(), 1u);
+    const auto code = resetCodeIn(mails[0]);
+    const auto token = login(admin_.email, kTestPassword).json().at("access_token").get<std::string>();
+    ASSERT_EQ(bearer(token).post("/api/auth/password/change",
+                                 {{"current_password", kTestPassword}, {"new_password", "an uncommon sentence of words"}}).status,
+              204);
+    const auto reset = server_->client().post("/api/auth/password/reset", {{"token", code}, {"password", "someone else's choice here"}});
+    EXPECT_EQ(reset.status, 422);
+}
+
+// A role changed in the database reaches the session at the next refresh at the latest.
+TEST_F(AuthApiTest, RefreshBringsSessionRoleUpToDate) {
+    const auto sales = server_->createUser(org_, "sales");
+    const auto pair = login(sales.email, kTestPassword).json();
+    EXPECT_EQ(bearer(pair.at("access_token")).post("/api/users", {{"email", "z@acme.example"}, {"name", "Z"}, {"role", "sales"}}).status, 403);
+    {
+        auto connection = server_->database().connect();
+        pqxx::work tx(connection);
+        tx.exec_params("UPDATE users SET role = 'admin' WHERE id = $1", sales.id);
+        tx.commit();
+    }
+    const auto refreshed = server_->client().post("/api/auth/refresh", {{"refresh_token", pair.at("refresh_token")}}).json();
+    EXPECT_EQ(bearer(refreshed.at("access_token")).post("/api/users", {{"email", "z@acme.example"}, {"name", "Z"}, {"role", "sales"}}).status, 201);
 }
 
 // Changing the password needs the current one and ends the other sessions only.
@@ -465,6 +500,19 @@ TEST_F(AuthLimitsTest, LoginAndGeneralRateLimits) {
     EXPECT_EQ(over.status, 429);
     EXPECT_FALSE(over.header("Retry-After").empty());
     EXPECT_EQ(over.header("RateLimit-Remaining"), "0");
+}
+
+// Requests with bad tokens count against the address's limit too.
+TEST_F(AuthLimitsTest, BadTokensAreRateLimited) {
+    auto server = TestServer::start({{"CRM_RATE_LIMIT_PER_MINUTE", "3"}});
+    auto client = server->client();
+    client.setDefaultHeader("Authorization", "Bearer forged.token.value");
+    for (int i = 0; i < 3; ++i) {
+        EXPECT_EQ(client.get("/api/auth/me").status, 401);
+    }
+    const auto limited = client.get("/api/auth/me");
+    EXPECT_EQ(limited.status, 429);
+    EXPECT_FALSE(limited.header("Retry-After").empty());
 }
 
 // Sign-up can be turned off.

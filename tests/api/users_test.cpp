@@ -175,6 +175,29 @@ TEST_F(UsersApiTest, SelfEditRefusesPrivilegedFields) {
     EXPECT_EQ(client.get("/api/auth/me").json().at("role"), "sales");
 }
 
+// Changing one's own e-mail takes the current password.
+TEST_F(UsersApiTest, OwnEmailChangeNeedsPassword) {
+    auto client = server_->clientFor(sales_);
+    const auto without = client.put("/api/users/" + sales_.id, {{"email", "new.sales@acme.example"}});
+    EXPECT_EQ(without.status, 422);
+    EXPECT_EQ(firstErrorField(without), "current_password");
+    const auto wrong = client.put("/api/users/" + sales_.id,
+                                  {{"email", "new.sales@acme.example"}, {"current_password", "not it at all"}});
+    EXPECT_EQ(wrong.status, 422);
+    const auto right = client.put("/api/users/" + sales_.id,
+                                  {{"email", "new.sales@acme.example"}, {"current_password", kTestPassword}});
+    ASSERT_EQ(right.status, 200) << right.body;
+    EXPECT_EQ(right.json().at("email"), "new.sales@acme.example");
+}
+
+// with_total adds the number of matching users.
+TEST_F(UsersApiTest, WithTotalCountsMatches) {
+    const auto body = server_->clientFor(admin_).get("/api/users?limit=1&with_total=true").json();
+    EXPECT_EQ(body.at("page").at("total"), 4);
+    EXPECT_EQ(body.at("page").at("total_capped"), false);
+    EXPECT_EQ(body.at("data").size(), 1u);
+}
+
 // Only admins edit other users.
 TEST_F(UsersApiTest, NonAdminCannotEditOthers) {
     EXPECT_EQ(server_->clientFor(manager_).put("/api/users/" + sales_.id, {{"name", "X"}}).status, 403);

@@ -7,7 +7,8 @@ namespace {
 
 std::map<std::string, std::string> minimal() {
     return {{"CRM_DATABASE_URL", "postgresql://crm@localhost/crm"},
-            {"CRM_REDIS_URL", "redis://localhost:6379/0"}};
+            {"CRM_REDIS_URL", "redis://localhost:6379/0"},
+            {"CRM_SMTP_URL", "smtps://smtp.example.com:465"}};
 }
 
 std::string errorOf(const std::map<std::string, std::string>& vars) {
@@ -81,6 +82,15 @@ TEST(Config, SignupDefaultsOffInProduction) {
     vars["CRM_ENV"] = "production";
     vars["CRM_JWT_SECRET"] = "q8Vt3LxZ0pR7mW2nK9sB4yH6cJ1fD5gA8eU0iO3l";
     EXPECT_FALSE(Config::fromEnvironment(vars).allow_signup);
+}
+
+// Production refuses to start without an SMTP relay (reset codes would go to the log).
+TEST(Config, ProductionRequiresSmtp) {
+    auto vars = minimal();
+    vars["CRM_ENV"] = "production";
+    vars["CRM_JWT_SECRET"] = "q8Vt3LxZ0pR7mW2nK9sB4yH6cJ1fD5gA8eU0iO3l";
+    vars.erase("CRM_SMTP_URL");
+    EXPECT_NE(errorOf(vars).find("CRM_SMTP_URL"), std::string::npos);
 }
 
 // Booleans accept only clear words.
