@@ -1,0 +1,110 @@
+#include "app/application.hpp"
+#include "core/config.hpp"
+#include "db/migrations.hpp"
+#include "support/database.hpp"
+#include "support/test_server.hpp"
+
+#include <gtest/gtest.h>
+
+namespace crm::test {
+namespace {
+
+std::vector<db::Migration> twoMigrations() {
+    return db::loadMigrations({{"0001_first.sql", "CREATE TABLE first_table (id int)"},
+                               {"0002_second.sql", "CREATE TABLE second_table (id int)"}});
+}
+
+// Every built-in migration applies to an empty database, in order, and a second run applies none.
+TEST(Migrations, ApplyToEmptyDatabaseOnce) {
+    auto database = TestDatabase::createEmpty();
+    auto connection = database->connect();
+    const auto first = db::migrate(connection, db::builtInMigrations());
+    EXPECT_EQ(first.applied.size(), db::builtInMigrations().size());
+    EXPECT_EQ(first.applied.front(), db::builtInMigrations().front().name);
+    const auto second = db::migrate(connection, db::builtInMigrations());
+    EXPECT_TRUE(second.applied.empty());
+    EXPECT_EQ(second.already_applied, static_cast<int>(db::builtInMigrations().size()));
+    EXPECT_NO_THROW(db::verifyMigrations(connection, db::builtInMigrations()));
+}
+
+// Each applied migration is recorded with the SHA-256 of its file.
+TEST(Migrations, RecordChecksums) {
+    auto database = TestDatabase::createEmpty();
+    auto connection = database->connect();
+    db::migrate(connection, twoMigrations());
+    pqxx::read_transaction tx(connection);
+    const auto row = tx.exec1("SELECT name, checksum FROM schema_migrations WHERE version = 2");
+    EXPECT_EQ(row[0].as<std::string>(), "0002_second.sql");
+    EXPECT_EQ(row[1].as<std::string>(), db::sha256Hex("CREATE TABLE second_table (id int)"));
+}
+
+// A migration whose file changed after it was applied stops everything, naming the file.
+TEST(Migrations, RefuseChangedFile) {
+    auto database = TestDatabase::createEmpty();
+    auto connection = database->connect();
+    db::migrate(connection, twoMigrations());
+    const auto changed = db::loadMigrations({{"0001_first.sql", "CREATE TABLE first_table (id bigint)"},
+                                             {"0002_second.sql", "CREATE TABLE second_table (id int)"}});
+    try {
+        db::migrate(connection, changed);
+        FAIL() << "a changed migration must be refused";
+    } catch (const db::MigrationError& e) {
+        EXPECT_NE(std::string(e.what()).find("0001_first.sql"), std::string::npos);
+    }
+    EXPECT_THROW(db::verifyMigrations(connection, changed), db::MigrationError);
+}
+
+// A database that knows a migration this build lacks is refused (an older build).
+TEST(Migrations, RefuseUnknownAppliedMigration) {
+    auto database = TestDatabase::createEmpty();
+    auto connection = database->connect();
+    db::migrate(connection, twoMigrations());
+    const auto older = db::loadMigrations({{"0001_first.sql", "CREATE TABLE first_table (id int)"}});
+    EXPECT_THROW(db::verifyMigrations(connection, older), db::MigrationError);
+}
+
+// A failing migration leaves nothing half-applied: its transaction rolls back, earlier ones stay.
+TEST(Migrations, FailedMigrationRollsBack) {
+    auto database = TestDatabase::createEmpty();
+    auto connection = database->connect();
+    const auto broken = db::loadMigrations({{"0001_first.sql", "CREATE TABLE first_table (id int)"},
+                                            {"0002_broken.sql", "CREATE TABLE half (id int); SELECT no_such_function()"}});
+    EXPECT_ANY_THROW(db::migrate(connection, broken));
+    pqxx::read_transaction tx(connection);
+    EXPECT_EQ(tx.exec1("SELECT count(*) FROM schema_migrations")[0].as<int>(), 1);
+    EXPECT_TRUE(tx.exec1("SELECT to_regclass('half') IS NULL")[0].as<bool>());
+}
+
+// Pending migrations are reported by the check the server runs at start-up.
+TEST(Migrations, VerifyReportsPending) {
+    auto database = TestDatabase::createEmpty();
+    auto connection = database->connect();
+    db::migrate(connection, db::loadMigrations({{"0001_first.sql", "CREATE TABLE first_table (id int)"}}));
+    EXPECT_THROW(db::verifyMigrations(connection, twoMigrations()), db::MigrationError);
+}
+
+// File names must be NNNN_name.sql and versions unique.
+TEST(Migrations, RejectBadFileNames) {
+    EXPECT_THROW(db::loadMigrations({{"1_first.sql", ""}}), db::MigrationError);
+    EXPECT_THROW(db::loadMigrations({{"0001_First.SQL", ""}}), db::MigrationError);
+    EXPECT_THROW(db::loadMigrations({{"0001_a.sql", ""}, {"0001_b.sql", ""}}), db::MigrationError);
+    const auto sorted = db::loadMigrations({{"0002_b.sql", ""}, {"0001_a.sql", ""}});
+    EXPECT_EQ(sorted.front().version, 1);
+}
+
+// The server refuses to start on a database whose applied migration was altered.
+TEST(Migrations, ServerRefusesChangedSchema) {
+    auto database = TestDatabase::createMigrated();
+    {
+        auto connection = database->connect();
+        pqxx::work tx(connection);
+        tx.exec("UPDATE schema_migrations SET checksum = repeat('0', 64) WHERE version = 1");
+        tx.commit();
+    }
+    auto settings = TestServer::baseSettings(*database);
+    app::Application app(core::Config::fromEnvironment(settings));
+    EXPECT_THROW(app.start(), db::MigrationError);
+}
+
+}  // namespace
+}  // namespace crm::test
