@@ -12,6 +12,7 @@
 
 #include <algorithm>
 #include <csignal>
+#include <pthread.h>
 #include <map>
 #include <iostream>
 #include <string>
@@ -22,7 +23,9 @@ namespace {
 constexpr const char kUsage[] = R"(usage: crm-server <command>
 
 commands:
-  serve      serve the HTTP API (settings from CRM_* environment variables; see README.md)
+  serve [--role all|api|worker]
+             serve the HTTP API and run the background worker (all, the default); api: HTTP
+             only; worker: background work only (settings: CRM_* variables, see README.md)
   migrate    apply pending database migrations (needs CRM_DATABASE_URL)
   seed [--reset]
              load the demo organisation unless it exists (--reset replaces it); every demo
@@ -34,9 +37,45 @@ commands:
   help       show this text
 )";
 
-int serve() {
-    crm::app::Application app(crm::core::Config::fromEnvironment(
-        crm::core::Config::processEnvironment()));
+// Blocks until SIGINT or SIGTERM (for the worker role, which has no HTTP server to wait on).
+void waitForStopSignal() {
+    sigset_t signals;
+    sigemptyset(&signals);
+    sigaddset(&signals, SIGINT);
+    sigaddset(&signals, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+    int received = 0;
+    sigwait(&signals, &received);
+}
+
+int serve(const std::vector<std::string>& args) {
+    std::string role = "all";
+    if (args.size() == 3 && args[1] == "--role") {
+        role = args[2];
+    } else if (args.size() != 1) {
+        throw std::invalid_argument("usage: crm-server serve [--role all|api|worker]");
+    }
+    if (role != "all" && role != "api" && role != "worker") {
+        throw std::invalid_argument("--role must be all, api or worker");
+    }
+    auto config = crm::core::Config::fromEnvironment(crm::core::Config::processEnvironment());
+    if (role == "api") {
+        config.run_workers = false;
+    }
+    if (role == "worker") {
+        // Block the signals before any thread starts, so only sigwait() receives them.
+        sigset_t signals;
+        sigemptyset(&signals);
+        sigaddset(&signals, SIGINT);
+        sigaddset(&signals, SIGTERM);
+        pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+        crm::app::Application app(std::move(config));
+        app.startWorkerOnly();
+        waitForStopSignal();
+        crm::core::log::info("shutting down");
+        return 0;
+    }
+    crm::app::Application app(std::move(config));
     app.start();
     app.runUntilSignal();
     return 0;
@@ -164,7 +203,7 @@ int main(int argc, char** argv) {
     const std::string command = args.empty() ? "help" : args.front();
     try {
         if (command == "serve") {
-            return serve();
+            return serve(args);
         }
         if (command == "migrate") {
             return migrate();

@@ -142,15 +142,23 @@ Application::~Application() {
 }
 
 void Application::start() {
-    {
-        auto lease = state_->pool.acquire();
-        db::verifyMigrations(lease.get(), db::builtInMigrations());
-    }
+    verifySchema();
     state_->server->start();
     if (state_->config.run_workers) {
         state_->worker.start();
     }
     core::log::info("listening", {{"host", state_->config.host}, {"port", port()}});
+}
+
+void Application::verifySchema() {
+    auto lease = state_->pool.acquire();
+    db::verifyMigrations(lease.get(), db::builtInMigrations());
+}
+
+void Application::startWorkerOnly() {
+    verifySchema();
+    state_->worker.start();
+    core::log::info("background worker running (no HTTP)");
 }
 
 unsigned short Application::port() const {

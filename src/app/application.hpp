@@ -38,6 +38,8 @@ public:
     /// Refuses to start (MigrationError) when the schema is behind or an applied migration
     /// changed; then binds and serves. Returns at once.
     void start();
+    /// `serve --role worker`: checks the schema and runs only the background worker.
+    void startWorkerOnly();
     /// The bound port (CRM_PORT=0 picks a free one).
     unsigned short port() const;
     /// Blocks until SIGINT/SIGTERM, then stops gracefully.
@@ -54,6 +56,8 @@ public:
     auth::SessionStore& sessions();
 
 private:
+    void verifySchema();
+
     struct State;
     std::unique_ptr<State> state_;
 };
