@@ -16,6 +16,7 @@
 #include "db/pool.hpp"
 #include "http/router.hpp"
 #include "http/server.hpp"
+#include "kv/idempotency.hpp"
 #include "kv/rate_limiter.hpp"
 #include "kv/redis.hpp"
 #include "mail/mailer.hpp"
@@ -30,6 +31,7 @@ struct Application::State {
     db::Pool pool;
     kv::Redis redis;
     kv::RateLimiter limiter;
+    kv::IdempotencyStore idempotency;
     auth::TokenService tokens;
     auth::SessionStore sessions;
     auth::AuthService auth;
@@ -50,6 +52,7 @@ struct Application::State {
                                  std::chrono::milliseconds(config.redis_timeout_ms),
                                  config.redis_prefix}),
           limiter(redis),
+          idempotency(redis),
           tokens(config.jwt_secret, config.jwt_issuer, config.jwt_audience,
                  config.access_token_ttl_seconds),
           sessions(redis, std::chrono::hours(24) * config.refresh_token_ttl_days,
@@ -61,7 +64,7 @@ struct Application::State {
                                 config.password_reset_ttl_minutes, config.allow_signup,
                                 config.public_url, config.session_cache_seconds}),
           users(pool, sessions, auth),
-          clients(pool),
+          clients(pool, clients::ClientSettings{config.default_phone_region}),
           contacts(pool, contacts::ContactSettings{config.default_phone_region}),
           mailer(mail::makeMailer(mail::SmtpOptions{config.smtp_url, config.smtp_user,
                                                     config.smtp_password, config.mail_from,
@@ -134,7 +137,8 @@ Application::Application(core::Config config,
 
     s.server = std::make_unique<http::Server>(
         serverOptions(s.config), s.router,
-        auth::makeGuard(s.auth, s.limiter, s.config.rate_limit_per_minute), s.metrics);
+        auth::makeGuard(s.auth, s.limiter, s.config.rate_limit_per_minute, s.idempotency),
+        s.metrics);
 }
 
 Application::~Application() {

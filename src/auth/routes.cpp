@@ -148,8 +148,10 @@ void registerRoutes(http::Router& router, AuthService& auth, UserService& users)
     });
 }
 
-http::Guard makeGuard(AuthService& auth, kv::RateLimiter& limiter, int per_minute) {
+http::Guard makeGuard(AuthService& auth, kv::RateLimiter& limiter, int per_minute,
+                      kv::IdempotencyStore& idempotency) {
     http::Guard guard;
+    guard.idempotency = &idempotency;
     guard.authenticate = [&auth](const Request& request) {
         return auth.authenticate(request.header("Authorization").value_or(""));
     };

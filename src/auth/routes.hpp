@@ -13,6 +13,7 @@ void registerRoutes(http::Router& router, AuthService& auth, UserService& users)
 
 /// The server's guard: bearer-token authentication and the general per-user (or per-IP)
 /// limit of `per_minute` requests, counted in Redis so every node shares it.
-http::Guard makeGuard(AuthService& auth, kv::RateLimiter& limiter, int per_minute);
+http::Guard makeGuard(AuthService& auth, kv::RateLimiter& limiter, int per_minute,
+                      kv::IdempotencyStore& idempotency);
 
 }  // namespace crm::auth

@@ -1,7 +1,316 @@
 #include "clients/routes.hpp"
 
-namespace crm::clients {
+#include "core/ids.hpp"
+#include "core/validation.hpp"
 
-void registerRoutes(http::Router& /*router*/, ClientService& /*clients*/) {}
+#include <regex>
+#include <set>
+
+namespace crm::clients {
+namespace {
+
+using core::Permission;
+using http::Access;
+using http::Request;
+using http::Response;
+using http::Status;
+
+const std::vector<std::string> kClientSorts{"-created_at", "created_at", "name", "-name",
+                                            "-updated_at"};
+// Sub-lists and history: newest first only.
+const std::vector<std::string> kNewestFirst{"-created_at"};
+const std::vector<std::string> kStatuses{"prospect", "active", "inactive", "churned"};
+const std::vector<std::string> kJobStatuses{"open", "on_hold", "closed", "filled"};
+const std::vector<std::string> kProjectStatuses{"planned", "active", "on_hold", "completed",
+                                                "cancelled"};
+const std::set<std::string, std::less<>> kPageParams{"limit", "cursor", "sort", "with_total"};
+
+std::string oneOf(const std::vector<std::string>& allowed) {
+    std::string list;
+    for (const auto& option : allowed) {
+        list += (list.empty() ? "" : ", ") + option;
+    }
+    return "must be one of " + list;
+}
+
+/// Refuses parameters the list does not know (a misspelt filter must not silently return
+/// everything), repeats of single-valued ones, and text that is not UTF-8.
+void checkParams(const core::QueryParams& query, const std::set<std::string, std::less<>>& known,
+                 const std::set<std::string, std::less<>>& repeatable, core::FieldErrors& errors) {
+    std::set<std::string, std::less<>> reported;
+    for (const auto& [name, value] : query.values()) {
+        if (reported.count(name)) {
+            continue;
+        }
+        if (!known.count(name) && !kPageParams.count(name)) {
+            errors.add(name, "is not a parameter of this list");
+            reported.insert(name);
+        } else if (!repeatable.count(name) && query.all(name).size() > 1) {
+            errors.add(name, "must be given once");
+            reported.insert(name);
+        } else if (!core::isValidUtf8(value) || value.find('\0') != std::string::npos) {
+            errors.add(name, "must be UTF-8 text");
+            reported.insert(name);
+        }
+    }
+}
+
+/// The paging parameters, their errors added to `errors` rather than thrown alone, so that
+/// one 422 lists every bad parameter.
+core::PageRequest pageRequest(const core::QueryParams& query, const std::vector<std::string>& sorts,
+                              core::FieldErrors& errors) {
+    try {
+        return core::parsePageRequest(query, sorts);
+    } catch (const core::AppError& error) {
+        for (const auto& field : error.fields()) {
+            errors.add(field.field, field.message);
+        }
+        return core::PageRequest{};
+    }
+}
+
+/// `created_from` / `created_to`: an RFC 3339 time or a date. A '+' of an offset sent without
+/// percent-encoding arrives as a space; it is read as the '+' it was meant to be.
+std::optional<std::string> timeBound(const core::QueryParams& query, const std::string& name,
+                                     core::FieldErrors& errors) {
+    auto value = query.get(name);
+    if (!value) {
+        return std::nullopt;
+    }
+    static const std::regex kSpacedOffset(R"(^(.*T\d{2}:\d{2}:\d{2}(\.\d+)?) (\d{2}:\d{2})$)");
+    std::smatch match;
+    if (std::regex_match(*value, match, kSpacedOffset)) {
+        value = match[1].str() + "+" + match[3].str();
+    }
+    core::FieldErrors local;
+    const nlohmann::json holder{{name, *value}};
+    core::ObjectReader in(holder, local);
+    auto bound =
+        core::trim(*value).size() == 10 ? in.optionalDate(name) : in.optionalTimestamp(name);
+    if (!local.empty() || !bound) {
+        errors.add(name,
+                   "must be an RFC 3339 time such as 2026-03-31T09:30:00Z or a date such "
+                   "as 2026-03-31");
+        return std::nullopt;
+    }
+    return bound;
+}
+
+repo::ClientFilter clientFilter(const core::QueryParams& query, core::FieldErrors& errors) {
+    checkParams(query,
+                {"q", "status", "industry", "owner_id", "tag", "created_from", "created_to",
+                 "include_deleted"},
+                {"status", "tag"}, errors);
+    repo::ClientFilter filter;
+    if (const auto q = query.get("q")) {
+        const auto text = core::trim(*q);
+        if (core::utf8Length(text) > 200) {
+            errors.add("q", "must be at most 200 characters");
+        } else if (!text.empty()) {
+            filter.q = text;
+        }
+    }
+    for (const auto& status : query.all("status")) {
+        if (std::find(kStatuses.begin(), kStatuses.end(), status) == kStatuses.end()) {
+            errors.add("status", oneOf(kStatuses));
+            break;
+        }
+        filter.statuses.push_back(status);
+    }
+    if (const auto industry = query.get("industry")) {
+        const auto text = core::trim(*industry);
+        if (text.empty() || core::utf8Length(text) > 100) {
+            errors.add("industry", "must be 1 to 100 characters");
+        } else {
+            filter.industry = text;
+        }
+    }
+    if (const auto owner = query.get("owner_id")) {
+        if (!core::isUuid(*owner)) {
+            errors.add("owner_id", "must be a UUID");
+        } else {
+            auto lower = *owner;
+            std::transform(lower.begin(), lower.end(), lower.begin(),
+                           [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+            filter.owner_id = lower;
+        }
+    }
+    if (query.all("tag").size() > 20) {
+        errors.add("tag", "must be given at most 20 times");
+    }
+    for (const auto& tag : query.all("tag")) {
+        const auto text = core::trim(tag);
+        if (text.empty() || core::utf8Length(text) > 50) {
+            errors.add("tag", "must be 1 to 50 characters");
+            break;
+        }
+        filter.tags.push_back(text);
+    }
+    filter.created_from = timeBound(query, "created_from", errors);
+    filter.created_to = timeBound(query, "created_to", errors);
+    if (const auto include_deleted = query.get("include_deleted")) {
+        if (*include_deleted != "true" && *include_deleted != "false") {
+            errors.add("include_deleted", "must be true or false");
+        }
+        filter.include_deleted = *include_deleted == "true";
+    }
+    return filter;
+}
+
+/// `status` of a sub-list, one of `allowed`.
+std::optional<std::string> statusFilter(const core::QueryParams& query,
+                                        const std::vector<std::string>& allowed,
+                                        core::FieldErrors& errors) {
+    const auto status = query.get("status");
+    if (status && std::find(allowed.begin(), allowed.end(), *status) == allowed.end()) {
+        errors.add("status", oneOf(allowed));
+        return std::nullopt;
+    }
+    return status;
+}
+
+template <typename T>
+nlohmann::json pageBody(const repo::Page<T>& page, const core::PageRequest& request,
+                        std::optional<long long> total = std::nullopt) {
+    auto items = nlohmann::json::array();
+    for (const auto& item : page.items) {
+        items.push_back(toJson(item));
+    }
+    std::optional<std::string> next;
+    if (page.next_keys) {
+        next = core::encodeCursor((request.sort.descending ? "-" : "") + request.sort.name,
+                                  *page.next_keys);
+    }
+    return core::pageJson(std::move(items), request.limit, next, total);
+}
+
+nlohmann::json writeBody(const ClientWrite& write) {
+    auto body = toJson(write.client);
+    body["warnings"] = write.warnings;
+    return body;
+}
+
+/// The paging parameters of a sub-list, plus `status` when `statuses` is not empty.
+struct SubListQuery {
+    core::PageRequest page;
+    std::optional<std::string> status;
+};
+
+SubListQuery subListQuery(const Request& request, const std::vector<std::string>& statuses) {
+    core::FieldErrors errors;
+    SubListQuery result;
+    if (statuses.empty()) {
+        checkParams(request.query, {}, {}, errors);
+    } else {
+        checkParams(request.query, {"status"}, {}, errors);
+        result.status = statusFilter(request.query, statuses, errors);
+    }
+    result.page = pageRequest(request.query, kNewestFirst, errors);
+    if (request.query.has("with_total")) {
+        errors.add("with_total", "is not offered on this list");
+    }
+    errors.throwIfAny();
+    return result;
+}
+
+}  // namespace
+
+void registerRoutes(http::Router& router, ClientService& clients) {
+    router.get("/api/clients", Access::require(Permission::ClientsRead),
+               [&clients](Request& request) {
+                   core::FieldErrors errors;
+                   const auto filter = clientFilter(request.query, errors);
+                   const auto page = pageRequest(request.query, kClientSorts, errors);
+                   errors.throwIfAny();
+                   const auto result = clients.list(request.actor(), filter, page);
+                   return Response::json(Status::Ok, pageBody(result.page, page, result.total));
+               });
+    router.post("/api/clients", Access::require(Permission::ClientsWrite),
+                [&clients](Request& request) {
+                    const auto input = ClientInput::fromCreateJson(
+                        request.json(), clients.settings().default_phone_region);
+                    const auto created = clients.create(request.actor(), input, request.meta());
+                    return Response::json(Status::Created, writeBody(created))
+                        .etag(created.client.version)
+                        .header("Location", "/api/v1/clients/" + created.client.id);
+                });
+    router.get("/api/clients/{id}", Access::require(Permission::ClientsRead),
+               [&clients](Request& request) {
+                   const auto client = clients.get(request.actor(), request.pathId());
+                   return Response::json(Status::Ok, toJson(client)).etag(client.client.version);
+               });
+    router.put(
+        "/api/clients/{id}", Access::require(Permission::ClientsWrite),
+        [&clients](Request& request) {
+            const auto id = request.pathId();
+            const auto if_match = request.ifMatchVersion();
+            const auto input = ClientInput::fromUpdateJson(request.json(),
+                                                           clients.settings().default_phone_region);
+            const auto updated =
+                clients.update(request.actor(), id, input, if_match, request.meta());
+            return Response::json(Status::Ok, writeBody(updated)).etag(updated.client.version);
+        });
+    router.del("/api/clients/{id}", Access::require(Permission::ClientsDelete),
+               [&clients](Request& request) {
+                   const auto id = request.pathId();
+                   clients.remove(request.actor(), id, request.ifMatchVersion(), request.meta());
+                   return Response::noContent();
+               });
+    router.post("/api/clients/{id}/restore", Access::require(Permission::ClientsDelete),
+                [&clients](Request& request) {
+                    const auto id = request.pathId();
+                    const auto client = clients.restore(request.actor(), id,
+                                                        request.ifMatchVersion(), request.meta());
+                    return Response::json(Status::Ok, toJson(client)).etag(client.version);
+                });
+    router.post("/api/clients/{id}/assign", Access::require(Permission::ClientsWrite),
+                [&clients](Request& request) {
+                    const auto id = request.pathId();
+                    const auto if_match = request.ifMatchVersion();
+                    const auto input = AssignClientDto::fromJson(request.json());
+                    const auto client =
+                        clients.assign(request.actor(), id, input, if_match, request.meta());
+                    return Response::json(Status::Ok, toJson(client)).etag(client.version);
+                });
+    router.get("/api/clients/{id}/contacts", Access::require(Permission::ClientsRead),
+               [&clients](Request& request) {
+                   const auto id = request.pathId();
+                   const auto query = subListQuery(request, {});
+                   return Response::json(
+                       Status::Ok,
+                       pageBody(clients.contacts(request.actor(), id, query.page), query.page));
+               });
+    router.get(
+        "/api/clients/{id}/jobs", Access::require(Permission::ClientsRead),
+        [&clients](Request& request) {
+            const auto id = request.pathId();
+            const auto query = subListQuery(request, kJobStatuses);
+            return Response::json(
+                Status::Ok,
+                pageBody(clients.jobs(request.actor(), id, query.status, query.page), query.page));
+        });
+    router.get("/api/clients/{id}/projects", Access::require(Permission::ClientsRead),
+               [&clients](Request& request) {
+                   const auto id = request.pathId();
+                   const auto query = subListQuery(request, kProjectStatuses);
+                   return Response::json(
+                       Status::Ok,
+                       pageBody(clients.projects(request.actor(), id, query.status, query.page),
+                                query.page));
+               });
+    router.get("/api/clients/{id}/history", Access::require(Permission::ClientsRead),
+               [&clients](Request& request) {
+                   const auto id = request.pathId();
+                   const auto query = subListQuery(request, {});
+                   return Response::json(
+                       Status::Ok,
+                       pageBody(clients.history(request.actor(), id, query.page), query.page));
+               });
+    router.get("/api/clients/{id}/summary", Access::require(Permission::ClientsRead),
+               [&clients](Request& request) {
+                   const auto facts = clients.summary(request.actor(), request.pathId());
+                   return Response::json(Status::Ok, summaryJson(facts));
+               });
+}
 
 }  // namespace crm::clients

@@ -1,7 +1,254 @@
 #include "clients/service.hpp"
 
-namespace crm::clients {
+#include "core/error.hpp"
+#include "db/audit.hpp"
 
-ClientService::ClientService(db::Pool& pool) : pool_(pool) {}
+namespace crm::clients {
+namespace {
+
+core::AppError clientNotFound() { return core::AppError::notFound("Client not found"); }
+
+core::AppError staleVersion() {
+    return core::AppError::preconditionFailed("The client was changed by someone else; reload it");
+}
+
+core::AppError inactiveOwner() {
+    return core::AppError::invalidField("owner_id", "must be an active user of your organisation");
+}
+
+/// Locks a live client and applies the ownership rule and If-Match, in that order: 404, 403,
+/// 412. `what` completes "You may only ... clients you own".
+repo::ClientRecord lockForChange(pqxx::transaction_base& tx, const core::Actor& actor,
+                                 const std::string& client_id, std::optional<int> if_match,
+                                 const char* what) {
+    auto current = repo::lockClient(tx, actor.org_id, client_id);
+    if (!current || current->deleted_at) {
+        throw clientNotFound();
+    }
+    if (!actor.mayManage(current->fields.owner_id)) {
+        throw core::AppError::forbidden(std::string("You may only ") + what + " clients you own");
+    }
+    if (if_match && *if_match != current->version) {
+        throw staleVersion();
+    }
+    return *current;
+}
+
+/// The duplicate-domain warning, when another live client of the organisation has `domain`.
+nlohmann::json domainWarnings(pqxx::transaction_base& tx, const std::string& org_id,
+                              const std::optional<std::string>& domain,
+                              const std::optional<std::string>& except_id) {
+    auto warnings = nlohmann::json::array();
+    if (!domain) {
+        return warnings;
+    }
+    if (const auto existing = repo::findLiveClientWithDomain(tx, org_id, *domain, except_id)) {
+        warnings.push_back({{"code", "duplicate_domain"},
+                            {"message", "Another client already uses the domain " + *domain},
+                            {"existing_id", *existing}});
+    }
+    return warnings;
+}
+
+void audit(pqxx::transaction_base& tx, const core::Actor& actor, const std::string& action,
+           const std::string& client_id, nlohmann::json changes, const core::RequestMeta& meta) {
+    db::recordAudit(tx,
+                    db::AuditEntry{actor.org_id, actor.user_id, action, std::string("client"),
+                                   client_id, std::move(changes)},
+                    meta);
+}
+
+}  // namespace
+
+ClientService::ClientService(db::Pool& pool, ClientSettings settings)
+    : pool_(pool), settings_(std::move(settings)) {}
+
+ClientList ClientService::list(const core::Actor& actor, const repo::ClientFilter& filter,
+                               const core::PageRequest& page) {
+    if (filter.include_deleted && !actor.can(core::Permission::RecordsManageAny)) {
+        throw core::AppError::forbidden("Only managers and admins may list deleted clients");
+    }
+    auto lease = pool_.acquire();
+    pqxx::nontransaction tx(lease.get());  // reads only: autocommit
+    ClientList result{repo::listClients(tx, actor.org_id, filter, page), std::nullopt};
+    if (page.with_total) {
+        result.total = repo::countClients(tx, actor.org_id, filter);
+    }
+    return result;
+}
+
+repo::ClientWithCounts ClientService::get(const core::Actor& actor, const std::string& client_id) {
+    auto lease = pool_.acquire();
+    pqxx::nontransaction tx(lease.get());  // one read: autocommit, one round trip
+    auto client = repo::findClientWithCounts(tx, actor.org_id, client_id);
+    if (!client) {
+        throw clientNotFound();
+    }
+    return *client;
+}
+
+ClientWrite ClientService::create(const core::Actor& actor, const ClientInput& input,
+                                  const core::RequestMeta& meta) {
+    auto fields = applyInput(repo::ClientFields{}, input);
+    if (!input.owner_id) {
+        fields.owner_id = actor.user_id;
+    }
+    // A role-only check: before the transaction.
+    if (fields.owner_id != actor.user_id && !actor.can(core::Permission::RecordsManageAny)) {
+        throw core::AppError::forbidden(
+            "Only managers and admins may create clients for someone else or without an owner");
+    }
+    auto lease = pool_.acquire();
+    pqxx::work tx(lease.get());
+    if (fields.owner_id && *fields.owner_id != actor.user_id &&
+        !repo::isActiveUser(tx, actor.org_id, *fields.owner_id)) {
+        throw inactiveOwner();
+    }
+    // Looked up before the insert, so the new client does not find itself.
+    auto warnings = domainWarnings(tx, actor.org_id, fields.domain, std::nullopt);
+    auto client = repo::insertClient(tx, actor.org_id, fields, actor.user_id);
+    audit(tx, actor, "client.created", client.id, fieldChanges(std::nullopt, client.fields), meta);
+    tx.commit();
+    return ClientWrite{std::move(client), std::move(warnings)};
+}
+
+ClientWrite ClientService::update(const core::Actor& actor, const std::string& client_id,
+                                  const ClientInput& input, std::optional<int> if_match,
+                                  const core::RequestMeta& meta) {
+    auto lease = pool_.acquire();
+    pqxx::work tx(lease.get());
+    const auto current = lockForChange(tx, actor, client_id, if_match, "change");
+    const auto next = applyInput(current.fields, input);
+    if (next.owner_id != current.fields.owner_id && next.owner_id &&
+        !repo::isActiveUser(tx, actor.org_id, *next.owner_id)) {
+        throw inactiveOwner();
+    }
+    auto changes = fieldChanges(current.fields, next);
+    if (changes.empty()) {
+        return ClientWrite{current, nlohmann::json::array()};  // nothing to write or record
+    }
+    auto warnings = changes.contains("domain")
+                        ? domainWarnings(tx, actor.org_id, next.domain, client_id)
+                        : nlohmann::json::array();
+    auto updated = repo::updateClient(tx, actor.org_id, client_id, next);
+    // An owner change is an assignment, whichever route made it (the row holds every change).
+    const bool assigned = changes.contains("owner_id");
+    audit(tx, actor, assigned ? "client.assigned" : "client.updated", client_id, std::move(changes),
+          meta);
+    tx.commit();
+    return ClientWrite{std::move(updated), std::move(warnings)};
+}
+
+void ClientService::remove(const core::Actor& actor, const std::string& client_id,
+                           std::optional<int> if_match, const core::RequestMeta& meta) {
+    auto lease = pool_.acquire();
+    pqxx::work tx(lease.get());
+    lockForChange(tx, actor, client_id, if_match, "delete");
+    const auto deleted = repo::setDeleted(tx, actor.org_id, client_id, true);
+    audit(tx, actor, "client.deleted", client_id,
+          {{"deleted_at", {{"from", nullptr}, {"to", *deleted.deleted_at}}}}, meta);
+    tx.commit();
+}
+
+repo::ClientRecord ClientService::restore(const core::Actor& actor, const std::string& client_id,
+                                          std::optional<int> if_match,
+                                          const core::RequestMeta& meta) {
+    auto lease = pool_.acquire();
+    pqxx::work tx(lease.get());
+    const auto current = repo::lockClient(tx, actor.org_id, client_id);
+    if (!current) {
+        throw clientNotFound();
+    }
+    if (!actor.mayManage(current->fields.owner_id)) {
+        throw core::AppError::forbidden("You may only restore clients you own");
+    }
+    if (!current->deleted_at) {
+        throw core::AppError::conflict("The client is not deleted");
+    }
+    if (if_match && *if_match != current->version) {
+        throw staleVersion();
+    }
+    auto restored = repo::setDeleted(tx, actor.org_id, client_id, false);
+    audit(tx, actor, "client.restored", client_id,
+          {{"deleted_at", {{"from", *current->deleted_at}, {"to", nullptr}}}}, meta);
+    tx.commit();
+    return restored;
+}
+
+repo::ClientRecord ClientService::assign(const core::Actor& actor, const std::string& client_id,
+                                         const AssignClientDto& input, std::optional<int> if_match,
+                                         const core::RequestMeta& meta) {
+    auto lease = pool_.acquire();
+    pqxx::work tx(lease.get());
+    const auto current = lockForChange(tx, actor, client_id, if_match, "hand over");
+    if (input.owner_id == current.fields.owner_id) {
+        return current;  // already theirs: nothing to write or record
+    }
+    if (input.owner_id && !repo::isActiveUser(tx, actor.org_id, *input.owner_id)) {
+        throw inactiveOwner();
+    }
+    auto next = current.fields;
+    next.owner_id = input.owner_id;
+    auto updated = repo::updateClient(tx, actor.org_id, client_id, next);
+    audit(tx, actor, "client.assigned", client_id, fieldChanges(current.fields, next), meta);
+    tx.commit();
+    return updated;
+}
+
+repo::Page<repo::LinkedContact> ClientService::contacts(const core::Actor& actor,
+                                                        const std::string& client_id,
+                                                        const core::PageRequest& page) {
+    auto lease = pool_.acquire();
+    pqxx::nontransaction tx(lease.get());
+    if (!repo::clientExists(tx, actor.org_id, client_id)) {
+        throw clientNotFound();
+    }
+    return repo::listClientContacts(tx, actor.org_id, client_id, page);
+}
+
+repo::Page<repo::ClientJob> ClientService::jobs(const core::Actor& actor,
+                                                const std::string& client_id,
+                                                const std::optional<std::string>& status,
+                                                const core::PageRequest& page) {
+    auto lease = pool_.acquire();
+    pqxx::nontransaction tx(lease.get());
+    if (!repo::clientExists(tx, actor.org_id, client_id)) {
+        throw clientNotFound();
+    }
+    return repo::listClientJobs(tx, actor.org_id, client_id, status, page);
+}
+
+repo::Page<repo::ClientProject> ClientService::projects(const core::Actor& actor,
+                                                        const std::string& client_id,
+                                                        const std::optional<std::string>& status,
+                                                        const core::PageRequest& page) {
+    auto lease = pool_.acquire();
+    pqxx::nontransaction tx(lease.get());
+    if (!repo::clientExists(tx, actor.org_id, client_id)) {
+        throw clientNotFound();
+    }
+    return repo::listClientProjects(tx, actor.org_id, client_id, status, page);
+}
+
+repo::Page<repo::HistoryEntry> ClientService::history(const core::Actor& actor,
+                                                      const std::string& client_id,
+                                                      const core::PageRequest& page) {
+    auto lease = pool_.acquire();
+    pqxx::nontransaction tx(lease.get());
+    if (!repo::clientExists(tx, actor.org_id, client_id)) {
+        throw clientNotFound();
+    }
+    return repo::listClientHistory(tx, actor.org_id, client_id, page);
+}
+
+repo::SummaryFacts ClientService::summary(const core::Actor& actor, const std::string& client_id) {
+    auto lease = pool_.acquire();
+    pqxx::nontransaction tx(lease.get());  // one read: autocommit, one round trip
+    auto facts = repo::summaryFacts(tx, actor.org_id, client_id);
+    if (!facts) {
+        throw clientNotFound();
+    }
+    return *facts;
+}
 
 }  // namespace crm::clients

@@ -3,6 +3,7 @@
 #include "core/ids.hpp"
 #include "core/log.hpp"
 #include "db/errors.hpp"
+#include "db/migrations.hpp"
 #include "http/asio.hpp"
 
 #include <atomic>
@@ -130,6 +131,7 @@ private:
     template <typename Work>
     awaitable<Response> onWorkers(Work work);
     Response runGuarded(const Route& route, Request& request);
+    Response runIdempotent(const Route& route, Request& request);
     Response errorResponse(const std::exception& error, const Request& request);
     void finish(Response& response, const Request& request, const std::optional<std::string>& origin);
     void addCors(Response& response, const std::string& origin) const;
@@ -504,12 +506,90 @@ Response Server::Impl::runGuarded(const Route& route, Request& request) {
             throw core::AppError::forbidden("Your role may not " +
                                             std::string(core::toString(*route.access.permission)));
         }
-        response = route.handler(request);
+        response = runIdempotent(route, request);
     } catch (const std::exception& error) {
         response = errorResponse(error, request);  // errors carry the limit headers too
     }
     response.headers.insert(response.headers.end(), decision.headers.begin(),
                             decision.headers.end());
+    return response;
+}
+
+namespace {
+
+constexpr std::size_t kMaxIdempotencyKeyLength = 255;
+
+std::string serializeAnswer(const Response& response) {
+    nlohmann::json headers = nlohmann::json::array();
+    for (const auto& [name, value] : response.headers) {
+        if (name == "ETag" || name == "Location") {
+            headers.push_back({name, value});
+        }
+    }
+    return nlohmann::json{{"status", response.status},
+                          {"content_type", response.content_type},
+                          {"headers", headers},
+                          {"body", response.body}}
+        .dump();
+}
+
+Response deserializeAnswer(const std::string& stored) {
+    const auto json = nlohmann::json::parse(stored);
+    Response response;
+    response.status = json.at("status").get<int>();
+    response.content_type = json.at("content_type").get<std::string>();
+    response.body = json.at("body").get<std::string>();
+    for (const auto& header : json.at("headers")) {
+        response.header(header.at(0).get<std::string>(), header.at(1).get<std::string>());
+    }
+    response.header("Idempotent-Replayed", "true");
+    return response;
+}
+
+}  // namespace
+
+// A POST carrying `Idempotency-Key` runs once per caller and key: a retry gets the first answer
+// (marked `Idempotent-Replayed: true`), a retry while the first is still running gets 409, and
+// the same key with another body 422.
+Response Server::Impl::runIdempotent(const Route& route, Request& request) {
+    const auto key = request.header("Idempotency-Key");
+    if (!key || request.method != Method::Post || !request.authenticated || !guard_.idempotency) {
+        return route.handler(request);
+    }
+    if (key->empty() || key->size() > kMaxIdempotencyKeyLength ||
+        !std::all_of(key->begin(), key->end(), [](char c) { return c > 32 && c < 127; })) {
+        throw core::AppError::badRequest(
+            "Idempotency-Key must be 1 to 255 visible ASCII characters",
+            {core::FieldError{"Idempotency-Key", "malformed"}});
+    }
+    const auto& scope = request.authenticated->user_id;
+    const auto fingerprint = db::sha256Hex(route.path + "\n" + request.path + "\n" + request.body);
+    const std::string id(*key);
+    const auto claim = guard_.idempotency->claim(scope, id, fingerprint);
+    switch (claim.state) {
+        case kv::IdempotencyClaim::State::Replay:
+            return deserializeAnswer(claim.stored);
+        case kv::IdempotencyClaim::State::InProgress:
+            throw core::AppError::conflict(
+                "A request with this Idempotency-Key is still being processed; retry shortly");
+        case kv::IdempotencyClaim::State::Mismatch:
+            throw core::AppError::invalidField("Idempotency-Key",
+                                               "was already used for a different request");
+        case kv::IdempotencyClaim::State::New:
+            break;
+    }
+    Response response;
+    try {
+        response = route.handler(request);
+    } catch (const std::exception& error) {
+        response = errorResponse(error, request);
+    }
+    // Server-side failures may succeed on retry; everything else is the request's answer.
+    if (response.status >= 500) {
+        guard_.idempotency->release(scope, id);
+    } else {
+        guard_.idempotency->complete(scope, id, fingerprint, serializeAnswer(response));
+    }
     return response;
 }
 

@@ -4,6 +4,7 @@
 #include "core/metrics.hpp"
 #include "http/message.hpp"
 #include "http/router.hpp"
+#include "kv/idempotency.hpp"
 
 #include <functional>
 #include <memory>
@@ -45,6 +46,8 @@ struct Guard {
     std::function<core::Actor(const Request&)> authenticate;
     /// Counts the request against the caller's limit (the user when known, else the IP).
     std::function<RateDecision(const Request&, const core::Actor*)> limit;
+    /// Where `Idempotency-Key` answers of authenticated POSTs are kept; null disables them.
+    kv::IdempotencyStore* idempotency = nullptr;
 };
 
 /// HTTP/1.1 server on Boost.Beast with C++20 coroutines. I/O runs on `io_threads`; handlers run

@@ -1,0 +1,101 @@
+#include "http/router.hpp"
+#include "support/test_server.hpp"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <future>
+
+namespace crm::test {
+namespace {
+
+std::atomic<int> g_created{0};
+std::atomic<bool> g_fail_next{false};
+
+// A POST that creates "something" each time it really runs, and can be made to fail once.
+void countingRoutes(http::Router& router) {
+    router.post("/api/test/things", http::Access::signedIn(), [](http::Request& request) {
+        if (g_fail_next.exchange(false)) {
+            throw core::AppError::unavailable("try again", "test failure", 1);
+        }
+        const int number = ++g_created;
+        return http::Response::json(http::Status::Created, {{"number", number}, {"sent", request.json()}})
+            .header("Location", "/api/test/things/" + std::to_string(number));
+    });
+}
+
+class IdempotencyTest : public ::testing::Test {
+protected:
+    static void SetUpTestSuite() { server_ = TestServer::start({}, countingRoutes); }
+    static void TearDownTestSuite() { server_.reset(); }
+    void SetUp() override {
+        server_->reset();
+        g_created = 0;
+        const auto org = server_->createOrganization("Idem");
+        alice_ = server_->createUser(org, "sales");
+        bob_ = server_->createUser(org, "sales");
+    }
+    static inline std::unique_ptr<TestServer> server_;
+    TestUser alice_, bob_;
+};
+
+// A retried POST with the same key creates once and replays the first answer.
+TEST_F(IdempotencyTest, RetryReplaysFirstAnswer) {
+    auto client = server_->clientFor(alice_);
+    const auto first = client.post("/api/test/things", {{"name", "x"}}, {{"Idempotency-Key", "order-42"}});
+    const auto again = client.post("/api/test/things", {{"name", "x"}}, {{"Idempotency-Key", "order-42"}});
+    ASSERT_EQ(first.status, 201);
+    EXPECT_EQ(again.status, 201);
+    EXPECT_EQ(again.body, first.body);
+    EXPECT_EQ(again.header("Location"), first.header("Location"));
+    EXPECT_EQ(again.header("Idempotent-Replayed"), "true");
+    EXPECT_EQ(g_created.load(), 1);
+}
+
+// Without a key every POST runs.
+TEST_F(IdempotencyTest, NoKeyNoDeduplication) {
+    auto client = server_->clientFor(alice_);
+    client.post("/api/test/things", {{"name", "x"}});
+    client.post("/api/test/things", {{"name", "x"}});
+    EXPECT_EQ(g_created.load(), 2);
+}
+
+// The same key with another body is refused, naming the header.
+TEST_F(IdempotencyTest, SameKeyOtherBodyIsRefused) {
+    auto client = server_->clientFor(alice_);
+    client.post("/api/test/things", {{"name", "x"}}, {{"Idempotency-Key", "k1"}});
+    const auto other = client.post("/api/test/things", {{"name", "y"}}, {{"Idempotency-Key", "k1"}});
+    EXPECT_EQ(other.status, 422);
+    EXPECT_EQ(other.json().at("errors").at(0).at("field"), "Idempotency-Key");
+    EXPECT_EQ(g_created.load(), 1);
+}
+
+// Keys belong to their caller: two users may use the same key.
+TEST_F(IdempotencyTest, KeysAreScopedToTheCaller) {
+    server_->clientFor(alice_).post("/api/test/things", {{"name", "x"}}, {{"Idempotency-Key", "shared"}});
+    const auto bob = server_->clientFor(bob_).post("/api/test/things", {{"name", "x"}}, {{"Idempotency-Key", "shared"}});
+    EXPECT_EQ(bob.status, 201);
+    EXPECT_FALSE(bob.hasHeader("Idempotent-Replayed"));
+    EXPECT_EQ(g_created.load(), 2);
+}
+
+// A server-side failure frees the key so that the retry really runs.
+TEST_F(IdempotencyTest, FailureFreesTheKey) {
+    auto client = server_->clientFor(alice_);
+    g_fail_next = true;
+    EXPECT_EQ(client.post("/api/test/things", {{"name", "x"}}, {{"Idempotency-Key", "retry-me"}}).status, 503);
+    const auto retry = client.post("/api/test/things", {{"name", "x"}}, {{"Idempotency-Key", "retry-me"}});
+    EXPECT_EQ(retry.status, 201);
+    EXPECT_EQ(g_created.load(), 1);
+}
+
+// A malformed key is a 400.
+TEST_F(IdempotencyTest, MalformedKeyIsBadRequest) {
+    const auto response = server_->clientFor(alice_).post("/api/test/things", {{"name", "x"}},
+                                                          {{"Idempotency-Key", std::string(300, 'k')}});
+    EXPECT_EQ(response.status, 400);
+    EXPECT_EQ(g_created.load(), 0);
+}
+
+}  // namespace
+}  // namespace crm::test
