@@ -12,6 +12,7 @@
 #include "core/ids.hpp"
 #include "core/log.hpp"
 #include "core/metrics.hpp"
+#include "core/pagination.hpp"
 #include "db/migrations.hpp"
 #include "db/pool.hpp"
 #include "http/router.hpp"
@@ -111,6 +112,7 @@ Application::Application(core::Config config,
     : state_(std::make_unique<State>(std::move(config))) {
     auto& s = *state_;
     core::log::setLevel(s.config.log_level);
+    core::setCursorSecret(s.config.jwt_secret);
     s.metrics.addCollector([&pool = s.pool](std::string& out) { pool.appendMetrics(out); });
 
     ops::registerRoutes(s.router, ops::OpsDependencies{

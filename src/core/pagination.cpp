@@ -5,9 +5,37 @@
 #include <sodium.h>
 
 #include <charconv>
+#include <mutex>
 
 namespace crm::core {
 namespace {
+
+constexpr std::size_t kSignatureBytes = 16;
+
+std::mutex g_secret_mutex;
+std::string& cursorKey() {
+    static std::string key = [] {
+        std::string random(crypto_auth_hmacsha256_KEYBYTES, '\0');
+        randombytes_buf(random.data(), random.size());
+        return random;
+    }();
+    return key;
+}
+
+std::string signature(std::string_view payload) {
+    std::string key;
+    {
+        std::lock_guard lock(g_secret_mutex);
+        key = cursorKey();
+    }
+    unsigned char mac[crypto_auth_hmacsha256_BYTES];
+    crypto_auth_hmacsha256_state state;
+    crypto_auth_hmacsha256_init(&state, reinterpret_cast<const unsigned char*>(key.data()), key.size());
+    crypto_auth_hmacsha256_update(&state, reinterpret_cast<const unsigned char*>(payload.data()),
+                                  payload.size());
+    crypto_auth_hmacsha256_final(&state, mac);
+    return std::string(reinterpret_cast<const char*>(mac), kSignatureBytes);
+}
 
 AppError badCursor() {
     return AppError::invalidField("cursor", "is not a cursor this list handed out");
@@ -77,8 +105,22 @@ PageRequest parsePageRequest(const QueryParams& query, const std::vector<std::st
     return page;
 }
 
+void setCursorSecret(const std::string& secret) {
+    // A key of its own, derived from the secret (of any length), so that a cursor signature is
+    // never also a token signature: HMAC(SHA-256(secret), label).
+    unsigned char hashed[crypto_hash_sha256_BYTES];
+    crypto_hash_sha256(hashed, reinterpret_cast<const unsigned char*>(secret.data()), secret.size());
+    const std::string label = "crm cursor signing key";
+    unsigned char derived[crypto_auth_hmacsha256_BYTES];
+    crypto_auth_hmacsha256(derived, reinterpret_cast<const unsigned char*>(label.data()), label.size(),
+                           hashed);
+    std::lock_guard lock(g_secret_mutex);
+    cursorKey().assign(reinterpret_cast<const char*>(derived), sizeof derived);
+}
+
 std::string encodeCursor(const std::string& sort, const nlohmann::json& keys) {
-    return base64url(nlohmann::json{{"s", sort}, {"k", keys}}.dump());
+    const auto payload = nlohmann::json{{"s", sort}, {"k", keys}}.dump();
+    return base64url(payload + signature(payload));
 }
 
 nlohmann::json decodeCursor(std::string_view cursor, const std::string& sort, std::size_t arity) {
@@ -86,10 +128,15 @@ nlohmann::json decodeCursor(std::string_view cursor, const std::string& sort, st
         throw badCursor();
     }
     const auto raw = unbase64url(cursor);
-    if (!raw) {
+    if (!raw || raw->size() <= kSignatureBytes) {
         throw badCursor();
     }
-    const auto parsed = nlohmann::json::parse(*raw, nullptr, false);
+    const auto payload = raw->substr(0, raw->size() - kSignatureBytes);
+    const auto mac = raw->substr(raw->size() - kSignatureBytes);
+    if (sodium_memcmp(mac.data(), signature(payload).data(), kSignatureBytes) != 0) {
+        throw badCursor();
+    }
+    const auto parsed = nlohmann::json::parse(payload, nullptr, false);
     if (!parsed.is_object() || !parsed.contains("s") || !parsed.contains("k") ||
         parsed["s"] != sort || !parsed["k"].is_array() || parsed["k"].size() != arity) {
         throw badCursor();

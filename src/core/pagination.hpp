@@ -35,7 +35,12 @@ struct PageRequest {
 /// default); a `-` prefix means descending. Throws a 422 naming `limit`, `cursor` or `sort`.
 PageRequest parsePageRequest(const QueryParams& query, const std::vector<std::string>& sorts);
 
-/// An opaque cursor for the row whose sort-key values (then id) are `keys`, bound to `sort`.
+/// Sets the key that signs cursors (every node of a deployment must share it; the server
+/// derives it from CRM_JWT_SECRET). Until set, a random per-process key is used.
+void setCursorSecret(const std::string& secret);
+
+/// An opaque cursor for the row whose sort-key values (then id) are `keys`, bound to `sort`
+/// and signed, so a cursor the server did not hand out is refused before any SQL sees it.
 std::string encodeCursor(const std::string& sort, const nlohmann::json& keys);
 
 /// Decodes a cursor made by encodeCursor for the same sort, with `arity` keys; throws a 422

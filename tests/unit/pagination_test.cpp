@@ -65,6 +65,16 @@ TEST(QueryParams, MalformedEscapeIsBadRequest) {
     }
 }
 
+// A cursor whose content was altered fails its signature, even when it still decodes.
+TEST(CursorCodec, RejectsForgedContent) {
+    const auto cursor = encodeCursor("-created_at", {"2026-01-01T00:00:00Z", "x"});
+    auto forged = cursor;
+    forged[5] = forged[5] == 'A' ? 'B' : 'A';
+    EXPECT_EQ(fieldOf(QueryParams::parse("cursor=" + forged)), "cursor");
+    setCursorSecret("another deployment's secret");
+    EXPECT_EQ(fieldOf(QueryParams::parse("cursor=" + cursor)), "cursor");
+}
+
 // The page envelope caps the total at 10,000 and says so.
 TEST(PageJson, CapsTotal) {
     const auto page = pageJson(nlohmann::json::array(), 50, std::nullopt, 25000);
