@@ -1,0 +1,1247 @@
+#include "contacts/dto.hpp"
+
+#include "core/ids.hpp"
+#include "core/pagination.hpp"
+#include "core/phone.hpp"
+#include "core/validation.hpp"
+
+#include <algorithm>
+#include <map>
+#include <regex>
+#include <set>
+
+namespace crm::contacts {
+namespace {
+
+using nlohmann::json;
+
+const std::vector<std::string> kLawfulBases{"consent", "contract", "legitimate_interest",
+                                            "legal_obligation"};
+const std::vector<std::string> kDecisionRoles{"decision_maker", "influencer", "champion",
+                                              "user",           "gatekeeper", "other"};
+const std::vector<std::string> kLeadStatuses{"new",       "contacted", "qualified", "unqualified",
+                                             "nurturing", "customer",  "lost"};
+const std::vector<std::string> kSeniorities{"intern", "junior",    "mid",      "senior",
+                                            "lead",   "principal", "executive"};
+const std::vector<std::string> kRemotePreferences{"onsite", "hybrid", "remote", "any"};
+
+constexpr std::size_t kMaxListItems = 20;
+constexpr std::size_t kMaxSkills = 100;
+constexpr std::size_t kMaxRelationships = 100;
+// numeric(14,2): 12 digits before the point, 2 after.
+constexpr int kMoneyDigits = 12;
+
+std::string lower(std::string text) {
+    std::transform(text.begin(), text.end(), text.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    return text;
+}
+
+std::string upper(std::string text) {
+    std::transform(text.begin(), text.end(), text.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
+    return text;
+}
+
+json optional(const std::optional<std::string>& value) {
+    return value ? json(*value) : json(nullptr);
+}
+
+// A nullable text field: absent, null or blank (cleared), or 1..max characters.
+Patch<std::string> text(core::ObjectReader& in, std::string_view key, std::size_t max) {
+    Patch<std::string> patch;
+    patch.present = in.has(key);
+    patch.value = in.optionalText(key, 0, max);
+    return patch;
+}
+
+// A text field that always has a value: null or blank is refused.
+Patch<std::string> requiredOnUpdate(core::ObjectReader& in, std::string_view key, std::size_t max) {
+    Patch<std::string> patch;
+    patch.present = in.has(key);
+    if (in.isNull(key)) {
+        in.fail(key, "cannot be removed");
+        in.optionalJson(key);
+        return patch;
+    }
+    patch.value = in.optionalText(key, 1, max);
+    return patch;
+}
+
+Patch<std::string> enumeration(core::ObjectReader& in, std::string_view key,
+                               const std::vector<std::string>& allowed) {
+    Patch<std::string> patch;
+    patch.present = in.has(key);
+    patch.value = in.optionalEnum(key, allowed);
+    return patch;
+}
+
+// A boolean column that is never NULL.
+Patch<bool> flag(core::ObjectReader& in, std::string_view key) {
+    Patch<bool> patch;
+    patch.present = in.has(key);
+    if (in.isNull(key)) {
+        in.fail(key, "must be true or false");
+    }
+    patch.value = in.optionalBool(key);
+    return patch;
+}
+
+Patch<std::string> decimal(core::ObjectReader& in, std::string_view key, int digits, int fraction) {
+    Patch<std::string> patch;
+    patch.present = in.has(key);
+    patch.value = in.optionalDecimal(key, digits, fraction);
+    return patch;
+}
+
+Patch<std::string> currency(core::ObjectReader& in, std::string_view key) {
+    Patch<std::string> patch;
+    patch.present = in.has(key);
+    patch.value = in.optionalCurrency(key);
+    return patch;
+}
+
+Patch<long long> integer(core::ObjectReader& in, std::string_view key, long long min, long long max) {
+    Patch<long long> patch;
+    patch.present = in.has(key);
+    patch.value = in.optionalInteger(key, min, max);
+    return patch;
+}
+
+Patch<std::string> uuid(core::ObjectReader& in, std::string_view key) {
+    Patch<std::string> patch;
+    patch.present = in.has(key);
+    patch.value = in.optionalUuid(key);
+    return patch;
+}
+
+Patch<std::string> date(core::ObjectReader& in, std::string_view key) {
+    Patch<std::string> patch;
+    patch.present = in.has(key);
+    patch.value = in.optionalDate(key);
+    return patch;
+}
+
+std::optional<std::string> phoneOf(const std::string& text, const std::string& region) {
+    return core::normalizePhone(text, region);
+}
+
+const char* kPhoneMessage = "must be a phone number such as +44 20 7946 0123";
+
+// [{email, label}]: every address validated and lower-cased, repeats dropped.
+Patch<json> emailList(core::ObjectReader& in, core::FieldErrors& errors, std::string_view key) {
+    Patch<json> patch;
+    patch.present = in.has(key);
+    const auto value = in.optionalJson(key);
+    if (!value || value->is_null()) {
+        return patch;
+    }
+    if (!value->is_array() || value->size() > kMaxListItems) {
+        in.fail(key, "must be a list of at most 20 {\"email\", \"label\"} objects");
+        return patch;
+    }
+    auto out = json::array();
+    std::set<std::string> seen;
+    for (std::size_t i = 0; i < value->size(); ++i) {
+        if (!(*value)[i].is_object()) {
+            errors.add(in.path(key) + "[" + std::to_string(i) + "]", "must be an {\"email\", \"label\"} object");
+            continue;
+        }
+        core::ObjectReader item((*value)[i], errors, in.path(key) + "[" + std::to_string(i) + "].");
+        if (!item.has("email") || item.isNull("email")) {
+            item.fail("email", "is required");
+        }
+        const auto email = item.optionalEmail("email");
+        const auto label = item.optionalText("label", 0, 50);
+        item.finish();
+        if (email && seen.insert(*email).second) {
+            out.push_back({{"email", *email}, {"label", optional(label)}});
+        }
+    }
+    patch.value = std::move(out);
+    return patch;
+}
+
+// [{phone, label}]: every number in E.164, repeats dropped.
+Patch<json> phoneList(core::ObjectReader& in, core::FieldErrors& errors, std::string_view key,
+                      const std::string& region) {
+    Patch<json> patch;
+    patch.present = in.has(key);
+    const auto value = in.optionalJson(key);
+    if (!value || value->is_null()) {
+        return patch;
+    }
+    if (!value->is_array() || value->size() > kMaxListItems) {
+        in.fail(key, "must be a list of at most 20 {\"phone\", \"label\"} objects");
+        return patch;
+    }
+    auto out = json::array();
+    std::set<std::string> seen;
+    for (std::size_t i = 0; i < value->size(); ++i) {
+        if (!(*value)[i].is_object()) {
+            errors.add(in.path(key) + "[" + std::to_string(i) + "]", "must be a {\"phone\", \"label\"} object");
+            continue;
+        }
+        core::ObjectReader item((*value)[i], errors, in.path(key) + "[" + std::to_string(i) + "].");
+        if (!item.has("phone") || item.isNull("phone")) {
+            item.fail("phone", "is required");
+        }
+        const auto raw = item.optionalText("phone", 0, 40);
+        std::optional<std::string> phone;
+        if (raw) {
+            phone = phoneOf(*raw, region);
+            if (!phone) {
+                item.fail("phone", kPhoneMessage);
+            }
+        }
+        const auto label = item.optionalText("label", 0, 50);
+        item.finish();
+        if (phone && seen.insert(*phone).second) {
+            out.push_back({{"phone", *phone}, {"label", optional(label)}});
+        }
+    }
+    patch.value = std::move(out);
+    return patch;
+}
+
+ContactInput readContact(core::ObjectReader& in, core::FieldErrors& errors,
+                         const std::string& region, bool create) {
+    ContactInput c;
+    if (create) {
+        c.first_name.present = true;
+        c.first_name.value = in.requiredText("first_name", 1, 200);
+    } else {
+        c.first_name = requiredOnUpdate(in, "first_name", 200);
+    }
+    c.last_name = text(in, "last_name", 200);
+    c.email.present = in.has("email");
+    c.email.value = in.optionalEmail("email");
+    c.emails = emailList(in, errors, "emails");
+
+    c.phone.present = in.has("phone");
+    if (const auto raw = in.optionalText("phone", 0, 40)) {
+        c.phone.value = phoneOf(*raw, region);
+        if (!c.phone.value) {
+            in.fail("phone", kPhoneMessage);
+        }
+    }
+    c.phones = phoneList(in, errors, "phones", region);
+
+    c.city = text(in, "city", 200);
+    c.country.present = in.has("country");
+    if (const auto country = in.optionalText("country", 0, 10)) {
+        if (isCountryCode(upper(*country))) {
+            c.country.value = upper(*country);
+        } else {
+            in.fail("country", "must be an ISO 3166-1 alpha-2 code such as DE");
+        }
+    }
+    c.linkedin_url.present = in.has("linkedin_url");
+    if (const auto url = in.optionalText("linkedin_url", 0, 500)) {
+        static const std::regex kUrl(R"(^https?://\S+$)", std::regex::icase);
+        if (std::regex_match(*url, kUrl)) {
+            c.linkedin_url.value = url;
+        } else {
+            in.fail("linkedin_url", "must be an http(s) URL such as https://www.linkedin.com/in/name");
+        }
+    }
+    c.owner_id = uuid(in, "owner_id");
+    c.source = text(in, "source", 100);
+    c.tags.present = in.has("tags");
+    if (const auto tags = in.optionalTextList("tags", 50, 50)) {
+        std::vector<std::string> out;
+        for (const auto& tag : *tags) {
+            auto value = lower(tag);
+            if (std::find(out.begin(), out.end(), value) == out.end()) {
+                out.push_back(std::move(value));
+            }
+        }
+        c.tags.value = std::move(out);
+    }
+    c.marketing_consent = flag(in, "marketing_consent");
+    c.consent_source = text(in, "consent_source", 200);
+    c.lawful_basis = enumeration(in, "lawful_basis", kLawfulBases);
+    c.do_not_contact = flag(in, "do_not_contact");
+
+    in.forbid("id", "is assigned by the server");
+    in.forbid("org_id", "contacts belong to your own organisation");
+    in.forbid("version", "is not set directly: send If-Match");
+    in.forbid("search_text", "is derived from the name, e-mail and phone");
+    in.forbid("merged_into_id", "is set by POST /api/contacts/{id}/merge");
+    in.forbid("deleted_at", "use DELETE /api/contacts/{id} and POST /api/contacts/{id}/restore");
+    in.forbid("last_activity_at", "is maintained by the server");
+    in.forbid("consent_updated_at", "is stamped by the server when consent changes");
+    return c;
+}
+
+SalesProfileInput readSales(core::ObjectReader& in, bool create) {
+    SalesProfileInput s;
+    s.client_id = uuid(in, "client_id");
+    s.company_name = text(in, "company_name", 200);
+    s.title = text(in, "title", 200);
+    s.department = text(in, "department", 200);
+    s.decision_role = enumeration(in, "decision_role", kDecisionRoles);
+    s.budget = decimal(in, "budget", kMoneyDigits, 2);
+    s.currency = currency(in, "currency");
+    if (in.isNull("lead_status")) {
+        in.fail("lead_status", create ? "must be one of new, contacted, qualified, unqualified, "
+                                        "nurturing, customer, lost"
+                                      : "cannot be removed");
+    }
+    s.lead_status = enumeration(in, "lead_status", kLeadStatuses);
+    s.lead_score = integer(in, "lead_score", 0, 100);
+    s.notes = text(in, "notes", 5000);
+    s.is_primary = flag(in, "is_primary");
+    in.forbid("id", "is assigned by the server");
+    in.forbid("contact_id", "is the contact of the path");
+    in.forbid("version", "is not set directly: send If-Match");
+    return s;
+}
+
+// [{name, level}]: level null, 1..5 or a short label.
+Patch<json> skillList(core::ObjectReader& in, core::FieldErrors& errors) {
+    Patch<json> patch;
+    patch.present = in.has("skills");
+    const auto value = in.optionalJson("skills");
+    if (!value || value->is_null()) {
+        return patch;
+    }
+    if (!value->is_array() || value->size() > kMaxSkills) {
+        in.fail("skills", "must be a list of at most 100 {\"name\", \"level\"} objects");
+        return patch;
+    }
+    auto out = json::array();
+    for (std::size_t i = 0; i < value->size(); ++i) {
+        if (!(*value)[i].is_object()) {
+            errors.add(in.path("skills") + "[" + std::to_string(i) + "]", "must be a {\"name\", \"level\"} object");
+            continue;
+        }
+        core::ObjectReader item((*value)[i], errors, in.path("skills") + "[" + std::to_string(i) + "].");
+        const auto name = item.requiredText("name", 1, 100);
+        json level = nullptr;
+        if (const auto raw = item.optionalJson("level"); raw && !raw->is_null()) {
+            if (raw->is_number_integer() && raw->get<long long>() >= 1 && raw->get<long long>() <= 5) {
+                level = *raw;
+            } else if (raw->is_string() && !core::trim(raw->get<std::string>()).empty() &&
+                       core::utf8Length(raw->get<std::string>()) <= 50) {
+                level = core::trim(raw->get<std::string>());
+            } else {
+                item.fail("level", "must be 1 to 5 or a label such as \"expert\"");
+            }
+        }
+        item.finish();
+        if (!name.empty()) {
+            out.push_back({{"name", name}, {"level", level}});
+        }
+    }
+    patch.value = std::move(out);
+    return patch;
+}
+
+CandidateProfileInput readCandidate(core::ObjectReader& in, core::FieldErrors& errors) {
+    CandidateProfileInput p;
+    p.headline = text(in, "headline", 300);
+    p.summary = text(in, "summary", 10000);
+    p.skills = skillList(in, errors);
+    p.years_experience = decimal(in, "years_experience", 3, 1);
+    if (p.years_experience.value && compareDecimal(*p.years_experience.value, "70") > 0) {
+        in.fail("years_experience", "must be from 0 to 70");
+    }
+    p.seniority = enumeration(in, "seniority", kSeniorities);
+    p.current_salary = decimal(in, "current_salary", kMoneyDigits, 2);
+    p.desired_salary_min = decimal(in, "desired_salary_min", kMoneyDigits, 2);
+    p.desired_salary_max = decimal(in, "desired_salary_max", kMoneyDigits, 2);
+    p.currency = currency(in, "currency");
+    p.desired_locations.present = in.has("desired_locations");
+    p.desired_locations.value = in.optionalTextList("desired_locations", kMaxListItems, 200);
+    p.remote_preference = enumeration(in, "remote_preference", kRemotePreferences);
+    p.available_from = date(in, "available_from");
+    p.notice_period_days = integer(in, "notice_period_days", 0, 365);
+    p.work_authorization = text(in, "work_authorization", 200);
+    p.current_employer = text(in, "current_employer", 200);
+    p.current_title = text(in, "current_title", 200);
+    p.is_primary = flag(in, "is_primary");
+    in.forbid("id", "is assigned by the server");
+    in.forbid("contact_id", "is the contact of the path");
+    in.forbid("version", "is not set directly: send If-Match");
+    in.forbid("skill_names", "is derived from skills");
+    in.forbid("embedding", "is computed by the embeddings backfill");
+    in.forbid("embedding_model", "is computed by the embeddings backfill");
+    in.forbid("embedded_at", "is computed by the embeddings backfill");
+    return p;
+}
+
+template <typename T>
+void apply(std::optional<T>& target, const Patch<T>& patch) {
+    if (patch.present) {
+        target = patch.value;
+    }
+}
+
+template <typename T>
+void applyRequired(T& target, const Patch<T>& patch) {
+    if (patch.present && patch.value) {
+        target = *patch.value;
+    }
+}
+
+const std::regex& timestampShape() {
+    static const std::regex kShape(R"(^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$)");
+    return kShape;
+}
+
+// A cursor is only base64 JSON: its keys are checked before they reach SQL casts.
+bool validCursorKeys(const std::string& sort, const json& keys) {
+    const auto isText = [](const json& key) { return key.is_string(); };
+    const auto isId = [](const json& key) { return key.is_string() && core::isUuid(key.get<std::string>()); };
+    const auto isTime = [](const json& key) {
+        return key.is_string() && std::regex_match(key.get<std::string>(), timestampShape());
+    };
+    if (sort == "last_name") {
+        return (keys[0].is_null() || isText(keys[0])) && isText(keys[1]) && isId(keys[2]);
+    }
+    return isTime(keys[0]) && isId(keys[1]);
+}
+
+// Query parameters: "true" or "false".
+std::optional<bool> boolParam(const core::QueryParams& query, const char* name,
+                              core::FieldErrors& errors) {
+    const auto value = query.get(name);
+    if (!value) {
+        return std::nullopt;
+    }
+    if (*value == "true") {
+        return true;
+    }
+    if (*value == "false") {
+        return false;
+    }
+    errors.add(name, "must be true or false");
+    return std::nullopt;
+}
+
+std::optional<std::string> textParam(const core::QueryParams& query, const char* name,
+                                     std::size_t max, core::FieldErrors& errors) {
+    const auto value = query.get(name);
+    if (!value) {
+        return std::nullopt;
+    }
+    auto text = core::trim(*value);
+    if (text.empty() || core::utf8Length(text) > max || !core::isValidUtf8(text)) {
+        errors.add(name, "must be 1 to " + std::to_string(max) + " characters");
+        return std::nullopt;
+    }
+    return text;
+}
+
+std::optional<std::string> uuidParam(const core::QueryParams& query, const char* name,
+                                     core::FieldErrors& errors) {
+    const auto value = query.get(name);
+    if (!value) {
+        return std::nullopt;
+    }
+    if (!core::isUuid(*value)) {
+        errors.add(name, "must be a UUID");
+        return std::nullopt;
+    }
+    return lower(*value);
+}
+
+// Names no list of this module reads are refused, and so are repeats: a filter a client sent
+// must never be silently ignored.
+void checkNames(const core::QueryParams& query, const std::vector<std::string>& allowed,
+                core::FieldErrors& errors) {
+    std::map<std::string, int> seen;
+    for (const auto& [name, value] : query.values()) {
+        ++seen[name];
+    }
+    for (const auto& [name, count] : seen) {
+        if (std::find(allowed.begin(), allowed.end(), name) == allowed.end()) {
+            errors.add(name, "is not a parameter of this list");
+        } else if (count > 1) {
+            errors.add(name, "may be given only once");
+        }
+    }
+}
+
+core::QueryParams withoutCursor(const core::QueryParams& query) {
+    core::QueryParams out;
+    for (const auto& [name, value] : query.values()) {
+        if (name != "cursor") {
+            out.add(name, value);
+        }
+    }
+    return out;
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------
+// Bodies
+
+CreateContactDto CreateContactDto::fromJson(const json& body, const std::string& phone_region) {
+    core::FieldErrors errors;
+    core::ObjectReader in(body, errors);
+    CreateContactDto dto;
+    dto.contact = readContact(in, errors, phone_region, true);
+    // The nested objects are copied out of the body, so their readers' references stay valid.
+    if (const auto sales = in.optionalJson("sales_profile"); sales && !sales->is_null()) {
+        core::ObjectReader nested(*sales, errors, "sales_profile.");
+        dto.sales_profile = readSales(nested, true);
+        nested.finish();
+    }
+    if (const auto candidate = in.optionalJson("candidate_profile"); candidate && !candidate->is_null()) {
+        core::ObjectReader nested(*candidate, errors, "candidate_profile.");
+        dto.candidate_profile = readCandidate(nested, errors);
+        nested.finish();
+    }
+    in.finish();
+    errors.throwIfAny();
+    return dto;
+}
+
+UpdateContactDto UpdateContactDto::fromJson(const json& body, const std::string& phone_region) {
+    core::FieldErrors errors;
+    core::ObjectReader in(body, errors);
+    UpdateContactDto dto;
+    dto.contact = readContact(in, errors, phone_region, false);
+    in.forbid("sales_profile", "change profiles with /api/contacts/{id}/sales-profile/{profile_id}");
+    in.forbid("candidate_profile",
+              "change profiles with /api/contacts/{id}/candidate-profile/{profile_id}");
+    in.finish();
+    errors.throwIfAny();
+    return dto;
+}
+
+SalesProfileDto SalesProfileDto::fromJson(const json& body, bool create) {
+    core::FieldErrors errors;
+    core::ObjectReader in(body, errors);
+    SalesProfileDto dto;
+    dto.input = readSales(in, create);
+    in.finish();
+    errors.throwIfAny();
+    return dto;
+}
+
+CandidateProfileDto CandidateProfileDto::fromJson(const json& body, bool /*create*/) {
+    core::FieldErrors errors;
+    core::ObjectReader in(body, errors);
+    CandidateProfileDto dto;
+    dto.input = readCandidate(in, errors);
+    in.finish();
+    errors.throwIfAny();
+    return dto;
+}
+
+ClientRelationshipsDto ClientRelationshipsDto::fromJson(const json& body) {
+    core::FieldErrors errors;
+    core::ObjectReader in(body, errors);
+    ClientRelationshipsDto dto;
+    if (!in.has("relationships") || in.isNull("relationships")) {
+        in.fail("relationships", "is required (an empty list removes every link)");
+    }
+    const auto list = in.optionalJson("relationships");
+    in.finish();
+    if (list && !list->is_null()) {
+        if (!list->is_array() || list->size() > kMaxRelationships) {
+            in.fail("relationships", "must be a list of at most 100 relationships");
+        } else {
+            std::set<std::string> seen;
+            for (std::size_t i = 0; i < list->size(); ++i) {
+                const auto prefix = "relationships[" + std::to_string(i) + "].";
+                if (!(*list)[i].is_object()) {
+                    errors.add("relationships[" + std::to_string(i) + "]", "must be a relationship object");
+                    continue;
+                }
+                core::ObjectReader item((*list)[i], errors, prefix);
+                repo::RelationshipValues link;
+                if (!item.has("client_id") || item.isNull("client_id")) {
+                    item.fail("client_id", "is required");
+                }
+                link.client_id = item.optionalUuid("client_id").value_or("");
+                link.role = item.optionalText("role", 0, 100);
+                link.title = item.optionalText("title", 0, 200);
+                if (item.isNull("is_primary_contact")) {
+                    item.fail("is_primary_contact", "must be true or false");
+                }
+                link.is_primary_contact = item.optionalBool("is_primary_contact").value_or(false);
+                link.start_date = item.optionalDate("start_date");
+                link.end_date = item.optionalDate("end_date");
+                item.finish();
+                if (link.start_date && link.end_date && *link.end_date < *link.start_date) {
+                    item.fail("end_date", "must not be before start_date");
+                }
+                if (!link.client_id.empty() && !seen.insert(link.client_id).second) {
+                    item.fail("client_id", "is listed twice");
+                }
+                dto.relationships.push_back(std::move(link));
+            }
+        }
+    }
+    errors.throwIfAny();
+    return dto;
+}
+
+MergeDto MergeDto::fromJson(const json& body) {
+    core::FieldErrors errors;
+    core::ObjectReader in(body, errors);
+    MergeDto dto;
+    if (!in.has("other_id") || in.isNull("other_id")) {
+        in.fail("other_id", "is required");
+    }
+    dto.other_id = in.optionalUuid("other_id").value_or("");
+    in.finish();
+    errors.throwIfAny();
+    return dto;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Query strings
+
+std::optional<SearchPatterns> searchPatterns(const std::string& raw) {
+    const auto q = core::trim(raw);
+    // Phone numbers are stored in E.164: "+44 20 7946" searches for the digits "44207946".
+    std::string digits;
+    bool phone_like = !q.empty();
+    for (const char c : q) {
+        if (c >= '0' && c <= '9') {
+            digits.push_back(c);
+        } else if (std::string_view(" +-().\t/").find(c) == std::string_view::npos) {
+            phone_like = false;
+        }
+    }
+    const std::string text = phone_like && digits.size() >= 3 ? digits : q;
+    if (core::utf8Length(text) < 3) {
+        return std::nullopt;
+    }
+    auto escape = [](const std::string& value) {
+        std::string out = "%";
+        for (const char c : value) {
+            if (c == '%' || c == '_' || c == '\\') {
+                out.push_back('\\');
+            }
+            out.push_back(c);
+        }
+        return out + "%";
+    };
+    return SearchPatterns{escape(text), escape(q)};
+}
+
+ContactListQuery parseContactListQuery(const core::QueryParams& query) {
+    // The cursor's arity depends on the sort, so it is decoded here rather than by
+    // parsePageRequest (which knows two-key cursors only).
+    const auto page = core::parsePageRequest(withoutCursor(query), repo::contactSorts());
+    ContactListQuery out;
+    out.request.limit = page.limit;
+    out.request.sort = (page.sort.descending ? "-" : "") + page.sort.name;
+    out.with_total = page.with_total;
+
+    core::FieldErrors errors;
+    checkNames(query, {"limit", "cursor", "sort", "with_total", "q", "has_sales_profile",
+                       "has_candidate_profile", "owner_id", "client_id", "tag", "skill", "location",
+                       "include_deleted", "include"},
+               errors);
+    auto& filter = out.request.filter;
+    if (const auto q = query.get("q"); q && !core::trim(*q).empty()) {
+        if (core::utf8Length(*q) > 200 || !core::isValidUtf8(*q)) {
+            errors.add("q", "must be at most 200 characters");
+        } else if (const auto patterns = searchPatterns(*q)) {
+            filter.search_pattern = patterns->text;
+            filter.company_pattern = patterns->company;
+        } else {
+            errors.add("q", "must have at least 3 characters (or 3 digits of a phone number)");
+        }
+    }
+    filter.has_sales_profile = boolParam(query, "has_sales_profile", errors);
+    filter.has_candidate_profile = boolParam(query, "has_candidate_profile", errors);
+    filter.owner_id = uuidParam(query, "owner_id", errors);
+    filter.client_id = uuidParam(query, "client_id", errors);
+    if (const auto tag = textParam(query, "tag", 50, errors)) {
+        filter.tag = lower(*tag);
+    }
+    if (const auto skill = textParam(query, "skill", 100, errors)) {
+        filter.skill = lower(*skill);
+    }
+    filter.location = textParam(query, "location", 200, errors);
+    out.include_deleted = boolParam(query, "include_deleted", errors).value_or(false);
+    filter.include_deleted = out.include_deleted;
+    if (const auto include = query.get("include")) {
+        if (*include == "profiles") {
+            out.include_profiles = true;
+        } else if (!include->empty()) {
+            errors.add("include", "must be profiles");
+        }
+    }
+    errors.throwIfAny();
+
+    if (const auto cursor = query.get("cursor"); cursor && !cursor->empty()) {
+        auto keys = core::decodeCursor(*cursor, out.request.sort, repo::cursorArity(out.request.sort));
+        if (!validCursorKeys(out.request.sort, keys)) {
+            throw core::AppError::invalidField("cursor", "is not a cursor this list handed out");
+        }
+        out.request.after = std::move(keys);
+    }
+    return out;
+}
+
+std::string listCursor(const std::string& sort, const json& keys) {
+    return core::encodeCursor(sort, keys);
+}
+
+SimplePage parseSimplePage(const core::QueryParams& query, const std::string& name,
+                           std::size_t arity, const std::vector<std::string>& allowed) {
+    core::FieldErrors errors;
+    checkNames(query, allowed, errors);
+    errors.throwIfAny();
+    const auto page = core::parsePageRequest(withoutCursor(query), {name});
+    SimplePage out;
+    out.limit = page.limit;
+    out.with_total = page.with_total;
+    if (const auto cursor = query.get("cursor"); cursor && !cursor->empty()) {
+        auto keys = core::decodeCursor(*cursor, name, arity);
+        for (const auto& key : keys) {
+            if (!key.is_string()) {
+                throw core::AppError::invalidField("cursor", "is not a cursor this list handed out");
+            }
+        }
+        out.after = std::move(keys);
+    }
+    return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Applying input
+
+repo::ContactRecord applyContact(repo::ContactRecord c, const ContactInput& in) {
+    applyRequired(c.first_name, in.first_name);
+    apply(c.last_name, in.last_name);
+    apply(c.email, in.email);
+    if (in.emails.present) {
+        c.emails = in.emails.value.value_or(json::array());
+    }
+    apply(c.phone, in.phone);
+    if (in.phones.present) {
+        c.phones = in.phones.value.value_or(json::array());
+    }
+    apply(c.city, in.city);
+    apply(c.country, in.country);
+    apply(c.linkedin_url, in.linkedin_url);
+    apply(c.owner_id, in.owner_id);
+    apply(c.source, in.source);
+    if (in.tags.present) {
+        c.tags = in.tags.value.value_or(std::vector<std::string>{});
+    }
+    applyRequired(c.marketing_consent, in.marketing_consent);
+    apply(c.consent_source, in.consent_source);
+    apply(c.lawful_basis, in.lawful_basis);
+    applyRequired(c.do_not_contact, in.do_not_contact);
+    return c;
+}
+
+repo::SalesProfileRecord applySales(repo::SalesProfileRecord s, const SalesProfileInput& in) {
+    apply(s.client_id, in.client_id);
+    apply(s.company_name, in.company_name);
+    apply(s.title, in.title);
+    apply(s.department, in.department);
+    apply(s.decision_role, in.decision_role);
+    apply(s.budget, in.budget);
+    apply(s.currency, in.currency);
+    applyRequired(s.lead_status, in.lead_status);
+    apply(s.lead_score, in.lead_score);
+    apply(s.notes, in.notes);
+    applyRequired(s.is_primary, in.is_primary);
+    return s;
+}
+
+repo::CandidateProfileRecord applyCandidate(repo::CandidateProfileRecord p,
+                                            const CandidateProfileInput& in) {
+    apply(p.headline, in.headline);
+    apply(p.summary, in.summary);
+    if (in.skills.present) {
+        p.skills = in.skills.value.value_or(json::array());
+    }
+    apply(p.years_experience, in.years_experience);
+    apply(p.seniority, in.seniority);
+    apply(p.current_salary, in.current_salary);
+    apply(p.desired_salary_min, in.desired_salary_min);
+    apply(p.desired_salary_max, in.desired_salary_max);
+    apply(p.currency, in.currency);
+    if (in.desired_locations.present) {
+        p.desired_locations = in.desired_locations.value.value_or(std::vector<std::string>{});
+    }
+    apply(p.remote_preference, in.remote_preference);
+    apply(p.available_from, in.available_from);
+    apply(p.notice_period_days, in.notice_period_days);
+    apply(p.work_authorization, in.work_authorization);
+    apply(p.current_employer, in.current_employer);
+    apply(p.current_title, in.current_title);
+    applyRequired(p.is_primary, in.is_primary);
+    return p;
+}
+
+void checkSales(const repo::SalesProfileRecord& s, const std::string& prefix,
+                core::FieldErrors& errors) {
+    if (s.budget && !s.currency) {
+        errors.add(prefix + "currency", "is required with a budget");
+    }
+}
+
+void checkCandidate(const repo::CandidateProfileRecord& p, const std::string& prefix,
+                    core::FieldErrors& errors) {
+    if (p.desired_salary_min && p.desired_salary_max &&
+        compareDecimal(*p.desired_salary_min, *p.desired_salary_max) > 0) {
+        errors.add(prefix + "desired_salary_min", "must not be above desired_salary_max");
+    }
+    if ((p.current_salary || p.desired_salary_min || p.desired_salary_max) && !p.currency) {
+        errors.add(prefix + "currency", "is required with a salary");
+    }
+}
+
+int compareDecimal(const std::string& a, const std::string& b) {
+    struct Parts {
+        bool negative;
+        std::string integer;
+        std::string fraction;
+    };
+    const auto split = [](const std::string& text) {
+        Parts parts{!text.empty() && text[0] == '-', {}, {}};
+        const auto digits = parts.negative ? text.substr(1) : text;
+        const auto dot = digits.find('.');
+        parts.integer = digits.substr(0, dot);
+        parts.fraction = dot == std::string::npos ? "" : digits.substr(dot + 1);
+        parts.integer.erase(0, std::min(parts.integer.find_first_not_of('0'), parts.integer.size()));
+        while (!parts.fraction.empty() && parts.fraction.back() == '0') {
+            parts.fraction.pop_back();
+        }
+        if (parts.integer.empty() && parts.fraction.empty()) {
+            parts.negative = false;  // -0 is 0
+        }
+        return parts;
+    };
+    const auto x = split(a);
+    const auto y = split(b);
+    if (x.negative != y.negative) {
+        return x.negative ? -1 : 1;
+    }
+    int magnitude = 0;
+    if (x.integer.size() != y.integer.size()) {
+        magnitude = x.integer.size() < y.integer.size() ? -1 : 1;
+    } else if (const int cmp = x.integer.compare(y.integer); cmp != 0) {
+        magnitude = cmp < 0 ? -1 : 1;
+    } else {
+        const auto width = std::max(x.fraction.size(), y.fraction.size());
+        auto fx = x.fraction;
+        auto fy = y.fraction;
+        fx.resize(width, '0');
+        fy.resize(width, '0');
+        if (const int f = fx.compare(fy); f != 0) {
+            magnitude = f < 0 ? -1 : 1;
+        }
+    }
+    return x.negative ? -magnitude : magnitude;
+}
+
+bool isCountryCode(const std::string& code) {
+    // ISO 3166-1 alpha-2 (249 codes), plus XK (Kosovo), which phone and address data use.
+    static const std::set<std::string> kCodes{
+        "AD", "AE", "AF", "AG", "AI", "AL", "AM", "AO", "AQ", "AR", "AS", "AT", "AU", "AW", "AX",
+        "AZ", "BA", "BB", "BD", "BE", "BF", "BG", "BH", "BI", "BJ", "BL", "BM", "BN", "BO", "BQ",
+        "BR", "BS", "BT", "BV", "BW", "BY", "BZ", "CA", "CC", "CD", "CF", "CG", "CH", "CI", "CK",
+        "CL", "CM", "CN", "CO", "CR", "CU", "CV", "CW", "CX", "CY", "CZ", "DE", "DJ", "DK", "DM",
+        "DO", "DZ", "EC", "EE", "EG", "EH", "ER", "ES", "ET", "FI", "FJ", "FK", "FM", "FO", "FR",
+        "GA", "GB", "GD", "GE", "GF", "GG", "GH", "GI", "GL", "GM", "GN", "GP", "GQ", "GR", "GS",
+        "GT", "GU", "GW", "GY", "HK", "HM", "HN", "HR", "HT", "HU", "ID", "IE", "IL", "IM", "IN",
+        "IO", "IQ", "IR", "IS", "IT", "JE", "JM", "JO", "JP", "KE", "KG", "KH", "KI", "KM", "KN",
+        "KP", "KR", "KW", "KY", "KZ", "LA", "LB", "LC", "LI", "LK", "LR", "LS", "LT", "LU", "LV",
+        "LY", "MA", "MC", "MD", "ME", "MF", "MG", "MH", "MK", "ML", "MM", "MN", "MO", "MP", "MQ",
+        "MR", "MS", "MT", "MU", "MV", "MW", "MX", "MY", "MZ", "NA", "NC", "NE", "NF", "NG", "NI",
+        "NL", "NO", "NP", "NR", "NU", "NZ", "OM", "PA", "PE", "PF", "PG", "PH", "PK", "PL", "PM",
+        "PN", "PR", "PS", "PT", "PW", "PY", "QA", "RE", "RO", "RS", "RU", "RW", "SA", "SB", "SC",
+        "SD", "SE", "SG", "SH", "SI", "SJ", "SK", "SL", "SM", "SN", "SO", "SR", "SS", "ST", "SV",
+        "SX", "SY", "SZ", "TC", "TD", "TF", "TG", "TH", "TJ", "TK", "TL", "TM", "TN", "TO", "TR",
+        "TT", "TV", "TW", "TZ", "UA", "UG", "UM", "US", "UY", "UZ", "VA", "VC", "VE", "VG", "VI",
+        "VN", "VU", "WF", "WS", "XK", "YE", "YT", "ZA", "ZM", "ZW"};
+    return kCodes.count(code) > 0;
+}
+
+// ---------------------------------------------------------------------------------------------
+// JSON out
+
+// The contact and profile objects are written straight into the response text: a page of 50
+// contacts is one growing string rather than thousands of nlohmann nodes to build, dump and
+// free (it was most of the server's time per list request). toJson() parses the same text, so
+// the shape has one definition.
+namespace {
+
+void appendEscaped(std::string& out, std::string_view text) {
+    static constexpr char kHex[] = "0123456789abcdef";
+    out.push_back('"');
+    std::size_t run = 0;  // start of the current stretch that needs no escaping
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        const auto c = static_cast<unsigned char>(text[i]);
+        if (c >= 0x20 && c != '"' && c != '\\') {
+            continue;
+        }
+        out.append(text.data() + run, i - run);
+        run = i + 1;
+        switch (c) {
+            case '"': out += "\\\""; break;
+            case '\\': out += "\\\\"; break;
+            case '\n': out += "\\n"; break;
+            case '\r': out += "\\r"; break;
+            case '\t': out += "\\t"; break;
+            default:
+                out += "\\u00";
+                out.push_back(kHex[(c >> 4) & 0xF]);
+                out.push_back(kHex[c & 0xF]);
+        }
+    }
+    out.append(text.data() + run, text.size() - run);
+    out.push_back('"');
+}
+
+// Writes one JSON object field by field.
+class ObjectWriter {
+public:
+    explicit ObjectWriter(std::string& out) : out_(out) { out_.push_back('{'); }
+    ObjectWriter(const ObjectWriter&) = delete;
+    ObjectWriter& operator=(const ObjectWriter&) = delete;
+
+    void key(std::string_view name) {
+        out_ += first_ ? "\"" : ",\"";
+        first_ = false;
+        out_ += name;
+        out_ += "\":";
+    }
+    void text(std::string_view name, std::string_view value) {
+        key(name);
+        appendEscaped(out_, value);
+    }
+    void text(std::string_view name, const std::string& value) { text(name, std::string_view(value)); }
+    void text(std::string_view name, const char* value) { text(name, std::string_view(value)); }
+    void text(std::string_view name, const std::optional<std::string>& value) {
+        key(name);
+        if (value) {
+            appendEscaped(out_, *value);
+        } else {
+            out_ += "null";
+        }
+    }
+    void boolean(std::string_view name, bool value) {
+        key(name);
+        out_ += value ? "true" : "false";
+    }
+    void integer(std::string_view name, long long value) {
+        key(name);
+        out_ += std::to_string(value);
+    }
+    void integer(std::string_view name, const std::optional<long long>& value) {
+        key(name);
+        out_ += value ? std::to_string(*value) : std::string("null");
+    }
+    // A decimal column's text ("8.5") as a JSON number.
+    void number(std::string_view name, const std::optional<std::string>& value) {
+        key(name);
+        out_ += value ? *value : std::string("null");
+    }
+    void strings(std::string_view name, const std::vector<std::string>& values) {
+        key(name);
+        out_.push_back('[');
+        for (std::size_t i = 0; i < values.size(); ++i) {
+            if (i > 0) {
+                out_.push_back(',');
+            }
+            appendEscaped(out_, values[i]);
+        }
+        out_.push_back(']');
+    }
+    void value(std::string_view name, const json& value) {
+        key(name);
+        if (value.is_array() && value.empty()) {
+            out_ += "[]";  // most contacts: no secondary e-mails or phones
+            return;
+        }
+        out_ += value.dump(-1, ' ', false, json::error_handler_t::replace);
+    }
+    // Already serialised JSON.
+    void raw(std::string_view name, std::string_view json_text) {
+        key(name);
+        out_ += json_text;
+    }
+    void close() { out_.push_back('}'); }
+
+private:
+    std::string& out_;
+    bool first_ = true;
+};
+
+void writeContactFields(ObjectWriter& w, const repo::ContactRecord& c) {
+    w.text("id", c.id);
+    w.text("first_name", c.first_name);
+    w.text("last_name", c.last_name);
+    std::string full_name = c.first_name;
+    if (c.last_name) {
+        full_name += " " + *c.last_name;
+    }
+    w.text("full_name", full_name);
+    w.text("email", c.email);
+    w.value("emails", c.emails);
+    w.text("phone", c.phone);
+    w.value("phones", c.phones);
+    w.text("city", c.city);
+    w.text("country", c.country);
+    w.text("linkedin_url", c.linkedin_url);
+    w.text("owner_id", c.owner_id);
+    w.text("source", c.source);
+    w.strings("tags", c.tags);
+    w.boolean("marketing_consent", c.marketing_consent);
+    w.text("consent_updated_at", c.consent_updated_at);
+    w.text("consent_source", c.consent_source);
+    w.text("lawful_basis", c.lawful_basis);
+    w.boolean("do_not_contact", c.do_not_contact);
+    w.text("retention_until", c.retention_until);
+    w.text("anonymized_at", c.anonymized_at);
+    w.text("last_activity_at", c.last_activity_at);
+    w.text("merged_into_id", c.merged_into_id);
+    w.boolean("has_sales_profile", c.has_sales_profile);
+    w.boolean("has_candidate_profile", c.has_candidate_profile);
+    w.boolean("is_dual", c.has_sales_profile && c.has_candidate_profile);
+    w.text("created_at", c.created_at);
+    w.text("updated_at", c.updated_at);
+    w.text("created_by", c.created_by);
+    w.integer("version", c.version);
+    w.text("deleted_at", c.deleted_at);
+}
+
+void writeProfileList(ObjectWriter& w, const std::vector<repo::SalesProfileRecord>& sales,
+                      const std::vector<repo::CandidateProfileRecord>& candidates,
+                      std::string& out) {
+    w.key("sales_profiles");
+    out.push_back('[');
+    for (std::size_t i = 0; i < sales.size(); ++i) {
+        if (i > 0) {
+            out.push_back(',');
+        }
+        appendJson(out, sales[i]);
+    }
+    out.push_back(']');
+    w.key("candidate_profiles");
+    out.push_back('[');
+    for (std::size_t i = 0; i < candidates.size(); ++i) {
+        if (i > 0) {
+            out.push_back(',');
+        }
+        appendJson(out, candidates[i]);
+    }
+    out.push_back(']');
+}
+
+}  // namespace
+
+void appendJson(std::string& out, const repo::ContactRecord& contact) {
+    ObjectWriter w(out);
+    writeContactFields(w, contact);
+    w.close();
+}
+
+void appendJson(std::string& out, const repo::SalesProfileRecord& s) {
+    ObjectWriter w(out);
+    w.text("id", s.id);
+    w.text("type", "sales");
+    w.text("contact_id", s.contact_id);
+    w.text("client_id", s.client_id);
+    w.text("company_name", s.company_name);
+    w.text("title", s.title);
+    w.text("department", s.department);
+    w.text("decision_role", s.decision_role);
+    w.text("budget", s.budget);
+    w.text("currency", s.currency);
+    w.text("lead_status", s.lead_status);
+    w.integer("lead_score", s.lead_score);
+    w.boolean("is_primary", s.is_primary);
+    w.text("notes", s.notes);
+    w.text("created_at", s.created_at);
+    w.text("updated_at", s.updated_at);
+    w.text("created_by", s.created_by);
+    w.integer("version", s.version);
+    w.close();
+}
+
+void appendJson(std::string& out, const repo::CandidateProfileRecord& p) {
+    ObjectWriter w(out);
+    w.text("id", p.id);
+    w.text("type", "candidate");
+    w.text("contact_id", p.contact_id);
+    w.text("headline", p.headline);
+    w.text("summary", p.summary);
+    w.value("skills", p.skills);
+    w.strings("skill_names", p.skill_names);
+    w.number("years_experience", p.years_experience);
+    w.text("seniority", p.seniority);
+    w.text("current_salary", p.current_salary);
+    w.text("desired_salary_min", p.desired_salary_min);
+    w.text("desired_salary_max", p.desired_salary_max);
+    w.text("currency", p.currency);
+    w.strings("desired_locations", p.desired_locations);
+    w.text("remote_preference", p.remote_preference);
+    w.text("available_from", p.available_from);
+    w.integer("notice_period_days", p.notice_period_days);
+    w.text("work_authorization", p.work_authorization);
+    w.text("current_employer", p.current_employer);
+    w.text("current_title", p.current_title);
+    w.boolean("is_primary", p.is_primary);
+    w.text("embedded_at", p.embedded_at);
+    w.text("created_at", p.created_at);
+    w.text("updated_at", p.updated_at);
+    w.text("created_by", p.created_by);
+    w.integer("version", p.version);
+    w.close();
+}
+
+void appendJson(std::string& out, const repo::ContactRecord& contact,
+                const std::vector<repo::SalesProfileRecord>& sales,
+                const std::vector<repo::CandidateProfileRecord>& candidates,
+                const std::optional<json>& warnings) {
+    ObjectWriter w(out);
+    writeContactFields(w, contact);
+    writeProfileList(w, sales, candidates, out);
+    if (warnings) {
+        w.value("warnings", *warnings);
+    }
+    w.close();
+}
+
+std::string jsonText(const repo::ContactDetail& detail, const std::optional<json>& warnings) {
+    std::string out;
+    out.reserve(2048);
+    appendJson(out, detail.contact, detail.sales_profiles, detail.candidate_profiles, warnings);
+    return out;
+}
+
+json toJson(const repo::ContactRecord& contact) {
+    std::string out;
+    appendJson(out, contact);
+    return json::parse(out);
+}
+
+json toJson(const repo::SalesProfileRecord& profile) {
+    std::string out;
+    appendJson(out, profile);
+    return json::parse(out);
+}
+
+json toJson(const repo::CandidateProfileRecord& profile) {
+    std::string out;
+    appendJson(out, profile);
+    return json::parse(out);
+}
+
+json profilesJson(const std::vector<repo::SalesProfileRecord>& sales,
+                  const std::vector<repo::CandidateProfileRecord>& candidates) {
+    auto sales_json = json::array();
+    for (const auto& profile : sales) {
+        sales_json.push_back(toJson(profile));
+    }
+    auto candidate_json = json::array();
+    for (const auto& profile : candidates) {
+        candidate_json.push_back(toJson(profile));
+    }
+    return {
+        {"sales_profiles", std::move(sales_json)},
+        {"candidate_profiles", std::move(candidate_json)},
+        {"has_sales_profile", !sales.empty()},
+        {"has_candidate_profile", !candidates.empty()},
+        {"is_dual", !sales.empty() && !candidates.empty()},
+    };
+}
+
+json toJson(const repo::ContactDetail& detail) {
+    return json::parse(jsonText(detail));
+}
+
+json toJson(const repo::RelationshipRecord& r) {
+    return {
+        {"id", r.id},
+        {"client_id", r.client_id},
+        {"client_name", r.client_name},
+        {"role", optional(r.role)},
+        {"title", optional(r.title)},
+        {"is_primary_contact", r.is_primary_contact},
+        {"start_date", optional(r.start_date)},
+        {"end_date", optional(r.end_date)},
+        {"created_at", r.created_at},
+        {"updated_at", r.updated_at},
+        {"version", r.version},
+    };
+}
+
+json toJson(const repo::HistoryRecord& h) {
+    return {
+        {"id", h.id},
+        {"profile_type", h.profile_type},
+        {"profile_id", optional(h.profile_id)},
+        {"field", h.field},
+        {"old_value", h.old_value},
+        {"new_value", h.new_value},
+        {"changed_by", optional(h.changed_by)},
+        {"changed_by_name", optional(h.changed_by_name)},
+        {"changed_at", h.changed_at},
+        {"request_id", optional(h.request_id)},
+    };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Field history
+
+const std::vector<std::string>& contactHistoryFields() {
+    static const std::vector<std::string> fields{
+        "first_name", "last_name",    "email",    "emails", "phone",
+        "phones",     "city",         "country",  "linkedin_url", "owner_id",
+        "source",     "tags",         "marketing_consent", "consent_source", "lawful_basis",
+        "do_not_contact", "deleted_at", "merged_into_id"};
+    return fields;
+}
+
+const std::vector<std::string>& salesHistoryFields() {
+    static const std::vector<std::string> fields{
+        "client_id", "company_name", "title",       "department", "decision_role", "budget",
+        "currency",  "lead_status",  "lead_score",  "is_primary", "notes"};
+    return fields;
+}
+
+const std::vector<std::string>& candidateHistoryFields() {
+    static const std::vector<std::string> fields{
+        "headline",          "summary",           "skills",           "years_experience",
+        "seniority",         "current_salary",    "desired_salary_min", "desired_salary_max",
+        "currency",          "desired_locations", "remote_preference", "available_from",
+        "notice_period_days", "work_authorization", "current_employer", "current_title",
+        "is_primary"};
+    return fields;
+}
+
+std::vector<repo::HistoryChange> diffFields(const std::string& profile_type,
+                                            const std::optional<std::string>& profile_id,
+                                            const json& before, const json& after,
+                                            const std::vector<std::string>& fields) {
+    std::vector<repo::HistoryChange> changes;
+    for (const auto& field : fields) {
+        const auto old_value = before.value(field, json(nullptr));
+        const auto new_value = after.value(field, json(nullptr));
+        if (old_value != new_value) {
+            changes.push_back(repo::HistoryChange{profile_type, profile_id, field, old_value, new_value});
+        }
+    }
+    return changes;
+}
+
+json pick(const json& record, const std::vector<std::string>& fields) {
+    auto out = json::object();
+    for (const auto& field : fields) {
+        if (record.contains(field) && field != "deleted_at" && field != "merged_into_id") {
+            out[field] = record.at(field);
+        }
+    }
+    return out;
+}
+
+}  // namespace crm::contacts

@@ -1,0 +1,1410 @@
+#include "contacts/repository.hpp"
+
+#include "core/error.hpp"
+#include "db/statement.hpp"
+
+#include <algorithm>
+#include <cstdio>
+#include <functional>
+
+namespace crm::contacts::repo {
+namespace {
+
+// Columns every contact query returns, in the order contactFromRow() reads them (0..27).
+// Times are read as UTC timestamps without zone (db::utcTimestamp formats them); the jsonb and
+// array columns come as JSON text.
+#define CRM_CONTACT_COLUMNS                                                                        \
+    "c.id, c.org_id, c.first_name, c.last_name, c.email, c.emails::text, c.phone, "                 \
+    "c.phones::text, c.city, c.country, c.linkedin_url, c.owner_id, c.source, "                    \
+    "array_to_json(c.tags)::text, c.marketing_consent, "                                           \
+    "c.consent_updated_at AT TIME ZONE 'UTC', c.consent_source, c.lawful_basis, "                  \
+    "c.do_not_contact, c.anonymized_at AT TIME ZONE 'UTC', c.retention_until::text, "              \
+    "c.last_activity_at AT TIME ZONE 'UTC', c.merged_into_id, c.created_at AT TIME ZONE 'UTC', "   \
+    "c.updated_at AT TIME ZONE 'UTC', c.created_by, c.version, c.deleted_at AT TIME ZONE 'UTC'"
+
+// Columns 28 and 29: whether the contact has live profiles of each kind, one index probe each
+// (sales_profiles_contact_idx / candidate_profiles_contact_idx) per row returned. Scalar
+// sub-selects rather than EXISTS: a generic plan may turn an EXISTS in the select list into a
+// hashed sub-plan that reads every profile of every tenant (90 ms on 100,000 contacts instead
+// of 0.3 ms for a page).
+#define CRM_CONTACT_FLAGS                                                                          \
+    "coalesce((SELECT true FROM sales_profiles s WHERE s.org_id = c.org_id "                       \
+    "AND s.contact_id = c.id AND s.deleted_at IS NULL LIMIT 1), false), "                          \
+    "coalesce((SELECT true FROM candidate_profiles p WHERE p.org_id = c.org_id "                   \
+    "AND p.contact_id = c.id AND p.deleted_at IS NULL LIMIT 1), false)"
+
+// A sales profile as a JSON object (row_to_json over these columns); salesFromJson() reads it.
+#define CRM_SALES_COLUMNS                                                                          \
+    "s.id, s.contact_id, s.client_id, s.company_name, s.title, s.department, s.decision_role, "     \
+    "s.budget::text AS budget, s.currency, s.lead_status, s.lead_score, s.is_primary, s.notes, "   \
+    "s.created_at AT TIME ZONE 'UTC' AS created_at, s.updated_at AT TIME ZONE 'UTC' AS updated_at, " \
+    "s.created_by, s.version, s.deleted_at AT TIME ZONE 'UTC' AS deleted_at"
+
+// A candidate profile as a JSON object; never the embedding itself (6 KB of floats).
+#define CRM_CANDIDATE_COLUMNS                                                                      \
+    "p.id, p.contact_id, p.headline, p.summary, p.skills, p.skill_names, "                          \
+    "p.years_experience::text AS years_experience, p.seniority, "                                  \
+    "p.current_salary::text AS current_salary, p.desired_salary_min::text AS desired_salary_min, " \
+    "p.desired_salary_max::text AS desired_salary_max, p.currency, p.desired_locations, "          \
+    "p.remote_preference, p.available_from::text AS available_from, p.notice_period_days, "        \
+    "p.work_authorization, p.current_employer, p.current_title, p.is_primary, "                    \
+    "p.embedded_at AT TIME ZONE 'UTC' AS embedded_at, "                                            \
+    "p.created_at AT TIME ZONE 'UTC' AS created_at, p.updated_at AT TIME ZONE 'UTC' AS updated_at, " \
+    "p.created_by, p.version, p.deleted_at AT TIME ZONE 'UTC' AS deleted_at"
+
+// GET /api/contacts/{id}: the contact and both live profile lists in one round trip.
+// bench/contacts.sh runs this exact text with pgbench (tests/unit/contacts_test.cpp checks).
+const db::Statement kContactDetail{"contacts.detail",
+    "SELECT " CRM_CONTACT_COLUMNS ", "
+    "(SELECT coalesce(json_agg(x ORDER BY x.is_primary DESC, x.created_at, x.id), '[]')::text "
+    "FROM (SELECT " CRM_SALES_COLUMNS " FROM sales_profiles s "
+    "WHERE s.org_id = c.org_id AND s.contact_id = c.id AND s.deleted_at IS NULL) x), "
+    "(SELECT coalesce(json_agg(x ORDER BY x.is_primary DESC, x.created_at, x.id), '[]')::text "
+    "FROM (SELECT " CRM_CANDIDATE_COLUMNS " FROM candidate_profiles p "
+    "WHERE p.org_id = c.org_id AND p.contact_id = c.id AND p.deleted_at IS NULL) x) "
+    "FROM contacts c WHERE c.org_id = $1 AND c.id = $2 AND c.deleted_at IS NULL"};
+
+const db::Statement kFindContact{"contacts.find",
+    "SELECT " CRM_CONTACT_COLUMNS ", " CRM_CONTACT_FLAGS
+    " FROM contacts c WHERE c.org_id = $1 AND c.id = $2 AND c.deleted_at IS NULL"};
+
+const db::Statement kLockContact{"contacts.lock",
+    "SELECT " CRM_CONTACT_COLUMNS ", " CRM_CONTACT_FLAGS
+    " FROM contacts c WHERE c.org_id = $1 AND c.id = $2 FOR NO KEY UPDATE OF c"};
+
+// Rows are locked as the sort returns them: always in id order.
+const db::Statement kLockContacts{"contacts.lock_many",
+    "SELECT " CRM_CONTACT_COLUMNS ", " CRM_CONTACT_FLAGS
+    " FROM contacts c WHERE c.org_id = $1 AND c.id = ANY($2::uuid[]) ORDER BY c.id"
+    " FOR NO KEY UPDATE OF c"};
+
+const db::Statement kInsertContact{"contacts.insert",
+    "WITH c AS ("
+    " INSERT INTO contacts (org_id, first_name, last_name, email, emails, phone, phones, city,"
+    " country, linkedin_url, owner_id, source, tags, marketing_consent, consent_updated_at,"
+    " consent_source, lawful_basis, do_not_contact, created_by)"
+    " VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7::jsonb, $8, $9, $10, $11, $12,"
+    " ARRAY(SELECT jsonb_array_elements_text($13::jsonb)), $14, CASE WHEN $15::boolean THEN now() END,"
+    " $16, $17, $18, $19)"
+    " RETURNING *)"
+    " SELECT " CRM_CONTACT_COLUMNS ", false, false FROM c"};
+
+const db::Statement kUpdateContact{"contacts.update",
+    "WITH c AS ("
+    " UPDATE contacts SET first_name = $3, last_name = $4, email = $5, emails = $6::jsonb,"
+    " phone = $7, phones = $8::jsonb, city = $9, country = $10, linkedin_url = $11,"
+    " owner_id = $12, source = $13, tags = ARRAY(SELECT jsonb_array_elements_text($14::jsonb)),"
+    " marketing_consent = $15, consent_source = $16, lawful_basis = $17, do_not_contact = $18,"
+    " consent_updated_at = coalesce($20::timestamptz,"
+    " CASE WHEN $19::boolean THEN now() ELSE consent_updated_at END)"
+    " WHERE org_id = $1 AND id = $2"
+    " RETURNING *)"
+    " SELECT " CRM_CONTACT_COLUMNS ", " CRM_CONTACT_FLAGS " FROM c"};
+
+const db::Statement kSetContactDeleted{"contacts.set_deleted",
+    "WITH c AS ("
+    " UPDATE contacts SET deleted_at = CASE WHEN $3::boolean THEN now() END,"
+    " merged_into_id = coalesce($4::uuid, merged_into_id)"
+    " WHERE org_id = $1 AND id = $2"
+    " RETURNING *)"
+    " SELECT " CRM_CONTACT_COLUMNS ", " CRM_CONTACT_FLAGS " FROM c"};
+
+const db::Statement kIsActiveUser{"contacts.is_active_user",
+    "SELECT 1 FROM users WHERE org_id = $1 AND id = $2 AND active"};
+
+// Sorted, so that two transactions wanting overlapping keys take them in the same order.
+const db::Statement kLockDuplicateKeys{"contacts.lock_duplicate_keys",
+    "SELECT pg_advisory_xact_lock(k.h) FROM ("
+    " SELECT DISTINCT hashtextextended('contact-dup:' || $1::text || ':' || key, 0) AS h"
+    " FROM jsonb_array_elements_text($2::jsonb) AS key ORDER BY h) k"};
+
+// One probe, one indexed lookup: contacts_email_idx or contacts_emails_gin (a BitmapOr) for an
+// e-mail; contacts_phone_idx for a phone. Secondary `phones` of existing contacts are not
+// searched: no index covers them (docs/contacts.md). One small statement per probe rather than
+// one over a jsonb_to_recordset of all probes: that function's 100-row estimate pushed the plan
+// above jit_above_cost, and JIT compilation cost 60 ms per create. No LIMIT: with one, the
+// prepared (generic) plan expects one of its estimated matches early in a sequential scan and
+// reads every contact when there is none, the common case.
+const db::Statement kFindEmailDuplicate{"contacts.find_email_duplicate", R"sql(
+    SELECT id FROM contacts c
+    WHERE c.org_id = $1 AND c.deleted_at IS NULL AND c.id IS DISTINCT FROM $3::uuid
+      AND (c.email = $2 OR c.emails @> jsonb_build_array(jsonb_build_object('email', $2::text))))sql"};
+const db::Statement kFindPhoneDuplicate{"contacts.find_phone_duplicate", R"sql(
+    SELECT id FROM contacts c
+    WHERE c.org_id = $1 AND c.deleted_at IS NULL AND c.id IS DISTINCT FROM $3::uuid
+      AND c.phone = $2)sql"};
+
+// Contacts at the same company found from the company side (client links by client id, sales
+// profiles by client id or by company name through the trigram index), then compared by
+// normalised full name: equal, or trigram similarity >= 0.5.
+const db::Statement kFindSimilar{"contacts.find_similar", R"sql(
+    WITH target AS (
+        SELECT btrim(regexp_replace(lower($3::text || ' ' || coalesce($4::text, '')),
+                                    '[^[:alnum:]]+', ' ', 'g')) AS name),
+    at_company AS (
+        SELECT cc.contact_id, cl.name AS company
+        FROM client_contacts cc JOIN clients cl ON cl.org_id = cc.org_id AND cl.id = cc.client_id
+        WHERE cc.org_id = $1 AND cc.client_id = $5::uuid
+        UNION ALL
+        SELECT sp.contact_id, coalesce(sp.company_name, '') AS company
+        FROM sales_profiles sp
+        WHERE sp.org_id = $1 AND sp.deleted_at IS NULL
+          AND (sp.client_id = $5::uuid OR sp.company_name ILIKE $6 OR sp.company_name ILIKE $7))
+    SELECT c.id, c.first_name, c.last_name, a.company, similarity(n.name, t.name)::float8 AS score
+    FROM (SELECT contact_id, max(company) AS company FROM at_company GROUP BY contact_id) a
+    JOIN contacts c ON c.org_id = $1 AND c.id = a.contact_id AND c.deleted_at IS NULL AND c.id <> $2
+    CROSS JOIN target t
+    CROSS JOIN LATERAL (
+        SELECT btrim(regexp_replace(lower(c.first_name || ' ' || coalesce(c.last_name, '')),
+                                    '[^[:alnum:]]+', ' ', 'g')) AS name) n
+    WHERE n.name = t.name OR similarity(n.name, t.name) >= 0.5
+    ORDER BY score DESC, c.id
+    LIMIT 5)sql"};
+
+// Profiles ----------------------------------------------------------------------------------
+
+// include=profiles: both kinds for a whole page in one round trip.
+const db::Statement kLoadProfiles{"contacts.load_profiles",
+    "SELECT 's', row_to_json(x)::text FROM (SELECT " CRM_SALES_COLUMNS
+    " FROM sales_profiles s WHERE s.org_id = $1 AND s.contact_id = ANY($2::uuid[])"
+    " AND s.deleted_at IS NULL) x"
+    " UNION ALL "
+    "SELECT 'c', row_to_json(x)::text FROM (SELECT " CRM_CANDIDATE_COLUMNS
+    " FROM candidate_profiles p WHERE p.org_id = $1 AND p.contact_id = ANY($2::uuid[])"
+    " AND p.deleted_at IS NULL) x"};
+
+const db::Statement kLockSalesProfile{"contacts.lock_sales_profile",
+    "SELECT row_to_json(x)::text FROM (SELECT " CRM_SALES_COLUMNS " FROM sales_profiles s"
+    " WHERE s.org_id = $1 AND s.contact_id = $2 AND s.id = $3 AND s.deleted_at IS NULL"
+    " FOR NO KEY UPDATE) x"};
+
+const db::Statement kLockCandidateProfile{"contacts.lock_candidate_profile",
+    "SELECT row_to_json(x)::text FROM (SELECT " CRM_CANDIDATE_COLUMNS " FROM candidate_profiles p"
+    " WHERE p.org_id = $1 AND p.contact_id = $2 AND p.id = $3 AND p.deleted_at IS NULL"
+    " FOR NO KEY UPDATE) x"};
+
+const db::Statement kProfileKindOf{"contacts.profile_kind", R"sql(
+    SELECT 'sales' FROM sales_profiles
+    WHERE org_id = $1 AND contact_id = $2 AND id = $3 AND deleted_at IS NULL
+    UNION ALL
+    SELECT 'candidate' FROM candidate_profiles
+    WHERE org_id = $1 AND contact_id = $2 AND id = $3 AND deleted_at IS NULL)sql"};
+
+const db::Statement kInsertSalesProfile{"contacts.insert_sales_profile",
+    "WITH s AS ("
+    " INSERT INTO sales_profiles (org_id, contact_id, client_id, company_name, title, department,"
+    " decision_role, budget, currency, lead_status, lead_score, is_primary, notes, created_by)"
+    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8::numeric, $9, $10, $11::integer, $12, $13, $14)"
+    " RETURNING *)"
+    " SELECT row_to_json(x)::text FROM (SELECT " CRM_SALES_COLUMNS " FROM s) x"};
+
+const db::Statement kUpdateSalesProfile{"contacts.update_sales_profile",
+    "WITH s AS ("
+    " UPDATE sales_profiles SET client_id = $3, company_name = $4, title = $5, department = $6,"
+    " decision_role = $7, budget = $8::numeric, currency = $9, lead_status = $10,"
+    " lead_score = $11::integer, is_primary = $12, notes = $13"
+    " WHERE org_id = $1 AND id = $2"
+    " RETURNING *)"
+    " SELECT row_to_json(x)::text FROM (SELECT " CRM_SALES_COLUMNS " FROM s) x"};
+
+const db::Statement kInsertCandidateProfile{"contacts.insert_candidate_profile",
+    "WITH p AS ("
+    " INSERT INTO candidate_profiles (org_id, contact_id, headline, summary, skills,"
+    " years_experience, seniority, current_salary, desired_salary_min, desired_salary_max,"
+    " currency, desired_locations, remote_preference, available_from, notice_period_days,"
+    " work_authorization, current_employer, current_title, is_primary, created_by)"
+    " VALUES ($1, $2, $3, $4, $5::jsonb, $6::numeric, $7, $8::numeric, $9::numeric, $10::numeric,"
+    " $11, ARRAY(SELECT jsonb_array_elements_text($12::jsonb)), $13, $14::date, $15::integer,"
+    " $16, $17, $18, $19, $20)"
+    " RETURNING *)"
+    " SELECT row_to_json(x)::text FROM (SELECT " CRM_CANDIDATE_COLUMNS " FROM p) x"};
+
+const db::Statement kUpdateCandidateProfile{"contacts.update_candidate_profile",
+    "WITH p AS ("
+    " UPDATE candidate_profiles SET headline = $3, summary = $4, skills = $5::jsonb,"
+    " years_experience = $6::numeric, seniority = $7, current_salary = $8::numeric,"
+    " desired_salary_min = $9::numeric, desired_salary_max = $10::numeric, currency = $11,"
+    " desired_locations = ARRAY(SELECT jsonb_array_elements_text($12::jsonb)),"
+    " remote_preference = $13, available_from = $14::date, notice_period_days = $15::integer,"
+    " work_authorization = $16, current_employer = $17, current_title = $18, is_primary = $19"
+    " WHERE org_id = $1 AND id = $2"
+    " RETURNING *)"
+    " SELECT row_to_json(x)::text FROM (SELECT " CRM_CANDIDATE_COLUMNS " FROM p) x"};
+
+// The statements below exist once per profile table. The oldest-profile query reads the
+// contact's few profiles through (org_id, contact_id) and sorts them: the OFFSET 0 keeps the
+// planner from walking the table's created_at index for the ORDER BY ... LIMIT 1 instead.
+#define CRM_PROFILE_STATEMENTS(kind, table)                                                        \
+    const db::Statement kPrimaryOf##kind{"contacts.primary_" #table,                               \
+        "SELECT id FROM " #table " WHERE org_id = $1 AND contact_id = $2 AND is_primary"           \
+        " AND deleted_at IS NULL"};                                                                \
+    const db::Statement kSetPrimary##kind{"contacts.set_primary_" #table,                          \
+        "UPDATE " #table " SET is_primary = $3 WHERE org_id = $1 AND id = $2"};                    \
+    const db::Statement kSoftDelete##kind{"contacts.soft_delete_" #table,                          \
+        "UPDATE " #table " SET deleted_at = now(), is_primary = false"                             \
+        " WHERE org_id = $1 AND id = $2 AND deleted_at IS NULL"                                    \
+        " RETURNING deleted_at AT TIME ZONE 'UTC'"};                                               \
+    const db::Statement kOldest##kind{"contacts.oldest_" #table,                                   \
+        "SELECT id FROM (SELECT id, created_at FROM " #table                                       \
+        " WHERE org_id = $1 AND contact_id = $2 AND deleted_at IS NULL OFFSET 0) x"                \
+        " ORDER BY created_at, id LIMIT 1"};                                                       \
+    const db::Statement kCreator##kind{"contacts.creator_" #table,                                 \
+        "SELECT created_by FROM " #table " WHERE org_id = $1 AND id = $2"};
+
+CRM_PROFILE_STATEMENTS(Sales, sales_profiles)
+CRM_PROFILE_STATEMENTS(Candidate, candidate_profiles)
+
+const db::Statement kLiveClientName{"contacts.live_client_name",
+    "SELECT name FROM clients WHERE org_id = $1 AND id = $2 AND deleted_at IS NULL"};
+
+// Client relationships ----------------------------------------------------------------------
+
+const db::Statement kListRelationships{"contacts.list_relationships", R"sql(
+    SELECT cc.id, cc.client_id, cl.name, cc.role, cc.title, cc.is_primary_contact,
+           cc.start_date::text, cc.end_date::text, cc.created_at AT TIME ZONE 'UTC',
+           cc.updated_at AT TIME ZONE 'UTC', cc.version
+    FROM client_contacts cc
+    JOIN clients cl ON cl.org_id = cc.org_id AND cl.id = cc.client_id
+    WHERE cc.org_id = $1 AND cc.contact_id = $2 AND cl.deleted_at IS NULL
+    ORDER BY cl.name, cc.client_id)sql"};
+
+const db::Statement kExistingClients{"contacts.existing_clients",
+    "SELECT id FROM clients WHERE org_id = $1 AND id = ANY($2::uuid[]) AND deleted_at IS NULL"};
+
+const db::Statement kPrimaryContactsOf{"contacts.primary_contacts_of", R"sql(
+    SELECT client_id, contact_id FROM client_contacts
+    WHERE org_id = $1 AND client_id = ANY($2::uuid[]) AND is_primary_contact AND contact_id <> $3)sql"};
+
+// Links to deleted clients are left alone: they are not shown, so a replace cannot mean them.
+const db::Statement kDeleteRelationshipsExcept{"contacts.delete_relationships_except", R"sql(
+    DELETE FROM client_contacts cc USING clients cl
+    WHERE cc.org_id = $1 AND cc.contact_id = $2 AND cl.org_id = cc.org_id AND cl.id = cc.client_id
+      AND cl.deleted_at IS NULL AND NOT (cc.client_id = ANY($3::uuid[])))sql"};
+
+// An unchanged link is not rewritten, so its version stays.
+const db::Statement kUpsertRelationships{"contacts.upsert_relationships", R"sql(
+    INSERT INTO client_contacts (org_id, client_id, contact_id, role, title, is_primary_contact,
+                                 start_date, end_date, created_by)
+    SELECT $1, r.client_id, $2, r.role, r.title, r.is_primary_contact, r.start_date, r.end_date, $4
+    FROM jsonb_to_recordset($3::jsonb) AS r(client_id uuid, role text, title text,
+                                             is_primary_contact boolean, start_date date, end_date date)
+    ON CONFLICT (client_id, contact_id) DO UPDATE
+    SET role = EXCLUDED.role, title = EXCLUDED.title, is_primary_contact = EXCLUDED.is_primary_contact,
+        start_date = EXCLUDED.start_date, end_date = EXCLUDED.end_date
+    WHERE (client_contacts.role, client_contacts.title, client_contacts.is_primary_contact,
+           client_contacts.start_date, client_contacts.end_date)
+          IS DISTINCT FROM (EXCLUDED.role, EXCLUDED.title, EXCLUDED.is_primary_contact,
+                            EXCLUDED.start_date, EXCLUDED.end_date))sql"};
+
+// History -----------------------------------------------------------------------------------
+
+const db::Statement kInsertHistory{"contacts.insert_history", R"sql(
+    INSERT INTO contact_profile_audit_log (org_id, contact_id, profile_type, profile_id, field,
+                                           old_value, new_value, changed_by, request_id)
+    SELECT $1, $2, r.profile_type, r.profile_id, r.field, r.old_value, r.new_value, $3, $4
+    FROM jsonb_to_recordset($5::jsonb)
+         AS r(profile_type text, profile_id uuid, field text, old_value jsonb, new_value jsonb))sql"};
+
+// Keyset on (changed_at, id), newest first, on contact_profile_audit_log_contact_idx.
+const db::Statement kListHistory{"contacts.list_history", R"sql(
+    SELECT h.id, h.profile_type, h.profile_id, h.field, h.old_value::text, h.new_value::text,
+           h.changed_by, u.name, h.changed_at AT TIME ZONE 'UTC', h.request_id
+    FROM contact_profile_audit_log h
+    LEFT JOIN users u ON u.org_id = h.org_id AND u.id = h.changed_by
+    WHERE h.org_id = $1 AND h.contact_id = $2 AND ($3::text IS NULL OR h.profile_type = $3)
+      AND ($4::timestamptz IS NULL OR (h.changed_at, h.id) < ($4::timestamptz, $5::uuid))
+    ORDER BY h.changed_at DESC, h.id DESC
+    LIMIT $6)sql"};
+
+const db::Statement kCountHistory{"contacts.count_history", R"sql(
+    SELECT count(*) FROM (
+        SELECT 1 FROM contact_profile_audit_log h
+        WHERE h.org_id = $1 AND h.contact_id = $2 AND ($3::text IS NULL OR h.profile_type = $3)
+        LIMIT $4) t)sql"};
+
+// Summary -----------------------------------------------------------------------------------
+
+const db::Statement kSummaryFacts{"contacts.summary_facts", R"sql(
+    SELECT s.has_sales_profile, s.has_candidate_profile, s.is_dual, s.sales_profile_count,
+           s.candidate_profile_count, s.primary_sales_profile_id, s.primary_candidate_profile_id,
+           s.application_count,
+           (SELECT count(*) FROM candidate_profiles p
+            JOIN job_applications a ON a.org_id = p.org_id AND a.candidate_profile_id = p.id
+            WHERE p.org_id = s.org_id AND p.contact_id = s.contact_id AND p.deleted_at IS NULL
+              AND a.status = 'active')::integer,
+           s.deal_count,
+           (SELECT count(*) FROM deals d
+            WHERE d.org_id = s.org_id AND d.contact_id = s.contact_id AND d.deleted_at IS NULL
+              AND d.status = 'open')::integer,
+           s.message_count, s.last_activity_at AT TIME ZONE 'UTC'
+    FROM contact_profile_summary s
+    WHERE s.org_id = $1 AND s.contact_id = $2)sql"};
+
+// Insights ----------------------------------------------------------------------------------
+
+// Every insight type is one branch, each started from the small side (clients with open deals
+// or jobs, hired or active applications). $2 limits them to one contact.
+const db::Statement kListInsights{"contacts.list_insights", R"sql(
+    WITH open_deals AS (
+        SELECT d.client_id, count(*) AS n FROM deals d
+        WHERE d.org_id = $1 AND d.status = 'open' AND d.deleted_at IS NULL AND d.client_id IS NOT NULL
+        GROUP BY d.client_id),
+    open_jobs AS (
+        SELECT j.client_id, count(*) AS n FROM jobs j
+        WHERE j.org_id = $1 AND j.status = 'open' AND j.deleted_at IS NULL AND j.client_id IS NOT NULL
+        GROUP BY j.client_id),
+    insights AS (
+        (SELECT DISTINCT ON (x.contact_id, x.client_id)
+                'candidate_at_client_with_open_deals'::text AS type, x.contact_id, x.client_id,
+                NULL::text AS company, od.n AS count, x.via AS detail
+         FROM (SELECT p.contact_id, cl.id AS client_id, 'current_employer' AS via, 2 AS rank
+               FROM candidate_profiles p
+               JOIN clients cl ON cl.org_id = p.org_id AND lower(cl.name) = lower(btrim(p.current_employer))
+               WHERE p.org_id = $1 AND p.deleted_at IS NULL AND cl.deleted_at IS NULL
+                 AND ($2::uuid IS NULL OR p.contact_id = $2)
+               UNION ALL
+               SELECT cc.contact_id, cc.client_id, 'client_link', 1
+               FROM client_contacts cc
+               WHERE cc.org_id = $1 AND ($2::uuid IS NULL OR cc.contact_id = $2)
+                 AND EXISTS (SELECT 1 FROM candidate_profiles p WHERE p.org_id = cc.org_id
+                             AND p.contact_id = cc.contact_id AND p.deleted_at IS NULL)) x
+         JOIN open_deals od ON od.client_id = x.client_id
+         ORDER BY x.contact_id, x.client_id, x.rank)
+        UNION ALL
+        (SELECT DISTINCT ON (x.contact_id, x.client_id)
+                'buyer_at_client_with_open_jobs', x.contact_id, x.client_id, NULL, oj.n, x.via
+         FROM (SELECT s.contact_id, s.client_id, 'sales_profile' AS via, 1 AS rank
+               FROM sales_profiles s
+               WHERE s.org_id = $1 AND s.deleted_at IS NULL AND s.client_id IS NOT NULL
+                 AND ($2::uuid IS NULL OR s.contact_id = $2)
+               UNION ALL
+               SELECT cc.contact_id, cc.client_id, 'client_link', 2
+               FROM client_contacts cc
+               WHERE cc.org_id = $1 AND ($2::uuid IS NULL OR cc.contact_id = $2)
+                 AND EXISTS (SELECT 1 FROM sales_profiles s WHERE s.org_id = cc.org_id
+                             AND s.contact_id = cc.contact_id AND s.deleted_at IS NULL)
+               UNION ALL
+               SELECT s.contact_id, cl.id, 'company_name', 3
+               FROM sales_profiles s
+               JOIN clients cl ON cl.org_id = s.org_id AND lower(cl.name) = lower(btrim(s.company_name))
+               WHERE s.org_id = $1 AND s.deleted_at IS NULL AND cl.deleted_at IS NULL
+                 AND ($2::uuid IS NULL OR s.contact_id = $2)) x
+         JOIN open_jobs oj ON oj.client_id = x.client_id
+         ORDER BY x.contact_id, x.client_id, x.rank)
+        UNION ALL
+        (SELECT DISTINCT ON (p.contact_id, lower(btrim(p.current_employer)))
+                'placed_candidate_at_non_client', p.contact_id, pc.id, btrim(p.current_employer),
+                NULL::bigint, j.title
+         FROM job_applications a
+         JOIN candidate_profiles p ON p.org_id = a.org_id AND p.id = a.candidate_profile_id
+         JOIN jobs j ON j.org_id = a.org_id AND j.id = a.job_id
+         LEFT JOIN clients pc ON pc.org_id = p.org_id AND pc.deleted_at IS NULL
+               AND pc.status = 'prospect' AND lower(pc.name) = lower(btrim(p.current_employer))
+         WHERE a.org_id = $1 AND a.status = 'hired' AND p.deleted_at IS NULL
+           AND btrim(coalesce(p.current_employer, '')) <> ''
+           AND ($2::uuid IS NULL OR p.contact_id = $2)
+           AND NOT EXISTS (SELECT 1 FROM clients cl WHERE cl.org_id = p.org_id
+                           AND cl.deleted_at IS NULL AND cl.status <> 'prospect'
+                           AND lower(cl.name) = lower(btrim(p.current_employer)))
+         ORDER BY p.contact_id, lower(btrim(p.current_employer)), a.updated_at DESC)
+        UNION ALL
+        (SELECT 'buyer_is_active_candidate', n.contact_id, s.client_id, s.company_name, n.active, NULL
+         FROM (SELECT p.contact_id, count(*) AS active
+               FROM candidate_profiles p
+               JOIN job_applications a ON a.org_id = p.org_id AND a.candidate_profile_id = p.id
+               WHERE p.org_id = $1 AND p.deleted_at IS NULL AND a.status = 'active'
+                 AND ($2::uuid IS NULL OR p.contact_id = $2)
+               GROUP BY p.contact_id) n
+         JOIN LATERAL (SELECT s.client_id, s.company_name FROM sales_profiles s
+                       WHERE s.org_id = $1 AND s.contact_id = n.contact_id AND s.deleted_at IS NULL
+                       ORDER BY s.is_primary DESC, s.created_at, s.id LIMIT 1) s ON true))
+    SELECT * FROM (
+        SELECT i.type, i.contact_id, c.first_name, c.last_name, i.client_id,
+               coalesce(cl.name, i.company) AS company, i.count, i.detail,
+               coalesce(i.client_id::text, 'company:' || lower(coalesce(i.company, ''))) AS subject_key
+        FROM insights i
+        JOIN contacts c ON c.org_id = $1 AND c.id = i.contact_id AND c.deleted_at IS NULL
+        LEFT JOIN clients cl ON cl.org_id = $1 AND cl.id = i.client_id AND cl.deleted_at IS NULL
+        WHERE (cl.id IS NOT NULL OR i.type NOT IN ('candidate_at_client_with_open_deals',
+                                                   'buyer_at_client_with_open_jobs'))) z
+    WHERE ($3::text IS NULL OR z.type = $3)
+      AND ($4::text IS NULL OR (z.type, z.contact_id, z.subject_key) > ($4, $5::uuid, $6))
+    ORDER BY z.type, z.contact_id, z.subject_key
+    LIMIT $7)sql"};
+
+// Merge -------------------------------------------------------------------------------------
+
+// A survivor that has a live primary keeps it: the other's primary is demoted before moving.
+#define CRM_DEMOTE_BEFORE_MOVE(table)                                                              \
+    "UPDATE " #table " SET is_primary = false WHERE org_id = $1 AND contact_id = $3 AND is_primary" \
+    " AND EXISTS (SELECT 1 FROM " #table " x WHERE x.org_id = $1 AND x.contact_id = $2"            \
+    " AND x.is_primary AND x.deleted_at IS NULL)"
+
+const db::Statement kMergeDemoteSales{"contacts.merge_demote_sales", CRM_DEMOTE_BEFORE_MOVE(sales_profiles)};
+const db::Statement kMergeDemoteCandidate{"contacts.merge_demote_candidate",
+                                          CRM_DEMOTE_BEFORE_MOVE(candidate_profiles)};
+const db::Statement kMergeMoveSales{"contacts.merge_move_sales",
+    "UPDATE sales_profiles SET contact_id = $2 WHERE org_id = $1 AND contact_id = $3"};
+const db::Statement kMergeMoveCandidate{"contacts.merge_move_candidate",
+    "UPDATE candidate_profiles SET contact_id = $2 WHERE org_id = $1 AND contact_id = $3"};
+const db::Statement kMergeCountApplications{"contacts.merge_count_applications", R"sql(
+    SELECT count(*) FROM job_applications a
+    JOIN candidate_profiles p ON p.org_id = a.org_id AND p.id = a.candidate_profile_id
+    WHERE p.org_id = $1 AND p.contact_id = $2)sql"};
+
+// Links to a client both contacts have: the other's row goes, its data fills the survivor's.
+const db::Statement kMergeDropDuplicateLinks{"contacts.merge_drop_duplicate_links", R"sql(
+    WITH gone AS (
+        DELETE FROM client_contacts o
+        WHERE o.org_id = $1 AND o.contact_id = $3
+          AND EXISTS (SELECT 1 FROM client_contacts s
+                      WHERE s.org_id = $1 AND s.contact_id = $2 AND s.client_id = o.client_id)
+        RETURNING o.client_id, o.role, o.title, o.is_primary_contact, o.start_date, o.end_date)
+    SELECT coalesce(jsonb_agg(to_jsonb(gone)), '[]'::jsonb)::text FROM gone)sql"};
+const db::Statement kMergeFillLinks{"contacts.merge_fill_links", R"sql(
+    UPDATE client_contacts s
+    SET is_primary_contact = s.is_primary_contact OR g.is_primary_contact,
+        role = coalesce(s.role, g.role), title = coalesce(s.title, g.title),
+        start_date = CASE WHEN s.start_date IS NULL THEN g.start_date
+                          WHEN g.start_date IS NULL THEN s.start_date
+                          ELSE least(s.start_date, g.start_date) END,
+        end_date = CASE WHEN s.end_date IS NULL OR g.end_date IS NULL THEN NULL
+                        ELSE greatest(s.end_date, g.end_date) END
+    FROM jsonb_to_recordset($3::jsonb) AS g(client_id uuid, role text, title text,
+                                             is_primary_contact boolean, start_date date, end_date date)
+    WHERE s.org_id = $1 AND s.contact_id = $2 AND s.client_id = g.client_id)sql"};
+const db::Statement kMergeMoveLinks{"contacts.merge_move_links",
+    "UPDATE client_contacts SET contact_id = $2 WHERE org_id = $1 AND contact_id = $3"};
+const db::Statement kMergeDropDuplicateMembers{"contacts.merge_drop_duplicate_members", R"sql(
+    DELETE FROM project_team_members o
+    WHERE o.org_id = $1 AND o.contact_id = $3
+      AND EXISTS (SELECT 1 FROM project_team_members s
+                  WHERE s.org_id = $1 AND s.contact_id = $2 AND s.project_id = o.project_id))sql"};
+const db::Statement kMergeMoveMembers{"contacts.merge_move_members",
+    "UPDATE project_team_members SET contact_id = $2 WHERE org_id = $1 AND contact_id = $3"};
+const db::Statement kMergeMoveDeals{"contacts.merge_move_deals",
+    "UPDATE deals SET contact_id = $2 WHERE org_id = $1 AND contact_id = $3"};
+const db::Statement kMergeMoveActivities{"contacts.merge_move_activities",
+    "UPDATE sales_activities SET contact_id = $2 WHERE org_id = $1 AND contact_id = $3"};
+const db::Statement kMergeMoveMessages{"contacts.merge_move_messages",
+    "UPDATE communications SET contact_id = $2 WHERE org_id = $1 AND contact_id = $3"};
+const db::Statement kMergeMoveHistory{"contacts.merge_move_history",
+    "UPDATE contact_profile_audit_log SET contact_id = $2 WHERE org_id = $1 AND contact_id = $3"};
+const db::Statement kMergeMoveAttachments{"contacts.merge_move_attachments",
+    "UPDATE attachments SET entity_id = $2 WHERE org_id = $1 AND entity_type = 'contact'"
+    " AND entity_id = $3"};
+const db::Statement kMergeLastActivity{"contacts.merge_last_activity", R"sql(
+    UPDATE contacts s SET last_activity_at = GREATEST(s.last_activity_at, o.last_activity_at)
+    FROM contacts o
+    WHERE s.org_id = $1 AND s.id = $2 AND o.org_id = $1 AND o.id = $3
+      AND o.last_activity_at IS NOT NULL)sql"};
+
+// ---------------------------------------------------------------------------------------------
+// Row and JSON readers
+
+std::vector<std::string> stringList(const nlohmann::json& array) {
+    std::vector<std::string> out;
+    if (array.is_array()) {
+        for (const auto& item : array) {
+            if (item.is_string()) {
+                out.push_back(item.get<std::string>());
+            }
+        }
+    }
+    return out;
+}
+
+// Most contacts have no secondary e-mails, phones or tags: "[]" needs no parser.
+nlohmann::json jsonArray(const pqxx::field& field) {
+    const char* text = field.c_str();
+    if (text[0] == '[' && text[1] == ']' && text[2] == '\0') {
+        return nlohmann::json::array();
+    }
+    return nlohmann::json::parse(text);
+}
+
+ContactRecord contactFromRow(const pqxx::row& row, bool with_flags) {
+    ContactRecord c;
+    c.id = row[0].as<std::string>();
+    c.org_id = row[1].as<std::string>();
+    c.first_name = row[2].as<std::string>();
+    c.last_name = db::nullable<std::string>(row[3]);
+    c.email = db::nullable<std::string>(row[4]);
+    c.emails = jsonArray(row[5]);
+    c.phone = db::nullable<std::string>(row[6]);
+    c.phones = jsonArray(row[7]);
+    c.city = db::nullable<std::string>(row[8]);
+    c.country = db::nullable<std::string>(row[9]);
+    c.linkedin_url = db::nullable<std::string>(row[10]);
+    c.owner_id = db::nullable<std::string>(row[11]);
+    c.source = db::nullable<std::string>(row[12]);
+    c.tags = stringList(jsonArray(row[13]));
+    c.marketing_consent = row[14].as<bool>();
+    c.consent_updated_at = db::nullableUtcTimestamp(row[15]);
+    c.consent_source = db::nullable<std::string>(row[16]);
+    c.lawful_basis = db::nullable<std::string>(row[17]);
+    c.do_not_contact = row[18].as<bool>();
+    c.anonymized_at = db::nullableUtcTimestamp(row[19]);
+    c.retention_until = db::nullable<std::string>(row[20]);
+    c.last_activity_at = db::nullableUtcTimestamp(row[21]);
+    c.merged_into_id = db::nullable<std::string>(row[22]);
+    c.created_at = db::utcTimestamp(row[23]);
+    c.updated_at = db::utcTimestamp(row[24]);
+    c.created_by = db::nullable<std::string>(row[25]);
+    c.version = row[26].as<int>();
+    c.deleted_at = db::nullableUtcTimestamp(row[27]);
+    if (with_flags) {
+        c.has_sales_profile = row[28].as<bool>();
+        c.has_candidate_profile = row[29].as<bool>();
+    }
+    return c;
+}
+
+std::optional<std::string> jsonText(const nlohmann::json& object, const char* key) {
+    const auto it = object.find(key);
+    if (it == object.end() || it->is_null()) {
+        return std::nullopt;
+    }
+    return it->is_string() ? it->get<std::string>() : it->dump();
+}
+
+std::optional<long long> jsonInteger(const nlohmann::json& object, const char* key) {
+    const auto it = object.find(key);
+    if (it == object.end() || !it->is_number_integer()) {
+        return std::nullopt;
+    }
+    return it->get<long long>();
+}
+
+// row_to_json prints a timestamp without zone as "2026-03-31T09:30:00.123456" (UTC here).
+std::optional<std::string> jsonTimestamp(const nlohmann::json& object, const char* key) {
+    auto text = jsonText(object, key);
+    if (text) {
+        text->push_back('Z');
+    }
+    return text;
+}
+
+SalesProfileRecord salesFromJson(const nlohmann::json& j) {
+    SalesProfileRecord s;
+    s.id = j.at("id").get<std::string>();
+    s.contact_id = j.at("contact_id").get<std::string>();
+    s.client_id = jsonText(j, "client_id");
+    s.company_name = jsonText(j, "company_name");
+    s.title = jsonText(j, "title");
+    s.department = jsonText(j, "department");
+    s.decision_role = jsonText(j, "decision_role");
+    s.budget = jsonText(j, "budget");
+    s.currency = jsonText(j, "currency");
+    s.lead_status = jsonText(j, "lead_status").value_or("new");
+    s.lead_score = jsonInteger(j, "lead_score");
+    s.is_primary = j.value("is_primary", false);
+    s.notes = jsonText(j, "notes");
+    s.created_at = jsonTimestamp(j, "created_at").value_or("");
+    s.updated_at = jsonTimestamp(j, "updated_at").value_or("");
+    s.created_by = jsonText(j, "created_by");
+    s.version = j.value("version", 1);
+    s.deleted_at = jsonTimestamp(j, "deleted_at");
+    return s;
+}
+
+CandidateProfileRecord candidateFromJson(const nlohmann::json& j) {
+    CandidateProfileRecord p;
+    p.id = j.at("id").get<std::string>();
+    p.contact_id = j.at("contact_id").get<std::string>();
+    p.headline = jsonText(j, "headline");
+    p.summary = jsonText(j, "summary");
+    p.skills = j.value("skills", nlohmann::json::array());
+    p.skill_names = stringList(j.value("skill_names", nlohmann::json::array()));
+    p.years_experience = jsonText(j, "years_experience");
+    p.seniority = jsonText(j, "seniority");
+    p.current_salary = jsonText(j, "current_salary");
+    p.desired_salary_min = jsonText(j, "desired_salary_min");
+    p.desired_salary_max = jsonText(j, "desired_salary_max");
+    p.currency = jsonText(j, "currency");
+    p.desired_locations = stringList(j.value("desired_locations", nlohmann::json::array()));
+    p.remote_preference = jsonText(j, "remote_preference");
+    p.available_from = jsonText(j, "available_from");
+    p.notice_period_days = jsonInteger(j, "notice_period_days");
+    p.work_authorization = jsonText(j, "work_authorization");
+    p.current_employer = jsonText(j, "current_employer");
+    p.current_title = jsonText(j, "current_title");
+    p.is_primary = j.value("is_primary", false);
+    p.embedded_at = jsonTimestamp(j, "embedded_at");
+    p.created_at = jsonTimestamp(j, "created_at").value_or("");
+    p.updated_at = jsonTimestamp(j, "updated_at").value_or("");
+    p.created_by = jsonText(j, "created_by");
+    p.version = j.value("version", 1);
+    p.deleted_at = jsonTimestamp(j, "deleted_at");
+    return p;
+}
+
+// Primary first, then oldest first (the order the API lists profiles in).
+template <typename Profile>
+void sortProfiles(std::vector<Profile>& profiles) {
+    std::sort(profiles.begin(), profiles.end(), [](const Profile& a, const Profile& b) {
+        if (a.is_primary != b.is_primary) {
+            return a.is_primary;
+        }
+        if (a.created_at != b.created_at) {
+            return a.created_at < b.created_at;
+        }
+        return a.id < b.id;
+    });
+}
+
+// A PostgreSQL array literal of UUIDs. Every id reaching the repository was validated as a
+// UUID (path parameters, DTO fields), so no element needs quoting.
+std::string uuidArray(const std::vector<std::string>& ids) {
+    std::string out = "{";
+    for (const auto& id : ids) {
+        out += (out.size() > 1 ? "," : "") + id;
+    }
+    return out + "}";
+}
+
+std::string jsonList(const std::vector<std::string>& items) {
+    return nlohmann::json(items).dump();
+}
+
+// Runs a query built at run time. Cacheable shapes (unfiltered pages: a handful of shapes, each
+// prepared once per connection) become named prepared statements, so the common list pages
+// skip parsing and planning like the fixed statements do; the others are planned for their
+// actual values.
+pqxx::result execBuilt(pqxx::transaction_base& tx, const BuiltQuery& query) {
+    const auto params = pqxx::prepare::make_dynamic_params(query.params);
+    if (query.cacheable && db::preparedStatements()) {
+        char name[48];
+        std::snprintf(name, sizeof(name), "contacts.dyn_%016zx", std::hash<std::string>{}(query.sql));
+        tx.conn().prepare(name, query.sql);
+        return tx.exec_prepared(name, params);
+    }
+    return tx.exec_params(query.sql, params);
+}
+
+// The WHERE clause shared by the list and its count; parameters are appended to `query`.
+std::string filterClause(BuiltQuery& query, const std::string& org, const ContactFilter& f) {
+    // Only unfiltered pages (the hot path) keep a prepared, generic plan. A filter's best plan
+    // depends on its value: a rare owner or tag is best found through its index, a common one
+    // by walking the sort index, and a generic plan cannot tell them apart.
+    query.cacheable = !f.search_pattern && !f.has_sales_profile && !f.has_candidate_profile &&
+                      !f.owner_id && !f.client_id && !f.tag && !f.skill && !f.location;
+    auto param = [&query](std::optional<std::string> value) {
+        query.params.push_back(std::move(value));
+        return "$" + std::to_string(query.params.size());
+    };
+    std::string where = "c.org_id = " + org;
+    if (!f.include_deleted) {
+        where += " AND c.deleted_at IS NULL";
+    }
+    if (f.search_pattern) {
+        // Both halves are trigram searches (contacts_search_trgm, sales_profiles_company_trgm)
+        // over all tenants' rows, narrowed to this organisation afterwards; a UNION rather than
+        // an OR so that neither turns into a scan of the organisation's contacts.
+        const auto text = param(f.search_pattern);
+        const auto company = param(f.company_pattern ? f.company_pattern : f.search_pattern);
+        where += " AND c.id IN (SELECT x.id FROM contacts x WHERE x.org_id = " + org +
+                 " AND x.search_text LIKE lower(" + text + ")" +
+                 " UNION SELECT sp.contact_id FROM sales_profiles sp WHERE sp.org_id = " + org +
+                 " AND sp.deleted_at IS NULL AND sp.company_name ILIKE " + company + ")";
+    }
+    if (f.has_sales_profile) {
+        where += std::string(*f.has_sales_profile ? " AND" : " AND NOT") +
+                 " EXISTS (SELECT 1 FROM sales_profiles s WHERE s.org_id = c.org_id"
+                 " AND s.contact_id = c.id AND s.deleted_at IS NULL)";
+    }
+    if (f.has_candidate_profile) {
+        where += std::string(*f.has_candidate_profile ? " AND" : " AND NOT") +
+                 " EXISTS (SELECT 1 FROM candidate_profiles p WHERE p.org_id = c.org_id"
+                 " AND p.contact_id = c.id AND p.deleted_at IS NULL)";
+    }
+    if (f.owner_id) {
+        where += " AND c.owner_id = " + param(f.owner_id) + "::uuid";
+    }
+    if (f.client_id) {
+        where += " AND c.id IN (SELECT cc.contact_id FROM client_contacts cc WHERE cc.org_id = " +
+                 org + " AND cc.client_id = " + param(f.client_id) + "::uuid)";
+    }
+    if (f.tag) {
+        where += " AND c.tags @> ARRAY[" + param(f.tag) + "::text]";  // contacts_tags_gin
+    }
+    if (f.skill) {
+        where += " AND c.id IN (SELECT p.contact_id FROM candidate_profiles p WHERE p.org_id = " +
+                 org + " AND p.deleted_at IS NULL AND p.skill_names @> ARRAY[" + param(f.skill) +
+                 "::text])";  // candidate_profiles_skills_gin
+    }
+    if (f.location) {
+        const auto location = param(f.location);
+        where += " AND (lower(c.city) = lower(" + location + ") OR c.country = upper(" + location + "))";
+    }
+    return where;
+}
+
+std::optional<std::string> keyText(const nlohmann::json& keys, std::size_t index) {
+    if (index >= keys.size() || !keys[index].is_string()) {
+        return std::nullopt;
+    }
+    return keys[index].get<std::string>();
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------
+// Contacts
+
+std::optional<ContactDetail> findContactDetail(pqxx::transaction_base& tx, const std::string& org_id,
+                                               const std::string& contact_id) {
+    const auto rows = db::exec(tx, kContactDetail, org_id, contact_id);
+    if (rows.empty()) {
+        return std::nullopt;
+    }
+    ContactDetail detail;
+    detail.contact = contactFromRow(rows[0], false);
+    for (const auto& item : nlohmann::json::parse(rows[0][28].c_str())) {
+        detail.sales_profiles.push_back(salesFromJson(item));
+    }
+    for (const auto& item : nlohmann::json::parse(rows[0][29].c_str())) {
+        detail.candidate_profiles.push_back(candidateFromJson(item));
+    }
+    detail.contact.has_sales_profile = !detail.sales_profiles.empty();
+    detail.contact.has_candidate_profile = !detail.candidate_profiles.empty();
+    return detail;
+}
+
+const std::string& contactDetailSql() {
+    return kContactDetail.sql();
+}
+
+std::optional<ContactRecord> findContact(pqxx::transaction_base& tx, const std::string& org_id,
+                                         const std::string& contact_id) {
+    const auto rows = db::exec(tx, kFindContact, org_id, contact_id);
+    if (rows.empty()) {
+        return std::nullopt;
+    }
+    return contactFromRow(rows[0], true);
+}
+
+std::optional<ContactRecord> lockContact(pqxx::transaction_base& tx, const std::string& org_id,
+                                         const std::string& contact_id) {
+    const auto rows = db::exec(tx, kLockContact, org_id, contact_id);
+    if (rows.empty()) {
+        return std::nullopt;
+    }
+    return contactFromRow(rows[0], true);
+}
+
+std::vector<ContactRecord> lockContacts(pqxx::transaction_base& tx, const std::string& org_id,
+                                        const std::vector<std::string>& contact_ids) {
+    std::vector<ContactRecord> out;
+    for (const auto& row : db::exec(tx, kLockContacts, org_id, uuidArray(contact_ids))) {
+        out.push_back(contactFromRow(row, true));
+    }
+    return out;
+}
+
+const std::vector<std::string>& contactSorts() {
+    static const std::vector<std::string> sorts{"-created_at", "created_at", "last_name",
+                                                "-updated_at"};
+    return sorts;
+}
+
+std::size_t cursorArity(const std::string& sort) {
+    return sort == "last_name" ? 3 : 2;
+}
+
+BuiltQuery buildListQuery(const std::string& org_id, const ListRequest& request) {
+    BuiltQuery query;
+    auto param = [&query](std::optional<std::string> value) {
+        query.params.push_back(std::move(value));
+        return "$" + std::to_string(query.params.size());
+    };
+    // The page size is written into the SQL, not passed as a parameter: a generic plan with
+    // LIMIT $n assumes a tenth of the rows, which on a large organisation costs the plan over
+    // jit_above_cost (JIT then takes longer than the query). It is an integer from 2 to 201,
+    // validated by parsePageRequest, so it needs no quoting.
+    const auto limit = std::to_string(request.limit + 1);
+    const auto org = param(org_id);
+    const auto where = filterClause(query, org, request.filter);
+    const std::string select = "SELECT " CRM_CONTACT_COLUMNS ", " CRM_CONTACT_FLAGS
+                               " FROM contacts c WHERE ";
+    const auto& after = request.after;
+
+    if (request.sort == "last_name") {
+        // (last_name, first_name, id) with NULL last names after all others, as the index
+        // contacts_name_sort_idx stores them. A row comparison is never true for a NULL last
+        // name, so the page after a named row is two index ranges: the names after it, then
+        // the unnamed; each branch reads at most `limit` rows.
+        const std::string order = " ORDER BY c.last_name, c.first_name, c.id";
+        if (!after) {
+            query.sql = select + where + order + " LIMIT " + limit;
+        } else if (const auto last_name = keyText(*after, 0)) {
+            const auto k1 = param(last_name);
+            const auto k2 = param(keyText(*after, 1));
+            const auto k3 = param(keyText(*after, 2));
+            query.sql = "(" + select + where + " AND (c.last_name, c.first_name, c.id) > (" + k1 +
+                        ", " + k2 + ", " + k3 + "::uuid)" + order + " LIMIT " + limit +
+                        ") UNION ALL (" + select + where + " AND c.last_name IS NULL" + order +
+                        " LIMIT " + limit + ") ORDER BY 4, 3, 1 LIMIT " + limit;
+        } else {
+            const auto k2 = param(keyText(*after, 1));
+            const auto k3 = param(keyText(*after, 2));
+            query.sql = select + where + " AND c.last_name IS NULL AND (c.first_name, c.id) > (" +
+                        k2 + ", " + k3 + "::uuid)" + order + " LIMIT " + limit;
+        }
+        return query;
+    }
+
+    // created_at (either way) or updated_at (newest first), keyset on (key, id).
+    const bool by_updated = request.sort == "-updated_at";
+    const bool descending = request.sort.front() == '-';
+    const std::string key = by_updated ? "c.updated_at" : "c.created_at";
+    const std::string direction = descending ? " DESC" : "";
+    std::string sql = select + where;
+    if (after) {
+        const auto k1 = param(keyText(*after, 0));
+        const auto k2 = param(keyText(*after, 1));
+        sql += " AND (" + key + ", c.id) " + (descending ? "<" : ">") + " (" + k1 +
+               "::timestamptz, " + k2 + "::uuid)";
+    }
+    sql += " ORDER BY " + key + direction + ", c.id" + direction + " LIMIT " + limit;
+    query.sql = std::move(sql);
+    return query;
+}
+
+ContactPage listContacts(pqxx::transaction_base& tx, const std::string& org_id,
+                         const ListRequest& request) {
+    const auto query = buildListQuery(org_id, request);
+    const auto rows = execBuilt(tx, query);
+    ContactPage page;
+    page.items.reserve(rows.size());
+    for (const auto& row : rows) {
+        if (static_cast<int>(page.items.size()) == request.limit) {
+            // The extra row only says that another page exists; the cursor points after the
+            // last row shown.
+            const auto& last = page.items.back();
+            if (request.sort == "last_name") {
+                page.next_keys = nlohmann::json::array(
+                    {last.last_name ? nlohmann::json(*last.last_name) : nlohmann::json(nullptr),
+                     last.first_name, last.id});
+            } else {
+                page.next_keys = nlohmann::json::array(
+                    {request.sort == "-updated_at" ? last.updated_at : last.created_at, last.id});
+            }
+            break;
+        }
+        page.items.push_back(contactFromRow(row, true));
+    }
+    return page;
+}
+
+void preferIndexScans(pqxx::transaction_base& tx) {
+    // A constant utility statement: SET cannot be prepared, and it carries no values.
+    tx.exec0("SET LOCAL enable_seqscan = off");
+}
+
+long long countContacts(pqxx::transaction_base& tx, const std::string& org_id,
+                        const ContactFilter& filter, int cap) {
+    BuiltQuery query;
+    query.params.push_back(org_id);
+    const auto where = filterClause(query, "$1", filter);
+    query.sql = "SELECT count(*) FROM (SELECT 1 FROM contacts c WHERE " + where + " LIMIT " +
+                std::to_string(cap + 1) + ") t";  // a constant, like the list's page size
+    return execBuilt(tx, query)[0][0].as<long long>();
+}
+
+ProfileSet loadProfiles(pqxx::transaction_base& tx, const std::string& org_id,
+                        const std::vector<std::string>& contact_ids) {
+    ProfileSet set;
+    if (contact_ids.empty()) {
+        return set;
+    }
+    for (const auto& row : db::exec(tx, kLoadProfiles, org_id, uuidArray(contact_ids))) {
+        const auto item = nlohmann::json::parse(row[1].c_str());
+        if (row[0].c_str()[0] == 's') {
+            auto profile = salesFromJson(item);
+            set.sales[profile.contact_id].push_back(std::move(profile));
+        } else {
+            auto profile = candidateFromJson(item);
+            set.candidates[profile.contact_id].push_back(std::move(profile));
+        }
+    }
+    for (auto& [id, profiles] : set.sales) {
+        sortProfiles(profiles);
+    }
+    for (auto& [id, profiles] : set.candidates) {
+        sortProfiles(profiles);
+    }
+    return set;
+}
+
+ContactRecord insertContact(pqxx::transaction_base& tx, const std::string& org_id,
+                            const ContactRecord& v, const std::string& created_by,
+                            bool consent_given) {
+    const auto rows = db::exec(tx, kInsertContact, org_id, v.first_name, v.last_name, v.email,
+                               v.emails.dump(), v.phone, v.phones.dump(), v.city, v.country,
+                               v.linkedin_url, v.owner_id, v.source, jsonList(v.tags),
+                               v.marketing_consent, consent_given, v.consent_source,
+                               v.lawful_basis, v.do_not_contact, created_by);
+    return contactFromRow(rows.at(0), true);
+}
+
+ContactRecord updateContact(pqxx::transaction_base& tx, const std::string& org_id,
+                            const ContactRecord& v, bool consent_changed,
+                            const std::optional<std::string>& consent_time) {
+    const auto rows = db::exec(tx, kUpdateContact, org_id, v.id, v.first_name, v.last_name,
+                               v.email, v.emails.dump(), v.phone, v.phones.dump(), v.city,
+                               v.country, v.linkedin_url, v.owner_id, v.source, jsonList(v.tags),
+                               v.marketing_consent, v.consent_source, v.lawful_basis,
+                               v.do_not_contact, consent_changed, consent_time);
+    return contactFromRow(rows.at(0), true);
+}
+
+ContactRecord setContactDeleted(pqxx::transaction_base& tx, const std::string& org_id,
+                                const std::string& contact_id, bool deleted,
+                                const std::optional<std::string>& merged_into) {
+    const auto rows = db::exec(tx, kSetContactDeleted, org_id, contact_id, deleted, merged_into);
+    return contactFromRow(rows.at(0), true);
+}
+
+bool isActiveUser(pqxx::transaction_base& tx, const std::string& org_id, const std::string& user_id) {
+    return !db::exec(tx, kIsActiveUser, org_id, user_id).empty();
+}
+
+void lockDuplicateKeys(pqxx::transaction_base& tx, const std::string& org_id,
+                       const std::vector<std::string>& keys) {
+    if (!keys.empty()) {
+        db::exec(tx, kLockDuplicateKeys, org_id, jsonList(keys));
+    }
+}
+
+std::optional<DuplicateMatch> findDuplicate(pqxx::transaction_base& tx, const std::string& org_id,
+                                            const std::vector<DuplicateProbe>& probes,
+                                            const std::optional<std::string>& exclude_id) {
+    for (const auto& probe : probes) {
+        const auto rows = db::exec(tx, probe.kind == "email" ? kFindEmailDuplicate : kFindPhoneDuplicate,
+                                   org_id, probe.value, exclude_id);
+        if (!rows.empty()) {
+            return DuplicateMatch{rows[0][0].as<std::string>(), probe.field, probe.value};
+        }
+    }
+    return std::nullopt;
+}
+
+std::vector<SimilarContact> findSimilarAtCompany(pqxx::transaction_base& tx,
+                                                 const std::string& org_id,
+                                                 const std::string& contact_id,
+                                                 const std::string& first_name,
+                                                 const std::optional<std::string>& last_name,
+                                                 const std::optional<std::string>& client_id,
+                                                 const std::vector<std::string>& company_names) {
+    // Company names are compared exactly but without regard to case: ILIKE with every wildcard
+    // escaped, which the trigram index on company_name serves.
+    auto exact = [](const std::string& text) {
+        std::string escaped;
+        for (const char c : text) {
+            if (c == '%' || c == '_' || c == '\\') {
+                escaped.push_back('\\');
+            }
+            escaped.push_back(c);
+        }
+        return escaped;
+    };
+    std::optional<std::string> name1;
+    std::optional<std::string> name2;
+    if (!company_names.empty()) {
+        name1 = exact(company_names[0]);
+    }
+    if (company_names.size() > 1) {
+        name2 = exact(company_names[1]);
+    }
+    std::vector<SimilarContact> out;
+    for (const auto& row : db::exec(tx, kFindSimilar, org_id, contact_id, first_name, last_name,
+                                    client_id, name1, name2)) {
+        out.push_back(SimilarContact{row[0].as<std::string>(), row[1].as<std::string>(),
+                                     db::nullable<std::string>(row[2]), row[3].as<std::string>(),
+                                     row[4].as<double>()});
+    }
+    return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Profiles
+
+std::optional<SalesProfileRecord> lockSalesProfile(pqxx::transaction_base& tx,
+                                                   const std::string& org_id,
+                                                   const std::string& contact_id,
+                                                   const std::string& profile_id) {
+    const auto rows = db::exec(tx, kLockSalesProfile, org_id, contact_id, profile_id);
+    if (rows.empty()) {
+        return std::nullopt;
+    }
+    return salesFromJson(nlohmann::json::parse(rows[0][0].c_str()));
+}
+
+std::optional<CandidateProfileRecord> lockCandidateProfile(pqxx::transaction_base& tx,
+                                                           const std::string& org_id,
+                                                           const std::string& contact_id,
+                                                           const std::string& profile_id) {
+    const auto rows = db::exec(tx, kLockCandidateProfile, org_id, contact_id, profile_id);
+    if (rows.empty()) {
+        return std::nullopt;
+    }
+    return candidateFromJson(nlohmann::json::parse(rows[0][0].c_str()));
+}
+
+std::optional<ProfileKind> profileKindOf(pqxx::transaction_base& tx, const std::string& org_id,
+                                         const std::string& contact_id,
+                                         const std::string& profile_id) {
+    const auto rows = db::exec(tx, kProfileKindOf, org_id, contact_id, profile_id);
+    if (rows.empty()) {
+        return std::nullopt;
+    }
+    return std::string(rows[0][0].c_str()) == "sales" ? ProfileKind::Sales : ProfileKind::Candidate;
+}
+
+SalesProfileRecord insertSalesProfile(pqxx::transaction_base& tx, const std::string& org_id,
+                                      const SalesProfileRecord& v, const std::string& created_by) {
+    const auto rows = db::exec(tx, kInsertSalesProfile, org_id, v.contact_id, v.client_id,
+                               v.company_name, v.title, v.department, v.decision_role, v.budget,
+                               v.currency, v.lead_status, v.lead_score, v.is_primary, v.notes,
+                               created_by);
+    return salesFromJson(nlohmann::json::parse(rows.at(0)[0].c_str()));
+}
+
+CandidateProfileRecord insertCandidateProfile(pqxx::transaction_base& tx,
+                                              const std::string& org_id,
+                                              const CandidateProfileRecord& v,
+                                              const std::string& created_by) {
+    const auto rows = db::exec(tx, kInsertCandidateProfile, org_id, v.contact_id, v.headline,
+                               v.summary, v.skills.dump(), v.years_experience, v.seniority,
+                               v.current_salary, v.desired_salary_min, v.desired_salary_max,
+                               v.currency, jsonList(v.desired_locations), v.remote_preference,
+                               v.available_from, v.notice_period_days, v.work_authorization,
+                               v.current_employer, v.current_title, v.is_primary, created_by);
+    return candidateFromJson(nlohmann::json::parse(rows.at(0)[0].c_str()));
+}
+
+SalesProfileRecord updateSalesProfile(pqxx::transaction_base& tx, const std::string& org_id,
+                                      const SalesProfileRecord& v) {
+    const auto rows = db::exec(tx, kUpdateSalesProfile, org_id, v.id, v.client_id, v.company_name,
+                               v.title, v.department, v.decision_role, v.budget, v.currency,
+                               v.lead_status, v.lead_score, v.is_primary, v.notes);
+    return salesFromJson(nlohmann::json::parse(rows.at(0)[0].c_str()));
+}
+
+CandidateProfileRecord updateCandidateProfile(pqxx::transaction_base& tx,
+                                              const std::string& org_id,
+                                              const CandidateProfileRecord& v) {
+    const auto rows = db::exec(tx, kUpdateCandidateProfile, org_id, v.id, v.headline, v.summary,
+                               v.skills.dump(), v.years_experience, v.seniority,
+                               v.current_salary, v.desired_salary_min, v.desired_salary_max,
+                               v.currency, jsonList(v.desired_locations), v.remote_preference,
+                               v.available_from, v.notice_period_days, v.work_authorization,
+                               v.current_employer, v.current_title, v.is_primary);
+    return candidateFromJson(nlohmann::json::parse(rows.at(0)[0].c_str()));
+}
+
+std::optional<std::string> primaryProfileId(pqxx::transaction_base& tx, ProfileKind kind,
+                                            const std::string& org_id,
+                                            const std::string& contact_id) {
+    const auto rows = db::exec(tx, kind == ProfileKind::Sales ? kPrimaryOfSales : kPrimaryOfCandidate,
+                               org_id, contact_id);
+    if (rows.empty()) {
+        return std::nullopt;
+    }
+    return rows[0][0].as<std::string>();
+}
+
+void setProfilePrimary(pqxx::transaction_base& tx, ProfileKind kind, const std::string& org_id,
+                       const std::string& profile_id, bool primary) {
+    db::exec(tx, kind == ProfileKind::Sales ? kSetPrimarySales : kSetPrimaryCandidate, org_id,
+             profile_id, primary);
+}
+
+std::string softDeleteProfile(pqxx::transaction_base& tx, ProfileKind kind,
+                              const std::string& org_id, const std::string& profile_id) {
+    const auto rows = db::exec(tx, kind == ProfileKind::Sales ? kSoftDeleteSales : kSoftDeleteCandidate,
+                               org_id, profile_id);
+    return rows.empty() ? std::string() : db::utcTimestamp(rows[0][0]);
+}
+
+std::optional<std::string> oldestLiveProfile(pqxx::transaction_base& tx, ProfileKind kind,
+                                             const std::string& org_id,
+                                             const std::string& contact_id) {
+    const auto rows = db::exec(tx, kind == ProfileKind::Sales ? kOldestSales : kOldestCandidate,
+                               org_id, contact_id);
+    if (rows.empty()) {
+        return std::nullopt;
+    }
+    return rows[0][0].as<std::string>();
+}
+
+std::optional<std::string> profileCreator(pqxx::transaction_base& tx, ProfileKind kind,
+                                          const std::string& org_id,
+                                          const std::string& profile_id) {
+    const auto rows = db::exec(tx, kind == ProfileKind::Sales ? kCreatorSales : kCreatorCandidate,
+                               org_id, profile_id);
+    if (rows.empty()) {
+        return std::nullopt;
+    }
+    return db::nullable<std::string>(rows[0][0]);
+}
+
+std::optional<std::string> liveClientName(pqxx::transaction_base& tx, const std::string& org_id,
+                                          const std::string& client_id) {
+    const auto rows = db::exec(tx, kLiveClientName, org_id, client_id);
+    if (rows.empty()) {
+        return std::nullopt;
+    }
+    return rows[0][0].as<std::string>();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Client relationships
+
+std::vector<RelationshipRecord> listRelationships(pqxx::transaction_base& tx,
+                                                  const std::string& org_id,
+                                                  const std::string& contact_id) {
+    std::vector<RelationshipRecord> out;
+    for (const auto& row : db::exec(tx, kListRelationships, org_id, contact_id)) {
+        RelationshipRecord r;
+        r.id = row[0].as<std::string>();
+        r.client_id = row[1].as<std::string>();
+        r.client_name = row[2].as<std::string>();
+        r.role = db::nullable<std::string>(row[3]);
+        r.title = db::nullable<std::string>(row[4]);
+        r.is_primary_contact = row[5].as<bool>();
+        r.start_date = db::nullable<std::string>(row[6]);
+        r.end_date = db::nullable<std::string>(row[7]);
+        r.created_at = db::utcTimestamp(row[8]);
+        r.updated_at = db::utcTimestamp(row[9]);
+        r.version = row[10].as<int>();
+        out.push_back(std::move(r));
+    }
+    return out;
+}
+
+std::vector<std::string> existingClients(pqxx::transaction_base& tx, const std::string& org_id,
+                                         const std::vector<std::string>& client_ids) {
+    std::vector<std::string> out;
+    if (client_ids.empty()) {
+        return out;
+    }
+    for (const auto& row : db::exec(tx, kExistingClients, org_id, uuidArray(client_ids))) {
+        out.push_back(row[0].as<std::string>());
+    }
+    return out;
+}
+
+std::map<std::string, std::string> primaryContactsOf(pqxx::transaction_base& tx,
+                                                     const std::string& org_id,
+                                                     const std::vector<std::string>& client_ids,
+                                                     const std::string& except_contact_id) {
+    std::map<std::string, std::string> out;
+    if (client_ids.empty()) {
+        return out;
+    }
+    for (const auto& row :
+         db::exec(tx, kPrimaryContactsOf, org_id, uuidArray(client_ids), except_contact_id)) {
+        out[row[0].as<std::string>()] = row[1].as<std::string>();
+    }
+    return out;
+}
+
+void replaceRelationships(pqxx::transaction_base& tx, const std::string& org_id,
+                          const std::string& contact_id,
+                          const std::vector<RelationshipValues>& links,
+                          const std::string& actor_id) {
+    std::vector<std::string> keep;
+    auto rows = nlohmann::json::array();
+    for (const auto& link : links) {
+        keep.push_back(link.client_id);
+        auto optional = [](const std::optional<std::string>& value) {
+            return value ? nlohmann::json(*value) : nlohmann::json(nullptr);
+        };
+        rows.push_back({{"client_id", link.client_id},
+                        {"role", optional(link.role)},
+                        {"title", optional(link.title)},
+                        {"is_primary_contact", link.is_primary_contact},
+                        {"start_date", optional(link.start_date)},
+                        {"end_date", optional(link.end_date)}});
+    }
+    db::exec(tx, kDeleteRelationshipsExcept, org_id, contact_id, uuidArray(keep));
+    if (links.empty()) {
+        return;
+    }
+    // A violation aborts the caller's transaction; the AppError that replaces it rolls it back.
+    try {
+        db::exec(tx, kUpsertRelationships, org_id, contact_id, rows.dump(), actor_id);
+    } catch (const pqxx::unique_violation&) {
+        throw core::AppError(core::ErrorCode::Conflict,
+                             "Another contact became a client's primary contact meanwhile; reload");
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Field history
+
+void insertHistory(pqxx::transaction_base& tx, const std::string& org_id,
+                   const std::string& contact_id, const std::vector<HistoryChange>& changes,
+                   const std::string& actor_id, const std::string& request_id) {
+    if (changes.empty()) {
+        return;
+    }
+    auto rows = nlohmann::json::array();
+    for (const auto& change : changes) {
+        rows.push_back({{"profile_type", change.profile_type},
+                        {"profile_id", change.profile_id ? nlohmann::json(*change.profile_id)
+                                                         : nlohmann::json(nullptr)},
+                        {"field", change.field},
+                        {"old_value", change.old_value},
+                        {"new_value", change.new_value}});
+    }
+    db::exec(tx, kInsertHistory, org_id, contact_id, actor_id,
+             request_id.empty() ? std::nullopt : std::optional<std::string>(request_id),
+             rows.dump());
+}
+
+HistoryPage listHistory(pqxx::transaction_base& tx, const std::string& org_id,
+                        const std::string& contact_id,
+                        const std::optional<std::string>& profile_type, int limit,
+                        const std::optional<nlohmann::json>& after) {
+    std::optional<std::string> after_time;
+    std::optional<std::string> after_id;
+    if (after) {
+        after_time = keyText(*after, 0);
+        after_id = keyText(*after, 1);
+    }
+    const auto rows = db::exec(tx, kListHistory, org_id, contact_id, profile_type, after_time,
+                               after_id, limit + 1);
+    HistoryPage page;
+    for (const auto& row : rows) {
+        if (static_cast<int>(page.items.size()) == limit) {
+            page.next_keys = nlohmann::json::array({page.items.back().changed_at, page.items.back().id});
+            break;
+        }
+        HistoryRecord h;
+        h.id = row[0].as<std::string>();
+        h.profile_type = row[1].as<std::string>();
+        h.profile_id = db::nullable<std::string>(row[2]);
+        h.field = row[3].as<std::string>();
+        h.old_value = row[4].is_null() ? nlohmann::json(nullptr) : nlohmann::json::parse(row[4].c_str());
+        h.new_value = row[5].is_null() ? nlohmann::json(nullptr) : nlohmann::json::parse(row[5].c_str());
+        h.changed_by = db::nullable<std::string>(row[6]);
+        h.changed_by_name = db::nullable<std::string>(row[7]);
+        h.changed_at = db::utcTimestamp(row[8]);
+        h.request_id = db::nullable<std::string>(row[9]);
+        page.items.push_back(std::move(h));
+    }
+    return page;
+}
+
+long long countHistory(pqxx::transaction_base& tx, const std::string& org_id,
+                       const std::string& contact_id,
+                       const std::optional<std::string>& profile_type, int cap) {
+    return db::exec(tx, kCountHistory, org_id, contact_id, profile_type, cap + 1)[0][0].as<long long>();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Summary and insights
+
+std::optional<SummaryFacts> findSummaryFacts(pqxx::transaction_base& tx, const std::string& org_id,
+                                             const std::string& contact_id) {
+    const auto rows = db::exec(tx, kSummaryFacts, org_id, contact_id);
+    if (rows.empty()) {
+        return std::nullopt;
+    }
+    const auto& row = rows[0];
+    SummaryFacts f;
+    f.has_sales_profile = row[0].as<bool>();
+    f.has_candidate_profile = row[1].as<bool>();
+    f.is_dual = row[2].as<bool>();
+    f.sales_profile_count = row[3].as<int>();
+    f.candidate_profile_count = row[4].as<int>();
+    f.primary_sales_profile_id = db::nullable<std::string>(row[5]);
+    f.primary_candidate_profile_id = db::nullable<std::string>(row[6]);
+    f.application_count = row[7].as<int>();
+    f.active_application_count = row[8].as<int>();
+    f.deal_count = row[9].as<int>();
+    f.open_deal_count = row[10].as<int>();
+    f.message_count = row[11].as<int>();
+    f.last_activity_at = db::nullableUtcTimestamp(row[12]);
+    return f;
+}
+
+InsightPage listInsights(pqxx::transaction_base& tx, const std::string& org_id,
+                         const InsightQuery& query) {
+    std::optional<std::string> k1;
+    std::optional<std::string> k2;
+    std::optional<std::string> k3;
+    if (query.after) {
+        k1 = keyText(*query.after, 0);
+        k2 = keyText(*query.after, 1);
+        k3 = keyText(*query.after, 2);
+    }
+    // A custom plan per call: $2 (one contact or all) changes the best plan completely.
+    const auto rows = tx.exec_params(kListInsights.sql(), org_id, query.contact_id, query.type, k1,
+                                     k2, k3, query.limit + 1);
+    InsightPage page;
+    for (const auto& row : rows) {
+        if (static_cast<int>(page.items.size()) == query.limit) {
+            const auto& last = page.items.back();
+            page.next_keys = nlohmann::json::array({last.type, last.contact_id, last.subject_key});
+            break;
+        }
+        InsightRow i;
+        i.type = row[0].as<std::string>();
+        i.contact_id = row[1].as<std::string>();
+        i.first_name = row[2].as<std::string>();
+        i.last_name = db::nullable<std::string>(row[3]);
+        i.client_id = db::nullable<std::string>(row[4]);
+        i.company = db::nullable<std::string>(row[5]);
+        i.count = db::nullable<long long>(row[6]);
+        i.detail = db::nullable<std::string>(row[7]);
+        i.subject_key = row[8].as<std::string>();
+        page.items.push_back(std::move(i));
+    }
+    return page;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Merge
+
+MergeCounts moveContactData(pqxx::transaction_base& tx, const std::string& org_id,
+                            const std::string& survivor_id, const std::string& other_id) {
+    MergeCounts counts;
+    const auto run = [&](const db::Statement& statement) {
+        return static_cast<long long>(db::exec(tx, statement, org_id, survivor_id, other_id).affected_rows());
+    };
+    counts.applications =
+        db::exec(tx, kMergeCountApplications, org_id, other_id)[0][0].as<long long>();
+    // Demote first, then move: the one-primary indexes are checked row by row.
+    run(kMergeDemoteSales);
+    counts.sales_profiles = run(kMergeMoveSales);
+    run(kMergeDemoteCandidate);
+    counts.candidate_profiles = run(kMergeMoveCandidate);
+
+    const auto dropped = db::exec(tx, kMergeDropDuplicateLinks, org_id, survivor_id, other_id);
+    const std::string gone = dropped[0][0].c_str();
+    const auto merged_links = static_cast<long long>(nlohmann::json::parse(gone).size());
+    if (merged_links > 0) {
+        db::exec(tx, kMergeFillLinks, org_id, survivor_id, gone);
+    }
+    counts.client_relationships = merged_links + run(kMergeMoveLinks);
+
+    counts.project_memberships = run(kMergeDropDuplicateMembers);
+    counts.project_memberships += run(kMergeMoveMembers);
+    counts.deals = run(kMergeMoveDeals);
+    counts.activities = run(kMergeMoveActivities);
+    counts.messages = run(kMergeMoveMessages);
+    counts.history = run(kMergeMoveHistory);
+    counts.attachments = run(kMergeMoveAttachments);
+    return counts;
+}
+
+void mergeLastActivity(pqxx::transaction_base& tx, const std::string& org_id,
+                       const std::string& survivor_id, const std::string& other_id) {
+    db::exec(tx, kMergeLastActivity, org_id, survivor_id, other_id);
+}
+
+}  // namespace crm::contacts::repo

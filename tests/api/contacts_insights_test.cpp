@@ -1,0 +1,205 @@
+// Contacts: the generated summary and the cross-profile insights.
+#include "contacts_fixture.hpp"
+
+namespace crm::test {
+namespace {
+
+using nlohmann::json;
+
+class ContactInsightsApiTest : public ContactsFixture {
+protected:
+    // The insights of a list answer, by type.
+    static std::multimap<std::string, json> byType(const HttpResponse& response) {
+        EXPECT_EQ(response.status, 200) << response.body;
+        std::multimap<std::string, json> out;
+        const auto body = response.json();
+        for (const auto& item : body.at("data")) {
+            out.emplace(item.at("type").get<std::string>(), item);
+        }
+        return out;
+    }
+};
+
+// The summary states the contact's roles, profiles and activity in plain, repeatable text.
+TEST_F(ContactInsightsApiTest, SummaryDescribesADualContact) {
+    const auto client = insertClient(org_, "Initech");
+    const auto body = createContact(
+        manager_, {{"first_name", "Nora"}, {"last_name", "Quist"}, {"city", "Oslo"}, {"country", "NO"},
+                   {"sales_profile", {{"client_id", client}, {"company_name", "Initech"}, {"title", "CTO"},
+                                      {"decision_role", "decision_maker"}, {"lead_status", "qualified"},
+                                      {"lead_score", 72}, {"budget", "50000"}, {"currency", "EUR"}}},
+                   {"candidate_profile", {{"headline", "Engineering leader"}, {"years_experience", 12},
+                                          {"skills", {{{"name", "Go"}}, {{"name", "Kubernetes"}}}},
+                                          {"desired_salary_min", "90000"}, {"desired_salary_max", "110000"},
+                                          {"currency", "EUR"}, {"available_from", "2026-05-01"}}}});
+    const auto id = body.at("id").get<std::string>();
+    const auto job = insertJob(org_, std::nullopt, "VP Engineering");
+    insertApplication(org_, job, body.at("candidate_profiles").at(0).at("id").get<std::string>());
+    insertDeal(org_, client, id);
+    sql("INSERT INTO communications (org_id, channel, contact_id, body) VALUES ($1, 'email', $2, 'Hi')", org_.id, id);
+
+    const auto response = as(recruiter_).get("/api/contacts/" + id + "/summary");
+    ASSERT_EQ(response.status, 200) << response.body;
+    const auto summary = response.json();
+    const auto text = summary.at("text").get<std::string>();
+    EXPECT_EQ(text.rfind("Nora Quist is both a buyer and a candidate. Based in Oslo, NO.", 0), 0u) << text;
+    EXPECT_NE(text.find("As a buyer: CTO at Initech, decision maker, lead status qualified, lead score 72, "
+                        "budget 50000.00 EUR."),
+              std::string::npos)
+        << text;
+    EXPECT_NE(text.find("As a candidate: Engineering leader, 12 years of experience, skills: go, kubernetes, "
+                        "seeking 90000.00 to 110000.00 EUR, available from 2026-05-01."),
+              std::string::npos)
+        << text;
+    EXPECT_NE(text.find("1 application (1 active), 1 deal (1 open), 1 message."), std::string::npos) << text;
+    EXPECT_NE(text.find("Last activity on "), std::string::npos) << text;
+    const auto& facts = summary.at("facts");
+    EXPECT_EQ(facts.at("is_dual"), true);
+    EXPECT_EQ(facts.at("application_count"), 1);
+    EXPECT_EQ(facts.at("deal_count"), 1);
+    EXPECT_EQ(facts.at("message_count"), 1);
+    EXPECT_EQ(facts.at("primary_sales_profile_id"), body.at("sales_profiles").at(0).at("id"));
+    // Deterministic: asking again gives the same text.
+    EXPECT_EQ(as(sales_).get("/api/contacts/" + id + "/summary").json().at("text"), summary.at("text"));
+}
+
+// A contact without profiles or activity is summarised as such.
+TEST_F(ContactInsightsApiTest, SummaryOfABareContact) {
+    const auto id = createContactId(sales_, {{"first_name", "Olaf"}, {"do_not_contact", true}});
+    const auto text = as(sales_).get("/api/contacts/" + id + "/summary").json().at("text").get<std::string>();
+    EXPECT_EQ(text, "Olaf has no sales or candidate profile yet. 0 applications (0 active), 0 deals (0 open), "
+                    "0 messages. No activity recorded yet. Marked do not contact.");
+}
+
+// A candidate working at (or linked to) a client with open deals is flagged for sales.
+TEST_F(ContactInsightsApiTest, CandidateAtClientWithOpenDeals) {
+    const auto globex = insertClient(org_, "Globex");
+    insertDeal(org_, globex, std::nullopt);
+    insertDeal(org_, globex, std::nullopt);
+    insertDeal(org_, globex, std::nullopt, "won");
+    const auto by_employer = createContactId(
+        recruiter_, {{"first_name", "Hank"}, {"candidate_profile", {{"current_employer", "globex"}}}});
+    const auto by_link = createContactId(recruiter_, {{"first_name", "Ivy"}, {"candidate_profile", json::object()}});
+    ASSERT_EQ(as(manager_).put("/api/contacts/" + by_link + "/client-relationships",
+                               {{"relationships", {{{"client_id", globex}}}}}).status,
+              200);
+    createContact(recruiter_, {{"first_name", "Jill"}, {"candidate_profile", {{"current_employer", "Hooli"}}}});
+
+    const auto insights = byType(as(sales_).get("/api/insights/cross-profile?type=candidate_at_client_with_open_deals"));
+    ASSERT_EQ(insights.size(), 2u);
+    std::map<std::string, json> by_contact;
+    for (const auto& [type, item] : insights) {
+        by_contact[item.at("contact_id").get<std::string>()] = item;
+    }
+    EXPECT_EQ(by_contact.at(by_employer).at("client_id"), globex);
+    EXPECT_EQ(by_contact.at(by_employer).at("open_deal_count"), 2);
+    EXPECT_EQ(by_contact.at(by_employer).at("via"), "current_employer");
+    EXPECT_EQ(by_contact.at(by_link).at("via"), "client_link");
+    EXPECT_EQ(by_contact.at(by_employer).at("message"),
+              "Hank is a candidate and works at Globex, a client with 2 open deals: talk to sales before "
+              "approaching them.");
+    const auto mine = byType(as(recruiter_).get("/api/contacts/" + by_employer + "/insights"));
+    EXPECT_EQ(mine.count("candidate_at_client_with_open_deals"), 1u);
+}
+
+// A buyer at a client with open jobs is a hiring contact too.
+TEST_F(ContactInsightsApiTest, BuyerAtClientWithOpenJobs) {
+    const auto hooli = insertClient(org_, "Hooli");
+    insertJob(org_, hooli, "Backend Engineer");
+    insertJob(org_, hooli, "Designer", "closed");
+    const auto buyer = createContactId(sales_, {{"first_name", "Gavin"}, {"sales_profile", {{"client_id", hooli}}}});
+    const auto by_name = createContactId(sales_, {{"first_name", "Big"}, {"sales_profile", {{"company_name", "HOOLI"}}}});
+    const auto insights = byType(as(recruiter_).get("/api/insights/cross-profile"));
+    std::map<std::string, json> buyers;
+    for (auto [it, end] = insights.equal_range("buyer_at_client_with_open_jobs"); it != end; ++it) {
+        buyers[it->second.at("contact_id").get<std::string>()] = it->second;
+    }
+    ASSERT_EQ(buyers.size(), 2u);
+    EXPECT_EQ(buyers.at(buyer).at("open_job_count"), 1);
+    EXPECT_EQ(buyers.at(buyer).at("via"), "sales_profile");
+    EXPECT_EQ(buyers.at(by_name).at("via"), "company_name");
+    EXPECT_EQ(buyers.at(buyer).at("message"),
+              "Gavin buys for Hooli, which has 1 open job: a hiring contact as well as a buyer.");
+}
+
+// A candidate we placed who works at a company that is not (yet) a client is a sales lead.
+TEST_F(ContactInsightsApiTest, PlacedCandidateAtNonClient) {
+    const auto job = insertJob(org_, std::nullopt, "Data Scientist");
+    const auto prospect = insertClient(org_, "Pied Piper", "prospect");
+    const auto active = insertClient(org_, "Aviato");
+    const auto make = [&](const std::string& name, const std::string& employer, const std::string& status) {
+        const auto body = createContact(recruiter_, {{"first_name", name}, {"candidate_profile", {{"current_employer", employer}}}});
+        insertApplication(org_, job, body.at("candidate_profiles").at(0).at("id").get<std::string>(), status);
+        return body.at("id").get<std::string>();
+    };
+    const auto at_new = make("Kai", "Raviga", "hired");
+    const auto at_prospect = make("Lu", "Pied Piper", "hired");
+    make("Mo", "Aviato", "hired");         // already a client
+    make("Ned", "Bachmanity", "active");   // not placed
+    (void)active;
+    const auto insights = byType(as(sales_).get("/api/insights/cross-profile?type=placed_candidate_at_non_client"));
+    std::map<std::string, json> placed;
+    for (const auto& [type, item] : insights) {
+        placed[item.at("contact_id").get<std::string>()] = item;
+    }
+    ASSERT_EQ(placed.size(), 2u);
+    EXPECT_TRUE(placed.at(at_new).at("client_id").is_null());
+    EXPECT_EQ(placed.at(at_new).at("company"), "Raviga");
+    EXPECT_EQ(placed.at(at_new).at("job_title"), "Data Scientist");
+    EXPECT_EQ(placed.at(at_prospect).at("client_id"), prospect);
+    EXPECT_EQ(placed.at(at_new).at("message"),
+              "Kai was placed (hired for Data Scientist) and works at Raviga, which is not a client yet: a warm "
+              "introduction for sales.");
+}
+
+// A buyer who is also actively applying for jobs is flagged for discretion.
+TEST_F(ContactInsightsApiTest, BuyerWhoIsAnActiveCandidate) {
+    const auto job = insertJob(org_, std::nullopt, "COO");
+    const auto body = createContact(
+        manager_, {{"first_name", "Ola"}, {"sales_profile", {{"company_name", "Initrode"}}}, {"candidate_profile", json::object()}});
+    insertApplication(org_, job, body.at("candidate_profiles").at(0).at("id").get<std::string>());
+    const auto insights = byType(as(sales_).get("/api/contacts/" + body.at("id").get<std::string>() + "/insights"));
+    ASSERT_EQ(insights.count("buyer_is_active_candidate"), 1u);
+    const auto item = insights.find("buyer_is_active_candidate")->second;
+    EXPECT_EQ(item.at("active_application_count"), 1);
+    EXPECT_EQ(item.at("message"),
+              "Ola is a buyer at Initrode and also an active candidate with 1 application in progress: handle "
+              "with discretion.");
+}
+
+// The organisation-wide list pages through every insight once and shows no other tenant's.
+TEST_F(ContactInsightsApiTest, CrossProfileInsightsPageAndStayInTheOrganisation) {
+    const auto client = insertClient(org_, "Massive Dynamic");
+    insertDeal(org_, client, std::nullopt);
+    insertJob(org_, client, "Analyst");
+    for (int i = 0; i < 3; ++i) {
+        createContact(manager_, {{"first_name", "N" + std::to_string(i)},
+                                 {"sales_profile", {{"client_id", client}}},
+                                 {"candidate_profile", {{"current_employer", "Massive Dynamic"}}}});
+    }
+    const auto theirs = insertClient(other_org_, "Massive Dynamic");
+    insertDeal(other_org_, theirs, std::nullopt);
+    createContact(stranger_, {{"first_name", "Spy"}, {"candidate_profile", {{"current_employer", "Massive Dynamic"}}}});
+
+    std::set<std::string> seen;
+    std::string cursor;
+    int pages = 0;
+    do {
+        const auto response = as(sales_).get("/api/insights/cross-profile?limit=2" +
+                                             (cursor.empty() ? "" : "&cursor=" + cursor));
+        ASSERT_EQ(response.status, 200) << response.body;
+        const auto body = response.json();
+        for (const auto& item : body.at("data")) {
+            EXPECT_TRUE(seen.insert(item.at("type").get<std::string>() + item.at("contact_id").get<std::string>()).second);
+            EXPECT_NE(item.at("contact_name"), "Spy");
+        }
+        const auto& next = body.at("page").at("next_cursor");
+        cursor = next.is_null() ? "" : next.get<std::string>();
+    } while (!cursor.empty() && ++pages < 10);
+    EXPECT_EQ(seen.size(), 6u);  // three candidates at a client with deals, three buyers at one with jobs
+    EXPECT_EQ(as(sales_).get("/api/insights/cross-profile?type=gossip").status, 422);
+    EXPECT_EQ(byType(as(stranger_).get("/api/insights/cross-profile")).size(), 1u);
+}
+
+}  // namespace
+}  // namespace crm::test

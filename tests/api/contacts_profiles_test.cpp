@@ -1,0 +1,354 @@
+// Contacts: sales and candidate profiles, the one-primary rule, client relationships, field
+// history and merging.
+#include "contacts_fixture.hpp"
+
+namespace crm::test {
+namespace {
+
+using nlohmann::json;
+
+class ContactProfilesApiTest : public ContactsFixture {
+protected:
+    std::string salesProfile(const std::string& contact, const json& body, const TestUser& user) {
+        const auto response = as(user).post("/api/contacts/" + contact + "/sales-profile", body);
+        EXPECT_EQ(response.status, 201) << response.body;
+        return response.json().value("id", "");
+    }
+    std::string candidateProfile(const std::string& contact, const json& body, const TestUser& user) {
+        const auto response = as(user).post("/api/contacts/" + contact + "/candidate-profile", body);
+        EXPECT_EQ(response.status, 201) << response.body;
+        return response.json().value("id", "");
+    }
+    // profile id → is_primary, for the contact's live profiles of a kind.
+    std::map<std::string, bool> primaries(const std::string& contact, const std::string& list) {
+        const auto body = as(admin_).get("/api/contacts/" + contact + "/profiles").json();
+        std::map<std::string, bool> out;
+        for (const auto& profile : body.at(list)) {
+            out[profile.at("id").get<std::string>()] = profile.at("is_primary").get<bool>();
+        }
+        return out;
+    }
+};
+
+// The first profile of a kind becomes primary even when not asked; later ones are not.
+TEST_F(ContactProfilesApiTest, FirstProfileOfAKindIsPrimary) {
+    const auto contact = createContactId(sales_, {{"first_name", "Pat"}});
+    const auto response = as(sales_).post("/api/contacts/" + contact + "/sales-profile",
+                                          {{"company_name", "Initech"}, {"is_primary", false}});
+    ASSERT_EQ(response.status, 201) << response.body;
+    EXPECT_EQ(response.json().at("is_primary"), true);
+    EXPECT_EQ(response.header("ETag"), "\"1\"");
+    EXPECT_EQ(response.header("Location"),
+              "/api/v1/contacts/" + contact + "/sales-profile/" + response.json().at("id").get<std::string>());
+    const auto second = salesProfile(contact, {{"company_name", "Globex"}}, sales_);
+    EXPECT_EQ(primaries(contact, "sales_profiles")[second], false);
+    const auto profiles = as(sales_).get("/api/contacts/" + contact + "/profiles").json();
+    EXPECT_EQ(profiles.at("has_sales_profile"), true);
+    EXPECT_EQ(profiles.at("is_dual"), false);
+    EXPECT_EQ(profiles.at("sales_profiles").at(0).at("is_primary"), true);  // primary listed first
+}
+
+// A new profile sent as primary takes over: the old primary is demoted in the same change.
+TEST_F(ContactProfilesApiTest, NewPrimaryDemotesTheOldOne) {
+    const auto contact = createContactId(recruiter_, {{"first_name", "Quinn"}});
+    const auto first = candidateProfile(contact, {{"headline", "Developer"}}, recruiter_);
+    const auto second = candidateProfile(contact, {{"headline", "Architect"}, {"is_primary", true}}, recruiter_);
+    const auto flags = primaries(contact, "candidate_profiles");
+    EXPECT_EQ(flags.at(first), false);
+    EXPECT_EQ(flags.at(second), true);
+}
+
+// make-primary swaps the primary profile and records both changes in the history.
+TEST_F(ContactProfilesApiTest, MakePrimarySwapsAndRecordsHistory) {
+    const auto contact = createContactId(sales_, {{"first_name", "Ray"}});
+    const auto first = salesProfile(contact, {{"company_name", "A"}}, sales_);
+    const auto second = salesProfile(contact, {{"company_name", "B"}}, sales_);
+    const auto response = as(sales_).post("/api/contacts/" + contact + "/profiles/" + second + "/make-primary",
+                                          json::object());
+    ASSERT_EQ(response.status, 200) << response.body;
+    EXPECT_EQ(response.json().at("is_primary"), true);
+    EXPECT_EQ(response.header("ETag"), "\"2\"");
+    const auto flags = primaries(contact, "sales_profiles");
+    EXPECT_EQ(flags.at(first), false);
+    EXPECT_EQ(flags.at(second), true);
+    const auto history = as(sales_).get("/api/contacts/" + contact + "/history?profile_type=sales").json();
+    int primary_rows = 0;
+    for (const auto& entry : history.at("data")) {
+        if (entry.at("field") == "is_primary") {
+            ++primary_rows;
+        }
+    }
+    EXPECT_EQ(primary_rows, 2);
+    // Making the primary primary again changes nothing.
+    EXPECT_EQ(as(sales_).post("/api/contacts/" + contact + "/profiles/" + second + "/make-primary", json::object())
+                  .header("ETag"),
+              "\"2\"");
+}
+
+// Deleting the primary profile promotes the oldest remaining one.
+TEST_F(ContactProfilesApiTest, DeletingThePrimaryPromotesTheOldestRemaining) {
+    const auto contact = createContactId(recruiter_, {{"first_name", "Sam"}});
+    const auto first = candidateProfile(contact, {{"headline", "One"}}, recruiter_);
+    const auto second = candidateProfile(contact, {{"headline", "Two"}}, recruiter_);
+    const auto third = candidateProfile(contact, {{"headline", "Three"}}, recruiter_);
+    ASSERT_EQ(as(recruiter_).post("/api/contacts/" + contact + "/profiles/" + third + "/make-primary", json::object())
+                  .status,
+              200);
+    ASSERT_EQ(as(recruiter_).del("/api/contacts/" + contact + "/candidate-profile/" + third).status, 204);
+    auto flags = primaries(contact, "candidate_profiles");
+    EXPECT_EQ(flags.size(), 2u);
+    EXPECT_EQ(flags.at(first), true);
+    EXPECT_EQ(flags.at(second), false);
+    ASSERT_EQ(as(recruiter_).del("/api/contacts/" + contact + "/candidate-profile/" + first).status, 204);
+    flags = primaries(contact, "candidate_profiles");
+    EXPECT_EQ(flags.at(second), true);
+    ASSERT_EQ(as(recruiter_).del("/api/contacts/" + contact + "/candidate-profile/" + second).status, 204);
+    EXPECT_EQ(as(recruiter_).get("/api/contacts/" + contact).json().at("has_candidate_profile"), false);
+    EXPECT_EQ(as(recruiter_).del("/api/contacts/" + contact + "/candidate-profile/" + second).status, 404);
+}
+
+// A profile PUT is partial, checks If-Match and records each changed field.
+TEST_F(ContactProfilesApiTest, ProfileUpdateIsPartialWithIfMatch) {
+    const auto contact = createContactId(sales_, {{"first_name", "Tom"}});
+    const auto profile = salesProfile(contact, {{"company_name", "Initech"}, {"lead_score", 10}}, sales_);
+    const auto path = "/api/contacts/" + contact + "/sales-profile/" + profile;
+    const auto response = as(sales_).put(path, {{"lead_score", 70}, {"lead_status", "qualified"}}, {{"If-Match", "\"1\""}});
+    ASSERT_EQ(response.status, 200) << response.body;
+    EXPECT_EQ(response.json().at("company_name"), "Initech");
+    EXPECT_EQ(response.json().at("lead_score"), 70);
+    EXPECT_EQ(response.header("ETag"), "\"2\"");
+    EXPECT_EQ(as(sales_).put(path, {{"lead_score", 80}}, {{"If-Match", "\"1\""}}).status, 412);
+    const auto history = as(sales_).get("/api/contacts/" + contact + "/history?profile_type=sales").json();
+    std::set<std::string> fields;
+    for (const auto& entry : history.at("data")) {
+        fields.insert(entry.at("field").get<std::string>());
+        EXPECT_EQ(entry.at("profile_id"), profile);
+    }
+    EXPECT_EQ(fields, (std::set<std::string>{"record", "lead_score", "lead_status"}));
+}
+
+// Money needs its currency, and the salary range must be a range, also across PUTs.
+TEST_F(ContactProfilesApiTest, RulesAcrossFieldsHoldOnUpdate) {
+    const auto contact = createContactId(manager_, {{"first_name", "Uma"}});
+    const auto no_currency = as(manager_).post("/api/contacts/" + contact + "/sales-profile", {{"budget", "1000"}});
+    EXPECT_EQ(no_currency.status, 422);
+    EXPECT_EQ(errorFields(no_currency), std::set<std::string>{"currency"});
+    const auto profile = candidateProfile(
+        contact, {{"desired_salary_min", "50000"}, {"desired_salary_max", "60000"}, {"currency", "EUR"}}, manager_);
+    const auto path = "/api/contacts/" + contact + "/candidate-profile/" + profile;
+    const auto inverted = as(manager_).put(path, {{"desired_salary_min", "70000"}});
+    EXPECT_EQ(inverted.status, 422);
+    EXPECT_EQ(errorFields(inverted), std::set<std::string>{"desired_salary_min"});
+    const auto uncurrencied = as(manager_).put(path, {{"currency", nullptr}});
+    EXPECT_EQ(errorFields(uncurrencied), std::set<std::string>{"currency"});
+    EXPECT_EQ(as(manager_).put(path, {{"desired_salary_max", nullptr}, {"desired_salary_min", "70000"}}).status, 200);
+}
+
+// The primary profile cannot be switched off directly: another one must be made primary.
+TEST_F(ContactProfilesApiTest, PrimaryCannotBeUnset) {
+    const auto contact = createContactId(sales_, {{"first_name", "Vic"}});
+    const auto profile = salesProfile(contact, json::object(), sales_);
+    const auto response = as(sales_).put("/api/contacts/" + contact + "/sales-profile/" + profile, {{"is_primary", false}});
+    EXPECT_EQ(response.status, 422);
+    EXPECT_EQ(errorFields(response), std::set<std::string>{"is_primary"});
+}
+
+// A sales profile's client must be a client of the organisation.
+TEST_F(ContactProfilesApiTest, SalesProfileClientMustBeOurs) {
+    const auto contact = createContactId(sales_, {{"first_name", "Wes"}});
+    const auto theirs = insertClient(other_org_, "Their Client");
+    const auto response = as(sales_).post("/api/contacts/" + contact + "/sales-profile", {{"client_id", theirs}});
+    EXPECT_EQ(response.status, 422);
+    EXPECT_EQ(errorFields(response), std::set<std::string>{"client_id"});
+    const auto ours = insertClient(org_, "Our Client");
+    EXPECT_EQ(as(sales_).post("/api/contacts/" + contact + "/sales-profile", {{"client_id", ours}}).status, 201);
+}
+
+// A profile is only reachable through its own contact; fields it does not have are refused.
+TEST_F(ContactProfilesApiTest, ProfilesBelongToTheirContact) {
+    const auto a = createContactId(sales_, {{"first_name", "Xia"}});
+    const auto b = createContactId(sales_, {{"first_name", "Yan"}});
+    const auto profile = salesProfile(a, json::object(), sales_);
+    EXPECT_EQ(as(sales_).put("/api/contacts/" + b + "/sales-profile/" + profile, {{"title", "CTO"}}).status, 404);
+    EXPECT_EQ(as(sales_).post("/api/contacts/" + b + "/profiles/" + profile + "/make-primary", json::object()).status,
+              404);
+    const auto candidate = as(manager_).post("/api/contacts/" + a + "/candidate-profile",
+                                             {{"skill_names", {"x"}}, {"embedding", {1, 2}}});
+    EXPECT_EQ(errorFields(candidate), (std::set<std::string>{"skill_names", "embedding"}));
+}
+
+// Client relationships are replaced as a whole set.
+TEST_F(ContactProfilesApiTest, ClientRelationshipsReplaceTheWholeSet) {
+    const auto one = insertClient(org_, "One Inc");
+    const auto two = insertClient(org_, "Two Ltd");
+    const auto contact = createContactId(sales_, {{"first_name", "Zed"}});
+    const auto path = "/api/contacts/" + contact + "/client-relationships";
+    const auto response = as(sales_).put(
+        path, {{"relationships",
+                {{{"client_id", one}, {"role", "buyer"}, {"is_primary_contact", true}, {"start_date", "2024-01-01"}},
+                 {{"client_id", two}, {"title", "Advisor"}}}}});
+    ASSERT_EQ(response.status, 200) << response.body;
+    auto body = response.json();
+    ASSERT_EQ(body.at("data").size(), 2u);
+    EXPECT_EQ(body.at("data").at(0).at("client_name"), "One Inc");
+    EXPECT_EQ(body.at("data").at(0).at("is_primary_contact"), true);
+    ASSERT_EQ(as(sales_).put(path, {{"relationships", {{{"client_id", two}, {"title", "Advisor"}}}}}).status, 200);
+    body = as(sales_).get(path).json();
+    ASSERT_EQ(body.at("data").size(), 1u);
+    EXPECT_EQ(body.at("data").at(0).at("client_id"), two);
+    EXPECT_EQ(body.at("data").at(0).at("version"), 1);  // unchanged link kept as it was
+    ASSERT_EQ(as(sales_).put(path, {{"relationships", json::array()}}).status, 200);
+    EXPECT_TRUE(as(sales_).get(path).json().at("data").empty());
+}
+
+// An unknown or foreign client fails the whole set with a 422 naming the entry.
+TEST_F(ContactProfilesApiTest, RelationshipToUnknownClientNamesTheEntry) {
+    const auto one = insertClient(org_, "One");
+    const auto two = insertClient(org_, "Two");
+    const auto theirs = insertClient(other_org_, "Theirs");
+    const auto contact = createContactId(sales_, {{"first_name", "Abe"}});
+    const auto path = "/api/contacts/" + contact + "/client-relationships";
+    ASSERT_EQ(as(sales_).put(path, {{"relationships", {{{"client_id", one}}}}}).status, 200);
+    const auto response = as(sales_).put(
+        path, {{"relationships", {{{"client_id", two}}, {{"client_id", one}}, {{"client_id", theirs}}}}});
+    EXPECT_EQ(response.status, 422);
+    EXPECT_EQ(errorFields(response), std::set<std::string>{"relationships[2].client_id"});
+    const auto body = as(sales_).get(path).json();
+    ASSERT_EQ(body.at("data").size(), 1u);  // nothing changed
+    const auto twice = as(sales_).put(path, {{"relationships", {{{"client_id", one}}, {{"client_id", one}}}}});
+    EXPECT_EQ(errorFields(twice), std::set<std::string>{"relationships[1].client_id"});
+    const auto dates = as(sales_).put(
+        path, {{"relationships", {{{"client_id", one}, {"start_date", "2024-05-01"}, {"end_date", "2024-04-01"}}}}});
+    EXPECT_EQ(errorFields(dates), std::set<std::string>{"relationships[0].end_date"});
+}
+
+// A client has at most one primary contact: a second one is a 409 naming the entry.
+TEST_F(ContactProfilesApiTest, SecondPrimaryContactOfAClientConflicts) {
+    const auto client = insertClient(org_, "Solo");
+    const auto first = createContactId(sales_, {{"first_name", "Bea"}});
+    const auto second = createContactId(sales_, {{"first_name", "Cal"}});
+    ASSERT_EQ(as(sales_).put("/api/contacts/" + first + "/client-relationships",
+                             {{"relationships", {{{"client_id", client}, {"is_primary_contact", true}}}}}).status,
+              200);
+    const auto response = as(sales_).put("/api/contacts/" + second + "/client-relationships",
+                                         {{"relationships", {{{"client_id", client}, {"is_primary_contact", true}}}}});
+    ASSERT_EQ(response.status, 409) << response.body;
+    EXPECT_EQ(response.json().at("existing_id"), first);
+    EXPECT_EQ(errorFields(response), std::set<std::string>{"relationships[0].is_primary_contact"});
+}
+
+// History pages go newest first and cover every change once.
+TEST_F(ContactProfilesApiTest, HistoryPagesNewestFirst) {
+    const auto contact = createContactId(sales_, {{"first_name", "Dot"}});
+    for (const std::string city : {"Oslo", "Rome", "Lima", "Kyiv"}) {
+        ASSERT_EQ(as(sales_).put("/api/contacts/" + contact, {{"city", city}}).status, 200);
+    }
+    std::vector<json> entries;
+    std::string cursor;
+    do {
+        const auto response = as(recruiter_).get("/api/contacts/" + contact + "/history?limit=2&with_total=true" +
+                                                 (cursor.empty() ? "" : "&cursor=" + cursor));
+        ASSERT_EQ(response.status, 200) << response.body;
+        const auto body = response.json();
+        EXPECT_EQ(body.at("page").at("total"), 5);
+        for (const auto& entry : body.at("data")) {
+            entries.push_back(entry);
+        }
+        const auto& next = body.at("page").at("next_cursor");
+        cursor = next.is_null() ? "" : next.get<std::string>();
+    } while (!cursor.empty() && entries.size() < 20);
+    ASSERT_EQ(entries.size(), 5u);
+    EXPECT_EQ(entries.front().at("new_value"), "Kyiv");
+    EXPECT_EQ(entries.front().at("old_value"), "Lima");
+    EXPECT_EQ(entries.back().at("field"), "record");
+    EXPECT_EQ(entries.front().at("changed_by_name"), "Test sales");
+}
+
+// A merge moves profiles, links, deals, activities and messages to the survivor, keeps one
+// primary per kind, fills the survivor's gaps and retires the other contact.
+TEST_F(ContactProfilesApiTest, MergeMovesEverythingToTheSurvivor) {
+    const auto shared = insertClient(org_, "Shared Client");
+    const auto only_other = insertClient(org_, "Other Client");
+    const auto survivor = createContact(
+        manager_, {{"first_name", "Eli"}, {"email", "eli@one.example"}, {"tags", {"a"}},
+                   {"sales_profile", {{"company_name", "One"}}}});
+    const auto other = createContact(
+        manager_, {{"first_name", "Elias"}, {"last_name", "Moss"}, {"email", "eli@two.example"}, {"city", "Bern"},
+                   {"phone", "+41 44 668 18 00"}, {"tags", {"a", "b"}}, {"do_not_contact", true},
+                   {"sales_profile", {{"company_name", "Two"}}}, {"candidate_profile", {{"headline", "PM"}}}});
+    const auto survivor_id = survivor.at("id").get<std::string>();
+    const auto other_id = other.at("id").get<std::string>();
+    ASSERT_EQ(as(manager_).put("/api/contacts/" + survivor_id + "/client-relationships",
+                               {{"relationships", {{{"client_id", shared}}}}}).status,
+              200);
+    ASSERT_EQ(as(manager_).put("/api/contacts/" + other_id + "/client-relationships",
+                               {{"relationships", {{{"client_id", shared}, {"is_primary_contact", true}, {"role", "cfo"}},
+                                                   {{"client_id", only_other}}}}}).status,
+              200);
+    const auto deal = insertDeal(org_, shared, other_id);
+    sql("INSERT INTO sales_activities (org_id, type, subject, contact_id) VALUES ($1, 'call', 'Intro', $2)", org_.id,
+        other_id);
+    sql("INSERT INTO communications (org_id, channel, contact_id, body) VALUES ($1, 'email', $2, 'Hi')", org_.id,
+        other_id);
+
+    const auto response = as(manager_).post("/api/contacts/" + survivor_id + "/merge", {{"other_id", other_id}});
+    ASSERT_EQ(response.status, 200) << response.body;
+    const auto body = response.json();
+    EXPECT_EQ(body.at("last_name"), "Moss");
+    EXPECT_EQ(body.at("email"), "eli@one.example");
+    EXPECT_EQ(body.at("emails").at(0).at("email"), "eli@two.example");
+    EXPECT_EQ(body.at("phone"), "+41446681800");
+    EXPECT_EQ(body.at("city"), "Bern");
+    EXPECT_EQ(body.at("tags"), json({"a", "b"}));
+    EXPECT_EQ(body.at("do_not_contact"), true);
+    EXPECT_EQ(body.at("is_dual"), true);
+    ASSERT_EQ(body.at("sales_profiles").size(), 2u);
+    EXPECT_EQ(body.at("sales_profiles").at(0).at("company_name"), "One");  // the survivor's primary stays
+    EXPECT_EQ(body.at("sales_profiles").at(1).at("is_primary"), false);
+    EXPECT_EQ(body.at("candidate_profiles").at(0).at("is_primary"), true);
+
+    const auto links = as(manager_).get("/api/contacts/" + survivor_id + "/client-relationships").json().at("data");
+    ASSERT_EQ(links.size(), 2u);
+    for (const auto& link : links) {
+        if (link.at("client_id") == shared) {
+            EXPECT_EQ(link.at("is_primary_contact"), true);
+            EXPECT_EQ(link.at("role"), "cfo");
+        }
+    }
+    EXPECT_EQ(sql("SELECT contact_id FROM deals WHERE id = $1", deal)[0][0].as<std::string>(), survivor_id);
+    EXPECT_EQ(count("SELECT count(*) FROM sales_activities WHERE contact_id = '" + survivor_id + "'"), 1);
+    EXPECT_EQ(count("SELECT count(*) FROM communications WHERE contact_id = '" + survivor_id + "'"), 1);
+    EXPECT_EQ(as(manager_).get("/api/contacts/" + other_id).status, 404);
+    EXPECT_EQ(sql("SELECT merged_into_id FROM contacts WHERE id = $1", other_id)[0][0].as<std::string>(), survivor_id);
+    EXPECT_EQ(count("SELECT count(*) FROM audit_log WHERE action = 'contact.merged'"), 1);
+    // The other's history now belongs to the survivor, with a row saying where it came from.
+    const auto history = as(manager_).get("/api/contacts/" + survivor_id + "/history?limit=200").json();
+    bool merged_from = false;
+    int records = 0;
+    for (const auto& entry : history.at("data")) {
+        merged_from |= entry.at("field") == "merged_from";
+        records += entry.at("field") == "record" ? 1 : 0;
+    }
+    EXPECT_TRUE(merged_from);
+    EXPECT_EQ(records, 5);  // two contacts and three profiles created
+    // A merged contact cannot come back.
+    const auto restore = as(manager_).post("/api/contacts/" + other_id + "/restore", json::object());
+    EXPECT_EQ(restore.status, 409);
+    EXPECT_EQ(restore.json().at("merged_into_id"), survivor_id);
+}
+
+// Merging a contact with itself is a 422; with another organisation's contact a 404.
+TEST_F(ContactProfilesApiTest, MergeNeedsAnotherContactOfTheOrganisation) {
+    const auto mine = createContactId(manager_, {{"first_name", "Fox"}});
+    const auto theirs = createContactId(stranger_, {{"first_name", "Fox"}});
+    const auto self = as(manager_).post("/api/contacts/" + mine + "/merge", {{"other_id", mine}});
+    EXPECT_EQ(self.status, 422);
+    EXPECT_EQ(errorFields(self), std::set<std::string>{"other_id"});
+    EXPECT_EQ(as(manager_).post("/api/contacts/" + mine + "/merge", {{"other_id", theirs}}).status, 404);
+    EXPECT_EQ(as(stranger_).post("/api/contacts/" + mine + "/merge", {{"other_id", theirs}}).status, 404);
+    EXPECT_EQ(as(manager_).post("/api/contacts/" + mine + "/merge", json::object()).status, 422);
+    EXPECT_EQ(as(manager_).get("/api/contacts/" + mine).status, 200);
+}
+
+}  // namespace
+}  // namespace crm::test

@@ -1,0 +1,529 @@
+// Contacts: create, read, update, delete, restore, duplicates, the list and its search.
+#include "contacts/dto.hpp"
+#include "contacts/repository.hpp"
+#include "contacts_fixture.hpp"
+
+#include <functional>
+
+namespace crm::test {
+namespace {
+
+using nlohmann::json;
+
+class ContactsApiTest : public ContactsFixture {};
+
+// A created contact comes back with its ETag and Location, owned by its creator.
+TEST_F(ContactsApiTest, CreateReturnsContactWithEtagAndLocation) {
+    const auto response = as(sales_).post("/api/contacts", {{"first_name", "Ada"}, {"last_name", "Lovelace"}});
+    ASSERT_EQ(response.status, 201) << response.body;
+    const auto body = response.json();
+    EXPECT_EQ(response.header("ETag"), "\"1\"");
+    EXPECT_EQ(response.header("Location"), "/api/v1/contacts/" + body.at("id").get<std::string>());
+    EXPECT_EQ(body.at("full_name"), "Ada Lovelace");
+    EXPECT_EQ(body.at("owner_id"), sales_.id);
+    EXPECT_EQ(body.at("is_dual"), false);
+    EXPECT_EQ(body.at("warnings"), json::array());
+    EXPECT_EQ(body.at("sales_profiles"), json::array());
+}
+
+// E-mails are lower-cased, phones become E.164, countries upper case, tags lower case and unique.
+TEST_F(ContactsApiTest, CreateNormalisesContactDetails) {
+    const auto body = createContact(
+        sales_, {{"first_name", "Grace"},
+                 {"email", " Grace.Hopper@Example.COM "},
+                 {"emails", {{{"email", "GH@Navy.example"}, {"label", "work"}}}},
+                 {"phone", "(212) 555-0123"},
+                 {"phones", {{{"phone", "+44 20 7946 0123"}, {"label", "London"}}}},
+                 {"country", "gb"},
+                 {"tags", {"VIP", "vip", "Speaker"}}});
+    EXPECT_EQ(body.at("email"), "grace.hopper@example.com");
+    EXPECT_EQ(body.at("emails").at(0).at("email"), "gh@navy.example");
+    EXPECT_EQ(body.at("phone"), "+12125550123");
+    EXPECT_EQ(body.at("phones").at(0).at("phone"), "+442079460123");
+    EXPECT_EQ(body.at("country"), "GB");
+    EXPECT_EQ(body.at("tags"), json({"vip", "speaker"}));
+}
+
+// One request creates the contact and both profiles: the contact is dual and both are primary.
+TEST_F(ContactsApiTest, CreateWithBothProfilesIsDual) {
+    const auto body = createContact(
+        manager_, {{"first_name", "Linus"},
+                   {"sales_profile", {{"company_name", "Initech"}, {"budget", "50000.5"}, {"currency", "EUR"}}},
+                   {"candidate_profile",
+                    {{"headline", "Kernel hacker"},
+                     {"skills", {{{"name", "C"}, {"level", 5}}, {{"name", "Git"}, {"level", "expert"}}}},
+                     {"desired_salary_min", "90000"},
+                     {"desired_salary_max", "120000"},
+                     {"currency", "EUR"}}}});
+    EXPECT_EQ(body.at("is_dual"), true);
+    ASSERT_EQ(body.at("sales_profiles").size(), 1u);
+    ASSERT_EQ(body.at("candidate_profiles").size(), 1u);
+    EXPECT_EQ(body.at("sales_profiles").at(0).at("is_primary"), true);
+    EXPECT_EQ(body.at("sales_profiles").at(0).at("budget"), "50000.50");
+    EXPECT_EQ(body.at("candidate_profiles").at(0).at("is_primary"), true);
+    EXPECT_EQ(body.at("candidate_profiles").at(0).at("skill_names"), json({"c", "git"}));
+    const auto fetched = as(recruiter_).get("/api/contacts/" + body.at("id").get<std::string>());
+    ASSERT_EQ(fetched.status, 200);
+    EXPECT_EQ(fetched.json().at("is_dual"), true);
+    EXPECT_EQ(fetched.json().at("candidate_profiles").at(0).at("desired_salary_max"), "120000.00");
+}
+
+// Every bad field is reported in one 422, nested ones by their full path.
+TEST_F(ContactsApiTest, CreateReportsEveryBadField) {
+    const auto response = as(manager_).post(
+        "/api/contacts",
+        {{"email", "not-an-email"},
+         {"phones", {{{"phone", "+1 212 555 0100"}}, {{"phone", "call me"}}}},
+         {"country", "XX"},
+         {"linkedin_url", "linkedin.com/in/x"},
+         {"lawful_basis", "because"},
+         {"sales_profile", {{"decision_role", "boss"}, {"lead_score", 101}}},
+         {"candidate_profile", {{"desired_salary_min", "-5"}, {"skills", {{{"name", "C"}, {"level", 9}}}}}}});
+    ASSERT_EQ(response.status, 422) << response.body;
+    EXPECT_EQ(response.header("Content-Type"), "application/problem+json");
+    EXPECT_EQ(errorFields(response),
+              (std::set<std::string>{"first_name", "email", "phones[1].phone", "country", "linkedin_url",
+                                     "lawful_basis", "sales_profile.decision_role",
+                                     "sales_profile.lead_score", "candidate_profile.desired_salary_min",
+                                     "candidate_profile.skills[0].level"}));
+    EXPECT_EQ(count("SELECT count(*) FROM contacts"), 0);
+}
+
+// A profile that breaks a rule across fields fails the whole request: nothing is written.
+TEST_F(ContactsApiTest, BadProfileWritesNothing) {
+    const auto response = as(manager_).post(
+        "/api/contacts", {{"first_name", "Ken"},
+                          {"sales_profile", {{"company_name", "Bell Labs"}}},
+                          {"candidate_profile",
+                           {{"desired_salary_min", "90000"}, {"desired_salary_max", "80000"}, {"currency", "USD"}}}});
+    ASSERT_EQ(response.status, 422) << response.body;
+    EXPECT_EQ(errorFields(response), std::set<std::string>{"candidate_profile.desired_salary_min"});
+    EXPECT_EQ(count("SELECT count(*) FROM contacts"), 0);
+    EXPECT_EQ(count("SELECT count(*) FROM sales_profiles"), 0);
+}
+
+// Fields the resource does not have, or that the server maintains, are refused by name.
+TEST_F(ContactsApiTest, UnknownAndServerFieldsAreRefused) {
+    const auto response = as(sales_).post(
+        "/api/contacts", {{"first_name", "Ann"}, {"favourite_colour", "red"}, {"search_text", "x"},
+                          {"merged_into_id", "00000000-0000-7000-8000-000000000001"}});
+    ASSERT_EQ(response.status, 422);
+    EXPECT_EQ(errorFields(response),
+              (std::set<std::string>{"favourite_colour", "search_text", "merged_into_id"}));
+}
+
+// A second live contact with a known e-mail is a 409 naming the existing one, unless allowed.
+TEST_F(ContactsApiTest, DuplicateEmailConflictsUnlessAllowed) {
+    const auto first = createContactId(sales_, {{"first_name", "Ann"}, {"email", "ann@acme.example"}});
+    const auto again = as(sales2_).post("/api/contacts", {{"first_name", "Annie"}, {"email", "ANN@acme.example"}});
+    ASSERT_EQ(again.status, 409) << again.body;
+    EXPECT_EQ(again.json().at("existing_id"), first);
+    EXPECT_EQ(again.json().at("matched_field"), "email");
+    EXPECT_EQ(errorFields(again), std::set<std::string>{"email"});
+    const auto allowed = as(sales2_).post("/api/contacts?allow_duplicate=true",
+                                          {{"first_name", "Annie"}, {"email", "ann@acme.example"}});
+    EXPECT_EQ(allowed.status, 201);
+}
+
+// Secondary e-mails count both ways: a new address matching an existing list entry, and a new
+// list entry matching an existing address.
+TEST_F(ContactsApiTest, DuplicateCheckCoversSecondaryEmails) {
+    const auto first = createContactId(
+        sales_, {{"first_name", "Bo"}, {"email", "bo@one.example"}, {"emails", {{{"email", "bo@two.example"}}}}});
+    const auto by_address = as(sales_).post("/api/contacts", {{"first_name", "B"}, {"email", "bo@two.example"}});
+    ASSERT_EQ(by_address.status, 409);
+    EXPECT_EQ(by_address.json().at("existing_id"), first);
+    const auto by_list = as(sales_).post(
+        "/api/contacts", {{"first_name", "B"}, {"emails", {{{"email", "x@y.example"}}, {{"email", "bo@one.example"}}}}});
+    ASSERT_EQ(by_list.status, 409);
+    EXPECT_EQ(by_list.json().at("matched_field"), "emails[1].email");
+}
+
+// The same phone in another format is a duplicate too.
+TEST_F(ContactsApiTest, DuplicatePhoneConflicts) {
+    const auto first = createContactId(sales_, {{"first_name", "Cy"}, {"phone", "+1 212 555 0199"}});
+    const auto again = as(sales_).post("/api/contacts", {{"first_name", "Cyrus"}, {"phone", "(212) 555-0199"}});
+    ASSERT_EQ(again.status, 409);
+    EXPECT_EQ(again.json().at("existing_id"), first);
+    EXPECT_EQ(again.json().at("matched_field"), "phone");
+}
+
+// Deleted contacts and other organisations' contacts are not duplicates.
+TEST_F(ContactsApiTest, DuplicatesAreLiveContactsOfTheOrganisation) {
+    const auto gone = createContactId(sales_, {{"first_name", "Di"}, {"email", "di@acme.example"}});
+    ASSERT_EQ(as(sales_).del("/api/contacts/" + gone).status, 204);
+    createContact(stranger_, {{"first_name", "Di"}, {"email", "dee@acme.example"}});
+    EXPECT_EQ(as(sales_).post("/api/contacts", {{"first_name", "Di"}, {"email", "di@acme.example"}}).status, 201);
+    EXPECT_EQ(as(sales_).post("/api/contacts", {{"first_name", "Dee"}, {"email", "dee@acme.example"}}).status, 201);
+}
+
+// A similar name at the same company is created, with a warning naming the look-alike.
+TEST_F(ContactsApiTest, SimilarNameAtSameCompanyWarns) {
+    const auto jon = createContactId(
+        manager_, {{"first_name", "Jon"}, {"last_name", "Smith"}, {"sales_profile", {{"company_name", "Initech"}}}});
+    const auto response = as(manager_).post(
+        "/api/contacts",
+        {{"first_name", "John"}, {"last_name", "Smith"}, {"sales_profile", {{"company_name", "INITECH"}}}});
+    ASSERT_EQ(response.status, 201) << response.body;
+    const auto warnings = response.json().at("warnings");
+    ASSERT_EQ(warnings.size(), 1u);
+    EXPECT_EQ(warnings.at(0).at("contact_id"), jon);
+    EXPECT_EQ(warnings.at(0).at("reason"), "similar_name_same_company");
+    const auto other_name = as(manager_).post(
+        "/api/contacts", {{"first_name", "Mary"}, {"last_name", "Major"}, {"sales_profile", {{"company_name", "Initech"}}}});
+    EXPECT_EQ(other_name.json().at("warnings"), json::array());
+    const auto other_company = as(manager_).post(
+        "/api/contacts", {{"first_name", "Jon"}, {"last_name", "Smith"}, {"sales_profile", {{"company_name", "Globex"}}}});
+    EXPECT_EQ(other_company.json().at("warnings"), json::array());
+}
+
+// The same name linked to the same client (by client id) also warns.
+TEST_F(ContactsApiTest, SameNameAtSameClientWarns) {
+    const auto client = insertClient(org_, "Umbrella");
+    const auto first = createContactId(manager_, {{"first_name", "Alice"}, {"last_name", "Abernathy"}});
+    ASSERT_EQ(as(manager_).put("/api/contacts/" + first + "/client-relationships",
+                               {{"relationships", {{{"client_id", client}}}}}).status,
+              200);
+    const auto response = as(manager_).post(
+        "/api/contacts", {{"first_name", "alice"}, {"last_name", "ABERNATHY"}, {"sales_profile", {{"client_id", client}}}});
+    ASSERT_EQ(response.status, 201) << response.body;
+    ASSERT_EQ(response.json().at("warnings").size(), 1u);
+    EXPECT_EQ(response.json().at("warnings").at(0).at("contact_id"), first);
+}
+
+// A PUT changes only the fields sent; null clears a nullable one; the version moves on.
+TEST_F(ContactsApiTest, UpdateIsPartialAndNullClears) {
+    const auto created = createContact(sales_, {{"first_name", "Eve"}, {"last_name", "Adams"}, {"city", "Oslo"}});
+    const auto id = created.at("id").get<std::string>();
+    const auto first = as(sales_).put("/api/contacts/" + id, {{"city", "Paris"}});
+    ASSERT_EQ(first.status, 200) << first.body;
+    EXPECT_EQ(first.json().at("city"), "Paris");
+    EXPECT_EQ(first.json().at("last_name"), "Adams");
+    EXPECT_EQ(first.header("ETag"), "\"2\"");
+    const auto cleared = as(sales_).put("/api/contacts/" + id, {{"last_name", nullptr}});
+    EXPECT_TRUE(cleared.json().at("last_name").is_null());
+    const auto refused = as(sales_).put("/api/contacts/" + id, {{"first_name", nullptr}});
+    EXPECT_EQ(refused.status, 422);
+    EXPECT_EQ(errorFields(refused), std::set<std::string>{"first_name"});
+}
+
+// An unchanged PUT keeps the version, so a client's If-Match stays valid.
+TEST_F(ContactsApiTest, NoOpUpdateKeepsVersion) {
+    const auto id = createContactId(sales_, {{"first_name", "Fay"}, {"city", "Rome"}});
+    const auto response = as(sales_).put("/api/contacts/" + id, {{"city", "Rome"}});
+    ASSERT_EQ(response.status, 200);
+    EXPECT_EQ(response.header("ETag"), "\"1\"");
+}
+
+// A stale If-Match is a 412 and changes nothing.
+TEST_F(ContactsApiTest, StaleIfMatchIsPreconditionFailed) {
+    const auto id = createContactId(sales_, {{"first_name", "Gus"}});
+    ASSERT_EQ(as(sales_).put("/api/contacts/" + id, {{"city", "Lima"}}, {{"If-Match", "\"1\""}}).status, 200);
+    const auto stale = as(sales_).put("/api/contacts/" + id, {{"city", "Quito"}}, {{"If-Match", "\"1\""}});
+    EXPECT_EQ(stale.status, 412);
+    EXPECT_EQ(as(sales_).get("/api/contacts/" + id).json().at("city"), "Lima");
+    EXPECT_EQ(as(sales_).del("/api/contacts/" + id, {{"If-Match", "\"1\""}}).status, 412);
+}
+
+// Changing the e-mail to one another contact has is a 409, as on create.
+TEST_F(ContactsApiTest, UpdateChecksDuplicates) {
+    createContact(sales_, {{"first_name", "Hal"}, {"email", "hal@acme.example"}});
+    const auto id = createContactId(sales_, {{"first_name", "Ian"}, {"email", "ian@acme.example"}});
+    const auto response = as(sales_).put("/api/contacts/" + id, {{"email", "hal@acme.example"}});
+    EXPECT_EQ(response.status, 409);
+    EXPECT_EQ(as(sales_).put("/api/contacts/" + id + "?allow_duplicate=true", {{"email", "hal@acme.example"}}).status,
+              200);
+}
+
+// Each changed field leaves a history row with old and new value, author and request id.
+TEST_F(ContactsApiTest, UpdateWritesFieldHistory) {
+    const auto id = createContactId(sales_, {{"first_name", "Ivy"}, {"email", "ivy@old.example"}});
+    ASSERT_EQ(as(sales_).put("/api/contacts/" + id, {{"email", "ivy@new.example"}, {"tags", {"hot"}}},
+                             {{"X-Request-Id", "req-history-1"}}).status,
+              200);
+    const auto history = as(sales_).get("/api/contacts/" + id + "/history?profile_type=contact");
+    ASSERT_EQ(history.status, 200);
+    const auto body = history.json();
+    std::map<std::string, json> by_field;
+    for (const auto& entry : body.at("data")) {
+        by_field[entry.at("field").get<std::string>()] = entry;
+    }
+    ASSERT_TRUE(by_field.count("email"));
+    EXPECT_EQ(by_field["email"].at("old_value"), "ivy@old.example");
+    EXPECT_EQ(by_field["email"].at("new_value"), "ivy@new.example");
+    EXPECT_EQ(by_field["email"].at("changed_by"), sales_.id);
+    EXPECT_EQ(by_field["email"].at("request_id"), "req-history-1");
+    EXPECT_EQ(by_field["tags"].at("new_value"), json({"hot"}));
+    EXPECT_TRUE(by_field.count("record"));  // the creation
+}
+
+// Owners are reassigned by managers only, and only to active users of the organisation.
+TEST_F(ContactsApiTest, ReassignmentNeedsManagerAndAValidUser) {
+    const auto id = createContactId(sales_, {{"first_name", "Jay"}});
+    EXPECT_EQ(as(sales_).put("/api/contacts/" + id, {{"owner_id", sales2_.id}}).status, 403);
+    const auto foreign = as(manager_).put("/api/contacts/" + id, {{"owner_id", stranger_.id}});
+    EXPECT_EQ(foreign.status, 422);
+    EXPECT_EQ(errorFields(foreign), std::set<std::string>{"owner_id"});
+    const auto moved = as(manager_).put("/api/contacts/" + id, {{"owner_id", sales2_.id}});
+    ASSERT_EQ(moved.status, 200);
+    EXPECT_EQ(moved.json().at("owner_id"), sales2_.id);
+    EXPECT_EQ(as(sales_).post("/api/contacts", {{"first_name", "K"}, {"owner_id", sales2_.id}}).status, 403);
+}
+
+// A deleted contact disappears (404, not listed) until it is restored.
+TEST_F(ContactsApiTest, DeleteHidesUntilRestore) {
+    const auto id = createContactId(sales_, {{"first_name", "Kim"}});
+    ASSERT_EQ(as(sales_).del("/api/contacts/" + id).status, 204);
+    EXPECT_EQ(as(sales_).get("/api/contacts/" + id).status, 404);
+    EXPECT_EQ(as(sales_).put("/api/contacts/" + id, {{"city", "X"}}).status, 404);
+    EXPECT_EQ(as(sales_).del("/api/contacts/" + id).status, 404);
+    EXPECT_TRUE(as(sales_).get("/api/contacts").json().at("data").empty());
+    const auto restored = as(sales_).post("/api/contacts/" + id + "/restore", json::object());
+    ASSERT_EQ(restored.status, 200) << restored.body;
+    EXPECT_TRUE(restored.json().at("deleted_at").is_null());
+    EXPECT_EQ(as(sales_).get("/api/contacts/" + id).status, 200);
+    EXPECT_EQ(count("SELECT count(*) FROM audit_log WHERE action IN ('contact.deleted', 'contact.restored')"), 2);
+}
+
+// The list is newest first and says which profiles each contact has.
+TEST_F(ContactsApiTest, ListNewestFirstWithProfileFlags) {
+    const auto a = createContactId(manager_, {{"first_name", "A"}});
+    const auto b = createContactId(manager_, {{"first_name", "B"}, {"sales_profile", json::object()}});
+    const auto c = createContactId(
+        manager_, {{"first_name", "C"}, {"sales_profile", json::object()}, {"candidate_profile", json::object()}});
+    const auto response = as(recruiter_).get("/api/contacts");
+    ASSERT_EQ(response.status, 200);
+    const auto body = response.json();
+    EXPECT_EQ(ids(body.at("data")), (std::vector<std::string>{c, b, a}));
+    EXPECT_EQ(body.at("data").at(0).at("is_dual"), true);
+    EXPECT_EQ(body.at("data").at(1).at("has_sales_profile"), true);
+    EXPECT_EQ(body.at("data").at(1).at("has_candidate_profile"), false);
+    EXPECT_FALSE(body.at("data").at(0).contains("sales_profiles"));  // only with include=profiles
+    EXPECT_TRUE(body.at("page").at("next_cursor").is_null());
+}
+
+// Keyset pages cover every contact exactly once, in every sort, names missing included.
+TEST_F(ContactsApiTest, PagesCoverEveryContactOnceInEverySort) {
+    const std::vector<std::pair<std::string, std::optional<std::string>>> people{
+        {"Ann", "Zeta"}, {"Bob", "Alpha"}, {"Cid", std::nullopt}, {"Dan", "Alpha"},
+        {"Eve", std::nullopt}, {"Fay", "Mu"}, {"Gil", "alpha"}};
+    for (const auto& [first, last] : people) {
+        json body{{"first_name", first}};
+        if (last) {
+            body["last_name"] = *last;
+        }
+        createContact(sales_, body);
+    }
+    for (const std::string sort : {"-created_at", "created_at", "last_name", "-updated_at"}) {
+        std::vector<std::string> names;
+        std::set<std::string> seen;
+        std::string cursor;
+        int pages = 0;
+        do {
+            const auto response = as(sales_).get("/api/contacts?limit=2&sort=" + sort +
+                                                 (cursor.empty() ? "" : "&cursor=" + cursor));
+            ASSERT_EQ(response.status, 200) << sort << ": " << response.body;
+            const auto body = response.json();
+            for (const auto& item : body.at("data")) {
+                EXPECT_TRUE(seen.insert(item.at("id").get<std::string>()).second) << "repeated in " << sort;
+                names.push_back(item.at("first_name").get<std::string>());
+            }
+            const auto& next = body.at("page").at("next_cursor");
+            cursor = next.is_null() ? "" : next.get<std::string>();
+        } while (!cursor.empty() && ++pages < 10);
+        EXPECT_EQ(seen.size(), people.size()) << sort;
+        if (sort == "last_name") {
+            // Byte order (C collation), unnamed last, ties by first name.
+            EXPECT_EQ(names, (std::vector<std::string>{"Bob", "Dan", "Fay", "Ann", "Gil", "Cid", "Eve"}));
+        }
+        if (sort == "created_at") {
+            EXPECT_EQ(names.front(), "Ann");
+        }
+    }
+}
+
+// Filters narrow the list: profiles, owner, client, tag, skill and location.
+TEST_F(ContactsApiTest, ListFilters) {
+    const auto client = insertClient(org_, "Hooli");
+    const auto buyer = createContactId(
+        sales_, {{"first_name", "Buyer"}, {"city", "Berlin"}, {"tags", {"vip"}}, {"sales_profile", {{"client_id", client}}}});
+    const auto seeker = createContactId(
+        recruiter_, {{"first_name", "Seeker"}, {"country", "FR"},
+                     {"candidate_profile", {{"skills", {{{"name", "Rust"}}}}}}});
+    const auto both = createContactId(
+        manager_, {{"first_name", "Both"}, {"sales_profile", json::object()}, {"candidate_profile", json::object()}});
+    ASSERT_EQ(as(manager_).put("/api/contacts/" + both + "/client-relationships",
+                               {{"relationships", {{{"client_id", client}}}}}).status,
+              200);
+    const auto list = [this](const std::string& query) {
+        const auto response = as(admin_).get("/api/contacts?" + query);
+        EXPECT_EQ(response.status, 200) << query << ": " << response.body;
+        auto out = ids(response.json().at("data"));
+        std::sort(out.begin(), out.end());
+        return out;
+    };
+    const auto sorted = [](std::vector<std::string> v) {
+        std::sort(v.begin(), v.end());
+        return v;
+    };
+    EXPECT_EQ(list("has_sales_profile=true"), sorted({buyer, both}));
+    EXPECT_EQ(list("has_sales_profile=false"), sorted({seeker}));
+    EXPECT_EQ(list("has_candidate_profile=true&has_sales_profile=true"), sorted({both}));
+    EXPECT_EQ(list("owner_id=" + recruiter_.id), sorted({seeker}));
+    EXPECT_EQ(list("client_id=" + client), sorted({both}));
+    EXPECT_EQ(list("tag=VIP"), sorted({buyer}));
+    EXPECT_EQ(list("skill=rust"), sorted({seeker}));
+    EXPECT_EQ(list("location=berlin"), sorted({buyer}));
+    EXPECT_EQ(list("location=fr"), sorted({seeker}));
+    EXPECT_EQ(as(admin_).get("/api/contacts?has_sales_profile=maybe").status, 422);
+    EXPECT_EQ(as(admin_).get("/api/contacts?owner_id=nobody").status, 422);
+    // A filter that is not applied is an error, never silently ignored.
+    const auto unknown = as(admin_).get("/api/contacts?colour=red&tag=a&tag=b");
+    EXPECT_EQ(unknown.status, 422);
+    EXPECT_EQ(errorFields(unknown), (std::set<std::string>{"colour", "tag"}));
+    EXPECT_EQ(as(admin_).get("/api/insights/cross-profile?with_total=true").status, 422);
+}
+
+// q finds contacts by name, e-mail, phone (in any format) and company.
+TEST_F(ContactsApiTest, SearchCoversNameEmailPhoneAndCompany) {
+    const auto ada = createContactId(manager_, {{"first_name", "Ada"}, {"last_name", "Lovelace"},
+                                                {"email", "countess@analytical.example"}, {"phone", "+44 20 7946 0000"}});
+    const auto bob = createContactId(manager_, {{"first_name", "Bob"}, {"sales_profile", {{"company_name", "Cyberdyne Systems"}}}});
+    createContact(manager_, {{"first_name", "Carl"}, {"last_name", "Other"}});
+    const auto search = [this](const std::string& q) {
+        const auto response = as(recruiter_).get("/api/contacts?q=" + q);
+        EXPECT_EQ(response.status, 200) << q << ": " << response.body;
+        return ids(response.json().at("data"));
+    };
+    EXPECT_EQ(search("LOVEL"), std::vector<std::string>{ada});
+    EXPECT_EQ(search("analytical"), std::vector<std::string>{ada});
+    EXPECT_EQ(search("20%207946%200000"), std::vector<std::string>{ada});
+    EXPECT_EQ(search("cyberdyne"), std::vector<std::string>{bob});
+    EXPECT_EQ(search("100%25"), std::vector<std::string>{});  // % is a literal character
+    const auto short_q = as(recruiter_).get("/api/contacts?q=ad");
+    EXPECT_EQ(short_q.status, 422);
+    EXPECT_EQ(errorFields(short_q), std::set<std::string>{"q"});
+}
+
+// with_total counts every match; include=profiles embeds both lists per contact.
+TEST_F(ContactsApiTest, TotalsAndIncludedProfiles) {
+    for (int i = 0; i < 3; ++i) {
+        createContact(manager_, {{"first_name", "P" + std::to_string(i)},
+                                 {"sales_profile", {{"company_name", "Co" + std::to_string(i)}}},
+                                 {"candidate_profile", {{"headline", "H" + std::to_string(i)}}}});
+    }
+    const auto response = as(sales_).get("/api/contacts?limit=2&with_total=true&include=profiles");
+    ASSERT_EQ(response.status, 200) << response.body;
+    const auto body = response.json();
+    EXPECT_EQ(body.at("page").at("total"), 3);
+    EXPECT_EQ(body.at("page").at("total_capped"), false);
+    ASSERT_EQ(body.at("data").size(), 2u);
+    for (const auto& item : body.at("data")) {
+        ASSERT_EQ(item.at("sales_profiles").size(), 1u);
+        ASSERT_EQ(item.at("candidate_profiles").size(), 1u);
+        EXPECT_EQ(item.at("sales_profiles").at(0).at("contact_id"), item.at("id"));
+    }
+    EXPECT_EQ(as(sales_).get("/api/contacts?include=everything").status, 422);
+}
+
+// Only managers and admins may list deleted contacts along with the others.
+TEST_F(ContactsApiTest, IncludeDeletedIsForManagers) {
+    const auto id = createContactId(sales_, {{"first_name", "Gone"}});
+    createContact(sales_, {{"first_name", "Here"}});
+    ASSERT_EQ(as(sales_).del("/api/contacts/" + id).status, 204);
+    EXPECT_EQ(as(sales_).get("/api/contacts?include_deleted=true").status, 403);
+    const auto response = as(manager_).get("/api/contacts?include_deleted=true");
+    ASSERT_EQ(response.status, 200);
+    EXPECT_EQ(response.json().at("data").size(), 2u);
+}
+
+// A tampered cursor, or one from another sort, is a 422 naming `cursor`.
+TEST_F(ContactsApiTest, ForeignCursorsAreRefused) {
+    for (int i = 0; i < 3; ++i) {
+        createContact(sales_, {{"first_name", "C" + std::to_string(i)}});
+    }
+    const auto cursor = as(sales_).get("/api/contacts?limit=1").json().at("page").at("next_cursor").get<std::string>();
+    const auto other_sort = as(sales_).get("/api/contacts?sort=last_name&cursor=" + cursor);
+    EXPECT_EQ(other_sort.status, 422);
+    EXPECT_EQ(errorFields(other_sort), std::set<std::string>{"cursor"});
+    EXPECT_EQ(as(sales_).get("/api/contacts?cursor=" + cursor + "x").status, 422);
+    EXPECT_EQ(as(sales_).get("/api/contacts?sort=first_name").status, 422);
+}
+
+// Another organisation's contacts are never listed and are a 404 by id.
+TEST_F(ContactsApiTest, OtherOrganisationsAreInvisible) {
+    const auto id = createContactId(sales_, {{"first_name", "Mine"}, {"email", "mine@acme.example"}});
+    const auto theirs = as(stranger_).get("/api/contacts?q=mine&with_total=true");
+    ASSERT_EQ(theirs.status, 200);
+    EXPECT_TRUE(theirs.json().at("data").empty());
+    EXPECT_EQ(theirs.json().at("page").at("total"), 0);
+    EXPECT_EQ(as(stranger_).get("/api/contacts/" + id).status, 404);
+    EXPECT_EQ(as(sales_).get("/api/contacts/not-a-uuid").status, 404);
+}
+
+// On a few thousand contacts, text search never reads the contacts table sequentially: both
+// halves of q (search_text and company name) go through their trigram indexes.
+TEST_F(ContactsApiTest, SearchNeverSeqScansContacts) {
+    sql(R"sql(
+        INSERT INTO contacts (org_id, first_name, last_name, email, phone, city, created_at)
+        SELECT $1, 'First' || g, (ARRAY['Smith', 'Jones', 'Garcia', 'Kowalski', 'Nakamura'])[1 + g % 5] || g,
+               'person' || g || '@example.com', '+1212555' || lpad(g::text, 4, '0'),
+               (ARRAY['Berlin', 'Paris', 'Lima'])[1 + g % 3], now() - g * interval '1 minute'
+        FROM generate_series(1, 4000) AS g)sql",
+        org_.id);
+    sql(R"sql(
+        INSERT INTO sales_profiles (org_id, contact_id, company_name, is_primary)
+        SELECT org_id, id, 'Company ' || substr(md5(id::text), 1, 8), true FROM contacts
+        WHERE org_id = $1 AND last_name LIKE 'Smith%')sql",
+        org_.id);
+    {
+        // As autovacuum would after a bulk load: moves the GIN pending lists into the indexes
+        // and refreshes the statistics the planner costs them with.
+        auto connection = server_->database().connect();
+        pqxx::nontransaction tx(connection);
+        tx.exec0("VACUUM ANALYZE contacts");
+        tx.exec0("VACUUM ANALYZE sales_profiles");
+    }
+    std::function<void(const json&, std::vector<std::string>&)> walk = [&walk](const json& node,
+                                                                               std::vector<std::string>& scans) {
+        if (node.is_object()) {
+            if (node.value("Relation Name", "") == "contacts") {
+                scans.push_back(node.value("Node Type", "") + " " + node.value("Index Name", ""));
+            }
+            for (const auto& [key, value] : node.items()) {
+                walk(value, scans);
+            }
+        } else if (node.is_array()) {
+            for (const auto& value : node) {
+                walk(value, scans);
+            }
+        }
+    };
+    for (const std::string q : {"kowalski3998", "person42@", "5550123", "company a", "smi"}) {
+        contacts::repo::ListRequest request;
+        const auto patterns = contacts::searchPatterns(q);
+        ASSERT_TRUE(patterns);
+        request.filter.search_pattern = patterns->text;
+        request.filter.company_pattern = patterns->company;
+        const auto query = contacts::repo::buildListQuery(org_.id, request);
+        auto connection = server_->database().connect();
+        pqxx::read_transaction tx(connection);
+        contacts::repo::preferIndexScans(tx);  // as the service does for every text search
+        const auto plan = json::parse(
+            tx.exec_params("EXPLAIN (FORMAT JSON) " + query.sql, pqxx::prepare::make_dynamic_params(query.params))[0][0]
+                .c_str());
+        std::vector<std::string> scans;
+        walk(plan, scans);
+        for (const auto& scan : scans) {
+            EXPECT_EQ(scan.find("Seq Scan"), std::string::npos) << q << ": " << plan.dump(1);
+        }
+        EXPECT_NE(plan.dump().find("contacts_search_trgm"), std::string::npos) << q << ": " << plan.dump(1);
+    }
+    // The same search through the API finds the rows.
+    const auto response = as(admin_).get("/api/contacts?q=kowalski3998&with_total=true");
+    ASSERT_EQ(response.status, 200);
+    EXPECT_EQ(response.json().at("page").at("total"), 1);
+}
+
+}  // namespace
+}  // namespace crm::test
