@@ -77,10 +77,7 @@ SELECT c.id, c.org_id, c.first_name, c.last_name, c.email, c.emails::text, c.pho
        c.do_not_contact, c.anonymized_at AT TIME ZONE 'UTC', c.retention_until::text,
        c.last_activity_at AT TIME ZONE 'UTC', c.merged_into_id, c.created_at AT TIME ZONE 'UTC',
        c.updated_at AT TIME ZONE 'UTC', c.created_by, c.version, c.deleted_at AT TIME ZONE 'UTC',
-       coalesce((SELECT true FROM sales_profiles s WHERE s.org_id = c.org_id AND s.contact_id = c.id
-                 AND s.deleted_at IS NULL LIMIT 1), false),
-       coalesce((SELECT true FROM candidate_profiles p WHERE p.org_id = c.org_id AND p.contact_id = c.id
-                 AND p.deleted_at IS NULL LIMIT 1), false)
+       c.has_sales_profile, c.has_candidate_profile
 FROM contacts c WHERE c.org_id = $1 AND c.deleted_at IS NULL
 ORDER BY c.created_at DESC, c.id DESC LIMIT 51
 SQL
@@ -94,10 +91,7 @@ SELECT c.id, c.org_id, c.first_name, c.last_name, c.email, c.emails::text, c.pho
        c.do_not_contact, c.anonymized_at AT TIME ZONE 'UTC', c.retention_until::text,
        c.last_activity_at AT TIME ZONE 'UTC', c.merged_into_id, c.created_at AT TIME ZONE 'UTC',
        c.updated_at AT TIME ZONE 'UTC', c.created_by, c.version, c.deleted_at AT TIME ZONE 'UTC',
-       coalesce((SELECT true FROM sales_profiles s WHERE s.org_id = c.org_id AND s.contact_id = c.id
-                 AND s.deleted_at IS NULL LIMIT 1), false),
-       coalesce((SELECT true FROM candidate_profiles p WHERE p.org_id = c.org_id AND p.contact_id = c.id
-                 AND p.deleted_at IS NULL LIMIT 1), false)
+       c.has_sales_profile, c.has_candidate_profile
 FROM contacts c WHERE c.org_id = $1 AND c.deleted_at IS NULL
   AND (c.created_at, c.id) < ($2::timestamptz, $3::uuid)
 ORDER BY c.created_at DESC, c.id DESC LIMIT 51
@@ -112,10 +106,7 @@ SELECT c.id, c.org_id, c.first_name, c.last_name, c.email, c.emails::text, c.pho
        c.do_not_contact, c.anonymized_at AT TIME ZONE 'UTC', c.retention_until::text,
        c.last_activity_at AT TIME ZONE 'UTC', c.merged_into_id, c.created_at AT TIME ZONE 'UTC',
        c.updated_at AT TIME ZONE 'UTC', c.created_by, c.version, c.deleted_at AT TIME ZONE 'UTC',
-       coalesce((SELECT true FROM sales_profiles s WHERE s.org_id = c.org_id AND s.contact_id = c.id
-                 AND s.deleted_at IS NULL LIMIT 1), false),
-       coalesce((SELECT true FROM candidate_profiles p WHERE p.org_id = c.org_id AND p.contact_id = c.id
-                 AND p.deleted_at IS NULL LIMIT 1), false)
+       c.has_sales_profile, c.has_candidate_profile
 FROM contacts c WHERE c.org_id = $1 AND c.deleted_at IS NULL
   AND c.id IN (SELECT x.id FROM contacts x WHERE x.org_id = $1 AND x.search_text LIKE lower($2)
                UNION SELECT sp.contact_id FROM sales_profiles sp

@@ -31,13 +31,15 @@ Pool::Pool(PoolOptions options) : options_(std::move(options)) {
 Pool::~Pool() = default;
 
 std::string Pool::connectionString() const {
-    // libpq reads these from the URL; the statement timeout travels in the start-up packet, so
-    // it holds without a SET (which PgBouncer's transaction pooling would not keep).
+    // libpq reads these from the URL; the settings travel in the start-up packet, so they hold
+    // without a SET (which PgBouncer's transaction pooling would not keep). JIT compilation is
+    // off: it costs milliseconds on queries that run in microseconds, and this is OLTP.
     std::string url = options_.url;
     url += url.find('?') == std::string::npos ? '?' : '&';
     url += "application_name=crm-server&connect_timeout=" + std::to_string(kConnectTimeoutSeconds);
+    url += "&options=-c%20jit%3Doff";
     if (options_.statement_timeout_ms > 0) {
-        url += "&options=-c%20statement_timeout%3D" + std::to_string(options_.statement_timeout_ms);
+        url += "%20-c%20statement_timeout%3D" + std::to_string(options_.statement_timeout_ms);
     }
     return url;
 }

@@ -12,6 +12,7 @@
 #include <memory>
 #include <sstream>
 #include <string>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -640,6 +641,36 @@ TEST_F(SchemaTest, DeletingAnOrganisationRemovesOnlyItsRows) {
     EXPECT_EQ(scalar<int>("SELECT count(*) FROM deals"), 0);
     EXPECT_EQ(scalar<int>("SELECT count(*) FROM contacts WHERE org_id = '{orgB}'"), 1);
     EXPECT_EQ(scalar<int>("SELECT count(*) FROM users WHERE org_id = '{orgB}'"), 1);
+}
+
+// The contact's profile flags follow its live profiles, and never bump its version.
+TEST_F(SchemaTest, ContactProfileFlagsFollowProfiles) {
+    exec(R"sql(
+        INSERT INTO contacts (id, org_id, first_name)
+            VALUES ('00000000-0000-7000-8a00-00000000f001', '{orgA}', 'Flag');
+        INSERT INTO contacts (id, org_id, first_name)
+            VALUES ('00000000-0000-7000-8a00-00000000f002', '{orgA}', 'Other');
+    )sql");
+    auto flags = [&](const char* id) {
+        const auto r = row(std::string("SELECT has_sales_profile, has_candidate_profile, version FROM contacts "
+                                       "WHERE id = '") + id + "'");
+        return std::tuple{r[0].as<bool>(), r[1].as<bool>(), r[2].as<int>()};
+    };
+    EXPECT_EQ(flags("00000000-0000-7000-8a00-00000000f001"), std::tuple(false, false, 1));
+    exec("INSERT INTO sales_profiles (id, org_id, contact_id) VALUES "
+         "('00000000-0000-7000-8a00-00000000f003', '{orgA}', '00000000-0000-7000-8a00-00000000f001')");
+    exec("INSERT INTO candidate_profiles (id, org_id, contact_id) VALUES "
+         "('00000000-0000-7000-8a00-00000000f004', '{orgA}', '00000000-0000-7000-8a00-00000000f001')");
+    EXPECT_EQ(flags("00000000-0000-7000-8a00-00000000f001"), std::tuple(true, true, 1));
+    exec("UPDATE sales_profiles SET deleted_at = now() WHERE id = '00000000-0000-7000-8a00-00000000f003'");
+    EXPECT_EQ(flags("00000000-0000-7000-8a00-00000000f001"), std::tuple(false, true, 1));
+    // A profile moving to another contact (a merge) updates both.
+    exec("UPDATE candidate_profiles SET contact_id = '00000000-0000-7000-8a00-00000000f002' "
+         "WHERE id = '00000000-0000-7000-8a00-00000000f004'");
+    EXPECT_EQ(flags("00000000-0000-7000-8a00-00000000f001"), std::tuple(false, false, 1));
+    EXPECT_EQ(flags("00000000-0000-7000-8a00-00000000f002"), std::tuple(false, true, 1));
+    exec("DELETE FROM candidate_profiles WHERE id = '00000000-0000-7000-8a00-00000000f004'");
+    EXPECT_EQ(flags("00000000-0000-7000-8a00-00000000f002"), std::tuple(false, false, 1));
 }
 
 // contact_profile_summary: flags, counts of live rows only, primary ids and the latest activity.
