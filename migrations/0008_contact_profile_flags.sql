@@ -62,3 +62,8 @@ CREATE TRIGGER sales_profiles_contact_flag
 CREATE TRIGGER candidate_profiles_contact_flag
     AFTER INSERT OR DELETE OR UPDATE OF contact_id, deleted_at ON candidate_profiles
     FOR EACH ROW EXECUTE FUNCTION crm_sync_contact_profile_flag();
+
+-- The contact list's "-updated_at" sort walks this index like the other sorts walk theirs
+-- (it was a scan and sort of the organisation's live contacts: ~40 ms at 100,000).
+CREATE INDEX contacts_org_updated_idx ON contacts (org_id, updated_at DESC, id DESC)
+    WHERE deleted_at IS NULL;

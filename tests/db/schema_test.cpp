@@ -111,6 +111,11 @@ INSERT INTO communications (id, org_id, channel, direction, contact_id, template
 )sql";
 
 class SchemaTest : public ::testing::Test {
+public:
+    // The database outlives each suite (two share it) but must be dropped before exit: libpqxx's
+    // own statics are gone by the time a static unique_ptr would be destroyed.
+    static void releaseDatabase() { db_.reset(); }
+
 protected:
     static void SetUpTestSuite() {
         if (!db_) {
@@ -158,6 +163,13 @@ protected:
 
 std::unique_ptr<TestDatabase> SchemaTest::db_;
 bool SchemaTest::pristine_ = false;
+
+class SchemaDatabaseEnvironment : public ::testing::Environment {
+public:
+    void TearDown() override { SchemaTest::releaseDatabase(); }
+};
+[[maybe_unused]] const auto* const kSchemaDatabaseEnvironment =
+    ::testing::AddGlobalTestEnvironment(new SchemaDatabaseEnvironment);
 
 // ---------------------------------------------------------------------------------------------
 // Constraint cases: each bad statement runs in its own transaction (rolled back) and must fail
