@@ -132,8 +132,12 @@ Application::Application(core::Config config,
     s.worker.on(
         "email.send",
         [&mailer = *s.mailer](const tasks::Task& task) {
-            mailer.send(mail::Email{task.payload.value("to", ""), task.payload.value("subject", ""),
-                                    task.payload.value("text", "")});
+            try {
+                mailer.send(mail::Email{task.payload.value("to", ""), task.payload.value("subject", ""),
+                                        task.payload.value("text", "")});
+            } catch (const std::invalid_argument& e) {
+                throw tasks::PermanentFailure(e.what());  // the same message would fail again
+            }
         },
         tasks::HandlerOptions{true});
 

@@ -115,27 +115,32 @@ int Worker::runDue() {
     for (const auto& task : claimed) {
         const auto it = handlers_.find(task.kind);
         std::string error;
+        bool permanent = false;
         if (it == handlers_.end()) {
             error = "no handler for task kind " + task.kind;
         } else {
             try {
                 it->second.handler(task);
+            } catch (const PermanentFailure& e) {
+                error = e.what();
+                permanent = true;
             } catch (const std::exception& e) {
                 error = e.what();
             }
         }
-        finish(task, it == handlers_.end() ? nullptr : &it->second, error);
+        finish(task, it == handlers_.end() ? nullptr : &it->second, error, permanent);
     }
     return static_cast<int>(claimed.size());
 }
 
-void Worker::finish(const Task& task, const Registered* registered, const std::string& error) {
+void Worker::finish(const Task& task, const Registered* registered, const std::string& error,
+                    bool permanent) {
     const bool scrub = registered != nullptr && registered->options.scrub_payload_when_done;
     auto lease = pool_.acquire();
     pqxx::work tx(lease.get());
     if (error.empty()) {
         db::exec(tx, kCompleteTask, task.id, scrub);
-    } else if (task.attempts >= task.max_attempts) {
+    } else if (permanent || task.attempts >= task.max_attempts) {
         db::exec(tx, kGiveUpTask, task.id, error, scrub);
         core::log::error("task given up", {{"task_id", task.id}, {"kind", task.kind},
                                            {"attempts", task.attempts}, {"error", error}});

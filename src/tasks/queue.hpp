@@ -12,6 +12,7 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <thread>
 
@@ -43,6 +44,13 @@ struct Task {
 /// A task handler; throwing makes the task retry later with backoff, until max_attempts.
 using Handler = std::function<void(const Task&)>;
 
+/// Thrown by a handler when retrying cannot help (a malformed address, a rejected payload):
+/// the task is given up at once instead of after max_attempts.
+class PermanentFailure : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
 struct HandlerOptions {
     /// Blank the payload once done: it may hold a secret (a reset code in an e-mail).
     bool scrub_payload_when_done = false;
@@ -70,7 +78,8 @@ private:
         Handler handler;
         HandlerOptions options;
     };
-    void finish(const Task& task, const Registered* registered, const std::string& error);
+    void finish(const Task& task, const Registered* registered, const std::string& error,
+                bool permanent);
 
     db::Pool& pool_;
     std::string name_;

@@ -344,6 +344,26 @@ TEST_F(AuthApiTest, ResetCodeIsNotStoredInClear) {
     EXPECT_EQ(tx.exec1("SELECT count(*) FROM tasks WHERE done_at IS NOT NULL")[0].as<long long>(), 1);
 }
 
+// A message that can never be sent (a malformed recipient) is given up at once, not retried
+// for hours: it is dead-lettered with the reason after its first attempt.
+TEST_F(AuthApiTest, UnsendableEmailIsGivenUpAtOnce) {
+    auto server = TestServer::start({{"CRM_SMTP_URL", smtp_->url()}, {"CRM_RUN_WORKERS", "false"}});
+    auto connection = server->database().connect();
+    {
+        pqxx::work tx(connection);
+        tx.exec0(R"(INSERT INTO tasks (kind, payload) VALUES ('email.send',
+                    '{"to": "not an address", "subject": "Hello", "text": "Hello"}'))");
+        tx.commit();
+    }
+    EXPECT_EQ(server->app().worker().runDue(), 1);
+    pqxx::read_transaction tx(connection);
+    const auto task = tx.exec1("SELECT attempts, failed_at IS NOT NULL, last_error FROM tasks");
+    EXPECT_EQ(task[0].as<int>(), 1);
+    EXPECT_TRUE(task[1].as<bool>());
+    EXPECT_NE(task[2].as<std::string>().find("e-mail address"), std::string::npos) << task[2].c_str();
+    EXPECT_TRUE(smtp_->waitForMessages(1, std::chrono::milliseconds(200)).empty());
+}
+
 // A weak new password is refused and the code still works for a better one.
 TEST_F(AuthApiTest, ResetRefusesWeakPassword) {
     server_->client().post("/api/auth/password/forgot", {{"email", admin_.email}});
