@@ -112,8 +112,7 @@ const db::Statement kLockDuplicateKeys{"contacts.lock_duplicate_keys",
     " FROM jsonb_array_elements_text($2::jsonb) AS key ORDER BY h) k"};
 
 // One probe, one indexed lookup: contacts_email_idx or contacts_emails_gin (a BitmapOr) for an
-// e-mail; contacts_phone_idx for a phone. Secondary `phones` of existing contacts are not
-// searched: no index covers them (docs/contacts.md). One small statement per probe rather than
+// e-mail; contacts_phone_idx or contacts_phones_gin for a phone. One small statement per probe rather than
 // one over a jsonb_to_recordset of all probes: that function's 100-row estimate pushed the plan
 // above jit_above_cost, and JIT compilation cost 60 ms per create. No LIMIT: with one, the
 // prepared (generic) plan expects one of its estimated matches early in a sequential scan and
@@ -125,7 +124,7 @@ const db::Statement kFindEmailDuplicate{"contacts.find_email_duplicate", R"sql(
 const db::Statement kFindPhoneDuplicate{"contacts.find_phone_duplicate", R"sql(
     SELECT id FROM contacts c
     WHERE c.org_id = $1 AND c.deleted_at IS NULL AND c.id IS DISTINCT FROM $3::uuid
-      AND c.phone = $2)sql"};
+      AND (c.phone = $2 OR c.phones @> jsonb_build_array(jsonb_build_object('phone', $2::text))))sql"};
 
 // Contacts at the same company found from the company side (client links by client id, sales
 // profiles by client id or by company name through the trigram index), then compared by

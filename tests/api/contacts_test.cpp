@@ -139,6 +139,21 @@ TEST_F(ContactsApiTest, DuplicateCheckCoversSecondaryEmails) {
     EXPECT_EQ(by_list.json().at("matched_field"), "emails[1].email");
 }
 
+// Secondary phones count both ways too, whatever format each side was typed in.
+TEST_F(ContactsApiTest, DuplicateCheckCoversSecondaryPhones) {
+    const auto first = createContactId(
+        sales_, {{"first_name", "Di"}, {"phone", "+1 212 555 0101"}, {"phones", {{{"phone", "+1 (212) 555-0102"}}}}});
+    const auto by_phone = as(sales_).post("/api/contacts", {{"first_name", "D"}, {"phone", "+12125550102"}});
+    ASSERT_EQ(by_phone.status, 409) << by_phone.body;
+    EXPECT_EQ(by_phone.json().at("existing_id"), first);
+    EXPECT_EQ(by_phone.json().at("matched_field"), "phone");
+    const auto by_list = as(sales_).post(
+        "/api/contacts", {{"first_name", "D"}, {"phones", {{{"phone", "+1 212 555 0199"}}, {{"phone", "+1 212-555-0102"}}}}});
+    ASSERT_EQ(by_list.status, 409) << by_list.body;
+    EXPECT_EQ(by_list.json().at("matched_field"), "phones[1].phone");
+    EXPECT_EQ(as(sales_).post("/api/contacts", {{"first_name", "D"}, {"phone", "+1 212 555 0103"}}).status, 201);
+}
+
 // The same phone in another format is a duplicate too.
 TEST_F(ContactsApiTest, DuplicatePhoneConflicts) {
     const auto first = createContactId(sales_, {{"first_name", "Cy"}, {"phone", "+1 212 555 0199"}});
