@@ -94,12 +94,6 @@ protected:
         return client;
     }
 
-    long long auditCount(const std::string& action) {
-        auto connection = server_->database().connect();
-        pqxx::read_transaction tx(connection);
-        return tx.exec_params1("SELECT count(*) FROM audit_log WHERE action = $1", action)[0].as<long long>();
-    }
-
     static inline std::unique_ptr<SmtpServer> smtp_;
     static inline std::unique_ptr<TestServer> server_;
     TestOrg org_;
@@ -119,7 +113,7 @@ TEST_F(AuthApiTest, LoginReturnsTokensAndUser) {
     EXPECT_FALSE(body.at("user").contains("password_hash"));
     EXPECT_EQ(body.at("refresh_token").get<std::string>().size(), 3u + 43u);  // 256 bits
     EXPECT_EQ(response.header("Cache-Control"), "no-store");
-    EXPECT_EQ(auditCount("auth.login"), 1);
+    EXPECT_EQ(server_->auditCount("auth.login"), 1);
 }
 
 // The access token carries exactly the promised claims, signed with HS256.
@@ -147,7 +141,7 @@ TEST_F(AuthApiTest, WrongPasswordAndUnknownEmailLookAlike) {
     EXPECT_EQ(wrong.status, 401);
     EXPECT_EQ(unknown.status, 401);
     EXPECT_EQ(wrong.json().at("detail"), unknown.json().at("detail"));
-    EXPECT_EQ(auditCount("auth.login_failed"), 1);
+    EXPECT_EQ(server_->auditCount("auth.login_failed"), 1);
 }
 
 // Missing and unexpected fields are named in a 422.
@@ -227,7 +221,7 @@ TEST_F(AuthApiTest, RefreshReuseRevokesFamily) {
     EXPECT_EQ(reuse.status, 401);
     EXPECT_EQ(server_->client().post("/api/auth/refresh", {{"refresh_token", second.at("refresh_token")}}).status, 401);
     EXPECT_EQ(bearer(second.at("access_token")).get("/api/auth/me").status, 401);
-    EXPECT_EQ(auditCount("auth.refresh_reuse"), 1);
+    EXPECT_EQ(server_->auditCount("auth.refresh_reuse"), 1);
 }
 
 // Two refreshes racing with the same token: exactly one wins.
@@ -424,7 +418,7 @@ TEST_F(AuthApiTest, ChangePassword) {
     EXPECT_EQ(client.get("/api/auth/me").status, 200);
     EXPECT_EQ(bearer(other).get("/api/auth/me").status, 401);
     EXPECT_EQ(login(admin_.email, "an uncommon sentence of words").status, 200);
-    EXPECT_EQ(auditCount("auth.password_changed"), 1);
+    EXPECT_EQ(server_->auditCount("auth.password_changed"), 1);
 }
 
 // The password policy: 12+ characters, long passphrases and any characters welcome, common ones refused.
@@ -465,7 +459,7 @@ TEST_F(AuthApiTest, LockoutAfterRepeatedFailures) {
     const auto locked = login(admin_.email, kTestPassword);
     EXPECT_EQ(locked.status, 429);
     EXPECT_GT(std::stoi(locked.header("Retry-After")), 500);
-    EXPECT_EQ(auditCount("auth.account_locked"), 1);
+    EXPECT_EQ(server_->auditCount("auth.account_locked"), 1);
 }
 
 // A login's audit row names the user, the address and the request id.

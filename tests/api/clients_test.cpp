@@ -29,17 +29,6 @@ protected:
         stranger_ = server_->createUser(other_org_, "admin");
     }
 
-    static std::set<std::string> errorFields(const HttpResponse& response) {
-        std::set<std::string> fields;
-        const auto body = response.json();
-        if (body.contains("errors")) {
-            for (const auto& error : body.at("errors")) {
-                fields.insert(error.at("field").get<std::string>());
-            }
-        }
-        return fields;
-    }
-
     /// Creates a client through the API as `user` and returns its id.
     std::string createClient(const TestUser& user, json body) {
         if (!body.contains("name")) {

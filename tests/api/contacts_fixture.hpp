@@ -103,17 +103,6 @@ protected:
             .as<std::string>();
     }
 
-    static std::set<std::string> errorFields(const HttpResponse& response) {
-        std::set<std::string> fields;
-        const auto body = response.json();
-        if (body.contains("errors")) {
-            for (const auto& error : body.at("errors")) {
-                fields.insert(error.at("field").get<std::string>());
-            }
-        }
-        return fields;
-    }
-
     static long long count(const std::string& query) {
         return sql(query)[0][0].as<long long>();
     }

@@ -35,12 +35,6 @@ protected:
         return body.contains("errors") ? body.at("errors").at(0).at("field").get<std::string>() : "";
     }
 
-    long long auditCount(const std::string& action) {
-        auto connection = server_->database().connect();
-        pqxx::read_transaction tx(connection);
-        return tx.exec_params1("SELECT count(*) FROM audit_log WHERE action = $1", action)[0].as<long long>();
-    }
-
     static inline std::unique_ptr<SmtpServer> smtp_;
     static inline std::unique_ptr<TestServer> server_;
     TestOrg org_;
@@ -61,7 +55,7 @@ TEST_F(UsersApiTest, AdminCreatesUser) {
     const auto login = server_->client().post(
         "/api/auth/login", {{"email", "new.person@acme.example"}, {"password", "a long and private passphrase"}});
     EXPECT_EQ(login.status, 200);
-    EXPECT_EQ(auditCount("user.created"), 1);
+    EXPECT_EQ(server_->auditCount("user.created"), 1);
 }
 
 // A user created without a password is invited by e-mail with a code to choose one.
@@ -212,7 +206,7 @@ TEST_F(UsersApiTest, RoleChangeAppliesToLiveSessions) {
     ASSERT_EQ(changed.status, 200) << changed.body;
     EXPECT_EQ(sales_client.get("/api/auth/me").json().at("role"), "admin");
     EXPECT_EQ(sales_client.post("/api/users", {{"email", "a@acme.example"}, {"name", "A"}, {"role", "sales"}}).status, 201);
-    EXPECT_EQ(auditCount("user.role_changed"), 1);
+    EXPECT_EQ(server_->auditCount("user.role_changed"), 1);
 }
 
 // The last active admin can be neither demoted nor deactivated.

@@ -52,6 +52,17 @@ void HttpClient::clearDefaultHeader(const std::string& name) {
     default_headers_.erase(name);
 }
 
+std::set<std::string> errorFields(const HttpResponse& response) {
+    std::set<std::string> fields;
+    const auto body = response.json();
+    if (body.contains("errors")) {
+        for (const auto& error : body.at("errors")) {
+            fields.insert(error.at("field").get<std::string>());
+        }
+    }
+    return fields;
+}
+
 HttpResponse HttpClient::request(const std::string& method, const std::string& target,
                                  const std::optional<std::string>& body,
                                  const std::map<std::string, std::string>& headers) const {

@@ -4,6 +4,7 @@
 
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -52,6 +53,9 @@ private:
     std::string host_;
     std::map<std::string, std::string> default_headers_;
 };
+
+/// The fields a problem+json answer names in its `errors` (none when it has no `errors`).
+std::set<std::string> errorFields(const HttpResponse& response);
 
 /// Sends raw bytes and returns whatever the server answered before closing (for malformed
 /// and slow requests). Gives up after `timeout_ms`.

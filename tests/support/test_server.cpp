@@ -119,6 +119,12 @@ std::string TestServer::accessTokenFor(const TestUser& user) {
     return app_->tokens().issueAccess(user.id, user.org_id, user.role, session.session.id);
 }
 
+long long TestServer::auditCount(const std::string& action) {
+    auto connection = database_->connect();
+    pqxx::read_transaction tx(connection);
+    return tx.exec_params1("SELECT count(*) FROM audit_log WHERE action = $1", action)[0].as<long long>();
+}
+
 HttpClient TestServer::clientFor(const TestUser& user) {
     auto client = HttpClient(port());
     client.setDefaultHeader("Authorization", "Bearer " + accessTokenFor(user));

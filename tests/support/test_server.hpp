@@ -53,6 +53,9 @@ public:
     /// The access token clientFor() would send.
     std::string accessTokenFor(const TestUser& user);
 
+    /// How many audit_log rows record `action` (e.g. "auth.login").
+    long long auditCount(const std::string& action);
+
     /// The settings a test server runs with, before overrides.
     static std::map<std::string, std::string> baseSettings(const TestDatabase& database);
 
