@@ -1,13 +1,18 @@
 #include "core/pagination.hpp"
 #include "db/pool.hpp"
 #include "http/router.hpp"
+#include "support/tcp_proxy.hpp"
 #include "support/test_server.hpp"
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <future>
+#include <mutex>
+#include <set>
 #include <thread>
 
 namespace crm::test {
@@ -253,6 +258,92 @@ TEST(PlatformPool, ExhaustedPoolAnswersUnavailable) {
         EXPECT_EQ(response.header("Retry-After"), "1");
     }
     EXPECT_EQ(server->client().get("/api/test/db").status, 200);
+}
+
+// The host:port part of a libpq URL, and the URL with another one in its place.
+std::string authorityOf(const std::string& url) {
+    const auto start = url.find('@') != std::string::npos ? url.find('@') + 1 : url.find("://") + 3;
+    return url.substr(start, url.find('/', start) - start);
+}
+
+std::string withAuthority(const std::string& url, const std::string& authority) {
+    const auto old = authorityOf(url);
+    return url.substr(0, url.find(old)) + authority + url.substr(url.find(old) + old.size());
+}
+
+// PostgreSQL going away under load and coming back: while it is gone, requests answer 503 with
+// Retry-After (never a 500, a hang or a crash) and readiness names it; once it is back, the
+// server serves again by itself, without a restart.
+TEST(PlatformDatabaseOutage, ServerRecoversWhenPostgresReturns) {
+    auto database = TestDatabase::createMigrated();
+    const auto authority = authorityOf(database->url());
+    const auto colon = authority.rfind(':');
+    TcpProxy proxy(authority.substr(0, colon), static_cast<unsigned short>(std::stoi(authority.substr(colon + 1))));
+    const auto proxied = withAuthority(database->url(), "127.0.0.1:" + std::to_string(proxy.port()));
+    db::Pool* pool = nullptr;
+    auto server = TestServer::start(
+        std::move(database), {{"CRM_DATABASE_URL", proxied}, {"CRM_DB_POOL_TIMEOUT_MS", "1000"}},
+        [&pool](http::Router& router) {
+            router.get("/api/test/db", http::Access::open(), [&pool](http::Request&) {
+                auto lease = pool->acquire();
+                pqxx::nontransaction tx(lease.get());
+                return http::Response::json(http::Status::Ok,
+                                            {{"one", tx.exec("SELECT 1")[0][0].as<int>()}});
+            });
+        });
+    pool = &server->app().pool();
+    const auto client = server->client();
+    ASSERT_EQ(client.get("/api/test/db").status, 200);
+
+    // Load throughout: four clients asking the database without pause.
+    std::atomic<bool> stop{false};
+    std::mutex seen_mutex;
+    std::set<int> seen;
+    std::atomic<int> failures{0};
+    std::vector<std::thread> load;
+    for (int i = 0; i < 4; ++i) {
+        load.emplace_back([&, port = server->port()] {
+            while (!stop) {
+                try {
+                    const auto status = HttpClient(port).get("/api/test/db").status;
+                    std::lock_guard lock(seen_mutex);
+                    seen.insert(status);
+                } catch (const std::exception&) {
+                    ++failures;  // no answer at all
+                }
+            }
+        });
+    }
+    const auto waitFor = [&](const std::function<bool()>& condition) {
+        for (int i = 0; i < 150 && !condition(); ++i) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        }
+        return condition();
+    };
+
+    proxy.cut();
+    EXPECT_TRUE(waitFor([&] { return client.get("/api/health/ready").status == 503; }));
+    const auto ready = client.get("/api/health/ready");
+    expectProblem(ready, 503);
+    EXPECT_EQ(ready.json().at("checks").at("postgres"), "down");
+    EXPECT_EQ(ready.json().at("checks").at("redis"), "up");
+    const auto during = client.get("/api/test/db");
+    expectProblem(during, 503);
+    EXPECT_FALSE(during.header("Retry-After").empty());
+    EXPECT_EQ(client.get("/api/health").status, 200) << "liveness does not depend on the database";
+
+    proxy.restore();
+    EXPECT_TRUE(waitFor([&] { return client.get("/api/health/ready").status == 200; }));
+    EXPECT_TRUE(waitFor([&] { return client.get("/api/test/db").status == 200; }));
+    for (int i = 0; i < 20; ++i) {
+        EXPECT_EQ(client.get("/api/test/db").status, 200) << "request " << i << " after recovery";
+    }
+    stop = true;
+    for (auto& thread : load) {
+        thread.join();
+    }
+    EXPECT_EQ(failures.load(), 0);
+    EXPECT_EQ(seen, (std::set<int>{200, 503}));
 }
 
 // SIGTERM-style stop lets a request in flight finish, then refuses new connections.

@@ -58,11 +58,17 @@ std::map<std::string, std::string> TestServer::baseSettings(const TestDatabase& 
 std::unique_ptr<TestServer> TestServer::start(
     const std::map<std::string, std::string>& overrides,
     const std::function<void(http::Router&)>& extra_routes) {
+    return start(TestDatabase::createMigrated(), overrides, extra_routes);
+}
+
+std::unique_ptr<TestServer> TestServer::start(
+    std::unique_ptr<TestDatabase> database, const std::map<std::string, std::string>& overrides,
+    const std::function<void(http::Router&)>& extra_routes) {
     if (sodium_init() < 0) {
         throw std::runtime_error("libsodium failed to initialise");
     }
     std::unique_ptr<TestServer> server(new TestServer());
-    server->database_ = TestDatabase::createMigrated();
+    server->database_ = std::move(database);
     server->settings_ = baseSettings(*server->database_);
     for (const auto& [name, value] : overrides) {
         server->settings_[name] = value;

@@ -32,6 +32,10 @@ public:
     static std::unique_ptr<TestServer> start(
         const std::map<std::string, std::string>& overrides = {},
         const std::function<void(http::Router&)>& extra_routes = {});
+    /// The same, on a database the test made (to reach it through a TcpProxy, say).
+    static std::unique_ptr<TestServer> start(
+        std::unique_ptr<TestDatabase> database, const std::map<std::string, std::string>& overrides,
+        const std::function<void(http::Router&)>& extra_routes = {});
     ~TestServer();
 
     unsigned short port() const;
