@@ -61,12 +61,11 @@ const db::Statement kUpdateUser{"auth.update_user", R"sql(
     SELECT )sql" CRM_USER_COLUMNS R"sql( FROM updated u JOIN organizations o ON o.id = u.org_id)sql"};
 
 const db::Statement kSetPassword{"auth.set_password", R"sql(
-    UPDATE users SET password_hash = $3, password_changed_at = now(), failed_login_count = 0,
-                     locked_until = NULL
+    UPDATE users SET password_hash = $3, password_changed_at = now()
     WHERE org_id = $1 AND id = $2)sql"};
 
 const db::Statement kRecordLogin{"auth.record_login", R"sql(
-    UPDATE users SET last_login_at = now(), failed_login_count = 0
+    UPDATE users SET last_login_at = now()
     WHERE org_id = $1 AND id = $2)sql"};
 
 const db::Statement kLockActiveAdmins{"auth.lock_active_admins", R"sql(
