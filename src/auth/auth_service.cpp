@@ -13,6 +13,9 @@ namespace {
 
 constexpr const char kResetPrefix[] = "prt_";
 constexpr std::size_t kResetBytes = 32;
+// Reset e-mails one account receives per hour, whatever the number of addresses asking: more
+// would let anyone fill a stranger's inbox. The answer stays 202 either way.
+constexpr long long kResetEmailsPerAccountPerHour = 5;
 
 core::AppError badCredentials() {
     return core::AppError::unauthenticated("The e-mail or password is wrong");
@@ -325,6 +328,11 @@ void AuthService::forgotPassword(const ForgotPasswordDto& input, const core::Req
     pqxx::work tx(lease.get());
     for (const auto& user : repo::findUsersByEmail(tx, input.email)) {
         if (!user.active || (input.organization && user.org_slug != *input.organization)) {
+            continue;
+        }
+        if (limiter_.hit("forgot_account:" + user.id, 3600).count > kResetEmailsPerAccountPerHour) {
+            core::log::info("reset e-mail not sent: hourly limit of the account",
+                            {{"user_id", user.id}, {"ip", meta.ip}});
             continue;
         }
         queueResetEmail(tx, user, meta.ip, limits_.password_reset_ttl_minutes, false);

@@ -316,6 +316,17 @@ TEST_F(AuthApiTest, ForgotAndResetPassword) {
     EXPECT_EQ(again.json().at("errors").at(0).at("field"), "token");
 }
 
+// However many ask, one account receives at most five reset e-mails an hour; every answer is
+// still the same 202, so the limit tells nothing about the account.
+TEST_F(AuthApiTest, ResetEmailsPerAccountAreLimited) {
+    for (int i = 0; i < 7; ++i) {
+        const auto response = server_->client().post("/api/auth/password/forgot", {{"email", admin_.email}});
+        EXPECT_EQ(response.status, 202) << response.body;
+    }
+    EXPECT_EQ(smtp_->waitForMessages(6, std::chrono::seconds(3)).size(), 5u);
+    EXPECT_EQ(server_->auditCount("auth.password_reset_requested"), 5);
+}
+
 // The reset code is stored only hashed, and the queued e-mail is blanked once sent.
 TEST_F(AuthApiTest, ResetCodeIsNotStoredInClear) {
     // This server runs its queue only when told, so the check sees the state after the send.
