@@ -112,11 +112,11 @@ const db::Statement kLockDuplicateKeys{"contacts.lock_duplicate_keys",
     " FROM jsonb_array_elements_text($2::jsonb) AS key ORDER BY h) k"};
 
 // One probe, one indexed lookup: contacts_email_idx or contacts_emails_gin (a BitmapOr) for an
-// e-mail; contacts_phone_idx or contacts_phones_gin for a phone. One small statement per probe rather than
-// one over a jsonb_to_recordset of all probes: that function's 100-row estimate pushed the plan
-// above jit_above_cost, and JIT compilation cost 60 ms per create. No LIMIT: with one, the
-// prepared (generic) plan expects one of its estimated matches early in a sequential scan and
-// reads every contact when there is none, the common case.
+// e-mail; contacts_phone_idx or contacts_phones_gin for a phone. One small statement per probe
+// rather than one over a jsonb_to_recordset of all probes: that function's 100-row estimate
+// pushed the plan above jit_above_cost, and JIT compilation cost 60 ms per create. No LIMIT:
+// with one, the prepared (generic) plan expects one of its estimated matches early in a
+// sequential scan and reads every contact when there is none, the common case.
 const db::Statement kFindEmailDuplicate{"contacts.find_email_duplicate", R"sql(
     SELECT id FROM contacts c
     WHERE c.org_id = $1 AND c.deleted_at IS NULL AND c.id IS DISTINCT FROM $3::uuid
