@@ -239,12 +239,32 @@ TokenPair AuthService::signup(const SignupDto& input, const core::RequestMeta& m
     return issue(user, meta);
 }
 
-void AuthService::logout(const core::Actor& actor) {
+void AuthService::logout(const core::Actor& actor, const core::RequestMeta& meta) {
     sessions_.revoke(actor.session_id);
+    auditSessionEnd(actor, "auth.logout", {{"session_id", actor.session_id}}, meta);
 }
 
-void AuthService::logoutAll(const core::Actor& actor) {
-    sessions_.revokeAllOfUser(actor.user_id);
+void AuthService::logoutAll(const core::Actor& actor, const core::RequestMeta& meta) {
+    const int ended = sessions_.revokeAllOfUser(actor.user_id);
+    auditSessionEnd(actor, "auth.logout_all", {{"sessions", ended}}, meta);
+}
+
+// Sessions live in Redis, so ending one shares no transaction with its audit row. The session
+// is ended first: a database outage must not keep a session alive that its owner ended; the
+// event then goes to the server log instead.
+void AuthService::auditSessionEnd(const core::Actor& actor, const std::string& action,
+                                  nlohmann::json changes, const core::RequestMeta& meta) {
+    try {
+        auto lease = pool_.acquire();
+        pqxx::work tx(lease.get());
+        db::recordAudit(tx, audit(actor.org_id, actor.user_id, action, actor.user_id, changes), meta);
+        tx.commit();
+    } catch (const std::exception& e) {
+        core::log::warn("audit row not written", {{"action", action},
+                                                  {"user_id", actor.user_id},
+                                                  {"changes", changes.dump()},
+                                                  {"error", e.what()}});
+    }
 }
 
 repo::UserRecord AuthService::me(const core::Actor& actor) {
@@ -285,7 +305,8 @@ std::vector<Session> AuthService::sessions(const core::Actor& actor) {
     return sessions_.listOfUser(actor.user_id);
 }
 
-void AuthService::revokeSession(const core::Actor& actor, const std::string& session_id) {
+void AuthService::revokeSession(const core::Actor& actor, const std::string& session_id,
+                                const core::RequestMeta& meta) {
     const auto own = sessions_.listOfUser(actor.user_id);
     const bool mine = std::any_of(own.begin(), own.end(),
                                   [&](const Session& s) { return s.id == session_id; });
@@ -293,6 +314,7 @@ void AuthService::revokeSession(const core::Actor& actor, const std::string& ses
         throw core::AppError::notFound("No such session");
     }
     sessions_.revoke(session_id);
+    auditSessionEnd(actor, "auth.session_revoked", {{"session_id", session_id}}, meta);
 }
 
 void AuthService::queueResetEmail(pqxx::transaction_base& tx, const repo::UserRecord& user,

@@ -40,8 +40,8 @@ public:
     TokenPair login(const LoginDto& input, const core::RequestMeta& meta);
     TokenPair refresh(const RefreshDto& input, const core::RequestMeta& meta);
     TokenPair signup(const SignupDto& input, const core::RequestMeta& meta);
-    void logout(const core::Actor& actor);
-    void logoutAll(const core::Actor& actor);
+    void logout(const core::Actor& actor, const core::RequestMeta& meta);
+    void logoutAll(const core::Actor& actor, const core::RequestMeta& meta);
 
     /// The caller's user record, from a short-lived per-process cache: /me is the most frequent
     /// call of every client.
@@ -49,7 +49,8 @@ public:
     /// Drops the cached copy after a change to the user.
     void forgetUser(const std::string& user_id);
     std::vector<Session> sessions(const core::Actor& actor);
-    void revokeSession(const core::Actor& actor, const std::string& session_id);
+    void revokeSession(const core::Actor& actor, const std::string& session_id,
+                       const core::RequestMeta& meta);
 
     /// Always succeeds from the caller's view (no account enumeration); mails a reset code to
     /// each active account with that e-mail.
@@ -71,6 +72,8 @@ private:
     repo::UserRecord loadUser(const core::Actor& actor);
     TokenPair issue(const repo::UserRecord& user, const core::RequestMeta& meta);
     void checkIpLimit(const std::string& scope, const std::string& ip);
+    void auditSessionEnd(const core::Actor& actor, const std::string& action,
+                         nlohmann::json changes, const core::RequestMeta& meta);
 
     db::Pool& pool_;
     SessionStore& sessions_;

@@ -67,11 +67,11 @@ void registerRoutes(http::Router& router, AuthService& auth, UserService& users)
                               toJson(auth.signup(SignupDto::fromJson(request.json()), request.meta())));
     });
     router.post("/api/auth/logout", Access::signedIn(), [&auth](Request& request) {
-        auth.logout(request.actor());
+        auth.logout(request.actor(), request.meta());
         return Response::noContent();
     });
     router.post("/api/auth/logout-all", Access::signedIn(), [&auth](Request& request) {
-        auth.logoutAll(request.actor());
+        auth.logoutAll(request.actor(), request.meta());
         return Response::noContent();
     });
     router.get("/api/auth/me", Access::signedIn(), [&auth](Request& request) {
@@ -86,7 +86,7 @@ void registerRoutes(http::Router& router, AuthService& auth, UserService& users)
         return Response::json(Status::Ok, {{"data", items}});
     });
     router.del("/api/auth/sessions/{id}", Access::signedIn(), [&auth](Request& request) {
-        auth.revokeSession(request.actor(), request.pathId());
+        auth.revokeSession(request.actor(), request.pathId(), request.meta());
         return Response::noContent();
     });
     router.post("/api/auth/password/forgot", Access::open(), [&auth](Request& request) {

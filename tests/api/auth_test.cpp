@@ -264,6 +264,8 @@ TEST_F(AuthApiTest, LogoutAndLogoutAll) {
     EXPECT_EQ(bearer(two).post("/api/auth/logout-all", nlohmann::json::object()).status, 204);
     EXPECT_EQ(bearer(two).get("/api/auth/me").status, 401);
     EXPECT_EQ(bearer(three).get("/api/auth/me").status, 401);
+    EXPECT_EQ(server_->auditCount("auth.logout"), 1);
+    EXPECT_EQ(server_->auditCount("auth.logout_all"), 1);
 }
 
 // Sessions list the caller's devices; one can be revoked, another user's cannot.
@@ -283,6 +285,7 @@ TEST_F(AuthApiTest, ListAndRevokeSessions) {
     EXPECT_EQ(current, 1);
     EXPECT_EQ(client.del("/api/auth/sessions/" + phone.at("session_id").get<std::string>()).status, 204);
     EXPECT_EQ(bearer(phone.at("access_token")).get("/api/auth/me").status, 401);
+    EXPECT_EQ(server_->auditCount("auth.session_revoked"), 1);
 
     const auto other = server_->createUser(org_, "sales");
     const auto other_token = server_->accessTokenFor(other);
