@@ -173,4 +173,27 @@ void write(Level level, std::string_view msg, const nlohmann::json& fields) {
     }
 }
 
+Throttle::Throttle(std::chrono::milliseconds interval, std::size_t max_keys)
+    : interval_(interval), max_keys_(max_keys) {}
+
+std::optional<long long> Throttle::admit(const std::string& key,
+                                         std::chrono::steady_clock::time_point now) {
+    std::lock_guard lock(mutex_);
+    auto it = entries_.find(key);
+    if (it == entries_.end()) {
+        if (entries_.size() >= max_keys_) {
+            entries_.clear();  // bounded memory: at worst a few extra lines
+        }
+        entries_.emplace(key, Entry{now, 0});
+        return 0;
+    }
+    if (now - it->second.last < interval_) {
+        ++it->second.held_back;
+        return std::nullopt;
+    }
+    const auto held_back = it->second.held_back;
+    it->second = Entry{now, 0};
+    return held_back;
+}
+
 }  // namespace crm::core::log

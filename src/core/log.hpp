@@ -2,9 +2,13 @@
 
 #include <nlohmann/json.hpp>
 
+#include <chrono>
 #include <cstdint>
 #include <initializer_list>
+#include <mutex>
+#include <optional>
 #include <string>
+#include <unordered_map>
 #include <string_view>
 #include <variant>
 
@@ -30,6 +34,29 @@ struct Field {
 
 /// Writes {"ts", "level", "msg", ...fields} without allocating a JSON tree.
 void writeFlat(Level level, std::string_view msg, std::initializer_list<Field> fields);
+
+/// Keeps a repeated failure to one line per key and interval. An outage makes every request
+/// fail the same way; one line a second says as much as thousands would, and the access log
+/// still records each request.
+class Throttle {
+public:
+    explicit Throttle(std::chrono::milliseconds interval, std::size_t max_keys = 1000);
+
+    /// Whether to log `key` now; if so, how many lines of that key were held back since the
+    /// last one it let through.
+    std::optional<long long> admit(const std::string& key,
+                                   std::chrono::steady_clock::time_point now = std::chrono::steady_clock::now());
+
+private:
+    struct Entry {
+        std::chrono::steady_clock::time_point last;
+        long long held_back = 0;
+    };
+    std::chrono::milliseconds interval_;
+    std::size_t max_keys_;
+    std::mutex mutex_;
+    std::unordered_map<std::string, Entry> entries_;
+};
 
 inline void debug(std::string_view msg, const nlohmann::json& fields = nullptr) {
     write(Level::Debug, msg, fields);

@@ -144,6 +144,7 @@ private:
     const Router& router_;
     Guard guard_;
     core::Metrics& metrics_;
+    core::log::Throttle failure_log_{std::chrono::seconds(1)};  // 5xx lines, per status and route
     net::io_context io_;
     net::thread_pool workers_;
     tcp::acceptor acceptor_;
@@ -608,11 +609,14 @@ Response Server::Impl::errorResponse(const std::exception& error, const Request&
     }
     const int status = httpStatus(app->code());
     if (status >= 500) {
-        core::log::error("request failed", {{"request_id", request.request_id},
-                                            {"route", request.route},
-                                            {"status", status},
-                                            {"detail", app->detail().empty() ? app->message()
-                                                                              : app->detail()}});
+        if (const auto held_back = failure_log_.admit(std::to_string(status) + " " + request.route)) {
+            core::log::error("request failed", {{"request_id", request.request_id},
+                                                {"route", request.route},
+                                                {"status", status},
+                                                {"detail", app->detail().empty() ? app->message()
+                                                                                  : app->detail()},
+                                                {"similar_lines_held_back", *held_back}});
+        }
     } else if (!app->detail().empty()) {
         core::log::info("request refused", {{"request_id", request.request_id},
                                             {"status", status},
