@@ -219,6 +219,7 @@ const std::vector<BadRow>& badRows() {
         {"user_role_invalid", "INSERT INTO users (org_id, email, name, role, password_hash) VALUES ('{orgA}', 'x@a.example', 'X', 'owner', 'h')", kCheck},
         {"user_name_blank", "INSERT INTO users (org_id, email, name, role, password_hash) VALUES ('{orgA}', 'x@a.example', '  ', 'sales', 'h')", kCheck},
         {"user_password_hash_missing", "INSERT INTO users (org_id, email, name, role) VALUES ('{orgA}', 'x@a.example', 'X', 'sales')", kNotNull},
+        {"user_failed_login_count_negative", "UPDATE users SET failed_login_count = -1 WHERE id = '{userA}'", kCheck},
         {"user_team_of_other_org", "INSERT INTO users (org_id, email, name, role, password_hash, team_id) VALUES ('{orgA}', 'x@a.example', 'X', 'sales', 'h', '{teamB}')", kFk},
         {"user_created_by_other_org", "INSERT INTO users (org_id, email, name, role, password_hash, created_by) VALUES ('{orgA}', 'x@a.example', 'X', 'sales', 'h', '{userB}')", kFk},
         {"team_name_duplicate_ignoring_case", "INSERT INTO teams (org_id, name) VALUES ('{orgA}', 'TEAM a')", kUnique},
