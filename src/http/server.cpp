@@ -602,9 +602,11 @@ Response Server::Impl::errorResponse(const std::exception& error, const Request&
         app = translated ? &*translated : nullptr;
     }
     if (app == nullptr) {
-        core::log::error("unhandled exception",
-                         {{"request_id", request.request_id}, {"route", request.route},
-                          {"error", error.what()}});
+        if (const auto held_back = failure_log_.admit("500 " + request.route)) {
+            core::log::error("unhandled exception",
+                             {{"request_id", request.request_id}, {"route", request.route},
+                              {"error", error.what()}, {"similar_lines_held_back", *held_back}});
+        }
         return problem(core::AppError::internal(error.what()), request.request_id);
     }
     const int status = httpStatus(app->code());

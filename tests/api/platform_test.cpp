@@ -282,7 +282,9 @@ TEST(PlatformDatabaseOutage, ServerRecoversWhenPostgresReturns) {
     const auto proxied = withAuthority(database->url(), "127.0.0.1:" + std::to_string(proxy.port()));
     db::Pool* pool = nullptr;
     auto server = TestServer::start(
-        std::move(database), {{"CRM_DATABASE_URL", proxied}, {"CRM_DB_POOL_TIMEOUT_MS", "1000"}},
+        std::move(database),
+        {{"CRM_DATABASE_URL", proxied}, {"CRM_DB_POOL_TIMEOUT_MS", "1000"},
+         {"CRM_RATE_LIMIT_PER_MINUTE", "1000000"}},  // the load must never meet a 429
         [&pool](http::Router& router) {
             router.get("/api/test/db", http::Access::open(), [&pool](http::Request&) {
                 auto lease = pool->acquire();
@@ -295,14 +297,27 @@ TEST(PlatformDatabaseOutage, ServerRecoversWhenPostgresReturns) {
     const auto client = server->client();
     ASSERT_EQ(client.get("/api/test/db").status, 200);
 
-    // Load throughout: four clients asking the database without pause.
+    // Load throughout: four clients asking the database without pause. The guard stops and
+    // joins them however the test ends: a thread left joinable would end the whole binary.
     std::atomic<bool> stop{false};
     std::mutex seen_mutex;
     std::set<int> seen;
     std::atomic<int> failures{0};
-    std::vector<std::thread> load;
+    struct LoadThreads {
+        std::atomic<bool>& stop;
+        std::vector<std::thread> threads;
+        void finish() {
+            stop = true;
+            for (auto& thread : threads) {
+                if (thread.joinable()) {
+                    thread.join();
+                }
+            }
+        }
+        ~LoadThreads() { finish(); }
+    } load{stop, {}};
     for (int i = 0; i < 4; ++i) {
-        load.emplace_back([&, port = server->port()] {
+        load.threads.emplace_back([&, port = server->port()] {
             while (!stop) {
                 try {
                     const auto status = HttpClient(port).get("/api/test/db").status;
@@ -338,10 +353,7 @@ TEST(PlatformDatabaseOutage, ServerRecoversWhenPostgresReturns) {
     for (int i = 0; i < 20; ++i) {
         EXPECT_EQ(client.get("/api/test/db").status, 200) << "request " << i << " after recovery";
     }
-    stop = true;
-    for (auto& thread : load) {
-        thread.join();
-    }
+    load.finish();
     EXPECT_EQ(failures.load(), 0);
     EXPECT_EQ(seen, (std::set<int>{200, 503}));
 }

@@ -13,7 +13,7 @@
 namespace crm::test {
 namespace {
 
-sockaddr_in loopback(const std::string& host, unsigned short port) {
+sockaddr_in ipv4(const std::string& host, unsigned short port) {
     sockaddr_in address{};
     address.sin_family = AF_INET;
     address.sin_port = htons(port);
@@ -43,7 +43,7 @@ bool pump(int from, int to) {
 }  // namespace
 
 TcpProxy::TcpProxy(std::string target_host, unsigned short target_port)
-    : target_host_(std::move(target_host)), target_port_(target_port) {
+    : target_(ipv4(target_host, target_port)) {
     listen();
 }
 
@@ -55,7 +55,7 @@ void TcpProxy::listen() {
     const int listener = ::socket(AF_INET, SOCK_STREAM, 0);
     const int yes = 1;
     ::setsockopt(listener, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
-    auto address = loopback("127.0.0.1", port_);  // port_ 0 the first time: any free port
+    auto address = ipv4("127.0.0.1", port_);  // port_ 0 the first time: any free port
     if (::bind(listener, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 ||
         ::listen(listener, 64) != 0) {
         const std::string reason = std::strerror(errno);
@@ -74,10 +74,13 @@ void TcpProxy::listen() {
 void TcpProxy::acceptLoop(int listener) {
     while (true) {
         const int client = ::accept(listener, nullptr, nullptr);
-        if (client < 0) {
-            return;  // shut down by cut()
-        }
         std::lock_guard lock(mutex_);
+        if (client < 0) {
+            if (cut_) {
+                return;  // the listener was shut down by cut()
+            }
+            continue;  // a client gave up before being accepted, or a signal: keep listening
+        }
         if (cut_) {
             ::close(client);
             return;
@@ -89,8 +92,7 @@ void TcpProxy::acceptLoop(int listener) {
 
 int TcpProxy::connectTarget() const {
     const int target = ::socket(AF_INET, SOCK_STREAM, 0);
-    auto address = loopback(target_host_, target_port_);
-    if (::connect(target, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
+    if (::connect(target, reinterpret_cast<const sockaddr*>(&target_), sizeof target_) != 0) {
         ::close(target);
         return -1;
     }

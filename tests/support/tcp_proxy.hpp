@@ -1,5 +1,7 @@
 #pragma once
 
+#include <netinet/in.h>
+
 #include <mutex>
 #include <set>
 #include <string>
@@ -12,7 +14,8 @@ namespace crm::test {
 /// go away and come back as a network failure would, without stopping the shared one.
 class TcpProxy {
 public:
-    /// Listens on a free port of 127.0.0.1 and relays every connection to target_host:target_port.
+    /// Listens on a free port of 127.0.0.1 and relays every connection to target_host (an IPv4
+    /// address; anything else throws here) and target_port.
     TcpProxy(std::string target_host, unsigned short target_port);
     ~TcpProxy();
     TcpProxy(const TcpProxy&) = delete;
@@ -32,8 +35,7 @@ private:
     int connectTarget() const;
     void shutdownAll();
 
-    std::string target_host_;
-    unsigned short target_port_;
+    sockaddr_in target_{};
     unsigned short port_ = 0;
 
     std::mutex mutex_;
