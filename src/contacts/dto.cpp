@@ -1,6 +1,7 @@
 #include "contacts/dto.hpp"
 
 #include "core/ids.hpp"
+#include "core/json_text.hpp"
 #include "core/pagination.hpp"
 #include "core/phone.hpp"
 #include "core/validation.hpp"
@@ -873,33 +874,6 @@ bool isCountryCode(const std::string& code) {
 // the shape has one definition.
 namespace {
 
-void appendEscaped(std::string& out, std::string_view text) {
-    static constexpr char kHex[] = "0123456789abcdef";
-    out.push_back('"');
-    std::size_t run = 0;  // start of the current stretch that needs no escaping
-    for (std::size_t i = 0; i < text.size(); ++i) {
-        const auto c = static_cast<unsigned char>(text[i]);
-        if (c >= 0x20 && c != '"' && c != '\\') {
-            continue;
-        }
-        out.append(text.data() + run, i - run);
-        run = i + 1;
-        switch (c) {
-            case '"': out += "\\\""; break;
-            case '\\': out += "\\\\"; break;
-            case '\n': out += "\\n"; break;
-            case '\r': out += "\\r"; break;
-            case '\t': out += "\\t"; break;
-            default:
-                out += "\\u00";
-                out.push_back(kHex[(c >> 4) & 0xF]);
-                out.push_back(kHex[c & 0xF]);
-        }
-    }
-    out.append(text.data() + run, text.size() - run);
-    out.push_back('"');
-}
-
 // Writes one JSON object field by field.
 class ObjectWriter {
 public:
@@ -915,14 +889,14 @@ public:
     }
     void text(std::string_view name, std::string_view value) {
         key(name);
-        appendEscaped(out_, value);
+        core::appendJsonString(out_, value);
     }
     void text(std::string_view name, const std::string& value) { text(name, std::string_view(value)); }
     void text(std::string_view name, const char* value) { text(name, std::string_view(value)); }
     void text(std::string_view name, const std::optional<std::string>& value) {
         key(name);
         if (value) {
-            appendEscaped(out_, *value);
+            core::appendJsonString(out_, *value);
         } else {
             out_ += "null";
         }
@@ -951,7 +925,7 @@ public:
             if (i > 0) {
                 out_.push_back(',');
             }
-            appendEscaped(out_, values[i]);
+            core::appendJsonString(out_, values[i]);
         }
         out_.push_back(']');
     }

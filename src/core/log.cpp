@@ -1,5 +1,7 @@
 #include "core/log.hpp"
 
+#include "core/json_text.hpp"
+
 #include <spdlog/sinks/base_sink.h>
 #include <spdlog/spdlog.h>
 
@@ -58,29 +60,6 @@ std::string timestamp() {
     return buffer;
 }
 
-// JSON string escaping (RFC 8259): quote, backslash and control characters.
-void appendEscaped(std::string& out, std::string_view text) {
-    out.push_back('"');
-    for (const char c : text) {
-        switch (c) {
-            case '"': out += "\\\""; break;
-            case '\\': out += "\\\\"; break;
-            case '\n': out += "\\n"; break;
-            case '\r': out += "\\r"; break;
-            case '\t': out += "\\t"; break;
-            default:
-                if (static_cast<unsigned char>(c) < 0x20) {
-                    char hex[8];
-                    std::snprintf(hex, sizeof hex, "\\u%04x", static_cast<unsigned>(c));
-                    out += hex;
-                } else {
-                    out.push_back(c);
-                }
-        }
-    }
-    out.push_back('"');
-}
-
 const char* levelName(Level level) {
     switch (level) {
         case Level::Trace: return "trace";
@@ -119,10 +98,10 @@ void writeFlat(Level level, std::string_view msg, std::initializer_list<Field> f
     line += "\",\"level\":\"";
     line += levelName(level);
     line += "\",\"msg\":";
-    appendEscaped(line, msg);
+    appendJsonString(line, msg);
     for (const auto& field : fields) {
         line.push_back(',');
-        appendEscaped(line, field.key);
+        appendJsonString(line, field.key);
         line.push_back(':');
         std::visit(
             [&line](const auto& value) {
@@ -130,7 +109,7 @@ void writeFlat(Level level, std::string_view msg, std::initializer_list<Field> f
                 if constexpr (std::is_same_v<T, std::nullptr_t>) {
                     line += "null";
                 } else if constexpr (std::is_same_v<T, std::string_view>) {
-                    appendEscaped(line, value);
+                    appendJsonString(line, value);
                 } else if constexpr (std::is_same_v<T, bool>) {
                     line += value ? "true" : "false";
                 } else if constexpr (std::is_same_v<T, double>) {
