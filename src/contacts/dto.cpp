@@ -129,8 +129,12 @@ std::optional<std::string> phoneOf(const std::string& text, const std::string& r
 
 const char* kPhoneMessage = "must be a phone number such as +44 20 7946 0123";
 
-// [{email, label}]: every address validated and lower-cased, repeats dropped.
-Patch<json> emailList(core::ObjectReader& in, core::FieldErrors& errors, std::string_view key) {
+// [{<field>, label}] as in `emails` and `phones`: each entry's value read, validated and
+// normalised by `read_value`; repeats dropped.
+template <typename ReadValue>
+Patch<json> labelledList(core::ObjectReader& in, core::FieldErrors& errors, std::string_view key,
+                         const std::string& field, ReadValue read_value) {
+    const std::string shape = "{\"" + field + "\", \"label\"}";
     Patch<json> patch;
     patch.present = in.has(key);
     const auto value = in.optionalJson(key);
@@ -138,71 +142,52 @@ Patch<json> emailList(core::ObjectReader& in, core::FieldErrors& errors, std::st
         return patch;
     }
     if (!value->is_array() || value->size() > kMaxListItems) {
-        in.fail(key, "must be a list of at most 20 {\"email\", \"label\"} objects");
+        in.fail(key, "must be a list of at most 20 " + shape + " objects");
         return patch;
     }
+    const std::string article = field.front() == 'e' ? "an " : "a ";
     auto out = json::array();
     std::set<std::string> seen;
     for (std::size_t i = 0; i < value->size(); ++i) {
+        const auto path = in.path(key) + "[" + std::to_string(i) + "]";
         if (!(*value)[i].is_object()) {
-            errors.add(in.path(key) + "[" + std::to_string(i) + "]", "must be an {\"email\", \"label\"} object");
+            errors.add(path, "must be " + article + shape + " object");
             continue;
         }
-        core::ObjectReader item((*value)[i], errors, in.path(key) + "[" + std::to_string(i) + "].");
-        if (!item.has("email") || item.isNull("email")) {
-            item.fail("email", "is required");
+        core::ObjectReader item((*value)[i], errors, path + ".");
+        if (!item.has(field) || item.isNull(field)) {
+            item.fail(field, "is required");
         }
-        const auto email = item.optionalEmail("email");
+        const std::optional<std::string> entry = read_value(item);
         const auto label = item.optionalText("label", 0, 50);
         item.finish();
-        if (email && seen.insert(*email).second) {
-            out.push_back({{"email", *email}, {"label", optional(label)}});
+        if (entry && seen.insert(*entry).second) {
+            out.push_back({{field, *entry}, {"label", optional(label)}});
         }
     }
     patch.value = std::move(out);
     return patch;
 }
 
-// [{phone, label}]: every number in E.164, repeats dropped.
+// Every address validated and lower-cased.
+Patch<json> emailList(core::ObjectReader& in, core::FieldErrors& errors, std::string_view key) {
+    return labelledList(in, errors, key, "email",
+                        [](core::ObjectReader& item) { return item.optionalEmail("email"); });
+}
+
+// Every number in E.164.
 Patch<json> phoneList(core::ObjectReader& in, core::FieldErrors& errors, std::string_view key,
                       const std::string& region) {
-    Patch<json> patch;
-    patch.present = in.has(key);
-    const auto value = in.optionalJson(key);
-    if (!value || value->is_null()) {
-        return patch;
-    }
-    if (!value->is_array() || value->size() > kMaxListItems) {
-        in.fail(key, "must be a list of at most 20 {\"phone\", \"label\"} objects");
-        return patch;
-    }
-    auto out = json::array();
-    std::set<std::string> seen;
-    for (std::size_t i = 0; i < value->size(); ++i) {
-        if (!(*value)[i].is_object()) {
-            errors.add(in.path(key) + "[" + std::to_string(i) + "]", "must be a {\"phone\", \"label\"} object");
-            continue;
-        }
-        core::ObjectReader item((*value)[i], errors, in.path(key) + "[" + std::to_string(i) + "].");
-        if (!item.has("phone") || item.isNull("phone")) {
-            item.fail("phone", "is required");
-        }
-        const auto raw = item.optionalText("phone", 0, 40);
+    return labelledList(in, errors, key, "phone", [&region](core::ObjectReader& item) {
         std::optional<std::string> phone;
-        if (raw) {
+        if (const auto raw = item.optionalText("phone", 0, 40)) {
             phone = phoneOf(*raw, region);
             if (!phone) {
                 item.fail("phone", kPhoneMessage);
             }
         }
-        const auto label = item.optionalText("label", 0, 50);
-        item.finish();
-        if (phone && seen.insert(*phone).second) {
-            out.push_back({{"phone", *phone}, {"label", optional(label)}});
-        }
-    }
-    patch.value = std::move(out);
-    return patch;
+        return phone;
+    });
 }
 
 ContactInput readContact(core::ObjectReader& in, core::FieldErrors& errors,
