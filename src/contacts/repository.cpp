@@ -1,6 +1,8 @@
 #include "contacts/repository.hpp"
 
 #include "core/error.hpp"
+#include "db/json_records.hpp"
+#include "db/row_reader.hpp"
 #include "db/statement.hpp"
 
 #include <algorithm>
@@ -26,7 +28,7 @@ namespace {
 // the triggers of migration 0008 (probing both profile tables per row halved list throughput).
 #define CRM_CONTACT_FLAGS "c.has_sales_profile, c.has_candidate_profile"
 
-// A sales profile as a JSON object (row_to_json over these columns); salesFromJson() reads it.
+// A sales profile as a JSON object (row_to_json over these columns); kSalesSetters reads it.
 #define CRM_SALES_COLUMNS                                                                          \
     "s.id, s.contact_id, s.client_id, s.company_name, s.title, s.department, s.decision_role, "     \
     "s.budget::text AS budget, s.currency, s.lead_status, s.lead_score, s.is_primary, s.notes, "   \
@@ -507,128 +509,122 @@ std::vector<std::string> stringList(const nlohmann::json& array) {
 }
 
 // Most contacts have no secondary e-mails, phones or tags: "[]" needs no parser.
-nlohmann::json jsonArray(const pqxx::field& field) {
-    const char* text = field.c_str();
-    if (text[0] == '[' && text[1] == ']' && text[2] == '\0') {
+nlohmann::json jsonArray(std::string_view text) {
+    if (text == "[]") {
         return nlohmann::json::array();
     }
     return nlohmann::json::parse(text);
 }
 
 ContactRecord contactFromRow(const pqxx::row& row, bool with_flags) {
+    db::RowReader in(row);
     ContactRecord c;
-    c.id = row[0].as<std::string>();
-    c.org_id = row[1].as<std::string>();
-    c.first_name = row[2].as<std::string>();
-    c.last_name = db::nullable<std::string>(row[3]);
-    c.email = db::nullable<std::string>(row[4]);
-    c.emails = jsonArray(row[5]);
-    c.phone = db::nullable<std::string>(row[6]);
-    c.phones = jsonArray(row[7]);
-    c.city = db::nullable<std::string>(row[8]);
-    c.country = db::nullable<std::string>(row[9]);
-    c.linkedin_url = db::nullable<std::string>(row[10]);
-    c.owner_id = db::nullable<std::string>(row[11]);
-    c.source = db::nullable<std::string>(row[12]);
-    c.tags = stringList(jsonArray(row[13]));
-    c.marketing_consent = row[14].as<bool>();
-    c.consent_updated_at = db::nullableUtcTimestamp(row[15]);
-    c.consent_source = db::nullable<std::string>(row[16]);
-    c.lawful_basis = db::nullable<std::string>(row[17]);
-    c.do_not_contact = row[18].as<bool>();
-    c.anonymized_at = db::nullableUtcTimestamp(row[19]);
-    c.retention_until = db::nullable<std::string>(row[20]);
-    c.last_activity_at = db::nullableUtcTimestamp(row[21]);
-    c.merged_into_id = db::nullable<std::string>(row[22]);
-    c.created_at = db::utcTimestamp(row[23]);
-    c.updated_at = db::utcTimestamp(row[24]);
-    c.created_by = db::nullable<std::string>(row[25]);
-    c.version = row[26].as<int>();
-    c.deleted_at = db::nullableUtcTimestamp(row[27]);
+    c.id = in.text();
+    c.org_id = in.text();
+    c.first_name = in.text();
+    c.last_name = in.optionalText();
+    c.email = in.optionalText();
+    c.emails = jsonArray(in.view());
+    c.phone = in.optionalText();
+    c.phones = jsonArray(in.view());
+    c.city = in.optionalText();
+    c.country = in.optionalText();
+    c.linkedin_url = in.optionalText();
+    c.owner_id = in.optionalText();
+    c.source = in.optionalText();
+    c.tags = stringList(jsonArray(in.view()));
+    c.marketing_consent = in.boolean();
+    c.consent_updated_at = in.optionalUtcTimestamp();
+    c.consent_source = in.optionalText();
+    c.lawful_basis = in.optionalText();
+    c.do_not_contact = in.boolean();
+    c.anonymized_at = in.optionalUtcTimestamp();
+    c.retention_until = in.optionalText();
+    c.last_activity_at = in.optionalUtcTimestamp();
+    c.merged_into_id = in.optionalText();
+    c.created_at = in.utcTimestamp();
+    c.updated_at = in.utcTimestamp();
+    c.created_by = in.optionalText();
+    c.version = in.integer();
+    c.deleted_at = in.optionalUtcTimestamp();
     if (with_flags) {
-        c.has_sales_profile = row[28].as<bool>();
-        c.has_candidate_profile = row[29].as<bool>();
+        c.has_sales_profile = in.boolean();
+        c.has_candidate_profile = in.boolean();
     }
     return c;
 }
 
-std::optional<std::string> jsonText(const nlohmann::json& object, const char* key) {
-    const auto it = object.find(key);
-    if (it == object.end() || it->is_null()) {
-        return std::nullopt;
-    }
-    return it->is_string() ? it->get<std::string>() : it->dump();
+using Column = db::JsonColumn;
+
+// The columns of CRM_SALES_COLUMNS, as row_to_json names them.
+const db::JsonColumnSetters<SalesProfileRecord> kSalesSetters = {
+    {"id", [](SalesProfileRecord& s, Column& c) { s.id = std::move(c.text); }},
+    {"contact_id", [](SalesProfileRecord& s, Column& c) { s.contact_id = std::move(c.text); }},
+    {"client_id", [](SalesProfileRecord& s, Column& c) { s.client_id = c.optionalText(); }},
+    {"company_name", [](SalesProfileRecord& s, Column& c) { s.company_name = c.optionalText(); }},
+    {"title", [](SalesProfileRecord& s, Column& c) { s.title = c.optionalText(); }},
+    {"department", [](SalesProfileRecord& s, Column& c) { s.department = c.optionalText(); }},
+    {"decision_role", [](SalesProfileRecord& s, Column& c) { s.decision_role = c.optionalText(); }},
+    {"budget", [](SalesProfileRecord& s, Column& c) { s.budget = c.optionalText(); }},
+    {"currency", [](SalesProfileRecord& s, Column& c) { s.currency = c.optionalText(); }},
+    {"lead_status", [](SalesProfileRecord& s, Column& c) { s.lead_status = c.optionalText().value_or("new"); }},
+    {"lead_score", [](SalesProfileRecord& s, Column& c) { s.lead_score = c.optionalInteger(); }},
+    {"is_primary", [](SalesProfileRecord& s, Column& c) { s.is_primary = c.flag; }},
+    {"notes", [](SalesProfileRecord& s, Column& c) { s.notes = c.optionalText(); }},
+    {"created_at", [](SalesProfileRecord& s, Column& c) { s.created_at = c.optionalUtcTimestamp().value_or(""); }},
+    {"updated_at", [](SalesProfileRecord& s, Column& c) { s.updated_at = c.optionalUtcTimestamp().value_or(""); }},
+    {"created_by", [](SalesProfileRecord& s, Column& c) { s.created_by = c.optionalText(); }},
+    {"version", [](SalesProfileRecord& s, Column& c) { s.version = static_cast<int>(c.integer); }},
+    {"deleted_at", [](SalesProfileRecord& s, Column& c) { s.deleted_at = c.optionalUtcTimestamp(); }},
+};
+
+// The columns of CRM_CANDIDATE_COLUMNS.
+const db::JsonColumnSetters<CandidateProfileRecord> kCandidateSetters = {
+    {"id", [](CandidateProfileRecord& p, Column& c) { p.id = std::move(c.text); }},
+    {"contact_id", [](CandidateProfileRecord& p, Column& c) { p.contact_id = std::move(c.text); }},
+    {"headline", [](CandidateProfileRecord& p, Column& c) { p.headline = c.optionalText(); }},
+    {"summary", [](CandidateProfileRecord& p, Column& c) { p.summary = c.optionalText(); }},
+    {"skills", [](CandidateProfileRecord& p, Column& c) {
+         p.skills = c.nested.is_array() ? std::move(c.nested) : nlohmann::json::array();
+     }},
+    {"skill_names", [](CandidateProfileRecord& p, Column& c) { p.skill_names = stringList(c.nested); }},
+    {"years_experience", [](CandidateProfileRecord& p, Column& c) { p.years_experience = c.optionalText(); }},
+    {"seniority", [](CandidateProfileRecord& p, Column& c) { p.seniority = c.optionalText(); }},
+    {"current_salary", [](CandidateProfileRecord& p, Column& c) { p.current_salary = c.optionalText(); }},
+    {"desired_salary_min", [](CandidateProfileRecord& p, Column& c) { p.desired_salary_min = c.optionalText(); }},
+    {"desired_salary_max", [](CandidateProfileRecord& p, Column& c) { p.desired_salary_max = c.optionalText(); }},
+    {"currency", [](CandidateProfileRecord& p, Column& c) { p.currency = c.optionalText(); }},
+    {"desired_locations", [](CandidateProfileRecord& p, Column& c) { p.desired_locations = stringList(c.nested); }},
+    {"remote_preference", [](CandidateProfileRecord& p, Column& c) { p.remote_preference = c.optionalText(); }},
+    {"available_from", [](CandidateProfileRecord& p, Column& c) { p.available_from = c.optionalText(); }},
+    {"notice_period_days", [](CandidateProfileRecord& p, Column& c) { p.notice_period_days = c.optionalInteger(); }},
+    {"work_authorization", [](CandidateProfileRecord& p, Column& c) { p.work_authorization = c.optionalText(); }},
+    {"current_employer", [](CandidateProfileRecord& p, Column& c) { p.current_employer = c.optionalText(); }},
+    {"current_title", [](CandidateProfileRecord& p, Column& c) { p.current_title = c.optionalText(); }},
+    {"is_primary", [](CandidateProfileRecord& p, Column& c) { p.is_primary = c.flag; }},
+    {"embedded_at", [](CandidateProfileRecord& p, Column& c) { p.embedded_at = c.optionalUtcTimestamp(); }},
+    {"created_at", [](CandidateProfileRecord& p, Column& c) { p.created_at = c.optionalUtcTimestamp().value_or(""); }},
+    {"updated_at", [](CandidateProfileRecord& p, Column& c) { p.updated_at = c.optionalUtcTimestamp().value_or(""); }},
+    {"created_by", [](CandidateProfileRecord& p, Column& c) { p.created_by = c.optionalText(); }},
+    {"version", [](CandidateProfileRecord& p, Column& c) { p.version = static_cast<int>(c.integer); }},
+    {"deleted_at", [](CandidateProfileRecord& p, Column& c) { p.deleted_at = c.optionalUtcTimestamp(); }},
+};
+
+std::vector<SalesProfileRecord> salesProfilesFromJson(std::string_view json) {
+    return db::readJsonRecords(json, kSalesSetters);
 }
 
-std::optional<long long> jsonInteger(const nlohmann::json& object, const char* key) {
-    const auto it = object.find(key);
-    if (it == object.end() || !it->is_number_integer()) {
-        return std::nullopt;
-    }
-    return it->get<long long>();
+std::vector<CandidateProfileRecord> candidateProfilesFromJson(std::string_view json) {
+    return db::readJsonRecords(json, kCandidateSetters);
 }
 
-// row_to_json prints a timestamp without zone as "2026-03-31T09:30:00.123456" (UTC here).
-std::optional<std::string> jsonTimestamp(const nlohmann::json& object, const char* key) {
-    auto text = jsonText(object, key);
-    if (text) {
-        text->push_back('Z');
-    }
-    return text;
+// A single profile (row_to_json of one row).
+SalesProfileRecord salesProfileFromJson(std::string_view json) {
+    return std::move(salesProfilesFromJson(json).at(0));
 }
 
-SalesProfileRecord salesFromJson(const nlohmann::json& j) {
-    SalesProfileRecord s;
-    s.id = j.at("id").get<std::string>();
-    s.contact_id = j.at("contact_id").get<std::string>();
-    s.client_id = jsonText(j, "client_id");
-    s.company_name = jsonText(j, "company_name");
-    s.title = jsonText(j, "title");
-    s.department = jsonText(j, "department");
-    s.decision_role = jsonText(j, "decision_role");
-    s.budget = jsonText(j, "budget");
-    s.currency = jsonText(j, "currency");
-    s.lead_status = jsonText(j, "lead_status").value_or("new");
-    s.lead_score = jsonInteger(j, "lead_score");
-    s.is_primary = j.value("is_primary", false);
-    s.notes = jsonText(j, "notes");
-    s.created_at = jsonTimestamp(j, "created_at").value_or("");
-    s.updated_at = jsonTimestamp(j, "updated_at").value_or("");
-    s.created_by = jsonText(j, "created_by");
-    s.version = j.value("version", 1);
-    s.deleted_at = jsonTimestamp(j, "deleted_at");
-    return s;
-}
-
-CandidateProfileRecord candidateFromJson(const nlohmann::json& j) {
-    CandidateProfileRecord p;
-    p.id = j.at("id").get<std::string>();
-    p.contact_id = j.at("contact_id").get<std::string>();
-    p.headline = jsonText(j, "headline");
-    p.summary = jsonText(j, "summary");
-    p.skills = j.value("skills", nlohmann::json::array());
-    p.skill_names = stringList(j.value("skill_names", nlohmann::json::array()));
-    p.years_experience = jsonText(j, "years_experience");
-    p.seniority = jsonText(j, "seniority");
-    p.current_salary = jsonText(j, "current_salary");
-    p.desired_salary_min = jsonText(j, "desired_salary_min");
-    p.desired_salary_max = jsonText(j, "desired_salary_max");
-    p.currency = jsonText(j, "currency");
-    p.desired_locations = stringList(j.value("desired_locations", nlohmann::json::array()));
-    p.remote_preference = jsonText(j, "remote_preference");
-    p.available_from = jsonText(j, "available_from");
-    p.notice_period_days = jsonInteger(j, "notice_period_days");
-    p.work_authorization = jsonText(j, "work_authorization");
-    p.current_employer = jsonText(j, "current_employer");
-    p.current_title = jsonText(j, "current_title");
-    p.is_primary = j.value("is_primary", false);
-    p.embedded_at = jsonTimestamp(j, "embedded_at");
-    p.created_at = jsonTimestamp(j, "created_at").value_or("");
-    p.updated_at = jsonTimestamp(j, "updated_at").value_or("");
-    p.created_by = jsonText(j, "created_by");
-    p.version = j.value("version", 1);
-    p.deleted_at = jsonTimestamp(j, "deleted_at");
-    return p;
+CandidateProfileRecord candidateProfileFromJson(std::string_view json) {
+    return std::move(candidateProfilesFromJson(json).at(0));
 }
 
 // Primary first, then oldest first (the order the API lists profiles in).
@@ -749,12 +745,8 @@ std::optional<ContactDetail> findContactDetail(pqxx::transaction_base& tx, const
     }
     ContactDetail detail;
     detail.contact = contactFromRow(rows[0], false);
-    for (const auto& item : nlohmann::json::parse(rows[0][28].c_str())) {
-        detail.sales_profiles.push_back(salesFromJson(item));
-    }
-    for (const auto& item : nlohmann::json::parse(rows[0][29].c_str())) {
-        detail.candidate_profiles.push_back(candidateFromJson(item));
-    }
+    detail.sales_profiles = salesProfilesFromJson(rows[0][28].c_str());
+    detail.candidate_profiles = candidateProfilesFromJson(rows[0][29].c_str());
     detail.contact.has_sales_profile = !detail.sales_profiles.empty();
     detail.contact.has_candidate_profile = !detail.candidate_profiles.empty();
     return detail;
@@ -908,12 +900,11 @@ ProfileSet loadProfiles(pqxx::transaction_base& tx, const std::string& org_id,
         return set;
     }
     for (const auto& row : db::exec(tx, kLoadProfiles, org_id, uuidArray(contact_ids))) {
-        const auto item = nlohmann::json::parse(row[1].c_str());
         if (row[0].c_str()[0] == 's') {
-            auto profile = salesFromJson(item);
+            auto profile = salesProfileFromJson(row[1].c_str());
             set.sales[profile.contact_id].push_back(std::move(profile));
         } else {
-            auto profile = candidateFromJson(item);
+            auto profile = candidateProfileFromJson(row[1].c_str());
             set.candidates[profile.contact_id].push_back(std::move(profile));
         }
     }
@@ -1027,7 +1018,7 @@ std::optional<SalesProfileRecord> lockSalesProfile(pqxx::transaction_base& tx,
     if (rows.empty()) {
         return std::nullopt;
     }
-    return salesFromJson(nlohmann::json::parse(rows[0][0].c_str()));
+    return salesProfileFromJson(rows[0][0].c_str());
 }
 
 std::optional<CandidateProfileRecord> lockCandidateProfile(pqxx::transaction_base& tx,
@@ -1038,7 +1029,7 @@ std::optional<CandidateProfileRecord> lockCandidateProfile(pqxx::transaction_bas
     if (rows.empty()) {
         return std::nullopt;
     }
-    return candidateFromJson(nlohmann::json::parse(rows[0][0].c_str()));
+    return candidateProfileFromJson(rows[0][0].c_str());
 }
 
 std::optional<ProfileKind> profileKindOf(pqxx::transaction_base& tx, const std::string& org_id,
@@ -1057,7 +1048,7 @@ SalesProfileRecord insertSalesProfile(pqxx::transaction_base& tx, const std::str
                                v.company_name, v.title, v.department, v.decision_role, v.budget,
                                v.currency, v.lead_status, v.lead_score, v.is_primary, v.notes,
                                created_by);
-    return salesFromJson(nlohmann::json::parse(rows.at(0)[0].c_str()));
+    return salesProfileFromJson(rows.at(0)[0].c_str());
 }
 
 CandidateProfileRecord insertCandidateProfile(pqxx::transaction_base& tx,
@@ -1070,7 +1061,7 @@ CandidateProfileRecord insertCandidateProfile(pqxx::transaction_base& tx,
                                v.currency, jsonList(v.desired_locations), v.remote_preference,
                                v.available_from, v.notice_period_days, v.work_authorization,
                                v.current_employer, v.current_title, v.is_primary, created_by);
-    return candidateFromJson(nlohmann::json::parse(rows.at(0)[0].c_str()));
+    return candidateProfileFromJson(rows.at(0)[0].c_str());
 }
 
 SalesProfileRecord updateSalesProfile(pqxx::transaction_base& tx, const std::string& org_id,
@@ -1078,7 +1069,7 @@ SalesProfileRecord updateSalesProfile(pqxx::transaction_base& tx, const std::str
     const auto rows = db::exec(tx, kUpdateSalesProfile, org_id, v.id, v.client_id, v.company_name,
                                v.title, v.department, v.decision_role, v.budget, v.currency,
                                v.lead_status, v.lead_score, v.is_primary, v.notes);
-    return salesFromJson(nlohmann::json::parse(rows.at(0)[0].c_str()));
+    return salesProfileFromJson(rows.at(0)[0].c_str());
 }
 
 CandidateProfileRecord updateCandidateProfile(pqxx::transaction_base& tx,
@@ -1090,7 +1081,7 @@ CandidateProfileRecord updateCandidateProfile(pqxx::transaction_base& tx,
                                v.currency, jsonList(v.desired_locations), v.remote_preference,
                                v.available_from, v.notice_period_days, v.work_authorization,
                                v.current_employer, v.current_title, v.is_primary);
-    return candidateFromJson(nlohmann::json::parse(rows.at(0)[0].c_str()));
+    return candidateProfileFromJson(rows.at(0)[0].c_str());
 }
 
 std::optional<std::string> primaryProfileId(pqxx::transaction_base& tx, ProfileKind kind,
