@@ -7,6 +7,7 @@
 #include "core/validation.hpp"
 
 #include <algorithm>
+#include <charconv>
 #include <map>
 #include <regex>
 #include <set>
@@ -867,10 +868,13 @@ public:
     ObjectWriter& operator=(const ObjectWriter&) = delete;
 
     void key(std::string_view name) {
-        out_ += first_ ? "\"" : ",\"";
+        if (!first_) {
+            out_.push_back(',');
+        }
         first_ = false;
-        out_ += name;
-        out_ += "\":";
+        out_.push_back('"');
+        out_.append(name);
+        out_.append("\":", 2);
     }
     void text(std::string_view name, std::string_view value) {
         key(name);
@@ -892,11 +896,15 @@ public:
     }
     void integer(std::string_view name, long long value) {
         key(name);
-        out_ += std::to_string(value);
+        appendInteger(value);
     }
     void integer(std::string_view name, const std::optional<long long>& value) {
         key(name);
-        out_ += value ? std::to_string(*value) : std::string("null");
+        if (value) {
+            appendInteger(*value);
+        } else {
+            out_.append("null", 4);
+        }
     }
     // A decimal column's text ("8.5") as a JSON number.
     void number(std::string_view name, const std::optional<std::string>& value) {
@@ -930,6 +938,12 @@ public:
     void close() { out_.push_back('}'); }
 
 private:
+    void appendInteger(long long value) {
+        char digits[24];
+        const auto end = std::to_chars(digits, digits + sizeof(digits), value).ptr;
+        out_.append(digits, end);
+    }
+
     std::string& out_;
     bool first_ = true;
 };

@@ -22,11 +22,25 @@ std::string toHex(const unsigned char* bytes, std::size_t count) {
     return out;
 }
 
+// Random bytes for identifiers, drawn from the system generator a block at a time: one
+// getrandom() per request id was a syscall on every request. Identifiers are not secrets; keys
+// and tokens still draw their own bytes.
+void identifierRandomBytes(unsigned char* out, std::size_t count) {
+    thread_local std::array<unsigned char, 1024> pool{};
+    thread_local std::size_t used = pool.size();
+    if (used + count > pool.size()) {
+        randombytes_buf(pool.data(), pool.size());
+        used = 0;
+    }
+    std::memcpy(out, pool.data() + used, count);
+    used += count;
+}
+
 }  // namespace
 
 std::string newUuidV7() {
     std::array<unsigned char, 16> bytes{};
-    randombytes_buf(bytes.data(), bytes.size());
+    identifierRandomBytes(bytes.data() + 6, bytes.size() - 6);
     const auto ms = static_cast<std::uint64_t>(
         std::chrono::duration_cast<std::chrono::milliseconds>(
             std::chrono::system_clock::now().time_since_epoch())
@@ -36,9 +50,16 @@ std::string newUuidV7() {
     }
     bytes[6] = static_cast<unsigned char>(0x70 | (bytes[6] & 0x0f));  // version 7
     bytes[8] = static_cast<unsigned char>(0x80 | (bytes[8] & 0x3f));  // RFC 4122 variant
-    const auto hex = toHex(bytes.data(), bytes.size());
-    return hex.substr(0, 8) + '-' + hex.substr(8, 4) + '-' + hex.substr(12, 4) + '-' +
-           hex.substr(16, 4) + '-' + hex.substr(20);
+    std::string text;
+    text.reserve(36);
+    for (std::size_t i = 0; i < bytes.size(); ++i) {
+        if (i == 4 || i == 6 || i == 8 || i == 10) {
+            text.push_back('-');
+        }
+        text.push_back(kHex[bytes[i] >> 4]);
+        text.push_back(kHex[bytes[i] & 0x0f]);
+    }
+    return text;
 }
 
 bool isUuid(std::string_view text) {
