@@ -1,6 +1,7 @@
 #include "auth/repository.hpp"
 
 #include "core/error.hpp"
+#include "db/row_reader.hpp"
 #include "db/statement.hpp"
 
 namespace crm::auth::repo {
@@ -14,22 +15,23 @@ namespace {
     "u.password_hash, o.slug, o.name"
 
 UserRecord userFromRow(const pqxx::row& row) {
+    db::RowReader in(row);
     UserRecord user;
-    user.id = row[0].as<std::string>();
-    user.org_id = row[1].as<std::string>();
-    user.email = row[2].as<std::string>();
-    user.name = row[3].as<std::string>();
-    user.role = row[4].as<std::string>();
-    user.active = row[5].as<bool>();
-    user.team_id = db::nullable<std::string>(row[6]);
-    user.last_login_at = db::nullableUtcTimestamp(row[7]);
-    user.password_changed_at = db::nullableUtcTimestamp(row[8]);
-    user.created_at = db::utcTimestamp(row[9]);
-    user.updated_at = db::utcTimestamp(row[10]);
-    user.version = row[11].as<int>();
-    user.password_hash = row[12].as<std::string>();
-    user.org_slug = row[13].as<std::string>();
-    user.org_name = row[14].as<std::string>();
+    user.id = in.text();
+    user.org_id = in.text();
+    user.email = in.text();
+    user.name = in.text();
+    user.role = in.text();
+    user.active = in.boolean();
+    user.team_id = in.optionalText();
+    user.last_login_at = in.optionalUtcTimestamp();
+    user.password_changed_at = in.optionalUtcTimestamp();
+    user.created_at = in.utcTimestamp();
+    user.updated_at = in.utcTimestamp();
+    user.version = in.integer();
+    user.password_hash = in.text();
+    user.org_slug = in.text();
+    user.org_name = in.text();
     return user;
 }
 

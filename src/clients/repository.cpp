@@ -3,6 +3,7 @@
 #include "core/error.hpp"
 #include "core/ids.hpp"
 #include "core/validation.hpp"
+#include "db/row_reader.hpp"
 #include "db/statement.hpp"
 
 #include <regex>
@@ -21,30 +22,31 @@ namespace {
 constexpr int kClientColumnCount = 22;
 
 ClientRecord clientFromRow(const pqxx::row& row) {
+    db::RowReader in(row);
     ClientRecord client;
-    client.id = row[0].as<std::string>();
+    client.id = in.text();
     auto& f = client.fields;
-    f.name = row[1].as<std::string>();
-    f.domain = db::nullable<std::string>(row[2]);
-    f.website = db::nullable<std::string>(row[3]);
-    f.industry = db::nullable<std::string>(row[4]);
-    f.size = db::nullable<std::string>(row[5]);
-    f.address_line1 = db::nullable<std::string>(row[6]);
-    f.address_line2 = db::nullable<std::string>(row[7]);
-    f.city = db::nullable<std::string>(row[8]);
-    f.region = db::nullable<std::string>(row[9]);
-    f.postal_code = db::nullable<std::string>(row[10]);
-    f.country = db::nullable<std::string>(row[11]);
-    f.phone = db::nullable<std::string>(row[12]);
-    f.status = row[13].as<std::string>();
-    f.tags = nlohmann::json::parse(row[14].c_str()).get<std::vector<std::string>>();
-    f.notes = db::nullable<std::string>(row[15]);
-    f.owner_id = db::nullable<std::string>(row[16]);
-    client.created_by = db::nullable<std::string>(row[17]);
-    client.created_at = db::utcTimestamp(row[18]);
-    client.updated_at = db::utcTimestamp(row[19]);
-    client.deleted_at = db::nullableUtcTimestamp(row[20]);
-    client.version = row[21].as<int>();
+    f.name = in.text();
+    f.domain = in.optionalText();
+    f.website = in.optionalText();
+    f.industry = in.optionalText();
+    f.size = in.optionalText();
+    f.address_line1 = in.optionalText();
+    f.address_line2 = in.optionalText();
+    f.city = in.optionalText();
+    f.region = in.optionalText();
+    f.postal_code = in.optionalText();
+    f.country = in.optionalText();
+    f.phone = in.optionalText();
+    f.status = in.text();
+    f.tags = nlohmann::json::parse(in.view()).get<std::vector<std::string>>();
+    f.notes = in.optionalText();
+    f.owner_id = in.optionalText();
+    client.created_by = in.optionalText();
+    client.created_at = in.utcTimestamp();
+    client.updated_at = in.utcTimestamp();
+    client.deleted_at = in.optionalUtcTimestamp();
+    client.version = in.integer();
     return client;
 }
 
@@ -572,22 +574,23 @@ Page<LinkedContact> listClientContacts(pqxx::transaction_base& tx, const std::st
     const auto rows =
         execList(tx, kListClientContacts, org_id, client_id, after.key, after.id, page.limit + 1);
     return readPage<LinkedContact>(rows, page.limit, 15, 0, [](const pqxx::row& row) {
+        db::RowReader in(row);
         LinkedContact link;
-        link.link_id = row[0].as<std::string>();
-        link.role = db::nullable<std::string>(row[1]);
-        link.title = db::nullable<std::string>(row[2]);
-        link.is_primary_contact = row[3].as<bool>();
-        link.start_date = db::nullable<std::string>(row[4]);
-        link.end_date = db::nullable<std::string>(row[5]);
-        link.linked_at = db::utcTimestamp(row[6]);
-        link.contact_id = row[7].as<std::string>();
-        link.first_name = row[8].as<std::string>();
-        link.last_name = db::nullable<std::string>(row[9]);
-        link.email = db::nullable<std::string>(row[10]);
-        link.phone = db::nullable<std::string>(row[11]);
-        link.city = db::nullable<std::string>(row[12]);
-        link.country = db::nullable<std::string>(row[13]);
-        link.owner_id = db::nullable<std::string>(row[14]);
+        link.link_id = in.text();
+        link.role = in.optionalText();
+        link.title = in.optionalText();
+        link.is_primary_contact = in.boolean();
+        link.start_date = in.optionalText();
+        link.end_date = in.optionalText();
+        link.linked_at = in.utcTimestamp();
+        link.contact_id = in.text();
+        link.first_name = in.text();
+        link.last_name = in.optionalText();
+        link.email = in.optionalText();
+        link.phone = in.optionalText();
+        link.city = in.optionalText();
+        link.country = in.optionalText();
+        link.owner_id = in.optionalText();
         return link;
     });
 }
@@ -600,24 +603,25 @@ Page<ClientJob> listClientJobs(pqxx::transaction_base& tx, const std::string& or
     const auto rows = execList(tx, kListClientJobs, org_id, client_id, status, after.key, after.id,
                                page.limit + 1);
     return readPage<ClientJob>(rows, page.limit, 17, 0, [](const pqxx::row& row) {
+        db::RowReader in(row);
         ClientJob job;
-        job.id = row[0].as<std::string>();
-        job.title = row[1].as<std::string>();
-        job.status = row[2].as<std::string>();
-        job.seniority = db::nullable<std::string>(row[3]);
-        job.location = db::nullable<std::string>(row[4]);
-        job.remote = db::nullable<std::string>(row[5]);
-        job.employment_type = db::nullable<std::string>(row[6]);
-        job.openings = row[7].as<int>();
-        job.salary_min = db::nullable<std::string>(row[8]);
-        job.salary_max = db::nullable<std::string>(row[9]);
-        job.currency = db::nullable<std::string>(row[10]);
-        job.owner_id = db::nullable<std::string>(row[11]);
-        job.opened_at = db::nullableUtcTimestamp(row[12]);
-        job.closes_at = db::nullableUtcTimestamp(row[13]);
-        job.created_at = db::utcTimestamp(row[14]);
-        job.updated_at = db::utcTimestamp(row[15]);
-        job.version = row[16].as<int>();
+        job.id = in.text();
+        job.title = in.text();
+        job.status = in.text();
+        job.seniority = in.optionalText();
+        job.location = in.optionalText();
+        job.remote = in.optionalText();
+        job.employment_type = in.optionalText();
+        job.openings = in.integer();
+        job.salary_min = in.optionalText();
+        job.salary_max = in.optionalText();
+        job.currency = in.optionalText();
+        job.owner_id = in.optionalText();
+        job.opened_at = in.optionalUtcTimestamp();
+        job.closes_at = in.optionalUtcTimestamp();
+        job.created_at = in.utcTimestamp();
+        job.updated_at = in.utcTimestamp();
+        job.version = in.integer();
         return job;
     });
 }
@@ -630,19 +634,20 @@ Page<ClientProject> listClientProjects(pqxx::transaction_base& tx, const std::st
     const auto rows = execList(tx, kListClientProjects, org_id, client_id, status, after.key,
                                after.id, page.limit + 1);
     return readPage<ClientProject>(rows, page.limit, 12, 0, [](const pqxx::row& row) {
+        db::RowReader in(row);
         ClientProject project;
-        project.id = row[0].as<std::string>();
-        project.name = row[1].as<std::string>();
-        project.status = row[2].as<std::string>();
-        project.deal_id = db::nullable<std::string>(row[3]);
-        project.budget = db::nullable<std::string>(row[4]);
-        project.currency = db::nullable<std::string>(row[5]);
-        project.start_date = db::nullable<std::string>(row[6]);
-        project.end_date = db::nullable<std::string>(row[7]);
-        project.owner_id = db::nullable<std::string>(row[8]);
-        project.created_at = db::utcTimestamp(row[9]);
-        project.updated_at = db::utcTimestamp(row[10]);
-        project.version = row[11].as<int>();
+        project.id = in.text();
+        project.name = in.text();
+        project.status = in.text();
+        project.deal_id = in.optionalText();
+        project.budget = in.optionalText();
+        project.currency = in.optionalText();
+        project.start_date = in.optionalText();
+        project.end_date = in.optionalText();
+        project.owner_id = in.optionalText();
+        project.created_at = in.utcTimestamp();
+        project.updated_at = in.utcTimestamp();
+        project.version = in.integer();
         return project;
     });
 }
@@ -653,14 +658,15 @@ Page<HistoryEntry> listClientHistory(pqxx::transaction_base& tx, const std::stri
     const auto rows =
         execList(tx, kListClientHistory, org_id, client_id, after.key, after.id, page.limit + 1);
     return readPage<HistoryEntry>(rows, page.limit, 6, 0, [](const pqxx::row& row) {
+        db::RowReader in(row);
         HistoryEntry entry;
-        entry.id = row[0].as<std::string>();
-        entry.action = row[1].as<std::string>();
-        entry.actor_id = db::nullable<std::string>(row[2]);
-        entry.actor_name = db::nullable<std::string>(row[3]);
-        entry.created_at = db::utcTimestamp(row[4]);
+        entry.id = in.text();
+        entry.action = in.text();
+        entry.actor_id = in.optionalText();
+        entry.actor_name = in.optionalText();
+        entry.created_at = in.utcTimestamp();
         entry.changes =
-            row[5].is_null() ? nlohmann::json(nullptr) : nlohmann::json::parse(row[5].c_str());
+            row[5].is_null() ? nlohmann::json(nullptr) : nlohmann::json::parse(in.view());
         return entry;
     });
 }
