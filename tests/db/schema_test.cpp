@@ -585,6 +585,18 @@ TEST_F(SchemaTest, SkillNamesFollowSkills) {
     EXPECT_EQ(scalar<std::string>("SELECT skill_names::text FROM jobs WHERE id = '{jobA}'"), "{}");
 }
 
+// The duplicate probes read these two indexes on every create: new entries go straight into the
+// tree, never into a pending list that each probe would scan in full (migration 0010). The tags
+// index keeps GIN's fast update, which shows that the check can see a pending list.
+TEST_F(SchemaTest, DuplicateProbeIndexesKeepNoPendingList) {
+    exec(R"sql(UPDATE contacts SET emails = '[{"email": "second@a.example"}]',
+                                  phones = '[{"phone": "+442079460124"}]', tags = ARRAY['vip']
+               WHERE id = '{contactA}')sql");
+    EXPECT_EQ(scalar<long long>("SELECT gin_clean_pending_list('contacts_emails_gin'::regclass)"), 0);
+    EXPECT_EQ(scalar<long long>("SELECT gin_clean_pending_list('contacts_phones_gin'::regclass)"), 0);
+    EXPECT_GT(scalar<long long>("SELECT gin_clean_pending_list('contacts_tags_gin'::regclass)"), 0);
+}
+
 // Generated columns (skill_names, search_text) cannot be written by the application.
 TEST_F(SchemaTest, GeneratedColumnsAreReadOnly) {
     EXPECT_THROW(exec("UPDATE candidate_profiles SET skill_names = ARRAY['x'] WHERE id = '{candidateA}'"),
