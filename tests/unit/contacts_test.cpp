@@ -170,6 +170,18 @@ TEST(ContactListQuery, ValidatesParameters) {
     EXPECT_EQ(fields("sort=last_name&cursor=" + cursor), std::set<std::string>{"cursor"});
     const auto bad_keys = listCursor("-created_at", json::array({"yesterday", "01890a5d-ac96-774b-bcce-b302099a8057"}));
     EXPECT_EQ(fields("cursor=" + bad_keys), std::set<std::string>{"cursor"});
+    // The time key must have the shape of the timestamps the API writes, and nothing else.
+    const auto withTime = [](const char* time) {
+        return listCursor("-created_at", json::array({time, "01890a5d-ac96-774b-bcce-b302099a8057"}));
+    };
+    for (const char* good : {"2026-01-01T00:00:00.5Z", "2026-01-01T00:00:00.123456Z"}) {
+        EXPECT_TRUE(fields("cursor=" + withTime(good)).empty()) << good;
+    }
+    for (const char* bad : {"2026-01-01T00:00:00", "2026-01-01 00:00:00Z", "2026-01-01T00:00:00.Z",
+                            "2026-01-01T00:00:00.1234567Z", "2026-1-01T00:00:00Z", "2026-01-01T00:00:00+00Z",
+                            "2026-01-01T00:00:0xZ", "Z"}) {
+        EXPECT_EQ(fields("cursor=" + withTime(bad)), std::set<std::string>{"cursor"}) << bad;
+    }
     const auto parsed = parseContactListQuery(core::QueryParams::parse("cursor=" + cursor + "&tag=VIP&limit=5"));
     EXPECT_EQ(parsed.request.limit, 5);
     EXPECT_EQ(*parsed.request.filter.tag, "vip");
