@@ -110,8 +110,13 @@ BEGIN
 END
 $$;
 
-ALTER INDEX contacts_emails_gin SET (fastupdate = off);
-ALTER INDEX contacts_phones_gin SET (fastupdate = off);
--- Entries already pending stay in the list (and in every scan) until moved into the tree.
+-- Entries already pending would stay in the list, and in every scan, until a vacuum: move them
+-- into the tree first, which does not block the table's readers or writers.
 SELECT gin_clean_pending_list('contacts_emails_gin'::regclass);
 SELECT gin_clean_pending_list('contacts_phones_gin'::regclass);
+-- Changing fastupdate takes an exclusive lock on each index until this file commits, and every
+-- query on contacts opens its indexes: on a busy database give up after a few seconds (the
+-- migration fails whole and can be run again) rather than queue all contact traffic behind it.
+SET LOCAL lock_timeout = '5s';
+ALTER INDEX contacts_emails_gin SET (fastupdate = off);
+ALTER INDEX contacts_phones_gin SET (fastupdate = off);

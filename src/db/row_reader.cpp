@@ -23,6 +23,15 @@ T parseNumber(const pqxx::field& field) {
 
 }  // namespace
 
+const pqxx::field& RowReader::notNull() const {
+    const auto& field = current();
+    if (field.is_null()) {
+        // The column is declared NOT NULL, or the reader should have asked for an optional.
+        throw std::logic_error("RowReader: column " + std::string(field.name()) + " is NULL");
+    }
+    return field;
+}
+
 const pqxx::field& RowReader::current() const {
     if (field_ == end_) {
         // A statement and its reader disagree on the columns: a programming error.
@@ -33,7 +42,7 @@ const pqxx::field& RowReader::current() const {
 }
 
 std::string RowReader::text() {
-    const auto& field = current();
+    const auto& field = notNull();
     std::string value(field.c_str(), field.size());
     advance();
     return value;
@@ -61,7 +70,7 @@ bool RowReader::isNull() const {
 }
 
 bool RowReader::boolean() {
-    const auto& field = current();
+    const auto& field = notNull();
     // PostgreSQL's text output of a boolean is "t" or "f".
     const bool value = field.c_str()[0] == 't';
     advance();
@@ -69,7 +78,7 @@ bool RowReader::boolean() {
 }
 
 int RowReader::integer() {
-    const int value = parseNumber<int>(current());
+    const int value = parseNumber<int>(notNull());
     advance();
     return value;
 }
@@ -85,7 +94,7 @@ std::optional<long long> RowReader::optionalBigInteger() {
 }
 
 std::string RowReader::utcTimestamp() {
-    auto value = db::utcTimestamp(current());
+    auto value = db::utcTimestamp(notNull());
     advance();
     return value;
 }

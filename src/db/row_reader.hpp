@@ -17,7 +17,8 @@ class RowReader {
 public:
     explicit RowReader(const pqxx::row& row) : field_(row.begin()), end_(row.end()) {}
 
-    /// A NOT NULL text column.
+    /// A NOT NULL text column. The NOT NULL readers (text, boolean, integer, utcTimestamp)
+    /// throw std::logic_error on a NULL rather than read it as "" or false.
     std::string text();
     std::optional<std::string> optionalText();
     /// The column's text without copying it; valid while the result lives. NULL reads as "".
@@ -36,6 +37,7 @@ public:
 
 private:
     const pqxx::field& current() const;
+    const pqxx::field& notNull() const;
     void advance() { ++field_; }
 
     pqxx::row::const_iterator field_;

@@ -57,6 +57,18 @@ TEST_F(Readers, RowReaderTakesColumnsInOrderWithTheirTypes) {
     EXPECT_THROW(in.text(), std::logic_error);
 }
 
+TEST_F(Readers, RowReaderRefusesNullWhereAValueBelongs) {
+    const auto rows = query("SELECT NULL::text, NULL::boolean, NULL::int, NULL::timestamp");
+    EXPECT_THROW(db::RowReader(rows[0]).text(), std::logic_error);
+    db::RowReader in(rows[0]);
+    in.skip();
+    EXPECT_THROW(in.boolean(), std::logic_error);
+    in.skip();
+    EXPECT_THROW(in.integer(), std::logic_error);
+    in.skip();
+    EXPECT_THROW(in.utcTimestamp(), std::logic_error);
+}
+
 TEST_F(Readers, RowReaderRefusesTextWhereANumberBelongs) {
     const auto rows = query("SELECT 'forty-two'");
     db::RowReader in(rows[0]);
