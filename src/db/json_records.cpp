@@ -2,6 +2,9 @@
 
 #include <simdjson.h>
 
+#include <stdexcept>
+#include <string>
+
 namespace crm::db::detail {
 namespace {
 
