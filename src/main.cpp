@@ -4,6 +4,7 @@
 #include "core/config.hpp"
 #include "core/ids.hpp"
 #include "core/log.hpp"
+#include "core/scheduling.hpp"
 #include "db/migrations.hpp"
 #include "db/statement.hpp"
 
@@ -11,6 +12,8 @@
 #include <sodium.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <csignal>
 #include <pthread.h>
 #include <map>
@@ -59,6 +62,10 @@ int serve(const std::vector<std::string>& args) {
         throw std::invalid_argument("--role must be all, api or worker");
     }
     auto config = crm::core::Config::fromEnvironment(crm::core::Config::processEnvironment());
+    if (config.batch_scheduling && !crm::core::useBatchScheduling()) {
+        crm::core::log::warn("could not switch to batch scheduling; running with the default",
+                             {{"error", std::strerror(errno)}});
+    }
     if (role == "api") {
         config.run_workers = false;
     }

@@ -35,6 +35,7 @@ struct Config {
     int hsts_max_age_seconds = 0;  // 0: no Strict-Transport-Security header
     bool trust_proxy = false;       // take the client address from X-Forwarded-For
     bool access_log = true;
+    bool batch_scheduling = true;   // run the server's threads under SCHED_BATCH (Linux)
     std::string swagger_ui_dir;
 
     // PostgreSQL
