@@ -1,11 +1,10 @@
 # Shared by the benchmarks; ./crm bench sets CRM_BENCH_* and the database/Redis URLs.
 set -euo pipefail
 
-# Below the kernel's ephemeral range, as in ./crm (outgoing connections take ports there).
+# Below the kernel's ephemeral range, whose start ./crm passes in CRM_BENCH_EPHEMERAL_LOW
+# (outgoing connections take ports there).
 bench_free_port() {
-  local port low
-  low=$(cut -f1 /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768)
-  [ "$low" -gt 11000 ] 2>/dev/null || low=32768
+  local port low="${CRM_BENCH_EPHEMERAL_LOW:?run the benchmarks with ./crm bench}"
   for _ in $(seq 1 200); do
     port=$(( 10000 + RANDOM % (low - 10000) ))
     (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null || { echo "$port"; return 0; }
