@@ -687,14 +687,15 @@ std::string filterClause(BuiltQuery& query, const std::string& org, const Contac
     }
     if (f.search_pattern) {
         // Both halves are trigram searches (contacts_search_trgm, sales_profiles_company_trgm)
-        // over all tenants' rows, narrowed to this organisation afterwards; a UNION rather than
-        // an OR so that neither turns into a scan of the organisation's contacts.
+        // over all tenants' rows, narrowed to this organisation afterwards. The company half
+        // runs first, as an InitPlan, and hands over an array of ids, so both halves of the OR
+        // are index conditions on contacts: one bitmap scan reads the matching rows once,
+        // where an `IN (... UNION ...)` looked each of them up again by id.
         const auto text = param(f.search_pattern);
         const auto company = param(f.company_pattern ? f.company_pattern : f.search_pattern);
-        where += " AND c.id IN (SELECT x.id FROM contacts x WHERE x.org_id = " + org +
-                 " AND x.search_text LIKE lower(" + text + ")" +
-                 " UNION SELECT sp.contact_id FROM sales_profiles sp WHERE sp.org_id = " + org +
-                 " AND sp.deleted_at IS NULL AND sp.company_name ILIKE " + company + ")";
+        where += " AND (c.search_text LIKE lower(" + text + ") OR c.id = ANY (ARRAY(" +
+                 "SELECT sp.contact_id FROM sales_profiles sp WHERE sp.org_id = " + org +
+                 " AND sp.deleted_at IS NULL AND sp.company_name ILIKE " + company + ")))";
     }
     if (f.has_sales_profile) {
         where += *f.has_sales_profile ? " AND c.has_sales_profile" : " AND NOT c.has_sales_profile";
@@ -878,9 +879,10 @@ ContactPage listContacts(pqxx::transaction_base& tx, const std::string& org_id,
     return page;
 }
 
-void preferIndexScans(pqxx::transaction_base& tx) {
-    // A constant utility statement: SET cannot be prepared, and it carries no values.
-    tx.exec0("SET LOCAL enable_seqscan = off");
+void planBitmapScansOnly(pqxx::transaction_base& tx) {
+    // Constant utility statements, sent together: SET cannot be prepared, and they carry no
+    // values.
+    tx.exec0("SET LOCAL enable_seqscan = off; SET LOCAL enable_indexscan = off");
 }
 
 long long countContacts(pqxx::transaction_base& tx, const std::string& org_id,

@@ -180,9 +180,12 @@ ContactPage listContacts(pqxx::transaction_base& tx, const std::string& org_id,
                          const ListRequest& request);
 
 /// For the rest of the transaction (which must be a real one, not a nontransaction), plans
-/// without sequential scans. Text search calls it: on a small organisation the planner would
-/// rather read every contact than the trigram index, and it must not (docs/contacts.md).
-void preferIndexScans(pqxx::transaction_base& tx);
+/// reads through bitmap index scans only: no sequential scan and no walk along an index's
+/// order. Text search calls it. On a small organisation the planner would rather read every
+/// contact than the trigram index; for a pattern it believes common it would walk the sort
+/// index and test each row, which reads the whole organisation when the guess is wrong. A
+/// bitmap scan of the trigram index reads the matching rows and nothing else (docs/contacts.md).
+void planBitmapScansOnly(pqxx::transaction_base& tx);
 
 /// Rows matching the filter, counted up to `cap` + 1 (so the caller can tell it is capped).
 long long countContacts(pqxx::transaction_base& tx, const std::string& org_id,

@@ -420,7 +420,7 @@ ContactService::ListResult ContactService::list(const core::Actor& actor,
     if (query.request.filter.search_pattern) {
         // A text search plans with the trigram indexes, whatever the organisation's size.
         pqxx::read_transaction tx(lease.get());
-        repo::preferIndexScans(tx);
+        repo::planBitmapScansOnly(tx);
         run(tx);
         tx.commit();
     } else {

@@ -523,7 +523,7 @@ TEST_F(ContactsApiTest, SearchNeverSeqScansContacts) {
         const auto query = contacts::repo::buildListQuery(org_.id, request);
         auto connection = server_->database().connect();
         pqxx::read_transaction tx(connection);
-        contacts::repo::preferIndexScans(tx);  // as the service does for every text search
+        contacts::repo::planBitmapScansOnly(tx);  // as the service does for every text search
         const auto plan = json::parse(
             tx.exec_params("EXPLAIN (FORMAT JSON) " + query.sql, pqxx::prepare::make_dynamic_params(query.params))[0][0]
                 .c_str());
