@@ -100,7 +100,7 @@ http::ServerOptions serverOptions(const core::Config& config) {
     options.cors_origins = config.cors_origins;
     options.cors_allow_credentials = config.cors_allow_credentials;
     options.hsts_max_age_seconds = config.hsts_max_age_seconds;
-    options.trust_proxy = config.trust_proxy;
+    options.trusted_proxy_hops = config.trust_proxy ? config.proxy_hops : 0;
     options.access_log = config.access_log;
     return options;
 }

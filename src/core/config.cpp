@@ -163,6 +163,7 @@ Config Config::fromEnvironment(const std::map<std::string, std::string>& vars) {
     read.boolean("CRM_CORS_ALLOW_CREDENTIALS", config.cors_allow_credentials);
     read.integer("CRM_HSTS_MAX_AGE_SECONDS", config.hsts_max_age_seconds, 0, 63072000);
     read.boolean("CRM_TRUST_PROXY", config.trust_proxy);
+    read.integer("CRM_PROXY_HOPS", config.proxy_hops, 1, 10);
     read.boolean("CRM_ACCESS_LOG", config.access_log);
     read.boolean("CRM_BATCH_SCHEDULING", config.batch_scheduling);
     read.text("CRM_SWAGGER_UI_DIR", config.swagger_ui_dir);

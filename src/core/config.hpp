@@ -34,6 +34,7 @@ struct Config {
     bool cors_allow_credentials = false;
     int hsts_max_age_seconds = 0;  // 0: no Strict-Transport-Security header
     bool trust_proxy = false;       // take the client address from X-Forwarded-For
+    int proxy_hops = 1;             // with trust_proxy: proxies in front, each adding one entry
     bool access_log = true;
     bool batch_scheduling = true;   // run the server's threads under SCHED_BATCH (Linux)
     std::string swagger_ui_dir;

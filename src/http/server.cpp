@@ -678,19 +678,34 @@ void Server::Impl::addCors(Response& response, const std::string& origin) const 
 
 std::string Server::Impl::clientIp(const bhttp::request<bhttp::string_body>& raw,
                                    const std::string& peer_ip) const {
-    if (options_.trust_proxy) {
-        if (const auto it = raw.find("X-Forwarded-For"); it != raw.end()) {
-            // The left-most address is the client as the first proxy saw it.
-            std::string_view value = view(it->value());
-            value = value.substr(0, value.find(','));
-            const auto start = value.find_first_not_of(' ');
-            if (start != std::string_view::npos) {
-                value.remove_prefix(start);
-                return std::string(value.substr(0, value.find_last_not_of(' ') + 1));
+    if (options_.trusted_proxy_hops == 0) {
+        return peer_ip;
+    }
+    // Each proxy appends the address that connected to it, so only the last `hops` entries
+    // were written by proxies we run; the one they name first is the client. Anything to its
+    // left came from the client and may be invented. Several header lines are one list.
+    std::vector<std::string_view> entries;
+    for (auto [it, end] = raw.equal_range("X-Forwarded-For"); it != end; ++it) {
+        std::string_view list = view(it->value());
+        while (!list.empty()) {
+            const auto comma = list.find(',');
+            auto entry = list.substr(0, comma);
+            list = comma == std::string_view::npos ? std::string_view{} : list.substr(comma + 1);
+            const auto first = entry.find_first_not_of(" \t");
+            if (first != std::string_view::npos) {
+                entry = entry.substr(first, entry.find_last_not_of(" \t") - first + 1);
+                entries.push_back(entry);
             }
         }
     }
-    return peer_ip;
+    if (entries.empty()) {
+        return peer_ip;
+    }
+    const auto hops = static_cast<std::size_t>(options_.trusted_proxy_hops);
+    const auto client = entries[entries.size() >= hops ? entries.size() - hops : 0];
+    beast::error_code ec;
+    const auto address = net::ip::make_address(std::string(client), ec);
+    return ec ? peer_ip : address.to_string();
 }
 
 void Server::Impl::runUntilSignal() {

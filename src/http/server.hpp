@@ -26,7 +26,8 @@ struct ServerOptions {
     std::vector<std::string> cors_origins;
     bool cors_allow_credentials = false;
     int hsts_max_age_seconds = 0;
-    bool trust_proxy = false;
+    /// Proxies in front that append to X-Forwarded-For; 0: the header is ignored.
+    int trusted_proxy_hops = 0;
     bool access_log = true;
 };
 

@@ -260,6 +260,53 @@ TEST(PlatformPool, ExhaustedPoolAnswersUnavailable) {
     EXPECT_EQ(server->client().get("/api/test/db").status, 200);
 }
 
+// The address a request counts as coming from (rate limits, sessions, the access log), as a
+// test route reports it.
+std::function<void(http::Router&)> clientIpRoute() {
+    return [](http::Router& router) {
+        router.get("/api/test/ip", http::Access::open(), [](http::Request& request) {
+            return http::Response::json(http::Status::Ok, {{"ip", request.client_ip}});
+        });
+    };
+}
+
+std::string reportedIp(const TestServer& server, const std::string& forwarded_for) {
+    const auto response = server.client().get("/api/test/ip", {{"X-Forwarded-For", forwarded_for}});
+    EXPECT_EQ(response.status, 200) << response.body;
+    return response.json().at("ip").get<std::string>();
+}
+
+// Without CRM_TRUST_PROXY the header is the client's own claim and changes nothing.
+TEST(PlatformClientAddress, ForwardedForIgnoredUnlessTrusted) {
+    auto server = TestServer::start({}, clientIpRoute());
+    EXPECT_EQ(reportedIp(*server, "203.0.113.9"), "127.0.0.1");
+}
+
+// Behind one proxy the client is the entry that proxy appended, the right-most: a client that
+// sends its own X-Forwarded-For cannot pick the address its login attempts count against.
+TEST(PlatformClientAddress, TrustedProxyAppendsTheClient) {
+    auto server = TestServer::start({{"CRM_TRUST_PROXY", "true"}}, clientIpRoute());
+    EXPECT_EQ(reportedIp(*server, "198.51.100.7"), "198.51.100.7");
+    EXPECT_EQ(reportedIp(*server, "203.0.113.9, 198.51.100.7"), "198.51.100.7");
+    EXPECT_EQ(reportedIp(*server, " 2001:db8::1 "), "2001:db8::1");
+    // Not an address (a proxy would never write that): the connection's peer.
+    EXPECT_EQ(reportedIp(*server, "203.0.113.9, unknown"), "127.0.0.1");
+    EXPECT_EQ(reportedIp(*server, " , "), "127.0.0.1");
+    // Two header lines are one list.
+    const auto raw = rawExchange(server->port(),
+                                 "GET /api/test/ip HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+                                 "X-Forwarded-For: 203.0.113.9\r\nX-Forwarded-For: 198.51.100.8\r\n\r\n");
+    EXPECT_NE(raw.find("\"ip\":\"198.51.100.8\""), std::string::npos) << raw;
+}
+
+// A chain of proxies (say a CDN, then a load balancer) appends one entry each.
+TEST(PlatformClientAddress, ProxyHopsCountFromTheRight) {
+    auto server = TestServer::start({{"CRM_TRUST_PROXY", "true"}, {"CRM_PROXY_HOPS", "2"}}, clientIpRoute());
+    EXPECT_EQ(reportedIp(*server, "192.0.2.1, 203.0.113.9, 198.51.100.7"), "203.0.113.9");
+    // Fewer entries than hops: the furthest one known.
+    EXPECT_EQ(reportedIp(*server, "203.0.113.9"), "203.0.113.9");
+}
+
 // The host:port part of a libpq URL, and the URL with another one in its place.
 std::string authorityOf(const std::string& url) {
     const auto start = url.find('@') != std::string::npos ? url.find('@') + 1 : url.find("://") + 3;

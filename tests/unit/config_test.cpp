@@ -45,6 +45,17 @@ TEST(Config, InvalidPortNamesVariable) {
     EXPECT_NE(error.find("65535"), std::string::npos);
 }
 
+// The proxy chain is one hop unless told otherwise; zero hops is not a proxy setting.
+TEST(Config, ProxyHopsDefaultToOneAndRejectZero) {
+    auto vars = minimal();
+    vars["CRM_TRUST_PROXY"] = "true";
+    const auto config = Config::fromEnvironment(vars);
+    EXPECT_TRUE(config.trust_proxy);
+    EXPECT_EQ(config.proxy_hops, 1);
+    vars["CRM_PROXY_HOPS"] = "0";
+    EXPECT_NE(errorOf(vars).find("CRM_PROXY_HOPS"), std::string::npos);
+}
+
 // Production refuses to start without a JWT secret.
 TEST(Config, ProductionRequiresJwtSecret) {
     auto vars = minimal();
