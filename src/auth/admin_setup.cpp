@@ -4,7 +4,10 @@
 #include "auth/repository.hpp"
 #include "core/embedded.hpp"
 #include "core/error.hpp"
+#include "core/ids.hpp"
+#include "core/request_meta.hpp"
 #include "core/validation.hpp"
+#include "db/audit.hpp"
 
 #include <stdexcept>
 
@@ -21,16 +24,35 @@ Credentials createAdmin(pqxx::connection& connection, const std::string& email_t
         throw std::invalid_argument("the password " + problem);
     }
     const auto hash = hashPassword(password);
+    // No user acts here: the rows name the tool instead (user agent) and have no actor.
+    const core::RequestMeta meta{core::newUuidV7(), "", "crm-server create-admin"};
     pqxx::work tx(connection);
     const auto existing = tx.exec_params(
-        "SELECT u.org_id, u.id, o.slug FROM users u JOIN organizations o ON o.id = u.org_id "
-        "WHERE u.email = $1 AND lower(o.name) = lower($2)",
+        "SELECT u.org_id, u.id, o.slug, u.role, u.active FROM users u "
+        "JOIN organizations o ON o.id = u.org_id WHERE u.email = $1 AND lower(o.name) = lower($2)",
         *email, organization_name);
     Credentials credentials{"", *email, "admin"};
     if (!existing.empty()) {
+        const auto org_id = existing[0][0].as<std::string>();
+        const auto user_id = existing[0][1].as<std::string>();
+        const auto role = existing[0][3].as<std::string>();
+        const bool active = existing[0][4].as<bool>();
         tx.exec_params("UPDATE users SET role = 'admin', active = true WHERE org_id = $1 AND id = $2",
-                       existing[0][0].as<std::string>(), existing[0][1].as<std::string>());
-        repo::setPassword(tx, existing[0][0].as<std::string>(), existing[0][1].as<std::string>(), hash);
+                       org_id, user_id);
+        repo::setPassword(tx, org_id, user_id, hash);
+        // The operator's way back into an account: as visible in the audit log as an admin's
+        // change through the API, and the new password itself never recorded.
+        nlohmann::json changes{{"password", "set"}};
+        if (role != "admin") {
+            changes["role"] = {{"from", role}, {"to", "admin"}};
+        }
+        if (!active) {
+            changes["active"] = {{"from", false}, {"to", true}};
+        }
+        db::recordAudit(tx, db::AuditEntry{org_id, std::nullopt,
+                                           role != "admin" ? "user.role_changed" : "user.updated",
+                                           std::string("user"), user_id, changes},
+                        meta);
         credentials.organization = existing[0][2].as<std::string>();
     } else {
         const auto found = tx.exec_params("SELECT id, slug FROM organizations WHERE lower(name) = lower($1) "
@@ -41,11 +63,19 @@ Credentials createAdmin(pqxx::connection& connection, const std::string& email_t
             const auto org = repo::insertOrganization(tx, organization_name);
             org_id = org.id;
             credentials.organization = org.slug;
+            db::recordAudit(tx, db::AuditEntry{org.id, std::nullopt, "organization.created",
+                                               std::string("organization"), org.id,
+                                               {{"name", org.name}, {"slug", org.slug}}},
+                            meta);
         } else {
             org_id = found[0][0].as<std::string>();
             credentials.organization = found[0][1].as<std::string>();
         }
-        repo::insertUser(tx, repo::NewUser{org_id, *email, name, "admin", hash, std::nullopt});
+        const auto user = repo::insertUser(tx, repo::NewUser{org_id, *email, name, "admin", hash, std::nullopt});
+        db::recordAudit(tx, db::AuditEntry{org_id, std::nullopt, "user.created", std::string("user"),
+                                           user.id,
+                                           {{"email", user.email}, {"role", user.role}, {"invited", false}}},
+                        meta);
     }
     tx.commit();
     return credentials;

@@ -1,4 +1,6 @@
+#include "auth/admin_setup.hpp"
 #include "auth/tokens.hpp"
+#include "db/statement.hpp"
 #include "support/smtp_server.hpp"
 #include "tasks/queue.hpp"
 #include "support/test_server.hpp"
@@ -500,6 +502,52 @@ TEST_F(AuthApiTest, SameEmailInTwoOrganisations) {
     const auto chosen = login(admin_.email, kTestPassword, {{"organization", other_org.slug}});
     ASSERT_EQ(chosen.status, 200);
     EXPECT_EQ(chosen.json().at("user").at("role"), "sales");
+}
+
+// crm-server create-admin leaves the same trail as an admin's change through the API: a new
+// organisation and user, or an existing account made admin again with a new password. No
+// actor (no user did it), the tool as user agent, and never the password itself.
+TEST_F(AuthApiTest, CreateAdminIsAudited) {
+    const std::string password = "operator chosen passphrase 2026";
+    auto connection = server_->database().connect();
+    db::prepareAll(connection);  // as crm-server does before create-admin
+    const auto created = auth::createAdmin(connection, "ops@audit.example", password, "Ops", "Audit Co");
+    const auto signed_in = login("ops@audit.example", password, {{"organization", created.organization}});
+    ASSERT_EQ(signed_in.status, 200) << signed_in.body;
+    const auto user_id = signed_in.json().at("user").at("id").get<std::string>();
+
+    auto rows = [&connection](const std::string& action) {
+        pqxx::read_transaction tx(connection);
+        return tx.exec_params("SELECT actor_id IS NULL, user_agent, entity_id::text, changes::text "
+                              "FROM audit_log WHERE action = $1 AND user_agent = 'crm-server create-admin' "
+                              "ORDER BY created_at",
+                              action);
+    };
+    const auto org_rows = rows("organization.created");
+    ASSERT_EQ(org_rows.size(), 1u);
+    EXPECT_TRUE(org_rows[0][0].as<bool>());
+    const auto user_rows = rows("user.created");
+    ASSERT_EQ(user_rows.size(), 1u);
+    EXPECT_EQ(user_rows[0][2].as<std::string>(), user_id);
+    EXPECT_EQ(nlohmann::json::parse(user_rows[0][3].c_str()),
+              (nlohmann::json{{"email", "ops@audit.example"}, {"role", "admin"}, {"invited", false}}));
+
+    {
+        pqxx::work tx(connection);
+        tx.exec_params("UPDATE users SET role = 'sales', active = false WHERE id = $1", user_id);
+        tx.commit();
+    }
+    const std::string recovery = "second operator passphrase 2026";
+    auth::createAdmin(connection, "ops@audit.example", recovery, "Ops", "Audit Co");
+    const auto restored = rows("user.role_changed");
+    ASSERT_EQ(restored.size(), 1u);
+    EXPECT_EQ(restored[0][2].as<std::string>(), user_id);
+    const auto changes = nlohmann::json::parse(restored[0][3].c_str());
+    EXPECT_EQ(changes, (nlohmann::json{{"password", "set"},
+                                       {"role", {{"from", "sales"}, {"to", "admin"}}},
+                                       {"active", {{"from", false}, {"to", true}}}}));
+    EXPECT_EQ(std::string(restored[0][3].c_str()).find(recovery), std::string::npos);
+    EXPECT_EQ(login("ops@audit.example", recovery, {{"organization", created.organization}}).status, 200);
 }
 
 class AuthLimitsTest : public ::testing::Test {};
