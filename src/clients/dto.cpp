@@ -274,7 +274,7 @@ std::optional<std::string> normalizeDomain(std::string_view text) {
 
 std::optional<std::string> normalizeWebsite(std::string_view text) {
     const auto url = core::trim(text);
-    if (url.empty() || url.size() > kMaxWebsite ||
+    if (url.empty() || url.size() > kMaxWebsite || core::containsSpace(url) ||
         std::any_of(url.begin(), url.end(),
                     [](unsigned char c) { return c <= 0x20 || c == 0x7f; })) {
         return std::nullopt;

@@ -79,7 +79,8 @@ std::optional<std::string> timeBound(const core::QueryParams& query, const std::
     }
     static const std::regex kSpacedOffset(R"(^(.*T\d{2}:\d{2}:\d{2}(\.\d+)?) (\d{2}:\d{2})$)");
     std::smatch match;
-    if (std::regex_match(*value, match, kSpacedOffset)) {
+    // The length check first: std::regex recurses once per character, and no time is longer.
+    if (value->size() <= 40 && std::regex_match(*value, match, kSpacedOffset)) {
         value = match[1].str() + "+" + match[3].str();
     }
     core::FieldErrors local;

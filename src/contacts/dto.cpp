@@ -226,7 +226,7 @@ ContactInput readContact(core::ObjectReader& in, core::FieldErrors& errors,
     c.linkedin_url.present = in.has("linkedin_url");
     if (const auto url = in.optionalText("linkedin_url", 0, 500)) {
         static const std::regex kUrl(R"(^https?://\S+$)", std::regex::icase);
-        if (std::regex_match(*url, kUrl)) {
+        if (std::regex_match(*url, kUrl) && !core::containsSpace(*url)) {  // U+3000 too
             c.linkedin_url.value = url;
         } else {
             in.fail("linkedin_url", "must be an http(s) URL such as https://www.linkedin.com/in/name");
@@ -309,9 +309,10 @@ Patch<json> skillList(core::ObjectReader& in, core::FieldErrors& errors) {
         if (const auto raw = item.optionalJson("level"); raw && !raw->is_null()) {
             if (raw->is_number_integer() && raw->get<long long>() >= 1 && raw->get<long long>() <= 5) {
                 level = *raw;
-            } else if (raw->is_string() && !core::trim(raw->get<std::string>()).empty() &&
-                       core::utf8Length(raw->get<std::string>()) <= 50) {
-                level = core::trim(raw->get<std::string>());
+            } else if (raw->is_string()) {
+                if (const auto label = item.optionalText("level", 1, 50)) {  // blank, NUL, length
+                    level = *label;
+                }
             } else {
                 item.fail("level", "must be 1 to 5 or a label such as \"expert\"");
             }

@@ -66,6 +66,11 @@ std::optional<std::string> normalizePhone(std::string_view text, std::string_vie
     }
     std::string e164;
     util.Format(number, PhoneNumberUtil::E164, &e164);
+    // E.164 allows 15 digits; libphonenumber calls some longer German numbers possible, which
+    // the database's check (crm_is_e164) would refuse without naming the field.
+    if (e164.size() > 16) {
+        return std::nullopt;
+    }
     return e164;
 }
 

@@ -3,6 +3,8 @@
 #include "core/ids.hpp"
 
 #include <arpa/inet.h>
+#include <locale.h>
+#include <wctype.h>
 
 #include <regex>
 
@@ -15,6 +17,22 @@ bool isCurrency(std::string_view text) {
     return text.size() == 3 && std::all_of(text.begin(), text.end(), [](char c) {
                return c >= 'A' && c <= 'Z';
            });
+}
+
+int twoDigits(std::string_view text, std::size_t at) {
+    return (text[at] - '0') * 10 + (text[at + 1] - '0');
+}
+
+// The "YYYY-MM-DD" at the start of `text` (shape already checked) is a day of the calendar:
+// PostgreSQL refuses 2026-02-31 with an error the API would otherwise pass on.
+bool isCalendarDate(std::string_view text) {
+    const int year = twoDigits(text, 0) * 100 + twoDigits(text, 2);
+    const int month = twoDigits(text, 5);
+    const int day = twoDigits(text, 8);
+    static constexpr int kDays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    const bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+    return year >= 1 && month >= 1 && month <= 12 && day >= 1 && day <= kDays[month - 1] &&
+           !(month == 2 && day == 29 && !leap);
 }
 
 }  // namespace
@@ -73,14 +91,108 @@ bool isValidUtf8(std::string_view text) {
     return true;
 }
 
+namespace {
+
+// PostgreSQL's lower() and its regular expressions' \s follow the database's LC_CTYPE, C.UTF-8
+// for the database ./crm creates: full Unicode case mapping and white space. The API checks text
+// with the same glibc tables, so a value it accepts is one the CHECK constraints accept.
+locale_t unicodeCtype() {
+    static const locale_t locale = newlocale(LC_CTYPE_MASK, "C.UTF-8", static_cast<locale_t>(nullptr));
+    return locale;
+}
+
+// The code point at text[i] (valid UTF-8), and how many bytes it takes.
+std::pair<char32_t, std::size_t> codePointAt(std::string_view text, std::size_t i) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    if (c < 0x80) {
+        return {c, 1};
+    }
+    const std::size_t length = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : 2;
+    char32_t point = c & (0x7F >> length);
+    for (std::size_t k = 1; k < length && i + k < text.size(); ++k) {
+        point = (point << 6) | (static_cast<unsigned char>(text[i + k]) & 0x3F);
+    }
+    return {point, length};
+}
+
+void appendUtf8(std::string& out, char32_t point) {
+    if (point < 0x80) {
+        out.push_back(static_cast<char>(point));
+    } else if (point < 0x800) {
+        out.push_back(static_cast<char>(0xC0 | (point >> 6)));
+        out.push_back(static_cast<char>(0x80 | (point & 0x3F)));
+    } else if (point < 0x10000) {
+        out.push_back(static_cast<char>(0xE0 | (point >> 12)));
+        out.push_back(static_cast<char>(0x80 | ((point >> 6) & 0x3F)));
+        out.push_back(static_cast<char>(0x80 | (point & 0x3F)));
+    } else {
+        out.push_back(static_cast<char>(0xF0 | (point >> 18)));
+        out.push_back(static_cast<char>(0x80 | ((point >> 12) & 0x3F)));
+        out.push_back(static_cast<char>(0x80 | ((point >> 6) & 0x3F)));
+        out.push_back(static_cast<char>(0x80 | (point & 0x3F)));
+    }
+}
+
+bool isSpace(char32_t point) {
+    if (point < 0x80) {
+        return std::isspace(static_cast<int>(point)) != 0;
+    }
+    const auto locale = unicodeCtype();
+    return locale != static_cast<locale_t>(nullptr) && iswspace_l(static_cast<wint_t>(point), locale) != 0;
+}
+
+}  // namespace
+
+bool containsSpace(std::string_view text) {
+    for (std::size_t i = 0; i < text.size();) {
+        const auto [point, length] = codePointAt(text, i);
+        if (isSpace(point)) {
+            return true;
+        }
+        i += length;
+    }
+    return false;
+}
+
+bool isBlank(std::string_view text) {
+    for (std::size_t i = 0; i < text.size();) {
+        const auto [point, length] = codePointAt(text, i);
+        if (!isSpace(point)) {
+            return false;
+        }
+        i += length;
+    }
+    return true;
+}
+
+std::string lowerUnicode(std::string_view text) {
+    const auto locale = unicodeCtype();
+    std::string out;
+    out.reserve(text.size());
+    for (std::size_t i = 0; i < text.size();) {
+        const auto [point, length] = codePointAt(text, i);
+        if (point < 0x80) {
+            out.push_back(static_cast<char>(std::tolower(static_cast<int>(point))));
+        } else if (locale != static_cast<locale_t>(nullptr)) {
+            appendUtf8(out, static_cast<char32_t>(towlower_l(static_cast<wint_t>(point), locale)));
+        } else {
+            out.append(text.substr(i, length));
+        }
+        i += length;
+    }
+    return out;
+}
+
 std::optional<std::string> normalizeEmail(std::string_view text) {
-    auto email = trim(text);
-    std::transform(email.begin(), email.end(), email.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    // Same shape as the database's crm_is_email(): local@domain.tld, no spaces.
+    const auto trimmed = trim(text);
+    if (trimmed.empty() || trimmed.size() > kMaxEmailLength || !isValidUtf8(trimmed) ||
+        containsSpace(trimmed)) {
+        return std::nullopt;
+    }
+    // Same shape as the database's crm_is_email(): local@domain.tld, no spaces, lower case.
+    auto email = lowerUnicode(trimmed);
     static const std::regex kShape(R"(^[^@\s]+@[^@\s]+\.[^@\s]+$)");
-    if (email.empty() || email.size() > kMaxEmailLength || !std::regex_match(email, kShape) ||
-        !isValidUtf8(email)) {
+    if (email.size() > kMaxEmailLength || !std::regex_match(email, kShape)) {
         return std::nullopt;
     }
     return email;
@@ -166,7 +278,14 @@ std::optional<std::string> ObjectReader::optionalText(std::string_view key, std:
         return std::nullopt;
     }
     const auto length = utf8Length(text);
-    if (text.empty() && min == 0) {
+    // Only white space outside ASCII (U+3000, say) is blank too, as the database's '\S' checks
+    // see it.
+    const bool blank = text.empty() || isBlank(text);
+    if (blank && min == 0) {
+        return std::nullopt;
+    }
+    if (blank) {
+        fail(key, "must not be blank");
         return std::nullopt;
     }
     if (length < std::max<std::size_t>(min, 1) || length > max) {
@@ -261,6 +380,14 @@ std::optional<std::string> ObjectReader::optionalDecimal(std::string_view key,
         fail(key, "must be a decimal string such as \"1250.50\"");
         return std::nullopt;
     }
+    // libstdc++'s std::regex recurses once per character matched: a long enough string would
+    // overflow the stack. No decimal the API stores needs more than a few dozen characters.
+    constexpr std::size_t kMaxDecimalText = 64;
+    if (text.size() > kMaxDecimalText) {
+        fail(key, "must have at most " + std::to_string(max_integer_digits) + " digits before and " +
+                      std::to_string(max_fraction_digits) + " after the point");
+        return std::nullopt;
+    }
     static const std::regex kDecimal(R"(^(-?)(\d+)(?:\.(\d+))?$)");
     std::smatch match;
     if (!std::regex_match(text, match, kDecimal)) {
@@ -315,17 +442,9 @@ std::optional<std::string> ObjectReader::optionalDate(std::string_view key) {
         return std::nullopt;
     }
     static const std::regex kDate(R"(^(\d{4})-(\d{2})-(\d{2})$)");
-    std::smatch match;
-    if (std::regex_match(*text, match, kDate)) {
-        const int year = std::stoi(match[1]);
-        const int month = std::stoi(match[2]);
-        const int day = std::stoi(match[3]);
-        static constexpr int kDays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-        const bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
-        if (year >= 1900 && year <= 2999 && month >= 1 && month <= 12 && day >= 1 &&
-            day <= kDays[month - 1] && !(month == 2 && day == 29 && !leap)) {
-            return *text;
-        }
+    if (std::regex_match(*text, kDate) && isCalendarDate(*text) && text->compare(0, 4, "1900") >= 0 &&
+        text->compare(0, 4, "2999") <= 0) {
+        return *text;
     }
     fail(key, "must be a date such as 2026-03-31");
     return std::nullopt;
@@ -338,7 +457,7 @@ std::optional<std::string> ObjectReader::optionalTimestamp(std::string_view key)
     }
     static const std::regex kTimestamp(
         R"(^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])T([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d{1,6})?(Z|[+-]([01]\d|2[0-3]):[0-5]\d)$)");
-    if (!std::regex_match(*text, kTimestamp)) {
+    if (!std::regex_match(*text, kTimestamp) || !isCalendarDate(*text)) {
         fail(key, "must be an RFC 3339 time such as 2026-03-31T09:30:00Z");
         return std::nullopt;
     }
@@ -377,6 +496,10 @@ std::optional<std::vector<std::string>> ObjectReader::optionalTextList(std::stri
         auto text = trim(item.get_ref<const std::string&>());
         if (text.empty() || utf8Length(text) > max_length || !isValidUtf8(text)) {
             fail(key, "items must be 1 to " + std::to_string(max_length) + " characters");
+            return std::nullopt;
+        }
+        if (text.find('\0') != std::string::npos) {
+            fail(key, "items must not contain NUL characters");
             return std::nullopt;
         }
         if (std::find(items.begin(), items.end(), text) == items.end()) {

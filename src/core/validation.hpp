@@ -92,6 +92,13 @@ bool isValidUtf8(std::string_view text);
 /// Lower-cases and trims; nullopt when it is not an address of the shape the database accepts.
 std::optional<std::string> normalizeEmail(std::string_view text);
 
+/// White space and case as PostgreSQL sees them in the database's C.UTF-8 ctype (glibc's Unicode
+/// tables), for valid UTF-8: U+3000 is a space, "Ä" lower-cases to "ä".
+bool containsSpace(std::string_view text);
+/// True when every character is white space (and for "").
+bool isBlank(std::string_view text);
+std::string lowerUnicode(std::string_view text);
+
 /// True for a textual IPv4 or IPv6 address.
 bool isIpAddress(const std::string& text);
 

@@ -97,11 +97,25 @@ const nlohmann::json& Request::json() const {
         if (body.find_first_not_of(" \t\r\n") == std::string::npos) {
             throw core::AppError::badRequest("A JSON request body is required");
         }
+        // Copying or printing a JSON value recurses once per level of nesting: a body of a few
+        // hundred kilobytes of '[' would overflow the stack. No request needs more than a few
+        // levels, so deeper bodies are refused while parsing, before any copy.
+        constexpr int kMaxDepth = 32;
+        const auto refuseDeepNesting = [](int depth, nlohmann::json::parse_event_t, nlohmann::json&) {
+            if (depth > kMaxDepth) {
+                throw core::AppError::badRequest("The request body nests JSON deeper than " +
+                                                 std::to_string(kMaxDepth) + " levels");
+            }
+            return true;
+        };
         try {
-            json_ = nlohmann::json::parse(body);
+            json_ = nlohmann::json::parse(body, refuseDeepNesting);
         } catch (const nlohmann::json::parse_error& e) {
             throw core::AppError::badRequest(
                 "The request body is not valid JSON (at byte " + std::to_string(e.byte) + ")");
+        } catch (const nlohmann::json::out_of_range&) {
+            throw core::AppError::badRequest(
+                "The request body has a number too large to read (more than about 1e308)");
         }
     }
     return *json_;

@@ -243,6 +243,24 @@ TEST_F(ClientsApiTest, CreateValidatesEveryFieldAtOnce) {
     EXPECT_EQ(sql("SELECT count(*) FROM clients"), "0");
 }
 
+// A day that is not in the calendar is a 422 naming its parameter (PostgreSQL's refusal was
+// reported as a bad cursor), and a NUL inside a tag is refused by name before the database.
+TEST_F(ClientsApiTest, ImpossibleDatesAndNulTagsNameTheirField) {
+    auto client = server_->clientFor(sales_);
+    for (const std::string param : {"created_from", "created_to"}) {
+        for (const std::string value : {"2026-02-31T00:00:00Z", "2026-02-29", "2025-04-31T10:00:00%2B02:00"}) {
+            const auto response = client.get("/api/clients?" + param + "=" + value);
+            EXPECT_EQ(response.status, 422) << param << "=" << value << ": " << response.body;
+            EXPECT_EQ(errorFields(response), std::set<std::string>{param}) << value;
+        }
+    }
+    EXPECT_EQ(client.get("/api/clients?created_from=2024-02-29T00:00:00Z").status, 200);
+    const auto nul_tag = client.post("/api/clients", {{"name", "Acme"}, {"tags", {std::string("a\0b", 3)}}});
+    ASSERT_EQ(nul_tag.status, 422) << nul_tag.body;
+    EXPECT_EQ(errorFields(nul_tag), std::set<std::string>{"tags"});
+    EXPECT_EQ(sql("SELECT count(*) FROM clients"), "0");
+}
+
 // A missing name is required; a body that is not an object is refused.
 TEST_F(ClientsApiTest, CreateNeedsAnObjectWithAName) {
     auto client = server_->clientFor(sales_);

@@ -89,6 +89,86 @@ TEST_F(ContactsApiTest, CreateReportsEveryBadField) {
     EXPECT_EQ(count("SELECT count(*) FROM contacts"), 0);
 }
 
+// Input that once reached the server's stack or PostgreSQL unchecked is a 4xx naming the field,
+// and the server keeps answering: a decimal of 300,000 digits (std::regex recursed once per
+// character), NUL characters in list items and skill levels, a body nested 100,000 levels deep
+// (copying it recursed once per level).
+TEST_F(ContactsApiTest, HostileInputIsRefusedByField) {
+    const auto huge_budget = as(manager_).post(
+        "/api/contacts", {{"first_name", "Ada"},
+                          {"sales_profile", {{"budget", std::string(300000, '9')}, {"currency", "EUR"}}}});
+    ASSERT_EQ(huge_budget.status, 422) << huge_budget.body.substr(0, 300);
+    EXPECT_EQ(errorFields(huge_budget), std::set<std::string>{"sales_profile.budget"});
+
+    const auto nul_tag = as(manager_).post("/api/contacts", {{"first_name", "Ada"},
+                                                             {"tags", {std::string("a\0b", 3)}}});
+    ASSERT_EQ(nul_tag.status, 422) << nul_tag.body;
+    EXPECT_EQ(errorFields(nul_tag), std::set<std::string>{"tags"});
+
+    const auto nul_level = as(manager_).post(
+        "/api/contacts", {{"first_name", "Ada"},
+                          {"candidate_profile", {{"skills", {{{"name", "C++"}, {"level", std::string("a\0", 2)}}}}}}});
+    ASSERT_EQ(nul_level.status, 422) << nul_level.body;
+    EXPECT_EQ(errorFields(nul_level), std::set<std::string>{"candidate_profile.skills[0].level"});
+
+    const std::string deep = "{\"first_name\":\"Ada\",\"emails\":" + std::string(100000, '[') +
+                             std::string(100000, ']') + "}";
+    const auto nested = as(manager_).request("POST", "/api/contacts", deep);
+    EXPECT_EQ(nested.status, 400) << nested.body;
+
+    EXPECT_EQ(as(manager_).get("/api/contacts").status, 200);
+    EXPECT_EQ(count("SELECT count(*) FROM contacts"), 0);
+}
+
+// E-mails are lower-cased beyond ASCII and white space is recognised beyond ASCII, the way
+// PostgreSQL's checks see them: what the API accepts, the database accepts, and what it would
+// refuse is a 422 naming the field rather than an anonymous rule.
+TEST_F(ContactsApiTest, UnicodeCaseAndSpacesFollowTheDatabase) {
+    const auto created = as(manager_).post("/api/contacts", {{"first_name", "Ärne"}, {"email", "ÄRNE@Example.com"}});
+    ASSERT_EQ(created.status, 201) << created.body;
+    EXPECT_EQ(created.json().at("email"), "ärne@example.com");
+
+    const auto ideographic_space = std::string("\u3000");
+    const auto blank = as(manager_).post("/api/contacts", {{"first_name", ideographic_space + ideographic_space}});
+    ASSERT_EQ(blank.status, 422) << blank.body;
+    EXPECT_EQ(errorFields(blank), std::set<std::string>{"first_name"});
+
+    const auto spaced = as(manager_).post(
+        "/api/contacts", {{"first_name", "Ada"},
+                          {"email", "ada" + ideographic_space + "x@example.com"},
+                          {"linkedin_url", "https://www.linkedin.com/in/ada" + ideographic_space + "x"}});
+    ASSERT_EQ(spaced.status, 422) << spaced.body;
+    EXPECT_EQ(errorFields(spaced), (std::set<std::string>{"email", "linkedin_url"}));
+    EXPECT_EQ(count("SELECT count(*) FROM contacts"), 1);
+}
+
+// The last_name sort's cursor carries two names; with the longest names the API accepts (200
+// characters, two bytes each in UTF-8) it must still be accepted back.
+TEST_F(ContactsApiTest, LongestNamesStillPage) {
+    for (const char* letter : {"А", "Б", "В"}) {
+        std::string name;
+        for (int i = 0; i < 199; ++i) {
+            name += "Ж";
+        }
+        name += letter;
+        ASSERT_FALSE(createContactId(sales_, {{"first_name", name}, {"last_name", name}}).empty());
+    }
+    std::string target = "/api/contacts?sort=last_name&limit=1";
+    std::set<std::string> seen;
+    for (int page = 0; page < 3; ++page) {
+        const auto response = as(sales_).get(target);
+        ASSERT_EQ(response.status, 200) << response.body;
+        const auto body = response.json();
+        ASSERT_EQ(body.at("data").size(), 1u);
+        seen.insert(body.at("data").at(0).at("id").get<std::string>());
+        if (page < 2) {
+            target = "/api/contacts?sort=last_name&limit=1&cursor=" +
+                     body.at("page").at("next_cursor").get<std::string>();
+        }
+    }
+    EXPECT_EQ(seen.size(), 3u);
+}
+
 // A profile that breaks a rule across fields fails the whole request: nothing is written.
 TEST_F(ContactsApiTest, BadProfileWritesNothing) {
     const auto response = as(manager_).post(

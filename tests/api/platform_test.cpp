@@ -123,6 +123,24 @@ TEST_F(PlatformApiTest, MalformedJsonIsBadRequest) {
     EXPECT_NE(response.json().at("detail").get<std::string>().find("JSON"), std::string::npos);
 }
 
+// A body nested deeper than any request needs is refused as it is parsed.
+TEST_F(PlatformApiTest, DeeplyNestedJsonIsBadRequest) {
+    const auto nested = [](int levels) {
+        return "{\"a\":" + std::string(levels, '[') + std::string(levels, ']') + "}";
+    };
+    EXPECT_EQ(server_->client().request("POST", "/api/test/echo", nested(30)).status, 200);
+    const auto response = server_->client().request("POST", "/api/test/echo", nested(1500));
+    expectProblem(response, 400);
+    EXPECT_NE(response.json().at("detail").get<std::string>().find("deeper"), std::string::npos);
+}
+
+// A number JSON allows but a double cannot hold is a 400, not a 500.
+TEST_F(PlatformApiTest, HugeNumberIsBadRequest) {
+    const auto response = server_->client().request("POST", "/api/test/echo", "{\"a\": 1e400}");
+    expectProblem(response, 400);
+    EXPECT_NE(response.json().at("detail").get<std::string>().find("too large"), std::string::npos);
+}
+
 // Well-formed JSON goes through, with a charset in the media type.
 TEST_F(PlatformApiTest, JsonBodyIsAccepted) {
     const auto response = server_->client().request(

@@ -107,6 +107,20 @@ TEST(NormalizePhone, RefusesTooManyDigits) {
     EXPECT_EQ(normalizePhone("+44 20 7946 0123 4567 8901", "US"), std::nullopt);
 }
 
+// Whatever libphonenumber calls possible, nothing longer than E.164's 15 digits comes out: the
+// database refuses more. German numbers are the longest it allows.
+TEST(NormalizePhone, NeverMoreThanFifteenDigits) {
+    int accepted = 0;
+    for (int extra = 0; extra <= 12; ++extra) {
+        const auto phone = normalizePhone("+49 30 12345" + std::string(extra, '7'), "DE");
+        if (phone) {
+            ++accepted;
+            EXPECT_LE(phone->size(), 16u) << *phone;  // '+' and at most 15 digits
+        }
+    }
+    EXPECT_GT(accepted, 0);
+}
+
 // More than 40 characters (after trimming) is refused, even when the digits would be fine.
 TEST(NormalizePhone, RefusesMoreThanFortyCharacters) {
     const std::string padded = "+1 (212)" + std::string(28, ' ') + "555-0100";  // 44 characters
