@@ -89,13 +89,12 @@ Patch<std::string> enumPatch(ObjectReader& in, std::string_view key,
 }
 
 std::optional<std::string> normalizeCountry(const std::string& text) {
-    if (text.size() != 2 || !std::isalpha(static_cast<unsigned char>(text[0])) ||
-        !std::isalpha(static_cast<unsigned char>(text[1]))) {
-        return std::nullopt;
-    }
     std::string upper = text;
     std::transform(upper.begin(), upper.end(), upper.begin(),
                    [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
+    if (!core::isCountryCode(upper)) {
+        return std::nullopt;
+    }
     return upper;
 }
 

@@ -89,6 +89,9 @@ std::size_t utf8Length(std::string_view text);
 /// True for well-formed UTF-8.
 bool isValidUtf8(std::string_view text);
 
+/// An ISO 3166-1 alpha-2 code in upper case (or XK, Kosovo).
+bool isCountryCode(const std::string& code);
+
 /// Lower-cases and trims; nullopt when it is not an address of the shape the database accepts.
 std::optional<std::string> normalizeEmail(std::string_view text);
 

@@ -261,6 +261,17 @@ TEST_F(ClientsApiTest, ImpossibleDatesAndNulTagsNameTheirField) {
     EXPECT_EQ(sql("SELECT count(*) FROM clients"), "0");
 }
 
+// A country is a real ISO 3166-1 alpha-2 code, as for contacts: two letters are not enough.
+TEST_F(ClientsApiTest, CountryIsAnIsoCode) {
+    auto client = server_->clientFor(sales_);
+    const auto made_up = client.post("/api/clients", {{"name", "Acme"}, {"country", "ZZ"}});
+    ASSERT_EQ(made_up.status, 422) << made_up.body;
+    EXPECT_EQ(errorFields(made_up), std::set<std::string>{"country"});
+    const auto german = client.post("/api/clients", {{"name", "Acme"}, {"country", "de"}});
+    ASSERT_EQ(german.status, 201) << german.body;
+    EXPECT_EQ(german.json().at("country"), "DE");
+}
+
 // A missing name is required; a body that is not an object is refused.
 TEST_F(ClientsApiTest, CreateNeedsAnObjectWithAName) {
     auto client = server_->clientFor(sales_);

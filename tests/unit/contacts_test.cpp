@@ -5,6 +5,7 @@
 #include "contacts/rules.hpp"
 #include "core/error.hpp"
 #include "core/query_params.hpp"
+#include "core/validation.hpp"
 
 #include <gtest/gtest.h>
 
@@ -44,11 +45,11 @@ TEST(CompareDecimal, ComparesByValue) {
 
 // Only real ISO 3166-1 alpha-2 codes are countries.
 TEST(CountryCodes, KnowsTheIsoList) {
-    EXPECT_TRUE(isCountryCode("DE"));
-    EXPECT_TRUE(isCountryCode("GB"));
-    EXPECT_FALSE(isCountryCode("UK"));
-    EXPECT_FALSE(isCountryCode("XX"));
-    EXPECT_FALSE(isCountryCode("de"));
+    EXPECT_TRUE(core::isCountryCode("DE"));
+    EXPECT_TRUE(core::isCountryCode("GB"));
+    EXPECT_FALSE(core::isCountryCode("UK"));
+    EXPECT_FALSE(core::isCountryCode("XX"));
+    EXPECT_FALSE(core::isCountryCode("de"));
 }
 
 // A create body is normalised: lower-case e-mails, E.164 phones, upper-case country, tags.
