@@ -17,6 +17,12 @@ std::string requiredEmail(core::ObjectReader& in, std::string_view key) {
         in.optionalJson(key);
         return {};
     }
+    // optionalEmail reads "" and spaces as absent, which is no answer for a required field.
+    if (const auto value = in.optionalJson(key); value && value->is_string() &&
+                                                 core::isBlank(core::trim(value->get<std::string>()))) {
+        in.fail(key, "must not be blank");
+        return {};
+    }
     return in.optionalEmail(key).value_or(std::string{});
 }
 
@@ -111,7 +117,7 @@ CreateUserDto CreateUserDto::fromJson(const nlohmann::json& body) {
     CreateUserDto dto;
     dto.email = requiredEmail(in, "email");
     dto.name = in.requiredText("name", 1, 200);
-    if (!in.has("role")) {
+    if (!in.has("role") || in.isNull("role")) {
         in.fail("role", "is required");
     }
     dto.role = in.optionalEnum("role", kRoles).value_or("");

@@ -47,6 +47,12 @@ redis.call('EXPIRE', nkey, ttl)
 redis.call('HSET', skey, 'refresh', new, 'last_used_at', ARGV[5], 'ip', ARGV[6], 'ua', ARGV[7])
 redis.call('EXPIRE', skey, ttl)
 local s = redis.call('HMGET', skey, 'user_id', 'org_id', 'role', 'created_at')
+-- The user's index of sessions lives as long as its longest session: this one, from now on.
+-- Without this it expired ttl after the last sign-in, and a session refreshed past that point
+-- escaped logout-all, password changes and deactivation, which all start from the index.
+local ukey = prefix .. 'user:' .. s[1] .. ':sessions'
+redis.call('SADD', ukey, sid)
+redis.call('EXPIRE', ukey, ttl)
 return {'ok', sid, s[1], s[2], s[3], s[4]}
 )lua");
 

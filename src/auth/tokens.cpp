@@ -115,7 +115,9 @@ AccessClaims TokenService::verifyUncached(std::string_view token) const {
     const auto header_text = decodeSegment(token.substr(0, first_dot));
     const auto header = header_text ? nlohmann::json::parse(*header_text, nullptr, false)
                                     : nlohmann::json();
-    if (!header.is_object() || header.value("alg", "") != "HS256") {
+    // Not header.value("alg", ""): that throws when "alg" is a number or null.
+    const auto alg = header.is_object() ? header.find("alg") : header.end();
+    if (!header.is_object() || alg == header.end() || !alg->is_string() || *alg != "HS256") {
         throw invalid("signed with an algorithm this API does not accept");
     }
 

@@ -1,6 +1,7 @@
 #include "core/log.hpp"
 
 #include "core/json_text.hpp"
+#include "core/validation.hpp"
 
 #include <spdlog/sinks/base_sink.h>
 #include <spdlog/spdlog.h>
@@ -109,7 +110,13 @@ void writeFlat(Level level, std::string_view msg, std::initializer_list<Field> f
                 if constexpr (std::is_same_v<T, std::nullptr_t>) {
                     line += "null";
                 } else if constexpr (std::is_same_v<T, std::string_view>) {
-                    appendJsonString(line, value);
+                    // Values can come from the request (a percent-decoded path): a line with
+                    // bytes that are not UTF-8 would not be JSON to whoever reads the log.
+                    if (isValidUtf8(value)) {
+                        appendJsonString(line, value);
+                    } else {
+                        appendJsonString(line, validUtf8Prefix(value, value.size() * 3));
+                    }
                 } else if constexpr (std::is_same_v<T, bool>) {
                     line += value ? "true" : "false";
                 } else if constexpr (std::is_same_v<T, double>) {

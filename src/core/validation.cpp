@@ -87,6 +87,12 @@ bool isValidUtf8(std::string_view text) {
                 return false;
             }
         }
+        // Overlong forms and UTF-16 surrogates, which PostgreSQL refuses as well.
+        const auto second = extra > 0 ? static_cast<unsigned char>(text[i + 1]) : 0;
+        if ((c == 0xE0 && second < 0xA0) || (c == 0xED && second > 0x9F) ||
+            (c == 0xF0 && second < 0x90) || (c == 0xF4 && second > 0x8F)) {
+            return false;
+        }
         i += extra + 1;
     }
     return true;
@@ -143,6 +149,25 @@ bool isSpace(char32_t point) {
 }
 
 }  // namespace
+
+std::string validUtf8Prefix(std::string_view text, std::size_t max_bytes) {
+    std::string out;
+    out.reserve(std::min(text.size(), max_bytes));
+    for (std::size_t i = 0; i < text.size();) {
+        const auto c = static_cast<unsigned char>(text[i]);
+        const std::size_t length = c < 0x80 ? 1 : (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 :
+                                   (c & 0xF8) == 0xF0 ? 4 : 0;
+        const auto piece = length == 0 ? std::string_view{} : text.substr(i, length);
+        const bool valid = length > 0 && piece.size() == length && isValidUtf8(piece);
+        const std::string_view next = valid ? piece : std::string_view("\xEF\xBF\xBD");  // U+FFFD
+        if (out.size() + next.size() > max_bytes) {
+            break;
+        }
+        out.append(next);
+        i += valid ? length : 1;
+    }
+    return out;
+}
 
 bool containsSpace(std::string_view text) {
     for (std::size_t i = 0; i < text.size();) {

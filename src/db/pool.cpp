@@ -37,6 +37,12 @@ std::string Pool::connectionString() const {
     std::string url = options_.url;
     url += url.find('?') == std::string::npos ? '?' : '&';
     url += "application_name=crm-server&connect_timeout=" + std::to_string(kConnectTimeoutSeconds);
+    // A server that vanishes without a reset (a dropped network, a frozen host) would leave a
+    // worker waiting in libpq for the kernel's retransmission timeout, a quarter of an hour:
+    // keepalive probes give up on a silent peer after about 25 s, and tcp_user_timeout on data
+    // it never acknowledges after 30 s. A long query on a live server answers the probes.
+    url += "&keepalives=1&keepalives_idle=10&keepalives_interval=5&keepalives_count=3"
+           "&tcp_user_timeout=30000";
     url += "&options=-c%20jit%3Doff";
     if (options_.statement_timeout_ms > 0) {
         url += "%20-c%20statement_timeout%3D" + std::to_string(options_.statement_timeout_ms);

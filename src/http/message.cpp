@@ -1,5 +1,7 @@
 #include "http/message.hpp"
 
+#include "core/validation.hpp"
+
 #include <charconv>
 #include <strings.h>
 
@@ -149,7 +151,10 @@ const core::Actor& Request::actor() const {
 }
 
 core::RequestMeta Request::meta() const {
-    return core::RequestMeta{request_id, client_ip, std::string(header("User-Agent").value_or(""))};
+    // Stored with sessions and audit rows: a header may carry any bytes, and a cut in the middle
+    // of a character would make PostgreSQL refuse the whole write.
+    return core::RequestMeta{request_id, client_ip,
+                             core::validUtf8Prefix(header("User-Agent").value_or(""), 300)};
 }
 
 std::optional<int> Request::ifMatchVersion() const {

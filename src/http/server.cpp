@@ -213,7 +213,14 @@ awaitable<void> Server::Impl::acceptLoop() {
             co_return;
         }
         if (ec) {
-            core::log::warn("accept failed", {{"error", ec.message()}});
+            // Out of file descriptors (EMFILE) the listening socket stays readable and accept
+            // fails again at once: pause instead of spinning and flooding the log.
+            if (const auto held_back = failure_log_.admit("accept")) {
+                core::log::warn("accept failed",
+                                {{"error", ec.message()}, {"similar_lines_held_back", *held_back}});
+            }
+            net::steady_timer pause(acceptor_.get_executor(), std::chrono::milliseconds(100));
+            co_await pause.async_wait(net::redirect_error(use_awaitable, ec));
             continue;
         }
         socket.set_option(tcp::no_delay(true), ec);

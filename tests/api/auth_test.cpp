@@ -1,6 +1,7 @@
 #include "auth/admin_setup.hpp"
 #include "auth/tokens.hpp"
 #include "db/statement.hpp"
+#include "kv/redis.hpp"
 #include "support/smtp_server.hpp"
 #include "tasks/queue.hpp"
 #include "support/test_server.hpp"
@@ -178,6 +179,11 @@ TEST_F(AuthApiTest, RejectsMissingForgedAndUnpinnedTokens) {
     const auto none = base64url(R"({"alg":"none","typ":"JWT"})") + "." + base64url(claims.dump()) + ".";
     EXPECT_EQ(bearer(none).get("/api/auth/me").status, 401);
     EXPECT_EQ(bearer(hmacSha512Token(claims)).get("/api/auth/me").status, 401);
+    // An "alg" that is not a string at all.
+    for (const auto* header : {R"({"alg":1})", R"({"alg":null})", R"({"alg":["HS256"]})"}) {
+        const auto odd = base64url(header) + "." + base64url(claims.dump()) + ".x";
+        EXPECT_EQ(bearer(odd).get("/api/auth/me").status, 401) << header;
+    }
     // A tampered payload keeps the old signature and fails verification.
     claims["role"] = "admin";
     claims["sub"] = "00000000-0000-7000-8000-000000000999";
@@ -224,6 +230,54 @@ TEST_F(AuthApiTest, RefreshReuseRevokesFamily) {
     EXPECT_EQ(server_->client().post("/api/auth/refresh", {{"refresh_token", second.at("refresh_token")}}).status, 401);
     EXPECT_EQ(bearer(second.at("access_token")).get("/api/auth/me").status, 401);
     EXPECT_EQ(server_->auditCount("auth.refresh_reuse"), 1);
+}
+
+// The user's index of sessions is what logout-all, password changes and deactivation read. A
+// session refreshed after that index would have expired (simulated by deleting it) is put back
+// in it, so a password change still ends that session.
+TEST_F(AuthApiTest, RefreshedSessionStaysReachableByRevocation) {
+    const auto device = login(admin_.email, kTestPassword).json();
+    kv::Redis redis(kv::RedisOptions{testRedisUrl(), 1, std::chrono::milliseconds(2000),
+                                     server_->settings().at("CRM_REDIS_PREFIX")});
+    redis.command({"DEL", redis.key("user:" + admin_.id + ":sessions")});
+    const auto refreshed = server_->client().post("/api/auth/refresh", {{"refresh_token", device.at("refresh_token")}});
+    ASSERT_EQ(refreshed.status, 200) << refreshed.body;
+    const auto ttl = redis.command({"TTL", redis.key("user:" + admin_.id + ":sessions")});
+    EXPECT_GT(ttl.integer, 3600) << "the index must outlive the refreshed session";
+
+    const auto other = login(admin_.email, kTestPassword).json();
+    ASSERT_EQ(bearer(other.at("access_token")).post("/api/auth/password/change",
+                                                    {{"current_password", kTestPassword},
+                                                     {"new_password", "an uncommon sentence of words"}}).status,
+              204);
+    EXPECT_EQ(server_->client().post("/api/auth/refresh", {{"refresh_token", refreshed.json().at("refresh_token")}}).status,
+              401);
+}
+
+// Odd User-Agent headers (cut in the middle of a character at 300 bytes, or not UTF-8 at all)
+// are stored cleaned: signing in, which writes a session and an audit row, still works.
+TEST_F(AuthApiTest, OddUserAgentsDoNotBreakSignIn) {
+    for (const std::string agent : {std::string(299, 'a') + "é", std::string("curl \xff\xfe"),
+                                    std::string("x \xed\xa0\x80")}) {
+        auto body = nlohmann::json{{"email", admin_.email}, {"password", kTestPassword}};
+        const auto response = server_->client().post("/api/auth/login", body, {{"User-Agent", agent}});
+        EXPECT_EQ(response.status, 200) << response.body;
+    }
+    EXPECT_EQ(server_->auditCount("auth.login"), 3);
+}
+
+// Required fields sent blank or null are named, not passed on to a database rule.
+TEST_F(AuthApiTest, BlankRequiredUserFieldsAreNamed) {
+    auto admin = bearer(login(admin_.email, kTestPassword).json().at("access_token"));
+    const auto blank_email = admin.post("/api/users", {{"email", "  "}, {"name", "A"}, {"role", "sales"}});
+    ASSERT_EQ(blank_email.status, 422) << blank_email.body;
+    EXPECT_EQ(blank_email.json().at("errors").at(0).at("field"), "email");
+    const auto null_role = admin.post("/api/users", {{"email", "a@b.example"}, {"name", "A"}, {"role", nullptr}});
+    ASSERT_EQ(null_role.status, 422) << null_role.body;
+    EXPECT_EQ(null_role.json().at("errors").at(0).at("field"), "role");
+    const auto bad_q = admin.get("/api/users?q=%FF");
+    ASSERT_EQ(bad_q.status, 422) << bad_q.body;
+    EXPECT_EQ(bad_q.json().at("errors").at(0).at("field"), "q");
 }
 
 // Two refreshes racing with the same token: exactly one wins.
