@@ -143,19 +143,32 @@ TokenPair AuthService::login(const LoginDto& input, const core::RequestMeta& met
 
     const auto& user = matched.front();
     limiter_.reset("login_fail:" + user.id);
-    auto pair = issue(user, meta);
+    TokenPair pair;
     {
         auto lease = pool_.acquire();
         pqxx::work tx(lease.get());
-        repo::recordLogin(tx, user.org_id, user.id);
-        if (needsRehash(user.password_hash)) {
-            repo::setPassword(tx, user.org_id, user.id, hashPassword(input.password));
+        // The account again, locked: checking the password took about 100 ms (argon2). A reset
+        // or deactivation that committed meanwhile wins here; one that commits later waits for
+        // this lock and then ends the session made below, which is in the user's index by then.
+        const auto current = repo::findUserForUpdate(tx, user.org_id, user.id);
+        if (!current || !current->active || current->password_hash != user.password_hash) {
+            throw badCredentials();
         }
-        db::recordAudit(tx, audit(user.org_id, user.id, "auth.login", user.id,
-                                  {{"session_id", pair.session_id}}),
-                        meta);
-        pair.user = repo::findUser(tx, user.org_id, user.id).value_or(user);
-        tx.commit();
+        pair = issue(*current, meta);
+        try {
+            repo::recordLogin(tx, user.org_id, user.id);
+            if (needsRehash(user.password_hash)) {
+                repo::setPassword(tx, user.org_id, user.id, hashPassword(input.password));
+            }
+            db::recordAudit(tx, audit(user.org_id, user.id, "auth.login", user.id,
+                                      {{"session_id", pair.session_id}}),
+                            meta);
+            pair.user = repo::findUser(tx, user.org_id, user.id).value_or(*current);
+            tx.commit();
+        } catch (...) {
+            sessions_.revoke(pair.session_id);  // no sign-in without its audit row
+            throw;
+        }
     }
     forgetUser(user.id);
     return pair;

@@ -1,4 +1,5 @@
 #include "auth/admin_setup.hpp"
+#include "auth/passwords.hpp"
 #include "auth/tokens.hpp"
 #include "db/statement.hpp"
 #include "kv/redis.hpp"
@@ -10,6 +11,7 @@
 #include <sodium.h>
 
 #include <future>
+#include <thread>
 #include <regex>
 
 namespace crm::test {
@@ -252,6 +254,34 @@ TEST_F(AuthApiTest, RefreshedSessionStaysReachableByRevocation) {
               204);
     EXPECT_EQ(server_->client().post("/api/auth/refresh", {{"refresh_token", refreshed.json().at("refresh_token")}}).status,
               401);
+}
+
+// A password reset that commits while a sign-in with the old password is being checked wins:
+// the sign-in is refused instead of keeping a session the reset never saw.
+TEST_F(AuthApiTest, SignInRacingAPasswordResetIsRefused) {
+    auto reset = server_->database().connect();
+    pqxx::work resetting(reset);
+    resetting.exec_params("SELECT 1 FROM users WHERE id = $1 FOR UPDATE", admin_.id);  // the reset holds the row
+    auto signing_in = std::async(std::launch::async, [this] { return login(admin_.email, kTestPassword); });
+    {
+        // Until the sign-in, its password checked, waits for the row.
+        auto watcher = server_->database().connect();
+        bool waiting = false;
+        for (int i = 0; i < 200 && !waiting; ++i) {
+            pqxx::nontransaction look(watcher);
+            waiting = look.exec("SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                                "AND datname = current_database()").size() > 0;
+            if (!waiting) {
+                std::this_thread::sleep_for(std::chrono::milliseconds(50));
+            }
+        }
+        ASSERT_TRUE(waiting) << "the sign-in never waited for the user's row";
+    }
+    resetting.exec_params("UPDATE users SET password_hash = $2 WHERE id = $1", admin_.id,
+                          auth::hashPassword("the owner's new passphrase here"));
+    resetting.commit();
+    EXPECT_EQ(signing_in.get().status, 401);
+    EXPECT_EQ(server_->auditCount("auth.login"), 0);
 }
 
 // Odd User-Agent headers (cut in the middle of a character at 300 bytes, or not UTF-8 at all)
