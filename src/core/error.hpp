@@ -21,6 +21,7 @@ enum class ErrorCode {
     PreconditionFailed,
     PreconditionRequired,
     TooLarge,
+    HeaderTooLarge,        // 431: the request header block is over the limit
     UnsupportedMediaType,
     RateLimited,
     Unavailable,

@@ -32,6 +32,7 @@ std::string_view title(int status) {
         case 409: return "Conflict";
         case 412: return "Precondition Failed";
         case 413: return "Content Too Large";
+        case 431: return "Request Header Fields Too Large";
         case 415: return "Unsupported Media Type";
         case 422: return "Unprocessable Content";
         case 428: return "Precondition Required";
@@ -53,6 +54,7 @@ std::string_view typeSlug(core::ErrorCode code) {
         case core::ErrorCode::PreconditionFailed: return "precondition-failed";
         case core::ErrorCode::PreconditionRequired: return "precondition-required";
         case core::ErrorCode::TooLarge: return "too-large";
+        case core::ErrorCode::HeaderTooLarge: return "header-too-large";
         case core::ErrorCode::UnsupportedMediaType: return "unsupported-media-type";
         case core::ErrorCode::RateLimited: return "rate-limited";
         case core::ErrorCode::Unavailable: return "unavailable";
@@ -225,6 +227,7 @@ int httpStatus(core::ErrorCode code) {
         case core::ErrorCode::PreconditionFailed: return 412;
         case core::ErrorCode::PreconditionRequired: return 428;
         case core::ErrorCode::TooLarge: return 413;
+        case core::ErrorCode::HeaderTooLarge: return 431;
         case core::ErrorCode::UnsupportedMediaType: return 415;
         case core::ErrorCode::RateLimited: return 429;
         case core::ErrorCode::Unavailable: return 503;

@@ -110,6 +110,39 @@ awaitable<void> drainUnreadBody(beast::tcp_stream& stream) {
     }
 }
 
+// A request Beast could not read as HTTP/1.1, as the problem to answer it with; nullopt when
+// the connection simply ended (closed, timed out, cut mid-message), where no one is listening.
+std::optional<core::AppError> malformedRequest(const beast::error_code& ec) {
+    if (ec == bhttp::error::header_limit) {
+        return core::AppError(core::ErrorCode::HeaderTooLarge,
+                              "The request header is larger than " +
+                                  std::to_string(kHeaderLimitBytes / 1024) + " KiB");
+    }
+    if (ec.category() == bhttp::make_error_code(bhttp::error::bad_method).category() &&
+        ec != bhttp::error::end_of_stream && ec != bhttp::error::partial_message &&
+        ec != bhttp::error::body_limit) {
+        return core::AppError::badRequest("The request is not valid HTTP/1.1: " + ec.message());
+    }
+    return std::nullopt;
+}
+
+// Answers a request that could not be read, then the connection closes: what follows it on the
+// wire cannot be trusted to start a request.
+awaitable<void> writeRefusal(beast::tcp_stream& stream, const core::AppError& error) {
+    const auto request_id = core::newUuidV7();
+    const auto refusal = problem(error, request_id);
+    bhttp::response<bhttp::string_body> out{static_cast<bhttp::status>(refusal.status), 11};
+    out.set(bhttp::field::server, "shortcut-scale-x");
+    out.set(bhttp::field::content_type, refusal.content_type);
+    out.set("X-Request-Id", request_id);
+    out.keep_alive(false);
+    out.body() = refusal.body;
+    out.prepare_payload();
+    beast::error_code ec;
+    stream.expires_after(std::chrono::seconds(5));
+    co_await bhttp::async_write(stream, out, net::redirect_error(use_awaitable, ec));
+}
+
 }  // namespace
 
 class Server::Impl : public std::enable_shared_from_this<Server::Impl> {
@@ -259,7 +292,11 @@ awaitable<void> Server::Impl::serve(std::shared_ptr<Session> session) {
                                           net::redirect_error(use_awaitable, ec));
         session->idle = false;
         if (ec) {
-            break;  // end of stream, idle timeout, shutdown or garbage: close quietly
+            // End of stream, idle timeout or shutdown: close quietly. Garbage gets its 4xx.
+            if (const auto refusal = malformedRequest(ec)) {
+                co_await writeRefusal(stream, *refusal);
+            }
+            break;
         }
         const auto started = Clock::now();
         metrics_.requestStarted();
@@ -308,6 +345,9 @@ awaitable<void> Server::Impl::serve(std::shared_ptr<Session> session) {
                 read_body = false;
             } else if (ec) {
                 metrics_.requestFinished();
+                if (const auto refusal = malformedRequest(ec)) {
+                    co_await writeRefusal(stream, *refusal);  // a broken chunked body, say
+                }
                 break;  // the client went away or was too slow
             }
         }

@@ -123,6 +123,24 @@ TEST_F(PlatformApiTest, MalformedJsonIsBadRequest) {
     EXPECT_NE(response.json().at("detail").get<std::string>().find("JSON"), std::string::npos);
 }
 
+// A request that cannot be read as HTTP/1.1 is still answered, with a problem, before the
+// connection closes: an oversized header block is a 431, a malformed one a 400.
+TEST_F(PlatformApiTest, UnreadableRequestsAreAnswered) {
+    const auto huge_header = rawExchange(server_->port(), "GET /api/health HTTP/1.1\r\nHost: x\r\nCookie: " +
+                                                              std::string(20000, 'c') + "\r\n\r\n");
+    EXPECT_EQ(huge_header.rfind("HTTP/1.1 431", 0), 0u) << huge_header.substr(0, 200);
+    EXPECT_NE(huge_header.find("application/problem+json"), std::string::npos);
+    const auto bad_length = rawExchange(server_->port(),
+                                        "POST /api/test/echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                                        "Content-Length: abc\r\n\r\n{}");
+    EXPECT_EQ(bad_length.rfind("HTTP/1.1 400", 0), 0u) << bad_length.substr(0, 200);
+    const auto bad_chunk = rawExchange(server_->port(),
+                                       "POST /api/test/echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                                       "Transfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n");
+    EXPECT_EQ(bad_chunk.rfind("HTTP/1.1 400", 0), 0u) << bad_chunk.substr(0, 200);
+    EXPECT_EQ(server_->client().get("/api/health").status, 200);
+}
+
 // A body nested deeper than any request needs is refused as it is parsed.
 TEST_F(PlatformApiTest, DeeplyNestedJsonIsBadRequest) {
     const auto nested = [](int levels) {
