@@ -261,6 +261,11 @@ const db::Statement kListRelationships{"contacts.list_relationships", R"sql(
 const db::Statement kExistingClients{"contacts.existing_clients",
     "SELECT id FROM clients WHERE org_id = $1 AND id = ANY($2::uuid[]) AND deleted_at IS NULL"};
 
+const db::Statement kReleasePrimaryContact{"contacts.release_primary_contact", R"sql(
+    UPDATE client_contacts SET is_primary_contact = false
+    WHERE org_id = $1 AND contact_id = $2 AND is_primary_contact
+    RETURNING client_id)sql"};
+
 const db::Statement kPrimaryContactsOf{"contacts.primary_contacts_of", R"sql(
     SELECT client_id, contact_id FROM client_contacts
     WHERE org_id = $1 AND client_id = ANY($2::uuid[]) AND is_primary_contact AND contact_id <> $3)sql"};
@@ -428,7 +433,8 @@ const db::Statement kListInsights{"contacts.list_insights", R"sql(
 #define CRM_DEMOTE_BEFORE_MOVE(table)                                                              \
     "UPDATE " #table " SET is_primary = false WHERE org_id = $1 AND contact_id = $3 AND is_primary" \
     " AND EXISTS (SELECT 1 FROM " #table " x WHERE x.org_id = $1 AND x.contact_id = $2"            \
-    " AND x.is_primary AND x.deleted_at IS NULL)"
+    " AND x.is_primary AND x.deleted_at IS NULL)"                                                  \
+    " RETURNING id"
 
 const db::Statement kMergeDemoteSales{"contacts.merge_demote_sales", CRM_DEMOTE_BEFORE_MOVE(sales_profiles)};
 const db::Statement kMergeDemoteCandidate{"contacts.merge_demote_candidate",
@@ -1162,6 +1168,15 @@ std::vector<RelationshipRecord> listRelationships(pqxx::transaction_base& tx,
     return out;
 }
 
+std::vector<std::string> releasePrimaryContact(pqxx::transaction_base& tx, const std::string& org_id,
+                                               const std::string& contact_id) {
+    std::vector<std::string> client_ids;
+    for (const auto& row : db::exec(tx, kReleasePrimaryContact, org_id, contact_id)) {
+        client_ids.push_back(row[0].as<std::string>());
+    }
+    return client_ids;
+}
+
 std::vector<std::string> existingClients(pqxx::transaction_base& tx, const std::string& org_id,
                                          const std::vector<std::string>& client_ids) {
     std::vector<std::string> out;
@@ -1357,9 +1372,16 @@ MergeCounts moveContactData(pqxx::transaction_base& tx, const std::string& org_i
     counts.applications =
         db::exec(tx, kMergeCountApplications, org_id, other_id)[0][0].as<long long>();
     // Demote first, then move: the one-primary indexes are checked row by row.
-    run(kMergeDemoteSales);
+    const auto demoted = [&](const db::Statement& statement) {
+        std::vector<std::string> ids;
+        for (const auto& row : db::exec(tx, statement, org_id, survivor_id, other_id)) {
+            ids.push_back(row[0].as<std::string>());
+        }
+        return ids;
+    };
+    counts.demoted_sales_profiles = demoted(kMergeDemoteSales);
     counts.sales_profiles = run(kMergeMoveSales);
-    run(kMergeDemoteCandidate);
+    counts.demoted_candidate_profiles = demoted(kMergeDemoteCandidate);
     counts.candidate_profiles = run(kMergeMoveCandidate);
 
     const auto dropped = db::exec(tx, kMergeDropDuplicateLinks, org_id, survivor_id, other_id);

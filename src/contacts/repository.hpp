@@ -339,6 +339,9 @@ std::vector<RelationshipRecord> listRelationships(pqxx::transaction_base& tx,
                                                   const std::string& contact_id);
 
 /// Of `client_ids`, those naming a live client of the organisation.
+/// Takes the contact off every client's primary-contact place it holds; the clients' ids.
+std::vector<std::string> releasePrimaryContact(pqxx::transaction_base& tx, const std::string& org_id,
+                                               const std::string& contact_id);
 std::vector<std::string> existingClients(pqxx::transaction_base& tx, const std::string& org_id,
                                          const std::vector<std::string>& client_ids);
 
@@ -469,6 +472,10 @@ struct MergeCounts {
     long long history = 0;
     long long project_memberships = 0;
     long long attachments = 0;
+    /// The other contact's primary profiles that stopped being primary: the survivor kept its
+    /// own.
+    std::vector<std::string> demoted_sales_profiles;
+    std::vector<std::string> demoted_candidate_profiles;
 };
 
 /// Moves everything that belongs to `other_id` onto `survivor_id` (profiles keeping one

@@ -133,7 +133,8 @@ void registerRoutes(http::Router& router, ContactService& contacts) {
                });
     router.post("/api/contacts/{id}/restore", Access::require(Permission::ContactsDelete),
                 [&contacts](Request& request) {
-                    return contactResponse(200, contacts.restore(request.actor(), request.pathId(), request.meta()));
+                    return contactResponse(200, contacts.restore(request.actor(), request.pathId(),
+                                                                 allowDuplicate(request), request.meta()));
                 });
 
     // Profiles ----------------------------------------------------------------------------

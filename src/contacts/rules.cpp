@@ -335,7 +335,9 @@ repo::ContactRecord mergedValues(const repo::ContactRecord& survivor,
         out.lawful_basis = other.lawful_basis;
         out.consent_updated_at = other.consent_updated_at;
         filled.emplace_back("consent");
-    } else {
+    } else if (!survivor.consent_updated_at) {
+        // Neither record holds a consent decision: a lawful basis is only missing information.
+        // Once the survivor has decided, its empty basis is part of that decision.
         fill(out.lawful_basis, other.lawful_basis, "lawful_basis");
     }
     // A "do not contact" request on either record must survive the merge.

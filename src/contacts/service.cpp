@@ -562,9 +562,23 @@ void ContactService::remove(const core::Actor& actor, const std::string& contact
     requireOwnership(actor, current);
     checkVersion(if_match, current.version, "contact");
     const auto deleted = repo::setContactDeleted(tx, actor.org_id, contact_id, true);
-    repo::insertHistory(tx, actor.org_id, contact_id,
-                        {{"contact", std::nullopt, "deleted_at", nullptr, *deleted.deleted_at}},
-                        actor.user_id, meta.request_id);
+    std::vector<repo::HistoryChange> changes{
+        {"contact", std::nullopt, "deleted_at", nullptr, *deleted.deleted_at}};
+    // A deleted contact is hidden everywhere, so it must not keep a client's primary-contact
+    // place, which only one contact may hold (and which another could then never take): the
+    // client gets it back empty, and the history shows the link as it was.
+    if (const auto released = repo::releasePrimaryContact(tx, actor.org_id, contact_id); !released.empty()) {
+        const auto after = repo::listRelationships(tx, actor.org_id, contact_id);
+        auto before = after;
+        for (auto& link : before) {
+            link.is_primary_contact = link.is_primary_contact ||
+                                      std::find(released.begin(), released.end(), link.client_id) != released.end();
+        }
+        auto diff = diffFields("contact", std::nullopt, {{"client_relationships", relationshipSetJson(before)}},
+                               {{"client_relationships", relationshipSetJson(after)}}, {"client_relationships"});
+        changes.insert(changes.end(), diff.begin(), diff.end());
+    }
+    repo::insertHistory(tx, actor.org_id, contact_id, changes, actor.user_id, meta.request_id);
     db::recordAudit(tx, db::AuditEntry{actor.org_id, actor.user_id, "contact.deleted",
                                        std::string("contact"), contact_id,
                                        {{"deleted_at", {{"from", nullptr}, {"to", *deleted.deleted_at}}}}},
@@ -573,7 +587,7 @@ void ContactService::remove(const core::Actor& actor, const std::string& contact
 }
 
 repo::ContactDetail ContactService::restore(const core::Actor& actor, const std::string& contact_id,
-                                            const core::RequestMeta& meta) {
+                                            bool allow_duplicate, const core::RequestMeta& meta) {
     auto lease = pool_.acquire();
     pqxx::work tx(lease.get());
     const auto current = repo::lockContact(tx, actor.org_id, contact_id);
@@ -588,6 +602,11 @@ repo::ContactDetail ContactService::restore(const core::Actor& actor, const std:
         throw error;
     }
     if (current->deleted_at) {
+        // While it was deleted, another contact may have been made with its e-mail or phone:
+        // coming back is checked like creating it.
+        if (!allow_duplicate) {
+            guardDuplicates(tx, actor.org_id, duplicateProbes(nullptr, *current), contact_id);
+        }
         repo::setContactDeleted(tx, actor.org_id, contact_id, false);
         repo::insertHistory(tx, actor.org_id, contact_id,
                             {{"contact", std::nullopt, "deleted_at", *current->deleted_at, nullptr}},
@@ -864,6 +883,14 @@ repo::ContactDetail ContactService::merge(const core::Actor& actor, const std::s
                        {{"contact_id", input.other_id},
                         {"name", fullName(other->first_name, other->last_name)},
                         {"moved", moved_json}}});
+    // Profile changes are in the history like any other: the other's primaries that lost the
+    // primary place to the survivor's.
+    for (const auto& id : moved.demoted_sales_profiles) {
+        changes.push_back({"sales", id, "is_primary", true, false});
+    }
+    for (const auto& id : moved.demoted_candidate_profiles) {
+        changes.push_back({"candidate", id, "is_primary", true, false});
+    }
     repo::insertHistory(tx, actor.org_id, contact_id, changes, actor.user_id, meta.request_id);
     repo::insertHistory(tx, actor.org_id, input.other_id,
                         {{"contact", std::nullopt, "merged_into_id", nullptr, contact_id},

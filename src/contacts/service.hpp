@@ -57,9 +57,10 @@ public:
                 std::optional<int> if_match, const core::RequestMeta& meta);
 
     /// Undoes a soft delete (a live contact is returned as it is); a merged contact cannot be
-    /// restored (409).
+    /// restored (409), nor one whose e-mail or phone another live contact took meanwhile (409
+    /// with existing_id) unless `allow_duplicate`.
     repo::ContactDetail restore(const core::Actor& actor, const std::string& contact_id,
-                                const core::RequestMeta& meta);
+                                bool allow_duplicate, const core::RequestMeta& meta);
 
     repo::ContactDetail profiles(const core::Actor& actor, const std::string& contact_id);
 

@@ -237,6 +237,37 @@ TEST_F(ContactProfilesApiTest, SecondPrimaryContactOfAClientConflicts) {
     EXPECT_EQ(errorFields(response), std::set<std::string>{"relationships[0].is_primary_contact"});
 }
 
+// A deleted contact gives up the primary-contact place it held, so another contact can take it;
+// restoring the contact does not take it back.
+TEST_F(ContactProfilesApiTest, DeletedContactFreesThePrimaryPlace) {
+    const auto client = insertClient(org_, "Solo");
+    const auto first = createContactId(sales_, {{"first_name", "Bea"}});
+    const auto second = createContactId(sales_, {{"first_name", "Cal"}});
+    const json primary{{"relationships", {{{"client_id", client}, {"is_primary_contact", true}}}}};
+    ASSERT_EQ(as(sales_).put("/api/contacts/" + first + "/client-relationships", primary).status, 200);
+    ASSERT_EQ(as(sales_).del("/api/contacts/" + first).status, 204);
+    const auto taken = as(sales_).put("/api/contacts/" + second + "/client-relationships", primary);
+    ASSERT_EQ(taken.status, 200) << taken.body;
+    ASSERT_EQ(as(sales_).post("/api/contacts/" + first + "/restore", json::object()).status, 200);
+    const auto links = as(sales_).get("/api/contacts/" + first + "/client-relationships").json().at("data");
+    ASSERT_EQ(links.size(), 1u);
+    EXPECT_EQ(links.at(0).at("is_primary_contact"), false);
+}
+
+// Restoring is checked like creating: a live contact that took the e-mail meanwhile is a 409
+// with its id, unless allow_duplicate.
+TEST_F(ContactProfilesApiTest, RestoreChecksDuplicates) {
+    const auto first = createContactId(sales_, {{"first_name", "Ann"}, {"email", "ann@dup.example"}});
+    ASSERT_EQ(as(sales_).del("/api/contacts/" + first).status, 204);
+    const auto second = createContactId(sales_, {{"first_name", "Ann B"}, {"email", "ann@dup.example"}});
+    ASSERT_FALSE(second.empty());
+    const auto refused = as(sales_).post("/api/contacts/" + first + "/restore", json::object());
+    ASSERT_EQ(refused.status, 409) << refused.body;
+    EXPECT_EQ(refused.json().at("existing_id"), second);
+    EXPECT_EQ(as(sales_).get("/api/contacts/" + first).status, 404);
+    EXPECT_EQ(as(sales_).post("/api/contacts/" + first + "/restore?allow_duplicate=true", json::object()).status, 200);
+}
+
 // History pages go newest first and cover every change once.
 TEST_F(ContactProfilesApiTest, HistoryPagesNewestFirst) {
     const auto contact = createContactId(sales_, {{"first_name", "Dot"}});
@@ -325,11 +356,16 @@ TEST_F(ContactProfilesApiTest, MergeMovesEverythingToTheSurvivor) {
     const auto history = as(manager_).get("/api/contacts/" + survivor_id + "/history?limit=200").json();
     bool merged_from = false;
     int records = 0;
+    bool demotion = false;
+    const auto demoted_id = body.at("sales_profiles").at(1).at("id");
     for (const auto& entry : history.at("data")) {
         merged_from |= entry.at("field") == "merged_from";
         records += entry.at("field") == "record" ? 1 : 0;
+        demotion |= entry.at("field") == "is_primary" && entry.at("profile_id") == demoted_id &&
+                    entry.at("old_value") == true && entry.at("new_value") == false;
     }
     EXPECT_TRUE(merged_from);
+    EXPECT_TRUE(demotion) << "the other's sales profile lost its primary place: a history row says so";
     EXPECT_EQ(records, 5);  // two contacts and three profiles created
     // A merged contact cannot come back.
     const auto restore = as(manager_).post("/api/contacts/" + other_id + "/restore", json::object());

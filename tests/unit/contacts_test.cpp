@@ -242,6 +242,36 @@ TEST(MergedValues, FillUniteAndKeepSafestConsent) {
               (std::set<std::string>{"last_name", "emails", "phone", "tags", "consent", "do_not_contact"}));
 }
 
+// The survivor's consent decision is kept whole: an older record's lawful basis does not fill
+// its empty one (that would assert a basis the newer decision never gave). Without any decision
+// on the survivor, the basis is missing information and is filled.
+TEST(MergedValues, ConsentFieldsMoveTogether) {
+    repo::ContactRecord survivor;
+    survivor.first_name = "Ann";
+    survivor.marketing_consent = false;
+    survivor.consent_source = "phone";
+    survivor.consent_updated_at = "2026-02-01T00:00:00Z";
+    repo::ContactRecord other;
+    other.first_name = "Ann";
+    other.marketing_consent = true;
+    other.lawful_basis = "consent";
+    other.consent_updated_at = "2026-01-01T00:00:00Z";
+    std::vector<std::string> filled;
+    auto merged = mergedValues(survivor, other, filled);
+    EXPECT_FALSE(merged.lawful_basis.has_value());
+    EXPECT_FALSE(merged.marketing_consent);
+    EXPECT_EQ(merged.consent_source, "phone");
+    EXPECT_TRUE(filled.empty());
+
+    survivor.consent_updated_at.reset();
+    survivor.consent_source.reset();
+    other.consent_updated_at.reset();
+    other.lawful_basis = "legitimate_interest";
+    filled.clear();
+    merged = mergedValues(survivor, other, filled);
+    EXPECT_EQ(merged.lawful_basis, "legitimate_interest");
+}
+
 // The summary reads the same every time for the same facts.
 TEST(SummaryText, IsDeterministicPlainText) {
     repo::ContactRecord contact;
