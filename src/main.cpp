@@ -15,6 +15,7 @@
 #include <cerrno>
 #include <cstring>
 #include <csignal>
+#include <sys/resource.h>
 #include <pthread.h>
 #include <map>
 #include <iostream>
@@ -51,6 +52,28 @@ void waitForStopSignal() {
     sigwait(&signals, &received);
 }
 
+// Each connection is a file descriptor, and the usual soft limit (1,024) is far below
+// CRM_MAX_CONNECTIONS' default: take what the hard limit allows, and say when that is less.
+void raiseOpenFileLimit(int max_connections) {
+    rlimit limit{};
+    if (getrlimit(RLIMIT_NOFILE, &limit) != 0) {
+        return;
+    }
+    if (limit.rlim_cur < limit.rlim_max) {
+        limit.rlim_cur = limit.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &limit);
+        getrlimit(RLIMIT_NOFILE, &limit);
+    }
+    // Connections, pool connections, Redis, logs: keep a margin for everything but sockets.
+    constexpr rlim_t kOtherDescriptors = 256;
+    if (limit.rlim_cur != RLIM_INFINITY &&
+        limit.rlim_cur < static_cast<rlim_t>(max_connections) + kOtherDescriptors) {
+        crm::core::log::warn("open-file limit below CRM_MAX_CONNECTIONS: lower it or raise the limit",
+                             {{"open_files", static_cast<std::int64_t>(limit.rlim_cur)},
+                              {"max_connections", static_cast<std::int64_t>(max_connections)}});
+    }
+}
+
 int serve(const std::vector<std::string>& args) {
     std::string role = "all";
     if (args.size() == 3 && args[1] == "--role") {
@@ -62,6 +85,7 @@ int serve(const std::vector<std::string>& args) {
         throw std::invalid_argument("--role must be all, api or worker");
     }
     auto config = crm::core::Config::fromEnvironment(crm::core::Config::processEnvironment());
+    raiseOpenFileLimit(config.max_connections);
     if (config.batch_scheduling && !crm::core::useBatchScheduling()) {
         crm::core::log::warn("could not switch to batch scheduling; running with the default",
                              {{"error", std::strerror(errno)}});

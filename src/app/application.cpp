@@ -96,6 +96,7 @@ http::ServerOptions serverOptions(const core::Config& config) {
     options.max_body_bytes = config.max_body_bytes;
     options.read_timeout_seconds = config.read_timeout_seconds;
     options.idle_timeout_seconds = config.idle_timeout_seconds;
+    options.max_connections = config.max_connections;
     options.shutdown_grace_seconds = config.shutdown_grace_seconds;
     options.cors_origins = config.cors_origins;
     options.cors_allow_credentials = config.cors_allow_credentials;

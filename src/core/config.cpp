@@ -158,6 +158,7 @@ Config Config::fromEnvironment(const std::map<std::string, std::string>& vars) {
     read.integer("CRM_HEADER_TIMEOUT_SECONDS", config.header_timeout_seconds, 1, 3600);
     read.integer("CRM_READ_TIMEOUT_SECONDS", config.read_timeout_seconds, 1, 3600);
     read.integer("CRM_IDLE_TIMEOUT_SECONDS", config.idle_timeout_seconds, 1, 3600);
+    read.integer("CRM_MAX_CONNECTIONS", config.max_connections, 1, 1000000);
     read.integer("CRM_SHUTDOWN_GRACE_SECONDS", config.shutdown_grace_seconds, 0, 3600);
     read.list("CRM_CORS_ORIGINS", config.cors_origins);
     read.boolean("CRM_CORS_ALLOW_CREDENTIALS", config.cors_allow_credentials);

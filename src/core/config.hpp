@@ -29,6 +29,7 @@ struct Config {
     int header_timeout_seconds = 10;
     int read_timeout_seconds = 30;
     int idle_timeout_seconds = 60;
+    int max_connections = 10000;
     int shutdown_grace_seconds = 20;
     std::vector<std::string> cors_origins;
     bool cors_allow_credentials = false;

@@ -176,6 +176,9 @@ private:
     void addCors(Response& response, const std::string& origin) const;
     bool originAllowed(const std::string& origin) const;
     std::string clientIp(const bhttp::request<bhttp::string_body>& raw, const std::string& peer_ip) const;
+    std::size_t connectionCount();
+    template <typename Socket>
+    void refuseConnection(Socket& socket);
     void sessionOpened(const std::shared_ptr<Session>& session);
     void sessionClosed(Session* session);
 
@@ -256,10 +259,43 @@ awaitable<void> Server::Impl::acceptLoop() {
             co_await pause.async_wait(net::redirect_error(use_awaitable, ec));
             continue;
         }
+        if (connectionCount() >= static_cast<std::size_t>(options_.max_connections)) {
+            refuseConnection(socket);
+            continue;
+        }
         socket.set_option(tcp::no_delay(true), ec);
         auto session = std::make_shared<Session>(std::move(socket));
         sessionOpened(session);
         net::co_spawn(session->stream.get_executor(), serve(session), net::detached);
+    }
+}
+
+std::size_t Server::Impl::connectionCount() {
+    std::lock_guard lock(sessions_mutex_);
+    return sessions_.size();
+}
+
+// A best-effort 503 on a connection over CRM_MAX_CONNECTIONS, written without waiting (a fresh
+// socket's buffer takes it), then closed: a client that holds connections open cannot make
+// the server run out of file descriptors and stop accepting everyone.
+template <typename Socket>
+void Server::Impl::refuseConnection(Socket& socket) {
+    static const std::string kResponse = [] {
+        const std::string body =
+            R"({"type":"https://shortcut-scale-x.dev/problems/unavailable","title":"Service Unavailable",)"
+            R"("status":503,"detail":"The server has too many open connections; retry shortly"})";
+        return "HTTP/1.1 503 Service Unavailable\r\nServer: shortcut-scale-x\r\n"
+               "Content-Type: application/problem+json\r\nRetry-After: 1\r\nConnection: close\r\n"
+               "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+    }();
+    beast::error_code ec;
+    socket.non_blocking(true, ec);
+    socket.write_some(net::buffer(kResponse), ec);
+    socket.shutdown(tcp::socket::shutdown_send, ec);
+    socket.close(ec);
+    if (const auto held_back = failure_log_.admit("max_connections")) {
+        core::log::warn("connection refused: CRM_MAX_CONNECTIONS reached",
+                        {{"max_connections", static_cast<std::int64_t>(options_.max_connections)}, {"similar_lines_held_back", *held_back}});
     }
 }
 

@@ -22,6 +22,9 @@ struct ServerOptions {
     std::size_t max_body_bytes = 1024 * 1024;
     int read_timeout_seconds = 30;  // once a request's header arrived, for the rest of it
     int idle_timeout_seconds = 60;  // between requests on a keep-alive connection
+    /// Open connections at most; the next is answered 503 and closed, not left to exhaust the
+    /// process's file descriptors.
+    int max_connections = 10000;
     int shutdown_grace_seconds = 20;
     std::vector<std::string> cors_origins;
     bool cors_allow_credentials = false;

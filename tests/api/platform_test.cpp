@@ -14,6 +14,10 @@
 #include <mutex>
 #include <set>
 #include <thread>
+#include <unistd.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
 
 namespace crm::test {
 namespace {
@@ -341,6 +345,41 @@ TEST(PlatformClientAddress, ProxyHopsCountFromTheRight) {
     EXPECT_EQ(reportedIp(*server, "192.0.2.1, 203.0.113.9, 198.51.100.7"), "203.0.113.9");
     // Fewer entries than hops: the furthest one known.
     EXPECT_EQ(reportedIp(*server, "203.0.113.9"), "203.0.113.9");
+}
+
+// A TCP connection to the server that sends nothing, as a client holding it open would.
+int openIdleConnection(unsigned short port) {
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_port = htons(port);
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    EXPECT_EQ(::connect(fd, reinterpret_cast<const sockaddr*>(&address), sizeof address), 0);
+    return fd;
+}
+
+// Past CRM_MAX_CONNECTIONS a new connection is answered 503 with Retry-After and closed, instead
+// of the server running out of file descriptors; once connections close it serves again.
+TEST(PlatformConnections, OverTheLimitIsRefusedWith503) {
+    auto server = TestServer::start({{"CRM_MAX_CONNECTIONS", "2"}});
+    const int first = openIdleConnection(server->port());
+    const int second = openIdleConnection(server->port());
+    const std::string request = "GET /api/health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+    std::string answer;
+    for (int i = 0; i < 100 && answer.rfind("HTTP/1.1 503", 0) != 0; ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));  // until both are accepted
+        answer = rawExchange(server->port(), request);
+    }
+    EXPECT_EQ(answer.rfind("HTTP/1.1 503", 0), 0u) << answer.substr(0, 200);
+    EXPECT_NE(answer.find("Retry-After: 1"), std::string::npos);
+    EXPECT_NE(answer.find("application/problem+json"), std::string::npos);
+    ::close(first);
+    ::close(second);
+    for (int i = 0; i < 100 && answer.rfind("HTTP/1.1 200", 0) != 0; ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));  // until the server sees them go
+        answer = rawExchange(server->port(), request);
+    }
+    EXPECT_EQ(answer.rfind("HTTP/1.1 200", 0), 0u) << answer.substr(0, 200);
 }
 
 // The host:port part of a libpq URL, and the URL with another one in its place.

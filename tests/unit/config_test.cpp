@@ -27,6 +27,7 @@ TEST(Config, DefaultsWithMinimalSettings) {
     EXPECT_EQ(config.env, Environment::Development);
     EXPECT_TRUE(config.allow_signup);
     EXPECT_EQ(config.rate_limit_per_minute, 1200);
+    EXPECT_EQ(config.max_connections, 10000);
 }
 
 // A missing database URL names the variable.
