@@ -44,7 +44,7 @@ repo::UserFilter userFilter(const Request& request) {
     if (const auto q = request.query.get("q"); q && !q->empty()) {
         if (q->size() > 200) {
             errors.add("q", "must be at most 200 characters");
-        } else if (!core::isValidUtf8(*q) || q->find('\0') != std::string::npos) {
+        } else if (!core::isStorableText(*q)) {
             errors.add("q", "must be valid UTF-8 text");
         }
         filter.q = q;

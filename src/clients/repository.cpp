@@ -290,7 +290,7 @@ CursorKeys cursorKeys(const core::PageRequest& page, bool key_is_time) {
     }
     auto key = keys[0].get<std::string>();
     auto id = keys[1].get<std::string>();
-    if (!core::isUuid(id) || !core::isValidUtf8(key) || key.find('\0') != std::string::npos ||
+    if (!core::isUuid(id) || !core::isStorableText(key) ||
         (key_is_time && !isTimestampText(key))) {
         throw badCursor();
     }

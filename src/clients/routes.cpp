@@ -48,7 +48,7 @@ void checkParams(const core::QueryParams& query, const std::set<std::string, std
         } else if (!repeatable.count(name) && query.all(name).size() > 1) {
             errors.add(name, "must be given once");
             reported.insert(name);
-        } else if (!core::isValidUtf8(value) || value.find('\0') != std::string::npos) {
+        } else if (!core::isStorableText(value)) {
             errors.add(name, "must be UTF-8 text");
             reported.insert(name);
         }

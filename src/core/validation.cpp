@@ -36,69 +36,30 @@ bool isCalendarDate(std::string_view text) {
            !(month == 2 && day == 29 && !leap);
 }
 
-}  // namespace
-
-std::string trim(std::string_view text) {
-    const auto first = text.find_first_not_of(" \t\r\n");
-    if (first == std::string_view::npos) {
-        return {};
+// The length of the UTF-8 sequence that starts at text[i] when it is well formed as PostgreSQL
+// accepts it (no overlong forms, no UTF-16 surrogates, nothing cut off), else 0.
+std::size_t validSequenceAt(std::string_view text, std::size_t i) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    const std::size_t length = c < 0x80                            ? 1
+                               : (c & 0xE0) == 0xC0 && c >= 0xC2   ? 2
+                               : (c & 0xF0) == 0xE0                ? 3
+                               : (c & 0xF8) == 0xF0 && c <= 0xF4   ? 4
+                                                                   : 0;
+    if (length == 0 || i + length > text.size()) {
+        return 0;
     }
-    const auto last = text.find_last_not_of(" \t\r\n");
-    return std::string(text.substr(first, last - first + 1));
-}
-
-bool isIpAddress(const std::string& text) {
-    unsigned char buffer[sizeof(in6_addr)];
-    return inet_pton(AF_INET, text.c_str(), buffer) == 1 ||
-           inet_pton(AF_INET6, text.c_str(), buffer) == 1;
-}
-
-std::size_t utf8Length(std::string_view text) {
-    std::size_t count = 0;
-    for (const char c : text) {
-        if ((static_cast<unsigned char>(c) & 0xC0) != 0x80) {
-            ++count;
+    for (std::size_t k = 1; k < length; ++k) {
+        if ((static_cast<unsigned char>(text[i + k]) & 0xC0) != 0x80) {
+            return 0;
         }
     }
-    return count;
-}
-
-bool isValidUtf8(std::string_view text) {
-    std::size_t i = 0;
-    while (i < text.size()) {
-        const auto c = static_cast<unsigned char>(text[i]);
-        std::size_t extra = 0;
-        if (c < 0x80) {
-            extra = 0;
-        } else if ((c & 0xE0) == 0xC0 && c >= 0xC2) {
-            extra = 1;
-        } else if ((c & 0xF0) == 0xE0) {
-            extra = 2;
-        } else if ((c & 0xF8) == 0xF0 && c <= 0xF4) {
-            extra = 3;
-        } else {
-            return false;
-        }
-        if (extra > 0 && i + extra >= text.size()) {
-            return false;
-        }
-        for (std::size_t k = 1; k <= extra; ++k) {
-            if ((static_cast<unsigned char>(text[i + k]) & 0xC0) != 0x80) {
-                return false;
-            }
-        }
-        // Overlong forms and UTF-16 surrogates, which PostgreSQL refuses as well.
-        const auto second = extra > 0 ? static_cast<unsigned char>(text[i + 1]) : 0;
-        if ((c == 0xE0 && second < 0xA0) || (c == 0xED && second > 0x9F) ||
-            (c == 0xF0 && second < 0x90) || (c == 0xF4 && second > 0x8F)) {
-            return false;
-        }
-        i += extra + 1;
+    const auto second = length > 1 ? static_cast<unsigned char>(text[i + 1]) : 0;
+    if ((c == 0xE0 && second < 0xA0) || (c == 0xED && second > 0x9F) ||
+        (c == 0xF0 && second < 0x90) || (c == 0xF4 && second > 0x8F)) {
+        return 0;
     }
-    return true;
+    return length;
 }
-
-namespace {
 
 // PostgreSQL's lower() and its regular expressions' \s follow the database's LC_CTYPE, C.UTF-8
 // for the database ./crm creates: full Unicode case mapping and white space. The API checks text
@@ -108,15 +69,16 @@ locale_t unicodeCtype() {
     return locale;
 }
 
-// The code point at text[i] (valid UTF-8), and how many bytes it takes.
+// The code point at text[i] and how many bytes it takes; a byte that starts no valid sequence
+// counts as one character of its own.
 std::pair<char32_t, std::size_t> codePointAt(std::string_view text, std::size_t i) {
     const auto c = static_cast<unsigned char>(text[i]);
-    if (c < 0x80) {
+    const auto length = validSequenceAt(text, i);
+    if (length <= 1) {
         return {c, 1};
     }
-    const std::size_t length = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : 2;
     char32_t point = c & (0x7F >> length);
-    for (std::size_t k = 1; k < length && i + k < text.size(); ++k) {
+    for (std::size_t k = 1; k < length; ++k) {
         point = (point << 6) | (static_cast<unsigned char>(text[i + k]) & 0x3F);
     }
     return {point, length};
@@ -148,31 +110,12 @@ bool isSpace(char32_t point) {
     return locale != static_cast<locale_t>(nullptr) && iswspace_l(static_cast<wint_t>(point), locale) != 0;
 }
 
-}  // namespace
-
-std::string validUtf8Prefix(std::string_view text, std::size_t max_bytes) {
-    std::string out;
-    out.reserve(std::min(text.size(), max_bytes));
-    for (std::size_t i = 0; i < text.size();) {
-        const auto c = static_cast<unsigned char>(text[i]);
-        const std::size_t length = c < 0x80 ? 1 : (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 :
-                                   (c & 0xF8) == 0xF0 ? 4 : 0;
-        const auto piece = length == 0 ? std::string_view{} : text.substr(i, length);
-        const bool valid = length > 0 && piece.size() == length && isValidUtf8(piece);
-        const std::string_view next = valid ? piece : std::string_view("\xEF\xBF\xBD");  // U+FFFD
-        if (out.size() + next.size() > max_bytes) {
-            break;
-        }
-        out.append(next);
-        i += valid ? length : 1;
-    }
-    return out;
-}
-
-bool containsSpace(std::string_view text) {
+// Whether `test` holds for any character of `text`.
+template <typename Test>
+bool anyCodePoint(std::string_view text, Test test) {
     for (std::size_t i = 0; i < text.size();) {
         const auto [point, length] = codePointAt(text, i);
-        if (isSpace(point)) {
+        if (test(point)) {
             return true;
         }
         i += length;
@@ -180,15 +123,69 @@ bool containsSpace(std::string_view text) {
     return false;
 }
 
-bool isBlank(std::string_view text) {
+}  // namespace
+
+std::string trim(std::string_view text) {
+    const auto first = text.find_first_not_of(" \t\r\n");
+    if (first == std::string_view::npos) {
+        return {};
+    }
+    const auto last = text.find_last_not_of(" \t\r\n");
+    return std::string(text.substr(first, last - first + 1));
+}
+
+bool isIpAddress(const std::string& text) {
+    unsigned char buffer[sizeof(in6_addr)];
+    return inet_pton(AF_INET, text.c_str(), buffer) == 1 ||
+           inet_pton(AF_INET6, text.c_str(), buffer) == 1;
+}
+
+std::size_t utf8Length(std::string_view text) {
+    std::size_t count = 0;
+    for (const char c : text) {
+        if ((static_cast<unsigned char>(c) & 0xC0) != 0x80) {
+            ++count;
+        }
+    }
+    return count;
+}
+
+bool isValidUtf8(std::string_view text) {
     for (std::size_t i = 0; i < text.size();) {
-        const auto [point, length] = codePointAt(text, i);
-        if (!isSpace(point)) {
+        const auto length = validSequenceAt(text, i);
+        if (length == 0) {
             return false;
         }
         i += length;
     }
     return true;
+}
+
+bool isStorableText(std::string_view text) {
+    return isValidUtf8(text) && text.find('\0') == std::string_view::npos;
+}
+
+std::string validUtf8Prefix(std::string_view text, std::size_t max_bytes) {
+    std::string out;
+    out.reserve(std::min(text.size(), max_bytes));
+    for (std::size_t i = 0; i < text.size();) {
+        const auto length = validSequenceAt(text, i);
+        const auto next = length > 0 ? text.substr(i, length) : std::string_view("\xEF\xBF\xBD");  // U+FFFD
+        if (out.size() + next.size() > max_bytes) {
+            break;
+        }
+        out.append(next);
+        i += length > 0 ? length : 1;
+    }
+    return out;
+}
+
+bool containsSpace(std::string_view text) {
+    return anyCodePoint(text, isSpace);
+}
+
+bool isBlank(std::string_view text) {
+    return !anyCodePoint(text, [](char32_t point) { return !isSpace(point); });
 }
 
 std::string lowerUnicode(std::string_view text) {
