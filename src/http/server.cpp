@@ -126,18 +126,27 @@ std::optional<core::AppError> malformedRequest(const beast::error_code& ec) {
     return std::nullopt;
 }
 
+// The problem answering a connection the server will not serve further, marked to close.
+bhttp::response<bhttp::string_body> refusal(const core::AppError& error) {
+    const auto request_id = core::newUuidV7();
+    const auto answer = problem(error, request_id);
+    bhttp::response<bhttp::string_body> out{static_cast<bhttp::status>(answer.status), 11};
+    out.set(bhttp::field::server, "shortcut-scale-x");
+    out.set(bhttp::field::content_type, answer.content_type);
+    out.set("X-Request-Id", request_id);
+    for (const auto& [name, value] : answer.headers) {
+        out.insert(name, value);
+    }
+    out.keep_alive(false);
+    out.body() = answer.body;
+    out.prepare_payload();
+    return out;
+}
+
 // Answers a request that could not be read, then the connection closes: what follows it on the
 // wire cannot be trusted to start a request.
 awaitable<void> writeRefusal(beast::tcp_stream& stream, const core::AppError& error) {
-    const auto request_id = core::newUuidV7();
-    const auto refusal = problem(error, request_id);
-    bhttp::response<bhttp::string_body> out{static_cast<bhttp::status>(refusal.status), 11};
-    out.set(bhttp::field::server, "shortcut-scale-x");
-    out.set(bhttp::field::content_type, refusal.content_type);
-    out.set("X-Request-Id", request_id);
-    out.keep_alive(false);
-    out.body() = refusal.body;
-    out.prepare_payload();
+    auto out = refusal(error);
     beast::error_code ec;
     stream.expires_after(std::chrono::seconds(5));
     co_await bhttp::async_write(stream, out, net::redirect_error(use_awaitable, ec));
@@ -280,22 +289,18 @@ std::size_t Server::Impl::connectionCount() {
 // the server run out of file descriptors and stop accepting everyone.
 template <typename Socket>
 void Server::Impl::refuseConnection(Socket& socket) {
-    static const std::string kResponse = [] {
-        const std::string body =
-            R"({"type":"https://shortcut-scale-x.dev/problems/unavailable","title":"Service Unavailable",)"
-            R"("status":503,"detail":"The server has too many open connections; retry shortly"})";
-        return "HTTP/1.1 503 Service Unavailable\r\nServer: shortcut-scale-x\r\n"
-               "Content-Type: application/problem+json\r\nRetry-After: 1\r\nConnection: close\r\n"
-               "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
-    }();
     beast::error_code ec;
     socket.non_blocking(true, ec);
-    socket.write_some(net::buffer(kResponse), ec);
+    bhttp::write(socket,
+                 refusal(core::AppError::unavailable(
+                     "The server has too many open connections; retry shortly", "", 1)),
+                 ec);
     socket.shutdown(tcp::socket::shutdown_send, ec);
     socket.close(ec);
     if (const auto held_back = failure_log_.admit("max_connections")) {
         core::log::warn("connection refused: CRM_MAX_CONNECTIONS reached",
-                        {{"max_connections", static_cast<std::int64_t>(options_.max_connections)}, {"similar_lines_held_back", *held_back}});
+                        {{"max_connections", static_cast<std::int64_t>(options_.max_connections)},
+                         {"similar_lines_held_back", *held_back}});
     }
 }
 
