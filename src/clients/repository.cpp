@@ -665,8 +665,7 @@ Page<HistoryEntry> listClientHistory(pqxx::transaction_base& tx, const std::stri
         entry.actor_id = in.optionalText();
         entry.actor_name = in.optionalText();
         entry.created_at = in.utcTimestamp();
-        entry.changes =
-            row[5].is_null() ? nlohmann::json(nullptr) : nlohmann::json::parse(in.view());
+        entry.changes = in.isNull() ? nlohmann::json(nullptr) : nlohmann::json::parse(in.view());
         return entry;
     });
 }

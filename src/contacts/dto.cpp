@@ -845,7 +845,6 @@ int compareDecimal(const std::string& a, const std::string& b) {
     return x.negative ? -magnitude : magnitude;
 }
 
-
 // ---------------------------------------------------------------------------------------------
 // JSON out
 

@@ -172,7 +172,6 @@ void checkCandidate(const repo::CandidateProfileRecord& profile, const std::stri
 /// Compares two canonical decimal texts ("-12.5", "1250.50"): <0, 0, >0.
 int compareDecimal(const std::string& a, const std::string& b);
 
-
 // ---------------------------------------------------------------------------------------------
 // JSON out
 

@@ -338,10 +338,11 @@ std::vector<RelationshipRecord> listRelationships(pqxx::transaction_base& tx,
                                                   const std::string& org_id,
                                                   const std::string& contact_id);
 
-/// Of `client_ids`, those naming a live client of the organisation.
 /// Takes the contact off every client's primary-contact place it holds; the clients' ids.
 std::vector<std::string> releasePrimaryContact(pqxx::transaction_base& tx, const std::string& org_id,
                                                const std::string& contact_id);
+
+/// Of `client_ids`, those naming a live client of the organisation.
 std::vector<std::string> existingClients(pqxx::transaction_base& tx, const std::string& org_id,
                                          const std::vector<std::string>& client_ids);
 
