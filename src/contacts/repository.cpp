@@ -325,6 +325,7 @@ const db::Statement kSummaryFacts{"contacts.summary_facts", R"sql(
            s.application_count,
            (SELECT count(*) FROM candidate_profiles p
             JOIN job_applications a ON a.org_id = p.org_id AND a.candidate_profile_id = p.id
+            JOIN jobs j ON j.org_id = a.org_id AND j.id = a.job_id AND j.deleted_at IS NULL
             WHERE p.org_id = s.org_id AND p.contact_id = s.contact_id AND p.deleted_at IS NULL
               AND a.status = 'active')::integer,
            s.deal_count,
@@ -392,7 +393,7 @@ const db::Statement kListInsights{"contacts.list_insights", R"sql(
                 NULL::bigint, j.title
          FROM job_applications a
          JOIN candidate_profiles p ON p.org_id = a.org_id AND p.id = a.candidate_profile_id
-         JOIN jobs j ON j.org_id = a.org_id AND j.id = a.job_id
+         JOIN jobs j ON j.org_id = a.org_id AND j.id = a.job_id AND j.deleted_at IS NULL
          LEFT JOIN clients pc ON pc.org_id = p.org_id AND pc.deleted_at IS NULL
                AND pc.status = 'prospect' AND lower(pc.name) = lower(btrim(p.current_employer))
          WHERE a.org_id = $1 AND a.status = 'hired' AND p.deleted_at IS NULL
@@ -407,6 +408,7 @@ const db::Statement kListInsights{"contacts.list_insights", R"sql(
          FROM (SELECT p.contact_id, count(*) AS active
                FROM candidate_profiles p
                JOIN job_applications a ON a.org_id = p.org_id AND a.candidate_profile_id = p.id
+               JOIN jobs j ON j.org_id = a.org_id AND j.id = a.job_id AND j.deleted_at IS NULL
                WHERE p.org_id = $1 AND p.deleted_at IS NULL AND a.status = 'active'
                  AND ($2::uuid IS NULL OR p.contact_id = $2)
                GROUP BY p.contact_id) n

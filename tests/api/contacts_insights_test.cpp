@@ -136,6 +136,11 @@ TEST_F(ContactInsightsApiTest, PlacedCandidateAtNonClient) {
     const auto at_prospect = make("Lu", "Pied Piper", "hired");
     make("Mo", "Aviato", "hired");         // already a client
     make("Ned", "Bachmanity", "active");   // not placed
+    // A hire on a job since deleted is hidden with the job, as every deleted record is.
+    const auto gone_job = insertJob(org_, std::nullopt, "Withdrawn Role");
+    const auto gone = createContact(recruiter_, {{"first_name", "Oz"}, {"candidate_profile", {{"current_employer", "Endframe"}}}});
+    insertApplication(org_, gone_job, gone.at("candidate_profiles").at(0).at("id").get<std::string>(), "hired");
+    sql("UPDATE jobs SET deleted_at = now() WHERE id = $1", gone_job);
     (void)active;
     const auto insights = byType(as(sales_).get("/api/insights/cross-profile?type=placed_candidate_at_non_client"));
     std::map<std::string, json> placed;
@@ -158,6 +163,10 @@ TEST_F(ContactInsightsApiTest, BuyerWhoIsAnActiveCandidate) {
     const auto body = createContact(
         manager_, {{"first_name", "Ola"}, {"sales_profile", {{"company_name", "Initrode"}}}, {"candidate_profile", json::object()}});
     insertApplication(org_, job, body.at("candidate_profiles").at(0).at("id").get<std::string>());
+    // An application to a deleted job is no candidacy in progress.
+    const auto gone_job = insertJob(org_, std::nullopt, "CFO");
+    insertApplication(org_, gone_job, body.at("candidate_profiles").at(0).at("id").get<std::string>());
+    sql("UPDATE jobs SET deleted_at = now() WHERE id = $1", gone_job);
     const auto insights = byType(as(sales_).get("/api/contacts/" + body.at("id").get<std::string>() + "/insights"));
     ASSERT_EQ(insights.count("buyer_is_active_candidate"), 1u);
     const auto item = insights.find("buyer_is_active_candidate")->second;

@@ -498,6 +498,11 @@ TEST_F(ContactsApiTest, SearchCoversNameEmailPhoneAndCompany) {
     const auto short_q = as(recruiter_).get("/api/contacts?q=ad");
     EXPECT_EQ(short_q.status, 422);
     EXPECT_EQ(errorFields(short_q), std::set<std::string>{"q"});
+    // A NUL can be neither stored nor searched for: each filter names itself, none reaches
+    // the database as an unnamed failure.
+    const auto nul = as(recruiter_).get("/api/contacts?q=abc%00def&tag=a%00b&skill=c%00&location=x%00");
+    EXPECT_EQ(nul.status, 422);
+    EXPECT_EQ(errorFields(nul), (std::set<std::string>{"q", "tag", "skill", "location"}));
 }
 
 // with_total counts every match; include=profiles embeds both lists per contact.
