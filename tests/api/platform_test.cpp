@@ -145,6 +145,40 @@ TEST_F(PlatformApiTest, UnreadableRequestsAreAnswered) {
     EXPECT_EQ(server_->client().get("/api/health").status, 200);
 }
 
+// The status line and headers are written by the server itself: a HEAD answer has its GET's
+// length and no body, a 204 neither, HTTP/1.0 keeps a connection only when asked, and requests
+// sent back to back on one connection are answered in order, each framed by its length.
+TEST_F(PlatformApiTest, ResponsesAreFramedAsHttpAsks) {
+    const auto pipelined = rawExchange(server_->port(),
+                                       "HEAD /api/health HTTP/1.1\r\nHost: x\r\n\r\n"
+                                       "OPTIONS /api/health HTTP/1.1\r\nHost: x\r\n\r\n"
+                                       "GET /api/health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    const auto second = pipelined.find("HTTP/1.1 204 No Content\r\n");
+    const auto third = pipelined.find("HTTP/1.1 200 OK\r\n", 1);
+    ASSERT_EQ(pipelined.rfind("HTTP/1.1 200 OK\r\n", 0), 0u) << pipelined;
+    ASSERT_NE(second, std::string::npos) << pipelined;
+    ASSERT_NE(third, std::string::npos) << pipelined;
+    const auto head = pipelined.substr(0, second);
+    EXPECT_NE(head.find("\r\nContent-Length: 15\r\n"), std::string::npos) << head;
+    EXPECT_EQ(head.substr(head.size() - 4), "\r\n\r\n") << "a HEAD answer has no body";
+    const auto no_content = pipelined.substr(second, third - second);
+    EXPECT_EQ(no_content.find("Content-Length"), std::string::npos) << no_content;
+    EXPECT_NE(no_content.find("\r\nAllow: "), std::string::npos) << no_content;
+    const auto last = pipelined.substr(third);
+    EXPECT_NE(last.find("\r\nConnection: close\r\n"), std::string::npos) << last;
+    EXPECT_NE(last.find("\r\nServer: shortcut-scale-x\r\n"), std::string::npos) << last;
+    EXPECT_EQ(last.substr(last.size() - 15), "{\"status\":\"ok\"}");
+
+    const auto old_client = rawExchange(server_->port(),
+                                        "GET /api/health HTTP/1.0\r\nConnection: keep-alive\r\n\r\n"
+                                        "GET /api/health HTTP/1.0\r\n\r\n");
+    ASSERT_EQ(old_client.rfind("HTTP/1.0 200 OK\r\n", 0), 0u) << old_client;
+    const auto then = old_client.find("HTTP/1.0 200 OK\r\n", 1);
+    ASSERT_NE(then, std::string::npos) << "the connection was kept for the second request";
+    EXPECT_NE(old_client.substr(0, then).find("\r\nConnection: keep-alive\r\n"), std::string::npos);
+    EXPECT_EQ(old_client.substr(then).find("Connection:"), std::string::npos) << "and closed after it";
+}
+
 // A body nested deeper than any request needs is refused as it is parsed.
 TEST_F(PlatformApiTest, DeeplyNestedJsonIsBadRequest) {
     const auto nested = [](int levels) {
