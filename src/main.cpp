@@ -1,12 +1,15 @@
 // crm-server: the one binary. `crm-server help` lists its commands.
 #include "app/application.hpp"
 #include "auth/admin_setup.hpp"
+#include "auth/sessions.hpp"
 #include "core/config.hpp"
+#include "core/error.hpp"
 #include "core/ids.hpp"
 #include "core/log.hpp"
 #include "core/scheduling.hpp"
 #include "db/migrations.hpp"
 #include "db/statement.hpp"
+#include "kv/redis.hpp"
 
 #include <pqxx/pqxx>
 #include <sodium.h>
@@ -157,6 +160,25 @@ void verifySchema(pqxx::connection& connection) {
     crm::db::prepareAll(connection);
 }
 
+// Ends a user's sessions in the Redis crm-server serve uses (CRM_REDIS_URL, CRM_REDIS_PREFIX),
+// for create-admin resetting an existing account. Redis is reached only then: creating a new
+// account needs no Redis.
+void endSessionsOf(const std::string& user_id) {
+    const auto config = crm::core::Config::fromEnvironment(crm::core::Config::processEnvironment());
+    crm::kv::Redis redis(crm::kv::RedisOptions{config.redis_url, 1,
+                                               std::chrono::milliseconds(config.redis_timeout_ms),
+                                               config.redis_prefix});
+    crm::auth::SessionStore sessions(redis, std::chrono::hours(24) * config.refresh_token_ttl_days,
+                                     std::chrono::seconds(0));
+    try {
+        sessions.revokeAllOfUser(user_id);
+    } catch (const crm::core::AppError& error) {
+        // Not the URL itself: it may carry Redis's password.
+        throw std::runtime_error("could not end the account's sessions in Redis (CRM_REDIS_URL): " +
+                                 error.detail() + "; nothing was changed");
+    }
+}
+
 int seed(const std::vector<std::string>& args) {
     const auto opts = options(args, {"--reset"});
     pqxx::connection connection(databaseUrl());
@@ -181,7 +203,7 @@ int seed(const std::vector<std::string>& args) {
     const auto admin_email = setting("CRM_ADMIN_EMAIL");
     if (!admin_email.empty()) {
         const auto admin = crm::auth::createAdmin(connection, admin_email, password, "Administrator",
-                                                  "Northwind Talent & Sales");
+                                                  "Northwind Talent & Sales", endSessionsOf);
         std::cout << "Admin " << admin.email << " in organization " << admin.organization
                   << " has the password above.\n";
     }
@@ -203,7 +225,8 @@ int createAdmin(const std::vector<std::string>& args) {
     const auto admin = crm::auth::createAdmin(
         connection, opts.at("--email"), password,
         opts.count("--name") ? opts.at("--name") : std::string("Administrator"),
-        opts.count("--organization") ? opts.at("--organization") : std::string("My Company"));
+        opts.count("--organization") ? opts.at("--organization") : std::string("My Company"),
+        endSessionsOf);
     std::cout << "Admin " << admin.email << " (organization " << admin.organization << ")";
     if (generated) {
         std::cout << " password: " << password;

@@ -15,7 +15,7 @@ namespace crm::auth {
 
 Credentials createAdmin(pqxx::connection& connection, const std::string& email_text,
                         const std::string& password, const std::string& name,
-                        const std::string& organization_name) {
+                        const std::string& organization_name, const EndSessions& end_sessions) {
     const auto email = core::normalizeEmail(email_text);
     if (!email) {
         throw std::invalid_argument("--email is not an e-mail address");
@@ -54,6 +54,7 @@ Credentials createAdmin(pqxx::connection& connection, const std::string& email_t
                                            std::string("user"), user_id, changes},
                         meta);
         credentials.organization = existing[0][2].as<std::string>();
+        end_sessions(user_id);
     } else {
         const auto found = tx.exec_params("SELECT id, slug FROM organizations WHERE lower(name) = lower($1) "
                                           "ORDER BY created_at LIMIT 1",

@@ -1,4 +1,5 @@
 #include "auth/admin_setup.hpp"
+#include "auth/sessions.hpp"
 #include "auth/passwords.hpp"
 #include "auth/tokens.hpp"
 #include "db/statement.hpp"
@@ -595,7 +596,11 @@ TEST_F(AuthApiTest, CreateAdminIsAudited) {
     const std::string password = "operator chosen passphrase 2026";
     auto connection = server_->database().connect();
     db::prepareAll(connection);  // as crm-server does before create-admin
-    const auto created = auth::createAdmin(connection, "ops@audit.example", password, "Ops", "Audit Co");
+    const auto no_sessions = [](const std::string& user_id) {
+        ADD_FAILURE() << "a new account has no sessions to end: " << user_id;
+    };
+    const auto created =
+        auth::createAdmin(connection, "ops@audit.example", password, "Ops", "Audit Co", no_sessions);
     const auto signed_in = login("ops@audit.example", password, {{"organization", created.organization}});
     ASSERT_EQ(signed_in.status, 200) << signed_in.body;
     const auto user_id = signed_in.json().at("user").at("id").get<std::string>();
@@ -622,7 +627,10 @@ TEST_F(AuthApiTest, CreateAdminIsAudited) {
         tx.commit();
     }
     const std::string recovery = "second operator passphrase 2026";
-    auth::createAdmin(connection, "ops@audit.example", recovery, "Ops", "Audit Co");
+    const auto end_sessions = [this](const std::string& id) {
+        server_->app().sessions().revokeAllOfUser(id);
+    };
+    auth::createAdmin(connection, "ops@audit.example", recovery, "Ops", "Audit Co", end_sessions);
     const auto restored = rows("user.role_changed");
     ASSERT_EQ(restored.size(), 1u);
     EXPECT_EQ(restored[0][2].as<std::string>(), user_id);
@@ -632,6 +640,33 @@ TEST_F(AuthApiTest, CreateAdminIsAudited) {
                                        {"active", {{"from", false}, {"to", true}}}}));
     EXPECT_EQ(std::string(restored[0][3].c_str()).find(recovery), std::string::npos);
     EXPECT_EQ(login("ops@audit.example", recovery, {{"organization", created.organization}}).status, 200);
+}
+
+// create-admin on an existing account is a password reset: the account's sessions end, so
+// whoever held them needs the new password. When they cannot be ended, nothing changes.
+TEST_F(AuthApiTest, CreateAdminEndsTheAccountsSessions) {
+    auto connection = server_->database().connect();
+    db::prepareAll(connection);
+    const std::string password = "first operator passphrase 2026";
+    const auto created = auth::createAdmin(connection, "ops@sessions.example", password, "Ops",
+                                           "Session Co", [](const std::string&) {});
+    const auto signed_in = login("ops@sessions.example", password, {{"organization", created.organization}});
+    ASSERT_EQ(signed_in.status, 200) << signed_in.body;
+    const auto access = signed_in.json().at("access_token").get<std::string>();
+    const auto refresh = signed_in.json().at("refresh_token").get<std::string>();
+
+    const auto unreachable = [](const std::string&) { throw std::runtime_error("Redis is down"); };
+    EXPECT_THROW(auth::createAdmin(connection, "ops@sessions.example", "unused passphrase 2026 x",
+                                   "Ops", "Session Co", unreachable),
+                 std::runtime_error);
+    EXPECT_EQ(login("ops@sessions.example", password, {{"organization", created.organization}}).status, 200);
+    EXPECT_EQ(bearer(access).get("/api/auth/me").status, 200);
+
+    auth::createAdmin(connection, "ops@sessions.example", "second operator passphrase 2026", "Ops",
+                      "Session Co",
+                      [this](const std::string& id) { server_->app().sessions().revokeAllOfUser(id); });
+    EXPECT_EQ(bearer(access).get("/api/auth/me").status, 401);
+    EXPECT_EQ(server_->client().post("/api/auth/refresh", {{"refresh_token", refresh}}).status, 401);
 }
 
 class AuthLimitsTest : public ::testing::Test {};
