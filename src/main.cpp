@@ -163,15 +163,25 @@ void verifySchema(pqxx::connection& connection) {
 // Ends a user's sessions in the Redis crm-server serve uses (CRM_REDIS_URL, CRM_REDIS_PREFIX),
 // for create-admin resetting an existing account. Redis is reached only then: creating a new
 // account needs no Redis.
+// Only the Redis settings are read: an operator recovering an account needs no SMTP server or
+// token secret in the environment.
 void endSessionsOf(const std::string& user_id) {
-    const auto config = crm::core::Config::fromEnvironment(crm::core::Config::processEnvironment());
-    crm::kv::Redis redis(crm::kv::RedisOptions{config.redis_url, 1,
-                                               std::chrono::milliseconds(config.redis_timeout_ms),
-                                               config.redis_prefix});
-    crm::auth::SessionStore sessions(redis, std::chrono::hours(24) * config.refresh_token_ttl_days,
+    const crm::core::Config defaults;
+    const auto url = setting("CRM_REDIS_URL");
+    if (url.empty()) {
+        throw crm::core::ConfigError(
+            "CRM_REDIS_URL is required to end the account's sessions; nothing was changed");
+    }
+    const auto prefix = setting("CRM_REDIS_PREFIX");
+    crm::kv::Redis redis(crm::kv::RedisOptions{url, 1,
+                                               std::chrono::milliseconds(defaults.redis_timeout_ms),
+                                               prefix.empty() ? defaults.redis_prefix : prefix});
+    crm::auth::SessionStore sessions(redis, std::chrono::hours(24) * defaults.refresh_token_ttl_days,
                                      std::chrono::seconds(0));
     try {
-        sessions.revokeAllOfUser(user_id);
+        const int ended = sessions.revokeAllOfUser(user_id);
+        std::cout << "Ended " << ended << " session" << (ended == 1 ? "" : "s")
+                  << " of the account.\n";
     } catch (const crm::core::AppError& error) {
         // Not the URL itself: it may carry Redis's password.
         throw std::runtime_error("could not end the account's sessions in Redis (CRM_REDIS_URL): " +
@@ -247,6 +257,7 @@ int migrate() {
 }  // namespace
 
 int main(int argc, char** argv) {
+    crm::core::log::bufferStandardOutput();
     if (sodium_init() < 0) {
         std::cerr << "crm-server: libsodium failed to initialise\n";
         return 1;

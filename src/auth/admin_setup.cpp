@@ -28,7 +28,7 @@ Credentials createAdmin(pqxx::connection& connection, const std::string& email_t
     const core::RequestMeta meta{core::newUuidV7(), "", "crm-server create-admin"};
     pqxx::work tx(connection);
     const auto existing = tx.exec_params(
-        "SELECT u.org_id, u.id, o.slug, u.role, u.active FROM users u "
+        "SELECT u.org_id, u.id, o.slug, u.role, u.active, u.password_hash FROM users u "
         "JOIN organizations o ON o.id = u.org_id WHERE u.email = $1 AND lower(o.name) = lower($2)",
         *email, organization_name);
     Credentials credentials{"", *email, "admin"};
@@ -37,6 +37,12 @@ Credentials createAdmin(pqxx::connection& connection, const std::string& email_t
         const auto user_id = existing[0][1].as<std::string>();
         const auto role = existing[0][3].as<std::string>();
         const bool active = existing[0][4].as<bool>();
+        credentials.organization = existing[0][2].as<std::string>();
+        if (role == "admin" && active && verifyPassword(existing[0][5].c_str(), password)) {
+            // Already so (crm-server seed with CRM_ADMIN_EMAIL does this on every ./crm up):
+            // nothing to change, to audit, or to end.
+            return credentials;
+        }
         tx.exec_params("UPDATE users SET role = 'admin', active = true WHERE org_id = $1 AND id = $2",
                        org_id, user_id);
         repo::setPassword(tx, org_id, user_id, hash);
@@ -53,7 +59,6 @@ Credentials createAdmin(pqxx::connection& connection, const std::string& email_t
                                            role != "admin" ? "user.role_changed" : "user.updated",
                                            std::string("user"), user_id, changes},
                         meta);
-        credentials.organization = existing[0][2].as<std::string>();
         end_sessions(user_id);
     } else {
         const auto found = tx.exec_params("SELECT id, slug FROM organizations WHERE lower(name) = lower($1) "

@@ -22,7 +22,8 @@ using EndSessions = std::function<void(const std::string& user_id)>;
 /// Creates the admin (and its organisation, when no organisation has that name's slug), or,
 /// when the e-mail already exists there, makes it an active admin with this password and ends
 /// the account's sessions, as a password reset does: whoever held them needs the new password.
-/// Sessions end before the change commits; if that fails, nothing changes.
+/// Sessions end before the change commits; if that fails, nothing changes. An account that is
+/// already an active admin with this password is left as it is.
 Credentials createAdmin(pqxx::connection& connection, const std::string& email,
                         const std::string& password, const std::string& name,
                         const std::string& organization_name, const EndSessions& end_sessions);

@@ -45,7 +45,7 @@ repo::UserFilter userFilter(const Request& request) {
         if (q->size() > 200) {
             errors.add("q", "must be at most 200 characters");
         } else if (!core::isStorableText(*q)) {
-            errors.add("q", "must be valid UTF-8 text");
+            errors.add("q", core::kStorableTextRule);
         }
         filter.q = q;
     }

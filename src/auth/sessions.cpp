@@ -111,7 +111,7 @@ NewSession SessionStore::create(const std::string& user_id, const std::string& o
     const auto ttl = std::to_string(refresh_ttl_.count());
     const auto skey = sessionKey(created.session.id);
     const auto rkey = refreshKey(digest(created.refresh_token));
-    const auto replies = redis_.pipeline({
+    redis_.pipeline({
         {"HSET", skey, "user_id", user_id, "org_id", org_id, "role", role, "created_at",
          created.session.created_at, "last_used_at", created.session.last_used_at, "ip", ip, "ua",
          created.session.user_agent, "refresh", digest(created.refresh_token)},
@@ -121,12 +121,6 @@ NewSession SessionStore::create(const std::string& user_id, const std::string& o
         {"SADD", userKey(user_id), created.session.id},
         {"EXPIRE", userKey(user_id), ttl},
     });
-    for (const auto& reply : replies) {
-        if (reply.type == kv::Reply::Type::Error) {
-            throw core::AppError::unavailable("Sessions cannot be stored right now; retry shortly",
-                                              "redis: " + reply.text, 1);
-        }
-    }
     return created;
 }
 

@@ -49,7 +49,7 @@ void checkParams(const core::QueryParams& query, const std::set<std::string, std
             errors.add(name, "must be given once");
             reported.insert(name);
         } else if (!core::isStorableText(value)) {
-            errors.add(name, "must be UTF-8 text");
+            errors.add(name, core::kStorableTextRule);
             reported.insert(name);
         }
     }

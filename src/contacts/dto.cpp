@@ -431,7 +431,11 @@ std::optional<std::string> textParam(const core::QueryParams& query, const char*
         return std::nullopt;
     }
     auto text = core::trim(*value);
-    if (text.empty() || core::utf8Length(text) > max || !core::isStorableText(text)) {
+    if (!core::isStorableText(text)) {
+        errors.add(name, core::kStorableTextRule);
+        return std::nullopt;
+    }
+    if (text.empty() || core::utf8Length(text) > max) {
         errors.add(name, "must be 1 to " + std::to_string(max) + " characters");
         return std::nullopt;
     }
@@ -647,7 +651,9 @@ ContactListQuery parseContactListQuery(const core::QueryParams& query) {
                errors);
     auto& filter = out.request.filter;
     if (const auto q = query.get("q"); q && !core::trim(*q).empty()) {
-        if (core::utf8Length(*q) > 200 || !core::isStorableText(*q)) {
+        if (!core::isStorableText(*q)) {
+            errors.add("q", core::kStorableTextRule);
+        } else if (core::utf8Length(*q) > 200) {
             errors.add("q", "must be at most 200 characters");
         } else if (const auto patterns = searchPatterns(*q)) {
             filter.search_pattern = patterns->text;

@@ -8,6 +8,7 @@
 
 #include <atomic>
 #include <charconv>
+#include <cmath>
 #include <cstdio>
 #include <chrono>
 #include <ctime>
@@ -35,12 +36,6 @@ protected:
 spdlog::logger& sink() {
     // The line is already complete JSON; spdlog adds only the newline and the locking.
     static auto logger = [] {
-        // A larger buffer than stdio's 4 KiB when the lines go to a file or a pipe: each
-        // write(2) to a log file costs about as much as formatting a dozen lines. A terminal
-        // stays line-buffered, for whoever watches it.
-        if (isatty(STDOUT_FILENO) == 0) {
-            std::setvbuf(stdout, nullptr, _IOFBF, kStdoutBufferBytes);
-        }
         auto created = std::make_shared<spdlog::logger>("crm",
                                                         std::make_shared<BufferedStdoutSink>());
         created->set_pattern("%v");
@@ -98,6 +93,16 @@ const char* levelName(Level level) {
 
 }  // namespace
 
+void bufferStandardOutput() {
+    // Larger than stdio's 4 KiB when the lines go to a file or a pipe: each write(2) to a log
+    // file costs about as much as formatting a dozen lines. glibc takes the size only with a
+    // buffer of ours. A terminal stays line-buffered, for whoever watches it.
+    static char buffer[kStdoutBufferBytes];
+    if (isatty(STDOUT_FILENO) == 0) {
+        std::setvbuf(stdout, buffer, _IOFBF, sizeof buffer);
+    }
+}
+
 void setLevel(std::string_view level) {
     for (auto candidate : {Level::Trace, Level::Debug, Level::Info, Level::Warn, Level::Error,
                            Level::Off}) {
@@ -146,7 +151,11 @@ void writeFlat(Level level, std::string_view msg, std::initializer_list<Field> f
                     char number[32];
                     const auto end = std::to_chars(number, number + sizeof number, value,
                                                    std::chars_format::fixed, 3);
-                    line.append(number, end.ec == std::errc{} ? end.ptr : number);
+                    if (std::isfinite(value) && end.ec == std::errc{}) {
+                        line.append(number, end.ptr);
+                    } else {
+                        line += "null";  // JSON has no NaN, and a 30-digit duration is no answer
+                    }
                 } else {
                     line += std::to_string(value);
                 }

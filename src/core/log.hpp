@@ -17,6 +17,10 @@ namespace crm::core::log {
 
 enum class Level { Trace, Debug, Info, Warn, Error, Off };
 
+/// Gives standard output a 64 KiB buffer when it is a file or a pipe. Call first in main(),
+/// before anything is written to standard output.
+void bufferStandardOutput();
+
 /// Sets the minimum level ("trace" .. "off"); call once at start-up.
 void setLevel(std::string_view level);
 bool enabled(Level level);

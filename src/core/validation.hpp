@@ -90,6 +90,8 @@ std::size_t utf8Length(std::string_view text);
 bool isValidUtf8(std::string_view text);
 /// Text a PostgreSQL text column takes: well-formed UTF-8 without NUL characters.
 bool isStorableText(std::string_view text);
+/// The field error for text that is not storable.
+inline constexpr char kStorableTextRule[] = "must be UTF-8 text without NUL characters";
 /// At most `max_bytes` of `text`, cut between characters, with each byte that is not part of
 /// valid UTF-8 replaced by U+FFFD: safe to store in a text column (header values, say).
 std::string validUtf8Prefix(std::string_view text, std::size_t max_bytes);

@@ -142,7 +142,15 @@ struct WireResponse {
 void appendField(std::string& out, std::string_view name, std::string_view value) {
     out.append(name);
     out.append(": ");
+    const auto start = out.size();
     out.append(value);
+    // No value the server sets can hold a line break today; should one ever carry a client's
+    // text, it must not end the header early and start one of the client's choosing.
+    for (auto i = start; i < out.size(); ++i) {
+        if (out[i] == '\r' || out[i] == '\n' || out[i] == '\0') {
+            out[i] = ' ';
+        }
+    }
     out.append("\r\n");
 }
 

@@ -222,7 +222,7 @@ void Redis::release(std::unique_ptr<Connection> connection) {
     available_.notify_one();
 }
 
-std::vector<Reply> Redis::pipeline(const std::vector<std::vector<std::string>>& commands) {
+std::vector<Reply> Redis::exchange(const std::vector<std::vector<std::string>>& commands) {
     auto connection = acquire();
     std::vector<Reply> replies;
     std::string failure;
@@ -254,6 +254,18 @@ std::vector<Reply> Redis::pipeline(const std::vector<std::vector<std::string>>& 
     return replies;
 }
 
+std::vector<Reply> Redis::pipeline(const std::vector<std::vector<std::string>>& commands) {
+    auto replies = exchange(commands);
+    // An error reply (NOAUTH, WRONGTYPE, OOM, a read-only replica) read as an empty answer would
+    // make a revocation end nothing and report success: it fails like an unreachable Redis.
+    for (const auto& reply : replies) {
+        if (reply.type == Reply::Type::Error) {
+            throw unavailable(reply.text);
+        }
+    }
+    return replies;
+}
+
 Reply Redis::command(const std::vector<std::string>& args) {
     return pipeline({args}).front();
 }
@@ -281,7 +293,7 @@ Reply Redis::eval(const Script& script, const std::vector<std::string>& keys,
         std::vector<std::string> call{"EVALSHA", digest, std::to_string(keys.size())};
         call.insert(call.end(), keys.begin(), keys.end());
         call.insert(call.end(), args.begin(), args.end());
-        return command(call);
+        return exchange({call}).front();  // NOSCRIPT is an answer here, not a failure
     };
     auto reply = run(sha1);
     // A restarted or flushed server forgets cached scripts.

@@ -56,10 +56,12 @@ public:
     Redis(const Redis&) = delete;
     Redis& operator=(const Redis&) = delete;
 
+    /// One command. An error reply throws AppError::unavailable, like an unreachable Redis.
     Reply command(const std::vector<std::string>& args);
     Reply eval(const Script& script, const std::vector<std::string>& keys,
                const std::vector<std::string>& args);
-    /// Sends several commands in one round trip and returns their replies in order.
+    /// Sends several commands in one round trip and returns their replies in order; any error
+    /// reply throws AppError::unavailable.
     std::vector<Reply> pipeline(const std::vector<std::vector<std::string>>& commands);
 
     /// The key with this deployment's prefix.
@@ -74,6 +76,8 @@ private:
     std::unique_ptr<Connection> acquire();
     void release(std::unique_ptr<Connection> connection);
     std::unique_ptr<Connection> connect();
+    /// The replies as Redis sent them, error replies included.
+    std::vector<Reply> exchange(const std::vector<std::vector<std::string>>& commands);
 
     RedisOptions options_;
     std::mutex mutex_;

@@ -648,12 +648,19 @@ TEST_F(AuthApiTest, CreateAdminEndsTheAccountsSessions) {
     auto connection = server_->database().connect();
     db::prepareAll(connection);
     const std::string password = "first operator passphrase 2026";
-    const auto created = auth::createAdmin(connection, "ops@sessions.example", password, "Ops",
-                                           "Session Co", [](const std::string&) {});
+    const auto never = [](const std::string& id) { ADD_FAILURE() << "sessions of " << id << " ended"; };
+    const auto created =
+        auth::createAdmin(connection, "ops@sessions.example", password, "Ops", "Session Co", never);
     const auto signed_in = login("ops@sessions.example", password, {{"organization", created.organization}});
     ASSERT_EQ(signed_in.status, 200) << signed_in.body;
     const auto access = signed_in.json().at("access_token").get<std::string>();
     const auto refresh = signed_in.json().at("refresh_token").get<std::string>();
+
+    // Run again with the same password (as seed does on every start): nothing to change or end.
+    const auto audited = server_->auditCount("user.updated");
+    auth::createAdmin(connection, "ops@sessions.example", password, "Ops", "Session Co", never);
+    EXPECT_EQ(server_->auditCount("user.updated"), audited);
+    EXPECT_EQ(bearer(access).get("/api/auth/me").status, 200);
 
     const auto unreachable = [](const std::string&) { throw std::runtime_error("Redis is down"); };
     EXPECT_THROW(auth::createAdmin(connection, "ops@sessions.example", "unused passphrase 2026 x",

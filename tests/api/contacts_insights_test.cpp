@@ -35,6 +35,10 @@ TEST_F(ContactInsightsApiTest, SummaryDescribesADualContact) {
     const auto id = body.at("id").get<std::string>();
     const auto job = insertJob(org_, std::nullopt, "VP Engineering");
     insertApplication(org_, job, body.at("candidate_profiles").at(0).at("id").get<std::string>());
+    // An application to a job since deleted counts nowhere: not in the total, not as active.
+    const auto gone_job = insertJob(org_, std::nullopt, "Withdrawn Role");
+    insertApplication(org_, gone_job, body.at("candidate_profiles").at(0).at("id").get<std::string>());
+    sql("UPDATE jobs SET deleted_at = now() WHERE id = $1", gone_job);
     insertDeal(org_, client, id);
     sql("INSERT INTO communications (org_id, channel, contact_id, body) VALUES ($1, 'email', $2, 'Hi')", org_.id, id);
 

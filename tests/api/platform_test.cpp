@@ -149,15 +149,19 @@ TEST_F(PlatformApiTest, UnreadableRequestsAreAnswered) {
 // length and no body, a 204 neither, HTTP/1.0 keeps a connection only when asked, and requests
 // sent back to back on one connection are answered in order, each framed by its length.
 TEST_F(PlatformApiTest, ResponsesAreFramedAsHttpAsks) {
+    bool closed = false;
     const auto pipelined = rawExchange(server_->port(),
                                        "HEAD /api/health HTTP/1.1\r\nHost: x\r\n\r\n"
                                        "OPTIONS /api/health HTTP/1.1\r\nHost: x\r\n\r\n"
-                                       "GET /api/health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+                                       "GET /api/health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+                                       5000, &closed);
+    EXPECT_TRUE(closed) << "the server closes after answering Connection: close";
     const auto second = pipelined.find("HTTP/1.1 204 No Content\r\n");
     const auto third = pipelined.find("HTTP/1.1 200 OK\r\n", 1);
     ASSERT_EQ(pipelined.rfind("HTTP/1.1 200 OK\r\n", 0), 0u) << pipelined;
     ASSERT_NE(second, std::string::npos) << pipelined;
     ASSERT_NE(third, std::string::npos) << pipelined;
+    ASSERT_LT(second, third) << pipelined;
     const auto head = pipelined.substr(0, second);
     EXPECT_NE(head.find("\r\nContent-Length: 15\r\n"), std::string::npos) << head;
     EXPECT_EQ(head.substr(head.size() - 4), "\r\n\r\n") << "a HEAD answer has no body";
@@ -167,11 +171,16 @@ TEST_F(PlatformApiTest, ResponsesAreFramedAsHttpAsks) {
     const auto last = pipelined.substr(third);
     EXPECT_NE(last.find("\r\nConnection: close\r\n"), std::string::npos) << last;
     EXPECT_NE(last.find("\r\nServer: shortcut-scale-x\r\n"), std::string::npos) << last;
-    EXPECT_EQ(last.substr(last.size() - 15), "{\"status\":\"ok\"}");
+    EXPECT_NE(last.find("\r\nContent-Length: 15\r\n"), std::string::npos) << last;
+    const auto body_start = last.find("\r\n\r\n") + 4;
+    EXPECT_EQ(last.substr(body_start), "{\"status\":\"ok\"}") << "exactly Content-Length bytes";
 
+    closed = false;
     const auto old_client = rawExchange(server_->port(),
                                         "GET /api/health HTTP/1.0\r\nConnection: keep-alive\r\n\r\n"
-                                        "GET /api/health HTTP/1.0\r\n\r\n");
+                                        "GET /api/health HTTP/1.0\r\n\r\n",
+                                        5000, &closed);
+    EXPECT_TRUE(closed) << "HTTP/1.0 without keep-alive closes after the answer";
     ASSERT_EQ(old_client.rfind("HTTP/1.0 200 OK\r\n", 0), 0u) << old_client;
     const auto then = old_client.find("HTTP/1.0 200 OK\r\n", 1);
     ASSERT_NE(then, std::string::npos) << "the connection was kept for the second request";

@@ -138,7 +138,8 @@ HttpResponse HttpClient::del(const std::string& target,
     return request("DELETE", target, std::nullopt, headers);
 }
 
-std::string rawExchange(unsigned short port, const std::string& bytes, int timeout_ms) {
+std::string rawExchange(unsigned short port, const std::string& bytes, int timeout_ms,
+                        bool* closed_by_server) {
     net::io_context io;
     beast::tcp_stream stream(io);
     stream.expires_after(std::chrono::milliseconds(timeout_ms));
@@ -152,6 +153,9 @@ std::string rawExchange(unsigned short port, const std::string& bytes, int timeo
         stream.expires_after(std::chrono::milliseconds(timeout_ms));
         const auto n = stream.read_some(net::buffer(chunk), ec);
         if (ec) {
+            if (closed_by_server != nullptr) {
+                *closed_by_server = ec == net::error::eof;
+            }
             break;
         }
         out.append(chunk.data(), n);

@@ -59,6 +59,7 @@ std::set<std::string> errorFields(const HttpResponse& response);
 
 /// Sends raw bytes and returns whatever the server answered before closing (for malformed
 /// and slow requests). Gives up after `timeout_ms`.
-std::string rawExchange(unsigned short port, const std::string& bytes, int timeout_ms = 5000);
+std::string rawExchange(unsigned short port, const std::string& bytes, int timeout_ms = 5000,
+                        bool* closed_by_server = nullptr);
 
 }  // namespace crm::test
