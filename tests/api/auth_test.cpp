@@ -2,6 +2,7 @@
 #include "auth/sessions.hpp"
 #include "auth/passwords.hpp"
 #include "auth/tokens.hpp"
+#include "core/error.hpp"
 #include "db/statement.hpp"
 #include "kv/redis.hpp"
 #include "support/smtp_server.hpp"
@@ -255,6 +256,22 @@ TEST_F(AuthApiTest, RefreshedSessionStaysReachableByRevocation) {
               204);
     EXPECT_EQ(server_->client().post("/api/auth/refresh", {{"refresh_token", refreshed.json().at("refresh_token")}}).status,
               401);
+}
+
+// An error answer from Redis (here WRONGTYPE; in production NOAUTH or a read-only replica) is
+// an outage, never an empty answer: logging out everywhere must not report success having
+// ended nothing.
+TEST_F(AuthApiTest, RedisErrorAnswersAreNotReadAsNothing) {
+    const auto device = login(admin_.email, kTestPassword).json();
+    kv::Redis redis(kv::RedisOptions{testRedisUrl(), 1, std::chrono::milliseconds(2000),
+                                     server_->settings().at("CRM_REDIS_PREFIX")});
+    const auto index = redis.key("user:" + admin_.id + ":sessions");
+    redis.command({"DEL", index});
+    redis.command({"SET", index, "not a set"});
+    const auto refused = bearer(device.at("access_token")).post("/api/auth/logout-all", nlohmann::json::object());
+    EXPECT_EQ(refused.status, 503) << refused.body;
+    EXPECT_THROW(redis.command({"SMEMBERS", index}), core::AppError);
+    redis.command({"DEL", index});
 }
 
 // A password reset that commits while a sign-in with the old password is being checked wins:
