@@ -882,11 +882,28 @@ public:
     }
     void text(std::string_view name, const std::string& value) { text(name, std::string_view(value)); }
     void text(std::string_view name, const char* value) { text(name, std::string_view(value)); }
-    void text(std::string_view name, const std::optional<std::string>& value) {
+    // An owned or a viewed text (std::string or std::string_view), or null.
+    template <typename Text>
+    void text(std::string_view name, const std::optional<Text>& value) {
         key(name);
         if (value) {
             core::appendJsonString(out_, *value);
         } else {
+            out_ += "null";
+        }
+    }
+    // A timestamp read in place: PostgreSQL's text becomes RFC 3339 as it is written.
+    void text(std::string_view name, db::UtcTimestampText value) {
+        key(name);
+        out_.push_back('"');
+        db::appendUtcTimestamp(out_, value);
+        out_.push_back('"');
+    }
+    void text(std::string_view name, const std::optional<db::UtcTimestampText>& value) {
+        if (value) {
+            text(name, *value);
+        } else {
+            key(name);
             out_ += "null";
         }
     }
@@ -935,6 +952,9 @@ public:
         key(name);
         out_ += json_text;
     }
+    // JSON as PostgreSQL printed it (valid JSON in the database's UTF-8): written as it is.
+    void value(std::string_view name, db::JsonText value) { raw(name, value.text); }
+    void strings(std::string_view name, db::JsonText values) { raw(name, values.text); }
     void close() { out_.push_back('}'); }
 
 private:
@@ -948,13 +968,17 @@ private:
     bool first_ = true;
 };
 
-void writeContactFields(ObjectWriter& w, const repo::ContactRecord& c) {
+// One shape for a contact, whether it owns its fields (ContactRecord) or views a result's
+// (ContactView, list pages).
+template <typename Contact>
+void writeContactFields(ObjectWriter& w, const Contact& c) {
     w.text("id", c.id);
     w.text("first_name", c.first_name);
     w.text("last_name", c.last_name);
-    std::string full_name = c.first_name;
+    std::string full_name(c.first_name);
     if (c.last_name) {
-        full_name += " " + *c.last_name;
+        full_name += ' ';
+        full_name += *c.last_name;
     }
     w.text("full_name", full_name);
     w.text("email", c.email);
@@ -1012,6 +1036,12 @@ void writeProfileList(ObjectWriter& w, const std::vector<repo::SalesProfileRecor
 }  // namespace
 
 void appendJson(std::string& out, const repo::ContactRecord& contact) {
+    ObjectWriter w(out);
+    writeContactFields(w, contact);
+    w.close();
+}
+
+void appendJson(std::string& out, const repo::ContactView& contact) {
     ObjectWriter w(out);
     writeContactFields(w, contact);
     w.close();
@@ -1081,6 +1111,15 @@ void appendJson(std::string& out, const repo::ContactRecord& contact,
     if (warnings) {
         w.value("warnings", *warnings);
     }
+    w.close();
+}
+
+void appendJson(std::string& out, const repo::ContactView& contact,
+                const std::vector<repo::SalesProfileRecord>& sales,
+                const std::vector<repo::CandidateProfileRecord>& candidates) {
+    ObjectWriter w(out);
+    writeContactFields(w, contact);
+    writeProfileList(w, sales, candidates, out);
     w.close();
 }
 

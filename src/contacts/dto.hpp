@@ -178,6 +178,7 @@ int compareDecimal(const std::string& a, const std::string& b);
 /// Appends the record's JSON object to `out` (the one definition of each shape; the toJson()
 /// below parse it). Hot paths write responses with these directly.
 void appendJson(std::string& out, const repo::ContactRecord& contact);
+void appendJson(std::string& out, const repo::ContactView& contact);
 void appendJson(std::string& out, const repo::SalesProfileRecord& profile);
 void appendJson(std::string& out, const repo::CandidateProfileRecord& profile);
 /// A contact with its `sales_profiles` and `candidate_profiles` (and `warnings` if given).
@@ -185,6 +186,9 @@ void appendJson(std::string& out, const repo::ContactRecord& contact,
                 const std::vector<repo::SalesProfileRecord>& sales,
                 const std::vector<repo::CandidateProfileRecord>& candidates,
                 const std::optional<nlohmann::json>& warnings = std::nullopt);
+void appendJson(std::string& out, const repo::ContactView& contact,
+                const std::vector<repo::SalesProfileRecord>& sales,
+                const std::vector<repo::CandidateProfileRecord>& candidates);
 /// The contact of a detail with its profile lists, as response text.
 std::string jsonText(const repo::ContactDetail& detail,
                      const std::optional<nlohmann::json>& warnings = std::nullopt);

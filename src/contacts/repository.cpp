@@ -12,7 +12,7 @@
 namespace crm::contacts::repo {
 namespace {
 
-// Columns every contact query returns, in the order contactFromRow() reads them (0..27).
+// Columns every contact query returns, in the order contactViewFromRow() reads them (0..27).
 // Times are read as UTC timestamps without zone (db::utcTimestamp formats them); the jsonb and
 // array columns come as JSON text.
 #define CRM_CONTACT_COLUMNS                                                                        \
@@ -520,41 +520,86 @@ nlohmann::json jsonArray(std::string_view text) {
     return nlohmann::json::parse(text);
 }
 
-ContactRecord contactFromRow(const pqxx::row& row, bool with_flags) {
+// The columns of CRM_CONTACT_COLUMNS (and CRM_CONTACT_FLAGS with `with_flags`), in order.
+ContactView contactViewFromRow(const pqxx::row& row, bool with_flags) {
     db::RowReader in(row);
-    ContactRecord c;
-    c.id = in.text();
-    c.org_id = in.text();
-    c.first_name = in.text();
-    c.last_name = in.optionalText();
-    c.email = in.optionalText();
-    c.emails = jsonArray(in.view());
-    c.phone = in.optionalText();
-    c.phones = jsonArray(in.view());
-    c.city = in.optionalText();
-    c.country = in.optionalText();
-    c.linkedin_url = in.optionalText();
-    c.owner_id = in.optionalText();
-    c.source = in.optionalText();
-    c.tags = stringList(jsonArray(in.view()));
+    ContactView c;
+    c.id = in.textView();
+    c.org_id = in.textView();
+    c.first_name = in.textView();
+    c.last_name = in.optionalView();
+    c.email = in.optionalView();
+    c.emails = in.json();
+    c.phone = in.optionalView();
+    c.phones = in.json();
+    c.city = in.optionalView();
+    c.country = in.optionalView();
+    c.linkedin_url = in.optionalView();
+    c.owner_id = in.optionalView();
+    c.source = in.optionalView();
+    c.tags = in.json();
     c.marketing_consent = in.boolean();
-    c.consent_updated_at = in.optionalUtcTimestamp();
-    c.consent_source = in.optionalText();
-    c.lawful_basis = in.optionalText();
+    c.consent_updated_at = in.optionalUtcTimestampText();
+    c.consent_source = in.optionalView();
+    c.lawful_basis = in.optionalView();
     c.do_not_contact = in.boolean();
-    c.anonymized_at = in.optionalUtcTimestamp();
-    c.retention_until = in.optionalText();
-    c.last_activity_at = in.optionalUtcTimestamp();
-    c.merged_into_id = in.optionalText();
-    c.created_at = in.utcTimestamp();
-    c.updated_at = in.utcTimestamp();
-    c.created_by = in.optionalText();
+    c.anonymized_at = in.optionalUtcTimestampText();
+    c.retention_until = in.optionalView();
+    c.last_activity_at = in.optionalUtcTimestampText();
+    c.merged_into_id = in.optionalView();
+    c.created_at = in.utcTimestampText();
+    c.updated_at = in.utcTimestampText();
+    c.created_by = in.optionalView();
     c.version = in.integer();
-    c.deleted_at = in.optionalUtcTimestamp();
+    c.deleted_at = in.optionalUtcTimestampText();
     if (with_flags) {
         c.has_sales_profile = in.boolean();
         c.has_candidate_profile = in.boolean();
     }
+    return c;
+}
+
+std::optional<std::string> owned(const std::optional<std::string_view>& text) {
+    return text ? std::optional<std::string>(std::in_place, *text) : std::nullopt;
+}
+
+std::optional<std::string> owned(const std::optional<db::UtcTimestampText>& timestamp) {
+    return timestamp ? std::optional<std::string>(db::utcTimestamp(*timestamp)) : std::nullopt;
+}
+
+ContactRecord contactFromRow(const pqxx::row& row, bool with_flags) {
+    const auto v = contactViewFromRow(row, with_flags);
+    ContactRecord c;
+    c.id = v.id;
+    c.org_id = v.org_id;
+    c.first_name = v.first_name;
+    c.last_name = owned(v.last_name);
+    c.email = owned(v.email);
+    c.emails = jsonArray(v.emails.text);
+    c.phone = owned(v.phone);
+    c.phones = jsonArray(v.phones.text);
+    c.city = owned(v.city);
+    c.country = owned(v.country);
+    c.linkedin_url = owned(v.linkedin_url);
+    c.owner_id = owned(v.owner_id);
+    c.source = owned(v.source);
+    c.tags = stringList(jsonArray(v.tags.text));
+    c.marketing_consent = v.marketing_consent;
+    c.consent_updated_at = owned(v.consent_updated_at);
+    c.consent_source = owned(v.consent_source);
+    c.lawful_basis = owned(v.lawful_basis);
+    c.do_not_contact = v.do_not_contact;
+    c.anonymized_at = owned(v.anonymized_at);
+    c.retention_until = owned(v.retention_until);
+    c.last_activity_at = owned(v.last_activity_at);
+    c.merged_into_id = owned(v.merged_into_id);
+    c.created_at = db::utcTimestamp(v.created_at);
+    c.updated_at = db::utcTimestamp(v.updated_at);
+    c.created_by = owned(v.created_by);
+    c.version = v.version;
+    c.deleted_at = owned(v.deleted_at);
+    c.has_sales_profile = v.has_sales_profile;
+    c.has_candidate_profile = v.has_candidate_profile;
     return c;
 }
 
@@ -860,25 +905,26 @@ BuiltQuery buildListQuery(const std::string& org_id, const ListRequest& request)
 ContactPage listContacts(pqxx::transaction_base& tx, const std::string& org_id,
                          const ListRequest& request) {
     const auto query = buildListQuery(org_id, request);
-    const auto rows = execBuilt(tx, query);
     ContactPage page;
-    page.items.reserve(rows.size());
-    for (const auto& row : rows) {
+    page.rows = execBuilt(tx, query);
+    page.items.reserve(page.rows.size());
+    for (const auto& row : page.rows) {
         if (static_cast<int>(page.items.size()) == request.limit) {
             // The extra row only says that another page exists; the cursor points after the
             // last row shown.
             const auto& last = page.items.back();
             if (request.sort == "last_name") {
                 page.next_keys = nlohmann::json::array(
-                    {last.last_name ? nlohmann::json(*last.last_name) : nlohmann::json(nullptr),
-                     last.first_name, last.id});
+                    {last.last_name ? nlohmann::json(std::string(*last.last_name)) : nlohmann::json(nullptr),
+                     std::string(last.first_name), std::string(last.id)});
             } else {
                 page.next_keys = nlohmann::json::array(
-                    {request.sort == "-updated_at" ? last.updated_at : last.created_at, last.id});
+                    {db::utcTimestamp(request.sort == "-updated_at" ? last.updated_at : last.created_at),
+                     std::string(last.id)});
             }
             break;
         }
-        page.items.push_back(contactFromRow(row, true));
+        page.items.push_back(contactViewFromRow(row, true));
     }
     return page;
 }

@@ -404,7 +404,7 @@ ContactService::ListResult ContactService::list(const core::Actor& actor,
         if (query.include_profiles) {
             std::vector<std::string> ids;
             for (const auto& contact : page.items) {
-                ids.push_back(contact.id);
+                ids.emplace_back(contact.id);
             }
             result.profiles = repo::loadProfiles(tx, actor.org_id, ids);
         }
@@ -415,6 +415,7 @@ ContactService::ListResult ContactService::list(const core::Actor& actor,
         if (page.next_keys) {
             result.next_cursor = listCursor(query.request.sort, *page.next_keys);
         }
+        result.rows = std::move(page.rows);
         result.items = std::move(page.items);
     };
     if (query.request.filter.search_pattern) {

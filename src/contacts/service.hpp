@@ -29,7 +29,8 @@ public:
     const ContactSettings& settings() const { return settings_; }
 
     struct ListResult {
-        std::vector<repo::ContactRecord> items;
+        pqxx::result rows;  // what `items` view
+        std::vector<repo::ContactView> items;
         std::optional<repo::ProfileSet> profiles;  // with include=profiles
         std::optional<std::string> next_cursor;
         std::optional<long long> total;

@@ -42,20 +42,14 @@ const pqxx::field& RowReader::current() const {
 }
 
 std::string RowReader::text() {
-    const auto& field = notNull();
-    std::string value(field.c_str(), field.size());
-    advance();
-    return value;
+    return std::string(textView());
 }
 
 std::optional<std::string> RowReader::optionalText() {
-    const auto& field = current();
-    std::optional<std::string> value;
-    if (!field.is_null()) {
-        value.emplace(field.c_str(), field.size());
+    if (const auto value = optionalView()) {
+        return std::string(*value);
     }
-    advance();
-    return value;
+    return std::nullopt;
 }
 
 std::string_view RowReader::view() {
@@ -63,6 +57,38 @@ std::string_view RowReader::view() {
     std::string_view value(field.c_str(), field.size());
     advance();
     return value;
+}
+
+std::string_view RowReader::textView() {
+    const auto& field = notNull();
+    std::string_view value(field.c_str(), field.size());
+    advance();
+    return value;
+}
+
+std::optional<std::string_view> RowReader::optionalView() {
+    const auto& field = current();
+    std::optional<std::string_view> value;
+    if (!field.is_null()) {
+        value.emplace(field.c_str(), field.size());
+    }
+    advance();
+    return value;
+}
+
+UtcTimestampText RowReader::utcTimestampText() {
+    return UtcTimestampText{textView()};
+}
+
+std::optional<UtcTimestampText> RowReader::optionalUtcTimestampText() {
+    if (const auto text = optionalView()) {
+        return UtcTimestampText{*text};
+    }
+    return std::nullopt;
+}
+
+JsonText RowReader::json() {
+    return JsonText{textView()};
 }
 
 bool RowReader::isNull() const {

@@ -1,5 +1,7 @@
 #pragma once
 
+#include "db/statement.hpp"
+
 #include <pqxx/pqxx>
 
 #include <optional>
@@ -23,6 +25,13 @@ public:
     std::optional<std::string> optionalText();
     /// The column's text without copying it; valid while the result lives. NULL reads as "".
     std::string_view view();
+    /// Views like view(), for rows read in place (see contacts::repo::ContactView); the NOT
+    /// NULL ones throw on NULL like text().
+    std::string_view textView();
+    std::optional<std::string_view> optionalView();
+    UtcTimestampText utcTimestampText();
+    std::optional<UtcTimestampText> optionalUtcTimestampText();
+    JsonText json();
     bool isNull() const;
 
     bool boolean();

@@ -43,14 +43,25 @@ void prepareAll(pqxx::connection& connection) {
 
 namespace crm::db {
 
-std::string utcTimestamp(const pqxx::field& field) {
+void appendUtcTimestamp(std::string& out, UtcTimestampText timestamp) {
     // PostgreSQL prints "2026-03-31 09:30:00" or "2026-03-31 09:30:00.123456".
-    std::string text = field.c_str();
-    if (text.size() > 10 && text[10] == ' ') {
-        text[10] = 'T';
+    const auto start = out.size();
+    out.append(timestamp.text);
+    if (timestamp.text.size() > 10 && timestamp.text[10] == ' ') {
+        out[start + 10] = 'T';
     }
-    text.push_back('Z');
+    out.push_back('Z');
+}
+
+std::string utcTimestamp(UtcTimestampText timestamp) {
+    std::string text;
+    text.reserve(timestamp.text.size() + 1);
+    appendUtcTimestamp(text, timestamp);
     return text;
+}
+
+std::string utcTimestamp(const pqxx::field& field) {
+    return utcTimestamp(UtcTimestampText{std::string_view(field.c_str(), field.size())});
 }
 
 std::optional<std::string> nullableUtcTimestamp(const pqxx::field& field) {

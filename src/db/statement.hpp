@@ -4,6 +4,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace crm::db {
@@ -65,5 +66,19 @@ namespace crm::db {
 /// PostgreSQL.
 std::string utcTimestamp(const pqxx::field& field);
 std::optional<std::string> nullableUtcTimestamp(const pqxx::field& field);
+
+/// Such a column's text as PostgreSQL printed it ("2026-03-31 09:30:00.123456"), viewed in its
+/// result: rows read in place keep it so, and it becomes RFC 3339 only as it is written out.
+struct UtcTimestampText {
+    std::string_view text;
+};
+/// Appends the RFC 3339 form utcTimestamp() returns.
+void appendUtcTimestamp(std::string& out, UtcTimestampText timestamp);
+std::string utcTimestamp(UtcTimestampText timestamp);
+
+/// A json or jsonb column's text as PostgreSQL printed it, viewed in its result.
+struct JsonText {
+    std::string_view text;
+};
 
 }  // namespace crm::db

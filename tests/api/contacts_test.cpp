@@ -397,6 +397,42 @@ TEST_F(ContactsApiTest, ListNewestFirstWithProfileFlags) {
     EXPECT_TRUE(body.at("page").at("next_cursor").is_null());
 }
 
+// A list item is the contact as its own page shows it, field for field: lists read rows in
+// place and write them straight out, the contact's page goes through a record.
+TEST_F(ContactsApiTest, ListItemsMatchTheContactsOwnPage) {
+    const auto full = createContactId(
+        manager_, {{"first_name", "Ünal"}, {"last_name", "O\"Brien \\ Tab\t"},
+                   {"email", "unal@example.com"},
+                   {"emails", {{{"email", "u2@example.com"}, {"label", "work \"desk\""}}}},
+                   {"phone", "+44 20 7946 0999"},
+                   {"phones", {{{"phone", "+1 212 555 0199"}, {"label", "NY"}}}},
+                   {"city", "Zürich"}, {"country", "CH"},
+                   {"linkedin_url", "https://www.linkedin.com/in/unal"}, {"source", "referral"},
+                   {"tags", {"vip", "emoji 🎉"}}, {"marketing_consent", true},
+                   {"consent_source", "web form"}, {"lawful_basis", "consent"},
+                   {"sales_profile", {{"company_name", "Initech"}}},
+                   {"candidate_profile", {{"headline", "Engineer"}}}});
+    const auto bare = createContactId(manager_, {{"first_name", "Bare"}});
+    const auto listed = as(recruiter_).get("/api/contacts?include=profiles").json().at("data");
+    ASSERT_EQ(listed.size(), 2u);
+    std::map<std::string, json> by_id;
+    for (const auto& item : listed) {
+        by_id[item.at("id").get<std::string>()] = item;
+    }
+    for (const auto& id : {full, bare}) {
+        const auto own = as(recruiter_).get("/api/contacts/" + id).json();
+        EXPECT_EQ(by_id.at(id), own) << id;
+    }
+    const auto plain = as(recruiter_).get("/api/contacts").json().at("data");
+    for (const auto& item : plain) {
+        auto own = as(recruiter_).get("/api/contacts/" + item.at("id").get<std::string>()).json();
+        own.erase("sales_profiles");
+        own.erase("candidate_profiles");
+        EXPECT_EQ(item, own);
+    }
+    EXPECT_NE(by_id.at(full).at("consent_updated_at"), nullptr);
+}
+
 // Keyset pages cover every contact exactly once, in every sort, names missing included.
 TEST_F(ContactsApiTest, PagesCoverEveryContactOnceInEverySort) {
     const std::vector<std::pair<std::string, std::optional<std::string>>> people{
