@@ -952,8 +952,12 @@ public:
         key(name);
         out_ += json_text;
     }
-    // JSON as PostgreSQL printed it (valid JSON in the database's UTF-8): written as it is.
-    void value(std::string_view name, db::JsonText value) { raw(name, value.text); }
+    // JSON as PostgreSQL printed it (valid JSON in the database's UTF-8), without the spaces
+    // jsonb's output puts after ':' and ',': the same bytes the record path writes.
+    void value(std::string_view name, db::JsonText value) {
+        key(name);
+        core::appendCompactJson(out_, value.text);
+    }
     void strings(std::string_view name, db::JsonText values) { raw(name, values.text); }
     void close() { out_.push_back('}'); }
 

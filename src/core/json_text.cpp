@@ -68,4 +68,28 @@ void appendJsonString(std::string& out, std::string_view text) {
     out.push_back('"');
 }
 
+void appendCompactJson(std::string& out, std::string_view text) {
+    bool in_string = false;
+    bool escaped = false;
+    std::size_t run = 0;  // start of the stretch to copy
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        const char c = text[i];
+        if (in_string) {
+            if (escaped) {
+                escaped = false;
+            } else if (c == '\\') {
+                escaped = true;
+            } else if (c == '"') {
+                in_string = false;
+            }
+        } else if (c == '"') {
+            in_string = true;
+        } else if (c == ' ' || c == '\n' || c == '\t' || c == '\r') {
+            out.append(text.data() + run, i - run);
+            run = i + 1;
+        }
+    }
+    out.append(text.data() + run, text.size() - run);
+}
+
 }  // namespace crm::core

@@ -11,4 +11,8 @@ namespace crm::core {
 /// characters escaped. UTF-8 passes through unchanged.
 void appendJsonString(std::string& out, std::string_view text);
 
+/// Appends valid JSON `text` without the white space between its tokens, as a JSON writer
+/// without indentation prints it: PostgreSQL prints jsonb as `{"a": 1, "b": 2}`.
+void appendCompactJson(std::string& out, std::string_view text);
+
 }  // namespace crm::core

@@ -44,5 +44,20 @@ TEST(JsonText, FindsEveryCharacterToEscapeAtAnyOffset) {
     }
 }
 
+// PostgreSQL's jsonb text loses its spaces between tokens and keeps those inside strings,
+// escaped quotes and backslashes included.
+TEST(CompactJson, DropsSpacesBetweenTokensOnly) {
+    const auto compact = [](std::string_view text) {
+        std::string out;
+        appendCompactJson(out, text);
+        return out;
+    };
+    EXPECT_EQ(compact("[]"), "[]");
+    EXPECT_EQ(compact(R"([{"email": "a b@x.example", "label": "say \"hi\", \\ ok "}])"),
+              R"([{"email":"a b@x.example","label":"say \"hi\", \\ ok "}])");
+    EXPECT_EQ(compact("{\"a\": [1, 2.5, true, null],\n \"b\":\t{}}"),
+              R"({"a":[1,2.5,true,null],"b":{}})");
+}
+
 }  // namespace
 }  // namespace crm::core
