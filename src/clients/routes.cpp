@@ -55,20 +55,6 @@ void checkParams(const core::QueryParams& query, const std::set<std::string, std
     }
 }
 
-/// The paging parameters, their errors added to `errors` rather than thrown alone, so that
-/// one 422 lists every bad parameter.
-core::PageRequest pageRequest(const core::QueryParams& query, const std::vector<std::string>& sorts,
-                              core::FieldErrors& errors) {
-    try {
-        return core::parsePageRequest(query, sorts);
-    } catch (const core::AppError& error) {
-        for (const auto& field : error.fields()) {
-            errors.add(field.field, field.message);
-        }
-        return core::PageRequest{};
-    }
-}
-
 /// `created_from` / `created_to`: an RFC 3339 time or a date. A '+' of an offset sent without
 /// percent-encoding arrives as a space; it is read as the '+' it was meant to be.
 std::optional<std::string> timeBound(const core::QueryParams& query, const std::string& name,
@@ -206,7 +192,7 @@ SubListQuery subListQuery(const Request& request, const std::vector<std::string>
         checkParams(request.query, {"status"}, {}, errors);
         result.status = statusFilter(request.query, statuses, errors);
     }
-    result.page = pageRequest(request.query, kNewestFirst, errors);
+    result.page = core::parsePageRequest(request.query, kNewestFirst, errors);
     if (request.query.has("with_total")) {
         errors.add("with_total", "is not offered on this list");
     }
@@ -221,7 +207,7 @@ void registerRoutes(http::Router& router, ClientService& clients) {
                [&clients](Request& request) {
                    core::FieldErrors errors;
                    const auto filter = clientFilter(request.query, errors);
-                   const auto page = pageRequest(request.query, kClientSorts, errors);
+                   const auto page = core::parsePageRequest(request.query, kClientSorts, errors);
                    errors.throwIfAny();
                    const auto result = clients.list(request.actor(), filter, page);
                    return Response::json(Status::Ok, pageBody(result.page, page, result.total));

@@ -638,13 +638,13 @@ std::optional<SearchPatterns> searchPatterns(const std::string& raw) {
 ContactListQuery parseContactListQuery(const core::QueryParams& query) {
     // The cursor's arity depends on the sort, so it is decoded here rather than by
     // parsePageRequest (which knows two-key cursors only).
-    const auto page = core::parsePageRequest(withoutCursor(query), repo::contactSorts());
+    core::FieldErrors errors;
+    const auto page = core::parsePageRequest(withoutCursor(query), repo::contactSorts(), errors);
     ContactListQuery out;
     out.request.limit = page.limit;
     out.request.sort = (page.sort.descending ? "-" : "") + page.sort.name;
     out.with_total = page.with_total;
 
-    core::FieldErrors errors;
     checkNames(query, {"limit", "cursor", "sort", "with_total", "q", "has_sales_profile",
                        "has_candidate_profile", "owner_id", "client_id", "tag", "skill", "location",
                        "include_deleted", "include"},
@@ -699,11 +699,11 @@ std::string listCursor(const std::string& sort, const json& keys) {
 }
 
 SimplePage parseSimplePage(const core::QueryParams& query, const std::string& name,
-                           std::size_t arity, const std::vector<std::string>& allowed) {
-    core::FieldErrors errors;
+                           std::size_t arity, const std::vector<std::string>& allowed,
+                           core::FieldErrors& errors) {
     checkNames(query, allowed, errors);
+    const auto page = core::parsePageRequest(withoutCursor(query), {name}, errors);
     errors.throwIfAny();
-    const auto page = core::parsePageRequest(withoutCursor(query), {name});
     SimplePage out;
     out.limit = page.limit;
     out.with_total = page.with_total;

@@ -150,8 +150,10 @@ struct SimplePage {
     std::optional<nlohmann::json> after;
     bool with_total = false;
 };
+/// Throws one 422 naming every bad parameter: its own and those already in `errors`.
 SimplePage parseSimplePage(const core::QueryParams& query, const std::string& name,
-                           std::size_t arity, const std::vector<std::string>& allowed);
+                           std::size_t arity, const std::vector<std::string>& allowed,
+                           core::FieldErrors& errors);
 
 // ---------------------------------------------------------------------------------------------
 // Applying input to rows, and the rules spanning fields

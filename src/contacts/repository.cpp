@@ -131,15 +131,23 @@ const db::Statement kFindSimilar{"contacts.find_similar", R"sql(
     WITH target AS (
         SELECT btrim(regexp_replace(lower($3::text || ' ' || coalesce($4::text, '')),
                                     '[^[:alnum:]]+', ' ', 'g')) AS name),
+    -- The company is the client ($5) or any live client named like it ($6, $7): a contact at
+    -- Initech may have been recorded by its client_id, its company_name, or both.
+    companies AS (
+        SELECT cl.id, cl.name FROM clients cl
+        WHERE cl.org_id = $1 AND cl.deleted_at IS NULL
+          AND (cl.id = $5::uuid OR cl.name ILIKE $6 OR cl.name ILIKE $7)),
     at_company AS (
-        SELECT cc.contact_id, cl.name AS company
-        FROM client_contacts cc JOIN clients cl ON cl.org_id = cc.org_id AND cl.id = cc.client_id
-        WHERE cc.org_id = $1 AND cc.client_id = $5::uuid
+        SELECT cc.contact_id, co.name AS company
+        FROM client_contacts cc JOIN companies co ON co.id = cc.client_id
+        WHERE cc.org_id = $1 AND cc.client_id = ANY(ARRAY(SELECT id FROM companies))
         UNION ALL
-        SELECT sp.contact_id, coalesce(sp.company_name, '') AS company
-        FROM sales_profiles sp
+        SELECT sp.contact_id, coalesce(sp.company_name, co.name, '') AS company
+        FROM sales_profiles sp LEFT JOIN companies co ON co.id = sp.client_id
         WHERE sp.org_id = $1 AND sp.deleted_at IS NULL
-          AND (sp.client_id = $5::uuid OR sp.company_name ILIKE $6 OR sp.company_name ILIKE $7))
+          -- An array, not a join, so both halves of the OR stay index conditions (BitmapOr).
+          AND (sp.client_id = ANY(ARRAY(SELECT id FROM companies))
+               OR sp.company_name ILIKE $6 OR sp.company_name ILIKE $7))
     SELECT c.id, c.first_name, c.last_name, a.company, similarity(n.name, t.name)::float8 AS score
     FROM (SELECT contact_id, max(company) AS company FROM at_company GROUP BY contact_id) a
     JOIN contacts c ON c.org_id = $1 AND c.id = a.contact_id AND c.deleted_at IS NULL AND c.id <> $2
@@ -757,8 +765,10 @@ std::string filterClause(BuiltQuery& query, const std::string& org, const Contac
         where += " AND c.owner_id = " + param(f.owner_id) + "::uuid";
     }
     if (f.client_id) {
-        where += " AND c.id IN (SELECT cc.contact_id FROM client_contacts cc WHERE cc.org_id = " +
-                 org + " AND cc.client_id = " + param(f.client_id) + "::uuid)";
+        // A deleted client's links are hidden, as on the contact's own relationships.
+        where += " AND c.id IN (SELECT cc.contact_id FROM client_contacts cc JOIN clients cl"
+                 " ON cl.org_id = cc.org_id AND cl.id = cc.client_id AND cl.deleted_at IS NULL"
+                 " WHERE cc.org_id = " + org + " AND cc.client_id = " + param(f.client_id) + "::uuid)";
     }
     if (f.tag) {
         where += " AND c.tags @> ARRAY[" + param(f.tag) + "::text]";  // contacts_tags_gin

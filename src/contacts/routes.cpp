@@ -30,8 +30,10 @@ bool allowDuplicate(const Request& request) {
     throw core::AppError::invalidField("allow_duplicate", "must be true or false");
 }
 
+// A parameter that must be one of `allowed`; a bad one is added to `errors`, to be reported
+// with the list's other parameters.
 std::optional<std::string> oneOf(const Request& request, const char* name,
-                                 const std::vector<std::string>& allowed) {
+                                 const std::vector<std::string>& allowed, core::FieldErrors& errors) {
     const auto value = request.query.get(name);
     if (!value || value->empty()) {
         return std::nullopt;
@@ -41,7 +43,8 @@ std::optional<std::string> oneOf(const Request& request, const char* name,
         for (const auto& option : allowed) {
             list += (list.empty() ? "" : ", ") + option;
         }
-        throw core::AppError::invalidField(name, "must be one of " + list);
+        errors.add(name, "must be one of " + list);
+        return std::nullopt;
     }
     return value;
 }
@@ -233,9 +236,11 @@ void registerRoutes(http::Router& router, ContactService& contacts) {
     router.get("/api/contacts/{id}/history", Access::require(Permission::ContactsRead),
                [&contacts](Request& request) {
                    const auto id = request.pathId();
-                   const auto type = oneOf(request, "profile_type", {"contact", "sales", "candidate"});
+                   core::FieldErrors errors;
+                   const auto type = oneOf(request, "profile_type", {"contact", "sales", "candidate"}, errors);
                    const auto page = parseSimplePage(request.query, "-changed_at", 2,
-                                                     {"limit", "cursor", "sort", "with_total", "profile_type"});
+                                                     {"limit", "cursor", "sort", "with_total", "profile_type"},
+                                                     errors);
                    const auto result = contacts.history(request.actor(), id, type, page);
                    auto items = json::array();
                    for (const auto& entry : result.page.items) {
@@ -255,15 +260,19 @@ void registerRoutes(http::Router& router, ContactService& contacts) {
     router.get("/api/contacts/{id}/insights", Access::require(Permission::ContactsRead),
                [&contacts](Request& request) {
                    const auto id = request.pathId();
-                   const auto type = oneOf(request, "type", insightTypes());
-                   const auto page = parseSimplePage(request.query, "insights", 3, {"limit", "cursor", "type"});
+                   core::FieldErrors errors;
+                   const auto type = oneOf(request, "type", insightTypes(), errors);
+                   const auto page =
+                       parseSimplePage(request.query, "insights", 3, {"limit", "cursor", "type"}, errors);
                    const auto result = contacts.insights(request.actor(), id, type, page);
                    return Response::json(Status::Ok, insightsJson(result, page.limit, "insights"));
                });
     router.get("/api/insights/cross-profile", Access::require(Permission::ContactsRead),
                [&contacts](Request& request) {
-                   const auto type = oneOf(request, "type", insightTypes());
-                   const auto page = parseSimplePage(request.query, "insights", 3, {"limit", "cursor", "type"});
+                   core::FieldErrors errors;
+                   const auto type = oneOf(request, "type", insightTypes(), errors);
+                   const auto page =
+                       parseSimplePage(request.query, "insights", 3, {"limit", "cursor", "type"}, errors);
                    const auto result = contacts.insights(request.actor(), std::nullopt, type, page);
                    return Response::json(Status::Ok, insightsJson(result, page.limit, "insights"));
                });

@@ -786,6 +786,13 @@ json ContactService::summary(const core::Actor& actor, const std::string& contac
     }
     const auto facts = repo::findSummaryFacts(tx, actor.org_id, contact_id).value_or(repo::SummaryFacts{});
     const auto* sales = detail->sales_profiles.empty() ? nullptr : &detail->sales_profiles.front();
+    // A buyer recorded by client only is at that client: the summary names it.
+    std::optional<repo::SalesProfileRecord> at_client;
+    if (sales != nullptr && !sales->company_name && sales->client_id) {
+        at_client = *sales;
+        at_client->company_name = repo::liveClientName(tx, actor.org_id, *sales->client_id);
+        sales = &*at_client;
+    }
     const auto* candidate =
         detail->candidate_profiles.empty() ? nullptr : &detail->candidate_profiles.front();
     const auto optional = [](const std::optional<std::string>& value) {

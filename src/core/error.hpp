@@ -77,6 +77,7 @@ class FieldErrors {
 public:
     void add(std::string field, std::string message);
     bool empty() const noexcept { return errors_.empty(); }
+    std::size_t size() const noexcept { return errors_.size(); }
     /// Throws AppError::validation when any error was added.
     void throwIfAny() const;
 

@@ -65,8 +65,16 @@ std::optional<std::string> unbase64url(std::string_view text) {
 }  // namespace
 
 PageRequest parsePageRequest(const QueryParams& query, const std::vector<std::string>& sorts) {
-    PageRequest page;
     FieldErrors errors;
+    auto page = parsePageRequest(query, sorts, errors);
+    errors.throwIfAny();
+    return page;
+}
+
+PageRequest parsePageRequest(const QueryParams& query, const std::vector<std::string>& sorts,
+                             FieldErrors& errors) {
+    PageRequest page;
+    const auto errors_before = errors.size();
     if (const auto limit = query.get("limit")) {
         int value = 0;
         const auto* end = limit->data() + limit->size();
@@ -98,9 +106,20 @@ PageRequest parsePageRequest(const QueryParams& query, const std::vector<std::st
             errors.add("with_total", "must be true or false");
         }
     }
-    errors.throwIfAny();
+    if (errors.size() > errors_before) {
+        return page;
+    }
     if (const auto cursor = query.get("cursor"); cursor && !cursor->empty()) {
-        page.after = decodeCursor(*cursor, sort_name, 2);
+        try {
+            page.after = decodeCursor(*cursor, sort_name, 2);
+        } catch (const AppError& error) {
+            for (const auto& field : error.fields()) {
+                errors.add(field.field, field.message);
+            }
+            if (error.fields().empty()) {
+                errors.add("cursor", error.message());
+            }
+        }
     }
     return page;
 }

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "core/error.hpp"
 #include "core/query_params.hpp"
 
 #include <nlohmann/json.hpp>
@@ -34,6 +35,10 @@ struct PageRequest {
 /// Parses the paging parameters. `sorts` lists the accepted `sort` names (the first is the
 /// default); a `-` prefix means descending. Throws a 422 naming `limit`, `cursor` or `sort`.
 PageRequest parsePageRequest(const QueryParams& query, const std::vector<std::string>& sorts);
+/// The same, adding its errors to `errors` instead of throwing them alone, so that one 422
+/// names every bad parameter of a list. The cursor is decoded only when nothing else failed.
+PageRequest parsePageRequest(const QueryParams& query, const std::vector<std::string>& sorts,
+                             FieldErrors& errors);
 
 /// Sets the key that signs cursors (every node of a deployment must share it; the server
 /// derives it from CRM_JWT_SECRET). Until set, a random per-process key is used.

@@ -416,12 +416,11 @@ std::optional<std::string> ObjectReader::optionalDecimal(std::string_view key,
     std::string text;
     if (value->is_string()) {
         text = trim(value->get_ref<const std::string&>());
-    } else if (value->is_number_integer()) {
+    } else if (value->is_number()) {
+        // A JSON number as the shortest text that reads back as the same double: the digits the
+        // client wrote ("12.5", "1250.5"). A value that arithmetic left as 0.30000000000000004
+        // has too many decimals and is refused below, never rounded; 1e+20 is not a decimal.
         text = value->dump();
-    } else if (value->is_number_float()) {
-        // Money must not pass through binary floating point: ask for a string instead.
-        fail(key, "must be a decimal string such as \"1250.50\"");
-        return std::nullopt;
     } else {
         fail(key, "must be a decimal string such as \"1250.50\"");
         return std::nullopt;

@@ -44,6 +44,21 @@ TEST_F(ContactsApiTest, CreateNormalisesContactDetails) {
     EXPECT_EQ(body.at("tags"), json({"vip", "speaker"}));
 }
 
+// Decimals may come as JSON numbers too, taken as the digits written; a number that carries
+// more decimals than the field keeps (what float arithmetic leaves) is refused, never rounded.
+TEST_F(ContactsApiTest, DecimalNumbersAreTakenAsWritten) {
+    const auto body = createContact(
+        recruiter_, {{"first_name", "Yara"}, {"candidate_profile", {{"years_experience", 12.5}}}});
+    EXPECT_EQ(body.at("candidate_profiles").at(0).at("years_experience"), 12.5);
+    const auto budget = createContact(
+        manager_, {{"first_name", "Ben"}, {"sales_profile", {{"budget", 1250.5}, {"currency", "EUR"}}}});
+    EXPECT_EQ(budget.at("sales_profiles").at(0).at("budget"), "1250.50");
+    const auto inexact = as(recruiter_).post(
+        "/api/contacts", {{"first_name", "Zed"}, {"candidate_profile", {{"years_experience", 0.1 + 0.2}}}});
+    EXPECT_EQ(inexact.status, 422);
+    EXPECT_EQ(errorFields(inexact), std::set<std::string>{"candidate_profile.years_experience"});
+}
+
 // One request creates the contact and both profiles: the contact is dual and both are primary.
 TEST_F(ContactsApiTest, CreateWithBothProfilesIsDual) {
     const auto body = createContact(
@@ -286,6 +301,25 @@ TEST_F(ContactsApiTest, SameNameAtSameClientWarns) {
     EXPECT_EQ(response.json().at("warnings").at(0).at("contact_id"), first);
 }
 
+// However the company was recorded, by client or by name, the same company is recognised, and
+// the warning and the summary name it.
+TEST_F(ContactsApiTest, CompanyByClientOrByNameIsTheSameCompany) {
+    const auto client = insertClient(org_, "Initech");
+    const auto by_client = createContactId(
+        manager_, {{"first_name", "Jon"}, {"last_name", "Smith"}, {"sales_profile", {{"client_id", client}, {"title", "CTO"}}}});
+    const auto twin = as(manager_).post(
+        "/api/contacts", {{"first_name", "John"}, {"last_name", "Smith"}, {"sales_profile", {{"company_name", "INITECH"}}}});
+    ASSERT_EQ(twin.status, 201) << twin.body;
+    const auto warnings = twin.json().at("warnings");
+    ASSERT_EQ(warnings.size(), 1u) << twin.body;
+    const auto& warning = warnings.at(0);
+    EXPECT_EQ(warning.at("contact_id"), by_client);
+    EXPECT_EQ(warning.at("company"), "Initech");
+    EXPECT_EQ(warning.at("message"), "Jon Smith at Initech has a similar name: check that this is not the same person");
+    const auto text = as(sales_).get("/api/contacts/" + by_client + "/summary").json().at("text").get<std::string>();
+    EXPECT_NE(text.find("As a buyer: CTO at Initech"), std::string::npos) << text;
+}
+
 // A PUT changes only the fields sent; null clears a nullable one; the version moves on.
 TEST_F(ContactsApiTest, UpdateIsPartialAndNullClears) {
     const auto created = createContact(sales_, {{"first_name", "Eve"}, {"last_name", "Adams"}, {"city", "Oslo"}});
@@ -463,6 +497,14 @@ TEST_F(ContactsApiTest, ListItemsMatchTheContactsOwnPage) {
     }
 }
 
+// Every bad parameter of a history page is named in one answer.
+TEST_F(ContactsApiTest, HistoryNamesEveryBadParameter) {
+    const auto id = createContactId(manager_, {{"first_name", "Hal"}});
+    const auto response = as(manager_).get("/api/contacts/" + id + "/history?profile_type=x&limit=0&colour=red");
+    EXPECT_EQ(response.status, 422);
+    EXPECT_EQ(errorFields(response), (std::set<std::string>{"profile_type", "limit", "colour"}));
+}
+
 // Keyset pages cover every contact exactly once, in every sort, names missing included.
 TEST_F(ContactsApiTest, PagesCoverEveryContactOnceInEverySort) {
     const std::vector<std::pair<std::string, std::optional<std::string>>> people{
@@ -543,6 +585,12 @@ TEST_F(ContactsApiTest, ListFilters) {
     EXPECT_EQ(unknown.status, 422);
     EXPECT_EQ(errorFields(unknown), (std::set<std::string>{"colour", "tag"}));
     EXPECT_EQ(as(admin_).get("/api/insights/cross-profile?with_total=true").status, 422);
+    // Paging errors are reported with the others, not instead of them.
+    const auto several = as(admin_).get("/api/contacts?colour=red&limit=0&sort=name&has_sales_profile=yes");
+    EXPECT_EQ(errorFields(several), (std::set<std::string>{"colour", "limit", "sort", "has_sales_profile"}));
+    // A deleted client's links are hidden from the filter, as from the contact's relationships.
+    ASSERT_EQ(as(admin_).del("/api/clients/" + client).status, 204);
+    EXPECT_EQ(list("client_id=" + client), std::vector<std::string>{});
 }
 
 // q finds contacts by name, e-mail, phone (in any format) and company.

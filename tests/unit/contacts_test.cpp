@@ -75,7 +75,7 @@ TEST(CreateContactDto, ReportsEveryFieldByPath) {
             {{"emails", {{{"email", "ok@example.com"}}, {{"label", "no address"}}}},
              {"phones", {"+12125550100"}},
              {"tags", "vip"},
-             {"sales_profile", {{"budget", 12.5}, {"lead_status", nullptr}}},
+             {"sales_profile", {{"budget", 12.555}, {"lead_status", nullptr}}},
              {"candidate_profile", {{"years_experience", "71"}, {"notice_period_days", 400}, {"seniority", "guru"}}},
              {"colour", "red"}},
             "US");
