@@ -167,11 +167,17 @@ std::string passwordProblem(std::string_view password, const std::vector<std::st
     if (isCommon(folded) || isRepetition(folded) || isRun(folded)) {
         return "is too common or too easy to guess: choose a less predictable password";
     }
+    // The password is mostly made of the words, together or apart: "Grace Hopper" →
+    // "gracehopper2026", "hopper-grace-99"; "dave@beta.test" → "beta.test2026!".
+    std::vector<bool> covered(folded.size(), false);
     for (const auto& word : personalWords(personal)) {
-        // The password is (mostly) the word itself: "ada.lovelace" → "adalovelace2026".
-        if (folded.find(word) != std::string::npos && word.size() * 2 >= folded.size()) {
-            return "must not be based on your name or e-mail address";
+        for (auto at = folded.find(word); at != std::string::npos; at = folded.find(word, at + 1)) {
+            std::fill(covered.begin() + static_cast<std::ptrdiff_t>(at),
+                      covered.begin() + static_cast<std::ptrdiff_t>(at + word.size()), true);
         }
+    }
+    if (std::count(covered.begin(), covered.end(), true) * 2 >= static_cast<std::ptrdiff_t>(folded.size())) {
+        return "must not be based on your name or e-mail address";
     }
     return {};
 }

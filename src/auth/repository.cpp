@@ -71,7 +71,7 @@ const db::Statement kRecordLogin{"auth.record_login", R"sql(
     WHERE org_id = $1 AND id = $2)sql"};
 
 const db::Statement kLockActiveAdmins{"auth.lock_active_admins", R"sql(
-    SELECT id FROM users WHERE org_id = $1 AND role = 'admin' AND active FOR UPDATE)sql"};
+    SELECT id FROM users WHERE org_id = $1 AND role = 'admin' AND active ORDER BY id FOR UPDATE)sql"};
 
 const db::Statement kInsertOrganization{"auth.insert_organization", R"sql(
     INSERT INTO organizations (name, slug) VALUES ($1, $2)

@@ -76,6 +76,11 @@ repo::UserRecord UserService::update(const core::Actor& actor, const std::string
 
     auto lease = pool_.acquire();
     pqxx::work tx(lease.get());
+    // A role or active change may take an admin away: the admins are locked first, in id
+    // order, then the user. Locking the user first let two admins demoting each other wait on
+    // each other's row (a deadlock).
+    const int active_admins =
+        input.role || input.active ? repo::lockActiveAdmins(tx, actor.org_id) : 0;
     const auto current = repo::findUserForUpdate(tx, actor.org_id, user_id);
     if (!current) {
         throw core::AppError::notFound("User not found");
@@ -92,8 +97,7 @@ repo::UserRecord UserService::update(const core::Actor& actor, const std::string
     }
     const bool demoted = input.role && *input.role != "admin" && current->role == "admin";
     const bool deactivated = input.active && !*input.active && current->active;
-    if ((demoted || deactivated) && current->active && current->role == "admin" &&
-        repo::lockActiveAdmins(tx, actor.org_id) <= 1) {
+    if ((demoted || deactivated) && current->active && current->role == "admin" && active_admins <= 1) {
         throw lastAdmin();
     }
     auto updated = repo::updateUser(
@@ -140,6 +144,7 @@ void UserService::deactivate(const core::Actor& actor, const std::string& user_i
     {
         auto lease = pool_.acquire();
         pqxx::work tx(lease.get());
+        const int active_admins = repo::lockActiveAdmins(tx, actor.org_id);  // before the user: see update()
         const auto current = repo::findUserForUpdate(tx, actor.org_id, user_id);
         if (!current) {
             throw core::AppError::notFound("User not found");
@@ -150,7 +155,7 @@ void UserService::deactivate(const core::Actor& actor, const std::string& user_i
         if (!current->active) {
             return;  // already inactive: deleting twice is not an error
         }
-        if (current->role == "admin" && repo::lockActiveAdmins(tx, actor.org_id) <= 1) {
+        if (current->role == "admin" && active_admins <= 1) {
             throw lastAdmin();
         }
         repo::updateUser(tx, actor.org_id, user_id, repo::UserChanges{std::nullopt, std::nullopt, std::nullopt, false},

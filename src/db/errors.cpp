@@ -9,6 +9,20 @@ std::optional<core::AppError> translate(const std::exception& error) {
         return core::AppError::unavailable("The database is unavailable; retry shortly",
                                            broken->what(), 1);
     }
+    // Not sql_errors in libpqxx 6: a commit whose outcome is unknown, and a transaction
+    // PostgreSQL rolled back (deadlock, serialization failure), which a retry can redo.
+    if (dynamic_cast<const pqxx::in_doubt_error*>(&error) != nullptr ||
+        dynamic_cast<const pqxx::statement_completion_unknown*>(&error) != nullptr) {
+        return core::AppError::unavailable(
+            "The connection to the database was lost while saving: check whether the change was "
+            "saved before retrying",
+            error.what(), 1);
+    }
+    if (dynamic_cast<const pqxx::transaction_rollback*>(&error) != nullptr) {
+        return core::AppError::unavailable(
+            "The change collided with another one at the same moment and was undone; retry",
+            error.what(), 1);
+    }
     const auto* sql = dynamic_cast<const pqxx::sql_error*>(&error);
     if (sql == nullptr) {
         return std::nullopt;

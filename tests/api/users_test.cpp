@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <thread>
+
 #include <regex>
 
 namespace crm::test {
@@ -227,6 +229,36 @@ TEST_F(UsersApiTest, LastAdminIsProtected) {
     EXPECT_EQ(acting.put("/api/users/" + second.id, {{"active", false}}).status, 409);
     EXPECT_EQ(acting.del("/api/users/" + second.id).status, 409);
     EXPECT_EQ(server_->clientFor(second).get("/api/auth/me").json().at("role"), "admin");
+}
+
+// An admin cannot give a user a password made of that user's name.
+TEST_F(UsersApiTest, PasswordMadeOfTheNameIsRefused) {
+    const auto response = server_->clientFor(admin_).post(
+        "/api/users", {{"email", "grace@acme.example"}, {"name", "Grace Hopper"}, {"role", "sales"},
+                       {"password", "gracehopper2026"}});
+    EXPECT_EQ(response.status, 422) << response.body;
+    EXPECT_EQ(firstErrorField(response), "password");
+}
+
+// Two admins demoting two others at the same moment both succeed: the admins are locked in one
+// order, so neither waits on the other's row (which was a deadlock, answered 500).
+TEST_F(UsersApiTest, ConcurrentDemotionsDoNotDeadlock) {
+    for (int round = 0; round < 6; ++round) {
+        const auto a = server_->createUser(org_, "admin");
+        const auto b = server_->createUser(org_, "admin");
+        const auto x = server_->createUser(org_, "admin");
+        const auto y = server_->createUser(org_, "admin");
+        auto as_a = server_->clientFor(a);
+        auto as_b = server_->clientFor(b);
+        int first = 0;
+        int second = 0;
+        std::thread one([&] { first = as_a.put("/api/users/" + x.id, {{"role", "sales"}}).status; });
+        std::thread two([&] { second = as_b.del("/api/users/" + y.id).status; });
+        one.join();
+        two.join();
+        EXPECT_EQ(first, 200) << "round " << round;
+        EXPECT_EQ(second, 204) << "round " << round;
+    }
 }
 
 // With two admins, one may demote the other; nobody may deactivate themselves.
