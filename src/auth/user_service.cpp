@@ -116,6 +116,11 @@ repo::UserRecord UserService::update(const core::Actor& actor, const std::string
     note("name", current->name, updated->name);
     note("role", current->role, updated->role);
     note("active", current->active, updated->active);
+    // A reset or invitation code went to the old mailbox, or to an account being shut: it must
+    // not outlive either.
+    if (changes.contains("email") || !updated->active) {
+        repo::invalidateResetTokens(tx, actor.org_id, user_id);
+    }
     if (!changes.empty()) {
         const char* action = deactivated             ? "user.deactivated"
                              : changes.contains("role") ? "user.role_changed"
@@ -160,6 +165,7 @@ void UserService::deactivate(const core::Actor& actor, const std::string& user_i
         }
         repo::updateUser(tx, actor.org_id, user_id, repo::UserChanges{std::nullopt, std::nullopt, std::nullopt, false},
                          current->version);
+        repo::invalidateResetTokens(tx, actor.org_id, user_id);
         db::recordAudit(tx, db::AuditEntry{actor.org_id, actor.user_id, "user.deactivated",
                                            std::string("user"), user_id,
                                            {{"active", {{"from", true}, {"to", false}}}}},

@@ -192,6 +192,12 @@ WireResponse refusal(const core::AppError& error) {
     const auto request_id = core::newUuidV7();
     auto answer = problem(error, request_id);
     answer.header("X-Request-Id", request_id);
+    // The headers finish() gives every answer (HSTS aside: these go out before any request
+    // was read).
+    answer.header("X-Content-Type-Options", "nosniff");
+    answer.header("Referrer-Policy", "no-referrer");
+    answer.header("X-Frame-Options", "DENY");
+    answer.header("Cache-Control", "no-store");
     return wireResponse(std::move(answer), 11, false, false);
 }
 

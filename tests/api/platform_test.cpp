@@ -134,6 +134,8 @@ TEST_F(PlatformApiTest, UnreadableRequestsAreAnswered) {
                                                               std::string(20000, 'c') + "\r\n\r\n");
     EXPECT_EQ(huge_header.rfind("HTTP/1.1 431", 0), 0u) << huge_header.substr(0, 200);
     EXPECT_NE(huge_header.find("application/problem+json"), std::string::npos);
+    EXPECT_NE(huge_header.find("\r\nX-Content-Type-Options: nosniff\r\n"), std::string::npos) << huge_header;
+    EXPECT_NE(huge_header.find("\r\nCache-Control: no-store\r\n"), std::string::npos) << huge_header;
     const auto bad_length = rawExchange(server_->port(),
                                         "POST /api/test/echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
                                         "Content-Length: abc\r\n\r\n{}");

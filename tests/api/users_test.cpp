@@ -78,6 +78,39 @@ TEST_F(UsersApiTest, InvitationByEmail) {
               200);
 }
 
+// An invitation sent to an address the user no longer has, or to an account since shut, no
+// longer opens it.
+TEST_F(UsersApiTest, CodesDieWithTheMailboxOrTheAccount) {
+    auto admin = server_->clientFor(admin_);
+    const auto code_for = [this](std::size_t nth) {
+        const auto mails = smtp_->waitForMessages(nth, std::chrono::seconds(10));
+        EXPECT_EQ(mails.size(), nth);
+        std::smatch match;
+        const auto body = mails.back().decodedBody();
+        EXPECT_TRUE(std::regex_search(body, match, std::regex(R"((prt_[A-Za-z0-9_-]+))")));
+        return match[1].str();
+    };
+    const auto moved = admin.post("/api/users", {{"email", "old@acme.example"}, {"name", "Mover"}, {"role", "sales"}});
+    ASSERT_EQ(moved.status, 201) << moved.body;
+    const auto moved_code = code_for(1);
+    ASSERT_EQ(admin.put("/api/users/" + moved.json().at("id").get<std::string>(),
+                        {{"email", "new@acme.example"}}).status,
+              200);
+    EXPECT_EQ(server_->client().post("/api/auth/password/reset",
+                                     {{"token", moved_code}, {"password", "my very own passphrase"}}).status,
+              422);
+
+    const auto shut = admin.post("/api/users", {{"email", "shut@acme.example"}, {"name", "Shut"}, {"role", "sales"}});
+    ASSERT_EQ(shut.status, 201) << shut.body;
+    const auto shut_code = code_for(2);
+    const auto shut_id = shut.json().at("id").get<std::string>();
+    ASSERT_EQ(admin.del("/api/users/" + shut_id).status, 204);
+    ASSERT_EQ(admin.put("/api/users/" + shut_id, {{"active", true}}).status, 200);
+    EXPECT_EQ(server_->client().post("/api/auth/password/reset",
+                                     {{"token", shut_code}, {"password", "my very own passphrase"}}).status,
+              422);
+}
+
 // A second user with the same e-mail in the organisation is a 409 naming the field.
 TEST_F(UsersApiTest, DuplicateEmailConflicts) {
     const auto response = server_->clientFor(admin_).post(
