@@ -1,0 +1,24 @@
+#include "core/validation.hpp"
+
+#include <gtest/gtest.h>
+
+namespace crm::core {
+namespace {
+
+// Addresses are lower-cased and kept; look-alikes of another address are refused: a trailing
+// dot (the same mailbox), characters that print as nothing, and address literals.
+TEST(EmailAddresses, LookAlikesAreRefused) {
+    EXPECT_EQ(normalizeEmail(" Dave@Beta.TEST "), "dave@beta.test");
+    EXPECT_EQ(normalizeEmail("ärne@bücher.example"), "ärne@bücher.example");
+    EXPECT_EQ(normalizeEmail("first.last+tag@sub-domain.example.co.uk"), "first.last+tag@sub-domain.example.co.uk");
+    EXPECT_EQ(normalizeEmail("dave@beta.test."), std::nullopt);
+    EXPECT_EQ(normalizeEmail("dave\u200b@beta.test"), std::nullopt);
+    EXPECT_EQ(normalizeEmail("dave@beta\u00ad.test"), std::nullopt);
+    EXPECT_EQ(normalizeEmail("eve@[127.0.0.1]"), std::nullopt);
+    EXPECT_EQ(normalizeEmail("eve@beta..test"), std::nullopt);
+    EXPECT_EQ(normalizeEmail("eve@-beta.test"), std::nullopt);
+    EXPECT_EQ(normalizeEmail("eve@beta_x.test"), std::nullopt);
+}
+
+}  // namespace
+}  // namespace crm::core
