@@ -105,8 +105,11 @@ const nlohmann::json& Request::json() const {
         // hundred kilobytes of '[' would overflow the stack. No request needs more than a few
         // levels, so deeper bodies are refused while parsing, before any copy.
         constexpr int kMaxDepth = 32;
-        const auto refuseDeepNesting = [](int depth, nlohmann::json::parse_event_t, nlohmann::json&) {
-            if (depth > kMaxDepth) {
+        const auto refuseDeepNesting = [](int depth, nlohmann::json::parse_event_t event, nlohmann::json&) {
+            // `depth` counts the containers already open: starting one at 32 opens the 33rd.
+            const bool opens = event == nlohmann::json::parse_event_t::object_start ||
+                               event == nlohmann::json::parse_event_t::array_start;
+            if (opens && depth >= kMaxDepth) {
                 throw core::AppError::badRequest("The request body nests JSON deeper than " +
                                                  std::to_string(kMaxDepth) + " levels");
             }

@@ -195,7 +195,8 @@ TEST_F(PlatformApiTest, DeeplyNestedJsonIsBadRequest) {
     const auto nested = [](int levels) {
         return "{\"a\":" + std::string(levels, '[') + std::string(levels, ']') + "}";
     };
-    EXPECT_EQ(server_->client().request("POST", "/api/test/echo", nested(30)).status, 200);
+    EXPECT_EQ(server_->client().request("POST", "/api/test/echo", nested(31)).status, 200);  // 32 levels
+    expectProblem(server_->client().request("POST", "/api/test/echo", nested(32)), 400);     // 33
     const auto response = server_->client().request("POST", "/api/test/echo", nested(1500));
     expectProblem(response, 400);
     EXPECT_NE(response.json().at("detail").get<std::string>().find("deeper"), std::string::npos);
