@@ -273,6 +273,19 @@ TEST_F(UsersApiTest, PasswordMadeOfTheNameIsRefused) {
     EXPECT_EQ(firstErrorField(response), "password");
 }
 
+// The user signing in (or failing to) does not make an admin's copy stale: If-Match still holds.
+TEST_F(UsersApiTest, SigningInKeepsTheVersion) {
+    auto admin = server_->clientFor(admin_);
+    const auto before = admin.get("/api/users/" + sales_.id);
+    ASSERT_EQ(before.status, 200);
+    const auto etag = before.header("ETag");
+    ASSERT_FALSE(etag.empty());
+    EXPECT_EQ(server_->client().post("/api/auth/login", {{"email", sales_.email}, {"password", kTestPassword}}).status, 200);
+    EXPECT_EQ(server_->client().post("/api/auth/login", {{"email", sales_.email}, {"password", "wrong password here"}}).status, 401);
+    const auto edit = admin.put("/api/users/" + sales_.id, {{"name", "Renamed"}}, {{"If-Match", etag}});
+    EXPECT_EQ(edit.status, 200) << edit.body;
+}
+
 // Two admins demoting two others at the same moment both succeed: the admins are locked in one
 // order, so neither waits on the other's row (which was a deadlock, answered 500).
 TEST_F(UsersApiTest, ConcurrentDemotionsDoNotDeadlock) {
