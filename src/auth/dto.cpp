@@ -152,7 +152,14 @@ UpdateUserDto UpdateUserDto::fromJson(const nlohmann::json& body, bool self) {
         in.forbid("active", "you cannot deactivate or reactivate yourself");
         dto.current_password = in.rawText("current_password", 1, kMaxPasswordField);
     } else {
+        // null would read as "leave it": say so instead of ignoring what was sent.
+        if (in.isNull("role")) {
+            in.fail("role", "cannot be removed: give one of the roles");
+        }
         dto.role = in.optionalEnum("role", kRoles);
+        if (in.isNull("active")) {
+            in.fail("active", "must be true or false");
+        }
         dto.active = in.optionalBool("active");
     }
     in.forbid("org_id", "a user cannot move to another organisation");

@@ -471,6 +471,10 @@ awaitable<void> Server::Impl::serve(std::shared_ptr<Session> session) {
                 if (!decoded) {
                     throw core::AppError::badRequest("The request path has a malformed escape");
                 }
+                if (raw.version() >= 11 && raw.find(bhttp::field::host) == raw.end()) {
+                    // RFC 9112, 3.2: a proxy in front routes by it, so its absence is an error.
+                    throw core::AppError::badRequest("An HTTP/1.1 request must carry a Host header");
+                }
                 response = co_await dispatch(request, request.method, method.has_value());
             } catch (const std::exception& error) {
                 response = errorResponse(error, request);

@@ -178,6 +178,9 @@ TEST_F(PlatformApiTest, ResponsesAreFramedAsHttpAsks) {
     EXPECT_EQ(last.substr(body_start), "{\"status\":\"ok\"}") << "exactly Content-Length bytes";
 
     closed = false;
+    const auto no_host = rawExchange(server_->port(), "GET /api/auth/me HTTP/1.1\r\nConnection: close\r\n\r\n");
+    EXPECT_EQ(no_host.rfind("HTTP/1.1 400", 0), 0u) << no_host.substr(0, 200);
+
     const auto old_client = rawExchange(server_->port(),
                                         "GET /api/health HTTP/1.0\r\nConnection: keep-alive\r\n\r\n"
                                         "GET /api/health HTTP/1.0\r\n\r\n",
