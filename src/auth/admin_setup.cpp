@@ -23,7 +23,6 @@ Credentials createAdmin(pqxx::connection& connection, const std::string& email_t
     if (const auto problem = passwordProblem(password, {name, *email}); !problem.empty()) {
         throw std::invalid_argument("the password " + problem);
     }
-    const auto hash = hashPassword(password);
     // No user acts here: the rows name the tool instead (user agent) and have no actor.
     const core::RequestMeta meta{core::newUuidV7(), "", "crm-server create-admin"};
     pqxx::work tx(connection);
@@ -45,7 +44,7 @@ Credentials createAdmin(pqxx::connection& connection, const std::string& email_t
         }
         tx.exec_params("UPDATE users SET role = 'admin', active = true WHERE org_id = $1 AND id = $2",
                        org_id, user_id);
-        repo::setPassword(tx, org_id, user_id, hash);
+        repo::setPassword(tx, org_id, user_id, hashPassword(password));
         // The operator's way back into an account: as visible in the audit log as an admin's
         // change through the API, and the new password itself never recorded.
         nlohmann::json changes{{"password", "set"}};
@@ -77,7 +76,7 @@ Credentials createAdmin(pqxx::connection& connection, const std::string& email_t
             org_id = found[0][0].as<std::string>();
             credentials.organization = found[0][1].as<std::string>();
         }
-        const auto user = repo::insertUser(tx, repo::NewUser{org_id, *email, name, "admin", hash, std::nullopt});
+        const auto user = repo::insertUser(tx, repo::NewUser{org_id, *email, name, "admin", hashPassword(password), std::nullopt});
         db::recordAudit(tx, db::AuditEntry{org_id, std::nullopt, "user.created", std::string("user"),
                                            user.id,
                                            {{"email", user.email}, {"role", user.role}, {"invited", false}}},
