@@ -161,10 +161,9 @@ void verifySchema(pqxx::connection& connection) {
 }
 
 // Ends a user's sessions in the Redis crm-server serve uses (CRM_REDIS_URL, CRM_REDIS_PREFIX),
-// for create-admin resetting an existing account. Redis is reached only then: creating a new
-// account needs no Redis.
-// Only the Redis settings are read: an operator recovering an account needs no SMTP server or
-// token secret in the environment.
+// for create-admin resetting an existing account. Redis is reached only then (creating a new
+// account needs none), and only its settings are read: an operator recovering an account needs
+// no SMTP server or token secret in the environment.
 void endSessionsOf(const std::string& user_id) {
     const crm::core::Config defaults;
     const auto url = setting("CRM_REDIS_URL");

@@ -882,13 +882,13 @@ public:
     }
     void text(std::string_view name, const std::string& value) { text(name, std::string_view(value)); }
     void text(std::string_view name, const char* value) { text(name, std::string_view(value)); }
-    // An owned or a viewed text (std::string or std::string_view), or null.
+    // Any of the texts below (owned, viewed, a timestamp read in place), or null.
     template <typename Text>
     void text(std::string_view name, const std::optional<Text>& value) {
-        key(name);
         if (value) {
-            core::appendJsonString(out_, *value);
+            text(name, *value);
         } else {
+            key(name);
             out_ += "null";
         }
     }
@@ -898,14 +898,6 @@ public:
         out_.push_back('"');
         db::appendUtcTimestamp(out_, value);
         out_.push_back('"');
-    }
-    void text(std::string_view name, const std::optional<db::UtcTimestampText>& value) {
-        if (value) {
-            text(name, *value);
-        } else {
-            key(name);
-            out_ += "null";
-        }
     }
     void boolean(std::string_view name, bool value) {
         key(name);

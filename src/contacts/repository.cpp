@@ -508,6 +508,16 @@ const db::Statement kMergeLastActivity{"contacts.merge_last_activity", R"sql(
 // ---------------------------------------------------------------------------------------------
 // Row and JSON readers
 
+// The first column of every row: ids a statement returned.
+std::vector<std::string> firstColumn(const pqxx::result& rows) {
+    std::vector<std::string> out;
+    out.reserve(rows.size());
+    for (const auto& row : rows) {
+        out.push_back(row[0].as<std::string>());
+    }
+    return out;
+}
+
 std::vector<std::string> stringList(const nlohmann::json& array) {
     std::vector<std::string> out;
     if (array.is_array()) {
@@ -1228,23 +1238,15 @@ std::vector<RelationshipRecord> listRelationships(pqxx::transaction_base& tx,
 
 std::vector<std::string> releasePrimaryContact(pqxx::transaction_base& tx, const std::string& org_id,
                                                const std::string& contact_id) {
-    std::vector<std::string> client_ids;
-    for (const auto& row : db::exec(tx, kReleasePrimaryContact, org_id, contact_id)) {
-        client_ids.push_back(row[0].as<std::string>());
-    }
-    return client_ids;
+    return firstColumn(db::exec(tx, kReleasePrimaryContact, org_id, contact_id));
 }
 
 std::vector<std::string> existingClients(pqxx::transaction_base& tx, const std::string& org_id,
                                          const std::vector<std::string>& client_ids) {
-    std::vector<std::string> out;
     if (client_ids.empty()) {
-        return out;
+        return {};
     }
-    for (const auto& row : db::exec(tx, kExistingClients, org_id, uuidArray(client_ids))) {
-        out.push_back(row[0].as<std::string>());
-    }
-    return out;
+    return firstColumn(db::exec(tx, kExistingClients, org_id, uuidArray(client_ids)));
 }
 
 std::map<std::string, std::string> primaryContactsOf(pqxx::transaction_base& tx,
@@ -1430,16 +1432,10 @@ MergeCounts moveContactData(pqxx::transaction_base& tx, const std::string& org_i
     counts.applications =
         db::exec(tx, kMergeCountApplications, org_id, other_id)[0][0].as<long long>();
     // Demote first, then move: the one-primary indexes are checked row by row.
-    const auto demoted = [&](const db::Statement& statement) {
-        std::vector<std::string> ids;
-        for (const auto& row : db::exec(tx, statement, org_id, survivor_id, other_id)) {
-            ids.push_back(row[0].as<std::string>());
-        }
-        return ids;
-    };
-    counts.demoted_sales_profiles = demoted(kMergeDemoteSales);
+    counts.demoted_sales_profiles = firstColumn(db::exec(tx, kMergeDemoteSales, org_id, survivor_id, other_id));
     counts.sales_profiles = run(kMergeMoveSales);
-    counts.demoted_candidate_profiles = demoted(kMergeDemoteCandidate);
+    counts.demoted_candidate_profiles =
+        firstColumn(db::exec(tx, kMergeDemoteCandidate, org_id, survivor_id, other_id));
     counts.candidate_profiles = run(kMergeMoveCandidate);
 
     const auto dropped = db::exec(tx, kMergeDropDuplicateLinks, org_id, survivor_id, other_id);

@@ -123,6 +123,38 @@ bool anyCodePoint(std::string_view text, Test test) {
     return false;
 }
 
+// Characters that print as nothing: "dave\u200b@x.com" would look like dave@x.com.
+bool isInvisible(char32_t point) {
+    return point == 0x00AD || (point >= 0x200B && point <= 0x200F) ||
+           (point >= 0x202A && point <= 0x202E) || (point >= 0x2060 && point <= 0x2064) ||
+           point == 0xFEFF;
+}
+
+// A domain name: dot-separated labels of letters, digits and hyphens (or non-ASCII, for
+// internationalised names), none empty, none starting or ending with a hyphen. So neither
+// "x.com." (the same mailbox as x.com) nor an address literal such as "[127.0.0.1]".
+bool isDomainName(std::string_view domain) {
+    std::size_t start = 0;
+    while (start <= domain.size()) {
+        const auto dot = domain.find('.', start);
+        const auto label = domain.substr(start, dot == std::string_view::npos ? std::string_view::npos : dot - start);
+        if (label.empty() || label.size() > 63 || label.front() == '-' || label.back() == '-') {
+            return false;
+        }
+        for (const char c : label) {
+            const auto byte = static_cast<unsigned char>(c);
+            if (byte < 0x80 && !std::isalnum(byte) && c != '-') {
+                return false;
+            }
+        }
+        if (dot == std::string_view::npos) {
+            return true;
+        }
+        start = dot + 1;
+    }
+    return false;
+}
+
 }  // namespace
 
 std::string trim(std::string_view text) {
@@ -228,42 +260,6 @@ bool isCountryCode(const std::string& code) {
         "VN", "VU", "WF", "WS", "XK", "YE", "YT", "ZA", "ZM", "ZW"};
     return kCodes.count(code) > 0;
 }
-
-namespace {
-
-// Characters that print as nothing: "dave\u200b@x.com" would look like dave@x.com.
-bool isInvisible(char32_t point) {
-    return point == 0x00AD || (point >= 0x200B && point <= 0x200F) ||
-           (point >= 0x202A && point <= 0x202E) || (point >= 0x2060 && point <= 0x2064) ||
-           point == 0xFEFF;
-}
-
-// A domain name: dot-separated labels of letters, digits and hyphens (or non-ASCII, for
-// internationalised names), none empty, none starting or ending with a hyphen. So neither
-// "x.com." (the same mailbox as x.com) nor an address literal such as "[127.0.0.1]".
-bool isDomainName(std::string_view domain) {
-    std::size_t start = 0;
-    while (start <= domain.size()) {
-        const auto dot = domain.find('.', start);
-        const auto label = domain.substr(start, dot == std::string_view::npos ? std::string_view::npos : dot - start);
-        if (label.empty() || label.size() > 63 || label.front() == '-' || label.back() == '-') {
-            return false;
-        }
-        for (const char c : label) {
-            const auto byte = static_cast<unsigned char>(c);
-            if (byte < 0x80 && !std::isalnum(byte) && c != '-') {
-                return false;
-            }
-        }
-        if (dot == std::string_view::npos) {
-            return true;
-        }
-        start = dot + 1;
-    }
-    return false;
-}
-
-}  // namespace
 
 std::optional<std::string> normalizeEmail(std::string_view text) {
     const auto trimmed = trim(text);

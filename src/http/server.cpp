@@ -91,6 +91,19 @@ bool hasHeader(const Response& response, std::string_view name) {
     });
 }
 
+// The headers every answer carries, however it was made; a handler's own X-Frame-Options or
+// Cache-Control (the documentation files are cacheable) stays.
+void addSecurityHeaders(Response& response) {
+    response.header("X-Content-Type-Options", "nosniff");
+    response.header("Referrer-Policy", "no-referrer");
+    if (!hasHeader(response, "X-Frame-Options")) {
+        response.header("X-Frame-Options", "DENY");
+    }
+    if (!hasHeader(response, "Cache-Control")) {
+        response.header("Cache-Control", "no-store");
+    }
+}
+
 // After refusing a body without reading it, read and discard what the client still sends for a
 // moment: closing with unread data makes the kernel send RST, and many clients then lose the
 // 413 they were sent.
@@ -192,12 +205,7 @@ WireResponse refusal(const core::AppError& error) {
     const auto request_id = core::newUuidV7();
     auto answer = problem(error, request_id);
     answer.header("X-Request-Id", request_id);
-    // The headers finish() gives every answer (HSTS aside: these go out before any request
-    // was read).
-    answer.header("X-Content-Type-Options", "nosniff");
-    answer.header("Referrer-Policy", "no-referrer");
-    answer.header("X-Frame-Options", "DENY");
-    answer.header("Cache-Control", "no-store");
+    addSecurityHeaders(answer);  // HSTS aside: these go out before any request was read
     return wireResponse(std::move(answer), 11, false, false);
 }
 
@@ -771,14 +779,7 @@ Response Server::Impl::errorResponse(const std::exception& error, const Request&
 void Server::Impl::finish(Response& response, const Request& request,
                           const std::optional<std::string>& origin) {
     response.header("X-Request-Id", request.request_id);
-    response.header("X-Content-Type-Options", "nosniff");
-    response.header("Referrer-Policy", "no-referrer");
-    if (!hasHeader(response, "X-Frame-Options")) {
-        response.header("X-Frame-Options", "DENY");
-    }
-    if (!hasHeader(response, "Cache-Control")) {
-        response.header("Cache-Control", "no-store");
-    }
+    addSecurityHeaders(response);
     if (options_.hsts_max_age_seconds > 0) {
         response.header("Strict-Transport-Security",
                         "max-age=" + std::to_string(options_.hsts_max_age_seconds) +
