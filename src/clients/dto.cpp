@@ -3,6 +3,7 @@
 #include "core/phone.hpp"
 #include "core/validation.hpp"
 
+#include <charconv>
 #include <regex>
 
 namespace crm::clients {
@@ -132,7 +133,8 @@ ClientInput readInput(const nlohmann::json& body, std::string_view phone_region,
             in.optionalJson("tags");
             input.tags = set(std::optional<std::vector<std::string>>(std::vector<std::string>{}));
         } else {
-            input.tags = set(in.optionalTextList("tags", kMaxTags, kMaxTagLength));
+            auto tags = in.optionalTextList("tags", kMaxTags, kMaxTagLength);
+            input.tags = set(tags ? std::optional(core::foldTags(*tags)) : std::nullopt);
         }
     }
     input.notes = textPatch(in, "notes", 10000);
@@ -235,10 +237,11 @@ std::optional<std::string> normalizeDomain(std::string_view text) {
         return std::nullopt;  // credentials are no part of a domain
     }
     if (const auto colon = host.find(':'); colon != std::string::npos) {
-        const auto port = host.substr(colon + 1);
-        if (port.empty() || port.size() > 5 ||
-            port.find_first_not_of("0123456789") != std::string::npos) {
-            return std::nullopt;
+        const auto port = std::string_view(host).substr(colon + 1);
+        unsigned number = 0;
+        const auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), number);
+        if (ec != std::errc{} || end != port.data() + port.size() || number == 0 || number > 65535) {
+            return std::nullopt;  // a URL with a port no server could listen on is a typo
         }
         host.resize(colon);
     }

@@ -236,14 +236,7 @@ ContactInput readContact(core::ObjectReader& in, core::FieldErrors& errors,
     c.source = text(in, "source", 100);
     c.tags.present = in.has("tags");
     if (const auto tags = in.optionalTextList("tags", 50, 50)) {
-        std::vector<std::string> out;
-        for (const auto& tag : *tags) {
-            auto value = lower(tag);
-            if (std::find(out.begin(), out.end(), value) == out.end()) {
-                out.push_back(std::move(value));
-            }
-        }
-        c.tags.value = std::move(out);
+        c.tags.value = core::foldTags(*tags);
     }
     c.marketing_consent = flag(in, "marketing_consent");
     c.consent_source = text(in, "consent_source", 200);
@@ -667,7 +660,7 @@ ContactListQuery parseContactListQuery(const core::QueryParams& query) {
     filter.owner_id = uuidParam(query, "owner_id", errors);
     filter.client_id = uuidParam(query, "client_id", errors);
     if (const auto tag = textParam(query, "tag", 50, errors)) {
-        filter.tag = lower(*tag);
+        filter.tag = core::lowerUnicode(*tag);
     }
     if (const auto skill = textParam(query, "skill", 100, errors)) {
         filter.skill = lower(*skill);

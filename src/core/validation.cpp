@@ -238,6 +238,18 @@ std::string lowerUnicode(std::string_view text) {
     return out;
 }
 
+std::vector<std::string> foldTags(const std::vector<std::string>& tags) {
+    std::vector<std::string> folded;
+    folded.reserve(tags.size());
+    for (const auto& tag : tags) {
+        auto value = lowerUnicode(tag);
+        if (std::find(folded.begin(), folded.end(), value) == folded.end()) {
+            folded.push_back(std::move(value));
+        }
+    }
+    return folded;
+}
+
 bool isCountryCode(const std::string& code) {
     // ISO 3166-1 alpha-2 (249 codes), plus XK (Kosovo), which phone and address data use.
     static const std::set<std::string> kCodes{

@@ -108,6 +108,9 @@ bool containsSpace(std::string_view text);
 /// True when every character is white space (and for "").
 bool isBlank(std::string_view text);
 std::string lowerUnicode(std::string_view text);
+/// Tags as clients and contacts store and filter them: lower case (as above), so "VIP" and "vip"
+/// are one tag; duplicates after folding dropped, the first one's place kept.
+std::vector<std::string> foldTags(const std::vector<std::string>& tags);
 
 /// True for a textual IPv4 or IPv6 address.
 bool isIpAddress(const std::string& text);

@@ -96,6 +96,12 @@ std::optional<std::string_view> Headers::get(std::string_view name) const {
     return std::nullopt;
 }
 
+std::size_t Headers::count(std::string_view name) const {
+    return static_cast<std::size_t>(std::count_if(items_.begin(), items_.end(), [name](const auto& item) {
+        return equalsIgnoreCase(item.first, name);
+    }));
+}
+
 const nlohmann::json& Request::json() const {
     if (!json_) {
         if (body.find_first_not_of(" \t\r\n") == std::string::npos) {
@@ -168,6 +174,9 @@ std::optional<int> Request::ifMatchVersion() const {
         return std::nullopt;
     }
     auto text = *value;
+    if (text == "*") {
+        return std::nullopt;  // RFC 9110, 13.1.1: any current version; a missing record is a 404
+    }
     if (text.rfind("W/", 0) == 0) {
         text.remove_prefix(2);
     }

@@ -38,6 +38,7 @@ class Headers {
 public:
     void add(std::string name, std::string value);
     std::optional<std::string_view> get(std::string_view name) const;
+    std::size_t count(std::string_view name) const;
     const std::vector<std::pair<std::string, std::string>>& items() const { return items_; }
 
 private:

@@ -218,6 +218,19 @@ awaitable<void> writeRefusal(beast::tcp_stream& stream, const core::AppError& er
     co_await net::async_write(stream, out.buffers(), net::redirect_error(use_awaitable, ec));
 }
 
+// Headers the API acts on that a request may carry once. Sent twice, a proxy in front could act on
+// one and this server on the other (RFC 9110, 5.3; for Host RFC 9112, 3.2).
+void refuseRepeatedSingletons(const Headers& headers) {
+    static constexpr std::array<std::string_view, 5> kSingletons{
+        "Host", "Authorization", "Content-Type", "If-Match", "Idempotency-Key"};
+    for (const auto name : kSingletons) {
+        if (headers.count(name) > 1) {
+            throw core::AppError::badRequest(std::string(name) + " must be sent once",
+                                             {core::FieldError{std::string(name), "sent more than once"}});
+        }
+    }
+}
+
 }  // namespace
 
 class Server::Impl : public std::enable_shared_from_this<Server::Impl> {
@@ -483,6 +496,7 @@ awaitable<void> Server::Impl::serve(std::shared_ptr<Session> session) {
                     // RFC 9112, 3.2: a proxy in front routes by it, so its absence is an error.
                     throw core::AppError::badRequest("An HTTP/1.1 request must carry a Host header");
                 }
+                refuseRepeatedSingletons(request.headers);
                 response = co_await dispatch(request, request.method, method.has_value());
             } catch (const std::exception& error) {
                 response = errorResponse(error, request);

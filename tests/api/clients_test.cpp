@@ -168,7 +168,7 @@ TEST_F(ClientsApiTest, CreateReturnsTheClient) {
         server_->clientFor(sales_).post("/api/clients", {{"name", "  Acme Corp  "},
                                                          {"industry", "software"},
                                                          {"size", "51-200"},
-                                                         {"tags", {"vip", "emea", "vip"}},
+                                                         {"tags", {"VIP", "emea", "vip", "Été"}},
                                                          {"notes", "Met at a fair"}});
     ASSERT_EQ(response.status, 201) << response.body;
     const auto body = response.json();
@@ -179,7 +179,7 @@ TEST_F(ClientsApiTest, CreateReturnsTheClient) {
     EXPECT_EQ(body.at("status"), "prospect");
     EXPECT_EQ(body.at("owner_id"), sales_.id);
     EXPECT_EQ(body.at("created_by"), sales_.id);
-    EXPECT_EQ(body.at("tags"), json({"vip", "emea"}));
+    EXPECT_EQ(body.at("tags"), json({"vip", "emea", "été"}));  // one tag whatever its case
     EXPECT_EQ(body.at("version"), 1);
     EXPECT_TRUE(body.at("deleted_at").is_null());
     EXPECT_EQ(body.at("warnings"), json::array());
@@ -459,7 +459,8 @@ TEST_F(ClientsApiTest, UpdateRefusesForbiddenFields) {
     EXPECT_TRUE(current.at("notes").is_null());
 }
 
-// If-Match: a stale version is a 412, the current one passes, a malformed one is a 400.
+// If-Match: a stale version is a 412, the current one passes, `*` (any version) passes, a
+// malformed one is a 400.
 TEST_F(ClientsApiTest, UpdateHonoursIfMatch) {
     const auto id = createClient(sales_, {{"name", "Acme"}});
     auto client = server_->clientFor(sales_);
@@ -474,7 +475,11 @@ TEST_F(ClientsApiTest, UpdateHonoursIfMatch) {
         client.put("/api/clients/" + id, {{"city", "Oslo"}}, {{"If-Match", "\"2\""}});
     ASSERT_EQ(fresh.status, 200);
     EXPECT_EQ(fresh.header("ETag"), "\"3\"");
-    EXPECT_EQ(auditRows(id, "client.updated"), 2);  // the refused change left no trace
+    const auto any = client.put("/api/clients/" + id, {{"city", "Bergen"}}, {{"If-Match", "*"}});
+    ASSERT_EQ(any.status, 200) << any.body;
+    EXPECT_EQ(any.header("ETag"), "\"4\"");
+    EXPECT_EQ(client.put("/api/clients/" + id, {{"city", "Oslo"}}, {{"If-Match", "W/*"}}).status, 400);
+    EXPECT_EQ(auditRows(id, "client.updated"), 3);  // the refused changes left no trace
 }
 
 // A PUT that changes nothing keeps the version and records nothing.
@@ -828,6 +833,7 @@ TEST_F(ClientsApiTest, FiltersNarrowTheList) {
     EXPECT_EQ(listIds(sales_, "owner_id=" + manager_.id), std::vector<std::string>{c});
     EXPECT_EQ(listIds(sales_, "tag=vip"), sorted({a, b}));
     EXPECT_EQ(listIds(sales_, "tag=vip&tag=emea"), std::vector<std::string>{a});
+    EXPECT_EQ(listIds(sales_, "tag=VIP&tag=Emea"), std::vector<std::string>{a});  // any case
     EXPECT_EQ(listIds(sales_, "tag=vip&status=churned&industry=retail"),
               std::vector<std::string>{b});
 }

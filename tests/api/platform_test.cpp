@@ -147,6 +147,23 @@ TEST_F(PlatformApiTest, UnreadableRequestsAreAnswered) {
     EXPECT_EQ(server_->client().get("/api/health").status, 200);
 }
 
+// A header the API acts on, sent twice, is refused by name rather than read one way here and
+// another way by a proxy in front; repeating a header the API ignores is harmless.
+TEST_F(PlatformApiTest, RepeatedSingletonHeadersAreRefused) {
+    for (const std::string header : {"Authorization: Bearer a\r\nAuthorization: Bearer b",
+                                     "Host: y", "If-Match: \"1\"\r\nif-match: \"2\""}) {
+        const auto answer = rawExchange(server_->port(), "GET /api/health HTTP/1.1\r\nHost: x\r\n" + header +
+                                                             "\r\nConnection: close\r\n\r\n");
+        EXPECT_EQ(answer.rfind("HTTP/1.1 400", 0), 0u) << header << ": " << answer.substr(0, 200);
+        const auto name = header.substr(0, header.find(':'));
+        EXPECT_NE(answer.find("\"field\":\"" + name + "\""), std::string::npos) << answer;
+    }
+    const auto repeated_accept = rawExchange(
+        server_->port(), "GET /api/health HTTP/1.1\r\nHost: x\r\nAccept: text/plain\r\nAccept: */*\r\n"
+                         "Connection: close\r\n\r\n");
+    EXPECT_EQ(repeated_accept.rfind("HTTP/1.1 200", 0), 0u) << repeated_accept.substr(0, 200);
+}
+
 // The status line and headers are written by the server itself: a HEAD answer has its GET's
 // length and no body, a 204 neither, HTTP/1.0 keeps a connection only when asked, and requests
 // sent back to back on one connection are answered in order, each framed by its length.

@@ -92,6 +92,64 @@ TEST(Migrations, RejectBadFileNames) {
     EXPECT_EQ(sorted.front().version, 1);
 }
 
+// Tags stored before 0014 are folded to lower case with their duplicates dropped, the first one's
+// place kept, and the change is in each row's audit trail; rows already folded are left alone.
+TEST(Migrations, FoldTagsStoredBefore) {
+    auto database = TestDatabase::createEmpty();
+    auto connection = database->connect();
+    std::vector<db::Migration> before;
+    for (const auto& migration : db::builtInMigrations()) {
+        if (migration.version < 14) {
+            before.push_back(migration);
+        }
+    }
+    db::migrate(connection, before);
+    {
+        pqxx::work tx(connection);
+        tx.exec(R"sql(
+            INSERT INTO organizations (id, name, slug) VALUES
+                ('00000000-0000-7000-8000-000000000001', 'Org', 'org');
+            INSERT INTO clients (id, org_id, name, tags) VALUES
+                ('00000000-0000-7000-8000-000000000011', '00000000-0000-7000-8000-000000000001',
+                 'Shouting', '{VIP,emea,vip,Été,ÉTÉ}'),
+                ('00000000-0000-7000-8000-000000000012', '00000000-0000-7000-8000-000000000001',
+                 'Quiet', '{vip}');
+            INSERT INTO contacts (id, org_id, first_name, last_name, tags) VALUES
+                ('00000000-0000-7000-8000-000000000021', '00000000-0000-7000-8000-000000000001',
+                 'Ada', 'Lovelace', '{été,Été,speaker}');
+        )sql");
+        tx.commit();
+    }
+    db::migrate(connection, db::builtInMigrations());
+
+    pqxx::read_transaction tx(connection);
+    const auto tags = [&tx](const std::string& sql) {
+        return tx.exec1(sql)[0].as<std::string>();
+    };
+    EXPECT_EQ(tags("SELECT tags::text FROM clients WHERE name = 'Shouting'"), "{vip,emea,été}");
+    EXPECT_EQ(tags("SELECT tags::text FROM clients WHERE name = 'Quiet'"), "{vip}");
+    EXPECT_EQ(tags("SELECT tags::text FROM contacts WHERE last_name = 'Lovelace'"), "{été,speaker}");
+    EXPECT_EQ(tags("SELECT version::text FROM clients WHERE name = 'Quiet'"), "1");
+
+    const auto client_audit = tx.exec(
+        "SELECT entity_id::text, action, actor_id IS NULL, changes::text FROM audit_log");
+    ASSERT_EQ(client_audit.size(), 1U);
+    EXPECT_EQ(client_audit[0][0].as<std::string>(), "00000000-0000-7000-8000-000000000011");
+    EXPECT_EQ(client_audit[0][1].as<std::string>(), "client.updated");
+    EXPECT_TRUE(client_audit[0][2].as<bool>());
+    EXPECT_EQ(nlohmann::json::parse(client_audit[0][3].as<std::string>()),
+              nlohmann::json::parse(R"({"tags": {"from": ["VIP", "emea", "vip", "Été", "ÉTÉ"],
+                                                 "to": ["vip", "emea", "été"]}})"));
+    const auto contact_audit = tx.exec1(
+        "SELECT field, old_value::text, new_value::text, changed_by IS NULL FROM contact_profile_audit_log");
+    EXPECT_EQ(contact_audit[0].as<std::string>(), "tags");
+    EXPECT_EQ(nlohmann::json::parse(contact_audit[1].as<std::string>()),
+              nlohmann::json::parse(R"(["été", "Été", "speaker"])"));
+    EXPECT_EQ(nlohmann::json::parse(contact_audit[2].as<std::string>()),
+              nlohmann::json::parse(R"(["été", "speaker"])"));
+    EXPECT_TRUE(contact_audit[3].as<bool>());
+}
+
 // The server refuses to start on a database whose applied migration was altered.
 TEST(Migrations, ServerRefusesChangedSchema) {
     auto database = TestDatabase::createMigrated();

@@ -36,7 +36,8 @@ TEST(NormalizeDomain, StripsSchemeWwwPortPathAndTrailingDot) {
 // Things that are not DNS names are refused rather than stored half-normalised.
 TEST(NormalizeDomain, RefusesWhatIsNotADomain) {
     for (const auto* text : {"", "acme", "localhost", "192.168.0.1", "ftp://acme.com",
-                             "user@acme.com", "acme.com:http", "-acme.com", "acme-.com",
+                             "user@acme.com", "acme.com:http", "acme.com:99999", "acme.com:0",
+                             "acme.com:", "acme.com:+80", "acme.com:-1", "-acme.com", "acme-.com",
                              "ac me.com", "münchen.de", "www.com", "acme..com"}) {
         EXPECT_EQ(normalizeDomain(text), std::nullopt) << text;
     }
