@@ -4,7 +4,9 @@
 -- a client tagged "VIP". Contacts folded only ASCII letters, so "Été" and "été" were two tags.
 -- Both now fold with the database's lower() (core::foldTags uses the same C.UTF-8 tables), the
 -- first of any duplicates keeping its place. Rows stored before are folded here; each change
--- is recorded in the row's audit trail without an actor, as the migration made it.
+-- is recorded in the row's audit trail without an actor, as the migration made it, and bumps
+-- the row's version (its representation changed). The rows are read FOR UPDATE, so a server
+-- still running while this applies cannot have its change overwritten by an older fold.
 
 CREATE FUNCTION pg_temp.fold_tags(tags text[]) RETURNS text[] LANGUAGE sql IMMUTABLE AS $$
     SELECT coalesce(array_agg(f.tag ORDER BY f.first_place), '{}')
@@ -17,6 +19,7 @@ WITH folded AS (
     SELECT id, tags AS old_tags, pg_temp.fold_tags(tags) AS new_tags
     FROM clients
     WHERE tags <> pg_temp.fold_tags(tags)
+    FOR UPDATE
 ), changed AS (
     UPDATE clients c SET tags = f.new_tags
     FROM folded f
@@ -32,6 +35,7 @@ WITH folded AS (
     SELECT id, tags AS old_tags, pg_temp.fold_tags(tags) AS new_tags
     FROM contacts
     WHERE tags <> pg_temp.fold_tags(tags)
+    FOR UPDATE
 ), changed AS (
     UPDATE contacts c SET tags = f.new_tags
     FROM folded f

@@ -1,5 +1,6 @@
 #include "contacts/dto.hpp"
 
+#include "contacts/rules.hpp"
 #include "core/ids.hpp"
 #include "core/json_text.hpp"
 #include "core/pagination.hpp"
@@ -142,8 +143,9 @@ Patch<json> labelledList(core::ObjectReader& in, core::FieldErrors& errors, std:
     if (!value || value->is_null()) {
         return patch;
     }
-    if (!value->is_array() || value->size() > kMaxListItems) {
-        in.fail(key, "must be a list of at most 20 " + shape + " objects");
+    if (!value->is_array() || value->size() > kMaxSecondaryContactPoints) {
+        in.fail(key, "must be a list of at most " + std::to_string(kMaxSecondaryContactPoints) + " " +
+                         shape + " objects");
         return patch;
     }
     const std::string article = field.front() == 'e' ? "an " : "a ";
@@ -235,7 +237,7 @@ ContactInput readContact(core::ObjectReader& in, core::FieldErrors& errors,
     c.owner_id = uuid(in, "owner_id");
     c.source = text(in, "source", 100);
     c.tags.present = in.has("tags");
-    if (const auto tags = in.optionalTextList("tags", 50, 50)) {
+    if (const auto tags = in.optionalTextList("tags", kMaxTags, 50)) {
         c.tags.value = core::foldTags(*tags);
     }
     c.marketing_consent = flag(in, "marketing_consent");
@@ -663,7 +665,7 @@ ContactListQuery parseContactListQuery(const core::QueryParams& query) {
         filter.tag = core::lowerUnicode(*tag);
     }
     if (const auto skill = textParam(query, "skill", 100, errors)) {
-        filter.skill = lower(*skill);
+        filter.skill = core::lowerUnicode(*skill);
     }
     filter.location = textParam(query, "location", 200, errors);
     out.include_deleted = boolParam(query, "include_deleted", errors).value_or(false);

@@ -1,5 +1,8 @@
 #include "contacts/rules.hpp"
 
+#include "core/error.hpp"
+#include "core/validation.hpp"
+
 #include <algorithm>
 
 namespace crm::contacts {
@@ -313,16 +316,26 @@ repo::ContactRecord mergedValues(const repo::ContactRecord& survivor,
         filled.emplace_back("phones");
     }
 
-    bool tags_changed = false;
-    for (const auto& tag : other.tags) {
-        if (std::find(out.tags.begin(), out.tags.end(), tag) == out.tags.end()) {
-            out.tags.push_back(tag);
-            tags_changed = true;
-        }
-    }
-    if (tags_changed) {
+    auto united_tags = out.tags;
+    united_tags.insert(united_tags.end(), other.tags.begin(), other.tags.end());
+    united_tags = core::foldTags(united_tags);
+    if (united_tags != out.tags) {
+        out.tags = std::move(united_tags);
         filled.emplace_back("tags");
     }
+
+    core::FieldErrors too_many;
+    const auto cap = [&too_many](const char* field, std::size_t count, std::size_t most, const char* what) {
+        if (count > most) {
+            too_many.add(field, "the merged contact would carry " + std::to_string(count) + " " + what +
+                                    ", more than " + std::to_string(most) +
+                                    ": remove some from either contact first");
+        }
+    };
+    cap("tags", out.tags.size(), kMaxTags, "tags");
+    cap("emails", out.emails.size(), kMaxSecondaryContactPoints, "secondary e-mails");
+    cap("phones", out.phones.size(), kMaxSecondaryContactPoints, "secondary phones");
+    too_many.throwIfAny();
 
     // Consent belongs to the person: the most recent decision of either record holds.
     const bool other_is_newer =

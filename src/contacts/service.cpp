@@ -447,8 +447,8 @@ ContactService::Created ContactService::create(const core::Actor& actor,
                                                const core::RequestMeta& meta) {
     // Everything that needs no database is checked before the transaction opens.
     auto values = applyContact(repo::ContactRecord{}, input.contact);
-    if (!values.owner_id) {
-        values.owner_id = actor.user_id;
+    if (!input.contact.owner_id.present) {
+        values.owner_id = actor.user_id;  // absent: the caller's; an explicit null: no owner
     }
     core::FieldErrors errors;
     std::optional<repo::SalesProfileRecord> sales;
@@ -468,13 +468,15 @@ ContactService::Created ContactService::create(const core::Actor& actor,
     if (candidate && !actor.can(Permission::CandidateProfilesWrite)) {
         throw AppError::forbidden("Your role may not candidate_profiles:write (candidate_profile)");
     }
-    if (*values.owner_id != actor.user_id && !actor.can(Permission::RecordsManageAny)) {
-        throw AppError::forbidden("Only managers and admins may create a contact for someone else");
+    if (values.owner_id != actor.user_id && !actor.can(Permission::RecordsManageAny)) {
+        throw AppError::forbidden(
+            "Only managers and admins may create a contact for someone else or without an owner");
     }
 
     auto lease = pool_.acquire();
     pqxx::work tx(lease.get());
-    if (*values.owner_id != actor.user_id && !repo::isActiveUser(tx, actor.org_id, *values.owner_id)) {
+    if (values.owner_id && *values.owner_id != actor.user_id &&
+        !repo::isActiveUser(tx, actor.org_id, *values.owner_id)) {
         throw AppError::invalidField("owner_id", "is not an active user of your organisation");
     }
     std::optional<std::string> client_name;

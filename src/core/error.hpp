@@ -24,6 +24,7 @@ enum class ErrorCode {
     HeaderTooLarge,        // 431: the request header block is over the limit
     UnsupportedMediaType,
     RateLimited,
+    NotImplemented,        // 501: a transfer coding the server does not decode
     Unavailable,
     Internal,
 };

@@ -158,12 +158,18 @@ bool isDomainName(std::string_view domain) {
 }  // namespace
 
 std::string trim(std::string_view text) {
-    const auto first = text.find_first_not_of(" \t\r\n");
-    if (first == std::string_view::npos) {
-        return {};
+    std::size_t first = text.size();
+    std::size_t end = 0;
+    for (std::size_t i = 0; i < text.size();) {
+        const auto [point, length] = codePointAt(text, i);
+        const bool invalid_byte = length == 1 && point >= 0x80;  // kept for the UTF-8 check to refuse
+        if (invalid_byte || !isSpace(point)) {
+            first = std::min(first, i);
+            end = i + length;
+        }
+        i += length;
     }
-    const auto last = text.find_last_not_of(" \t\r\n");
-    return std::string(text.substr(first, last - first + 1));
+    return first < end ? std::string(text.substr(first, end - first)) : std::string{};
 }
 
 bool isIpAddress(const std::string& text) {

@@ -115,7 +115,7 @@ std::vector<std::string> foldTags(const std::vector<std::string>& tags);
 /// True for a textual IPv4 or IPv6 address.
 bool isIpAddress(const std::string& text);
 
-/// Trims ASCII white space from both ends.
+/// Trims white space from both ends, as isBlank() sees it: "\u3000Ann\u2003" is "Ann".
 std::string trim(std::string_view text);
 
 }  // namespace crm::core

@@ -70,6 +70,20 @@ std::vector<const Migration*> pendingAfterChecks(const std::map<int, Applied>& a
     return pending;
 }
 
+// The API checks and folds text as PostgreSQL does in a C.UTF-8 database (core::lowerUnicode,
+// core::containsSpace): e-mails, tags and the check functions must agree on both sides. A
+// database whose LC_CTYPE is C, Turkish or ICU-provided would not, and would store text the API
+// can no longer find.
+void requireUnicodeCtype(pqxx::transaction_base& tx) {
+    const auto row = tx.exec1(
+        "SELECT lower('IÉΣ') = 'iéσ' AND E'\\u3000' ~ '^\\s$', current_setting('lc_ctype')");
+    if (!row[0].as<bool>()) {
+        throw MigrationError("the database's LC_CTYPE (" + row[1].as<std::string>() +
+                             ") does not fold case and white space as C.UTF-8 does: create it with "
+                             "ENCODING 'UTF8' LC_CTYPE 'C.UTF-8' (README, External PostgreSQL)");
+    }
+}
+
 }  // namespace
 
 std::string sha256Hex(std::string_view text) {
@@ -127,6 +141,7 @@ MigrationReport migrate(pqxx::connection& connection, const std::vector<Migratio
         std::vector<const Migration*> pending;
         {
             pqxx::work tx(connection);
+            requireUnicodeCtype(tx);
             const auto applied = appliedMigrations(tx);
             report.already_applied = static_cast<int>(applied.size());
             pending = pendingAfterChecks(applied, migrations);
@@ -158,6 +173,7 @@ MigrationReport migrate(pqxx::connection& connection, const std::vector<Migratio
 
 void verifyMigrations(pqxx::connection& connection, const std::vector<Migration>& migrations) {
     pqxx::work tx(connection);
+    requireUnicodeCtype(tx);
     const auto pending = pendingAfterChecks(appliedMigrations(tx), migrations);
     if (!pending.empty()) {
         throw MigrationError(std::to_string(pending.size()) + " migration(s) not applied yet, " +

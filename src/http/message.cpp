@@ -37,6 +37,7 @@ std::string_view title(int status) {
         case 422: return "Unprocessable Content";
         case 428: return "Precondition Required";
         case 429: return "Too Many Requests";
+        case 501: return "Not Implemented";
         case 503: return "Service Unavailable";
         default: return "Internal Server Error";
     }
@@ -57,6 +58,7 @@ std::string_view typeSlug(core::ErrorCode code) {
         case core::ErrorCode::HeaderTooLarge: return "header-too-large";
         case core::ErrorCode::UnsupportedMediaType: return "unsupported-media-type";
         case core::ErrorCode::RateLimited: return "rate-limited";
+        case core::ErrorCode::NotImplemented: return "not-implemented";
         case core::ErrorCode::Unavailable: return "unavailable";
         case core::ErrorCode::Internal: return "internal";
     }
@@ -182,9 +184,11 @@ std::optional<int> Request::ifMatchVersion() const {
     }
     int version = 0;
     if (text.size() >= 3 && text.front() == '"' && text.back() == '"') {
+        // Compared as the text it is (RFC 9110, 8.8.3.2): "01" is no ETag this API issued.
         const auto digits = text.substr(1, text.size() - 2);
         const auto [ptr, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), version);
-        if (ec == std::errc{} && ptr == digits.data() + digits.size() && version > 0) {
+        if (ec == std::errc{} && ptr == digits.data() + digits.size() && version > 0 &&
+            digits.front() != '0') {
             return version;
         }
     }
@@ -242,6 +246,7 @@ int httpStatus(core::ErrorCode code) {
         case core::ErrorCode::HeaderTooLarge: return 431;
         case core::ErrorCode::UnsupportedMediaType: return 415;
         case core::ErrorCode::RateLimited: return 429;
+        case core::ErrorCode::NotImplemented: return 501;
         case core::ErrorCode::Unavailable: return 503;
         case core::ErrorCode::Internal: return 500;
     }

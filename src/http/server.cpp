@@ -218,6 +218,33 @@ awaitable<void> writeRefusal(beast::tcp_stream& stream, const core::AppError& er
     co_await net::async_write(stream, out.buffers(), net::redirect_error(use_awaitable, ec));
 }
 
+// RFC 9112, 6.1 and 6.3: chunked is the one transfer coding this server decodes. A body whose
+// codings do not end in exactly one chunked has no knowable end (a 400, and the connection must
+// close, or the rest would be read as the next request); other codings before it, such as gzip,
+// would reach the handler still encoded (a 501).
+std::optional<core::AppError> refusedTransferCoding(const bhttp::request_header<>& header) {
+    std::vector<std::string> codings;
+    for (auto [it, end] = header.equal_range(bhttp::field::transfer_encoding); it != end; ++it) {
+        for (const auto& token : bhttp::token_list{it->value()}) {
+            codings.emplace_back(view(token));
+        }
+    }
+    if (codings.empty() && header.find(bhttp::field::transfer_encoding) == header.end()) {
+        return std::nullopt;
+    }
+    const auto is_chunked = [](const std::string& coding) { return beast::iequals(coding, "chunked"); };
+    if (codings.empty() || !is_chunked(codings.back()) ||
+        std::count_if(codings.begin(), codings.end(), is_chunked) > 1) {
+        return core::AppError::badRequest("Transfer-Encoding must end in chunked, once");
+    }
+    if (codings.size() > 1) {
+        return core::AppError(core::ErrorCode::NotImplemented,
+                              "Transfer-Encoding " + codings.front() +
+                                  " is not supported: send the body chunked or with Content-Length");
+    }
+    return std::nullopt;
+}
+
 // Headers the API acts on that a request may carry once. Sent twice, a proxy in front could act on
 // one and this server on the other (RFC 9110, 5.3; for Host RFC 9112, 3.2).
 void refuseRepeatedSingletons(const Headers& headers) {
@@ -431,7 +458,11 @@ awaitable<void> Server::Impl::serve(std::shared_ptr<Session> session) {
         Response response;
         bool read_body = true;
         const auto declared = parser.content_length();
-        if (declared && *declared > options_.max_body_bytes) {
+        if (auto refused = refusedTransferCoding(parser.get())) {
+            response = problem(*refused, request.request_id);
+            keep_alive = false;
+            read_body = false;
+        } else if (declared && *declared > options_.max_body_bytes) {
             // Refuse before reading: the client learns at once and we never buffer it.
             response = problem(core::AppError(core::ErrorCode::TooLarge,
                                               "The request body is larger than " +

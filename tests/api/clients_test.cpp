@@ -479,6 +479,7 @@ TEST_F(ClientsApiTest, UpdateHonoursIfMatch) {
     ASSERT_EQ(any.status, 200) << any.body;
     EXPECT_EQ(any.header("ETag"), "\"4\"");
     EXPECT_EQ(client.put("/api/clients/" + id, {{"city", "Oslo"}}, {{"If-Match", "W/*"}}).status, 400);
+    EXPECT_EQ(client.put("/api/clients/" + id, {{"city", "Oslo"}}, {{"If-Match", "\"04\""}}).status, 400);
     EXPECT_EQ(auditRows(id, "client.updated"), 3);  // the refused changes left no trace
 }
 

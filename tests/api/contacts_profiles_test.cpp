@@ -373,6 +373,28 @@ TEST_F(ContactProfilesApiTest, MergeMovesEverythingToTheSurvivor) {
     EXPECT_EQ(restore.json().at("merged_into_id"), survivor_id);
 }
 
+// A merge whose united tags would pass the cap is refused by name and changes neither contact:
+// the survivor must stay a contact its users can save.
+TEST_F(ContactProfilesApiTest, MergePastTheTagCapChangesNothing) {
+    json first_tags = json::array();
+    json second_tags = json::array();
+    for (int i = 0; i < 30; ++i) {
+        first_tags.push_back("first " + std::to_string(i));
+        second_tags.push_back("second " + std::to_string(i));
+    }
+    const auto survivor = createContactId(manager_, {{"first_name", "Ola"}, {"tags", first_tags}});
+    const auto other = createContactId(manager_, {{"first_name", "Ola"}, {"tags", second_tags},
+                                                  {"candidate_profile", json::object()}});
+    const auto refused = as(manager_).post("/api/contacts/" + survivor + "/merge", {{"other_id", other}});
+    EXPECT_EQ(refused.status, 422) << refused.body;
+    EXPECT_EQ(errorFields(refused), std::set<std::string>{"tags"});
+    const auto kept = as(manager_).get("/api/contacts/" + survivor + "?include=profiles").json();
+    EXPECT_EQ(kept.at("tags"), first_tags);
+    EXPECT_EQ(kept.at("version"), 1);
+    EXPECT_FALSE(kept.at("has_candidate_profile").get<bool>());
+    EXPECT_EQ(as(manager_).get("/api/contacts/" + other).status, 200);  // not merged away
+}
+
 // Merging a contact with itself is a 422; with another organisation's contact a 404.
 TEST_F(ContactProfilesApiTest, MergeNeedsAnotherContactOfTheOrganisation) {
     const auto mine = createContactId(manager_, {{"first_name", "Fox"}});

@@ -397,6 +397,11 @@ TEST_F(ContactsApiTest, ReassignmentNeedsManagerAndAValidUser) {
     ASSERT_EQ(moved.status, 200);
     EXPECT_EQ(moved.json().at("owner_id"), sales2_.id);
     EXPECT_EQ(as(sales_).post("/api/contacts", {{"first_name", "K"}, {"owner_id", sales2_.id}}).status, 403);
+    // An explicit null is no owner, never quietly the caller: a manager's decision, as above.
+    EXPECT_EQ(as(sales_).post("/api/contacts", {{"first_name", "L"}, {"owner_id", nullptr}}).status, 403);
+    const auto unowned = as(manager_).post("/api/contacts", {{"first_name", "M"}, {"owner_id", nullptr}});
+    ASSERT_EQ(unowned.status, 201) << unowned.body;
+    EXPECT_TRUE(unowned.json().at("owner_id").is_null());
 }
 
 // A deleted contact disappears (404, not listed) until it is restored.
@@ -552,7 +557,7 @@ TEST_F(ContactsApiTest, ListFilters) {
         sales_, {{"first_name", "Buyer"}, {"city", "Berlin"}, {"tags", {"vip", "Été"}}, {"sales_profile", {{"client_id", client}}}});
     const auto seeker = createContactId(
         recruiter_, {{"first_name", "Seeker"}, {"country", "FR"},
-                     {"candidate_profile", {{"skills", {{{"name", "Rust"}}}}}}});
+                     {"candidate_profile", {{"skills", {{{"name", "Rust"}}, {{"name", "ÉLIXIR"}}}}}}});
     const auto both = createContactId(
         manager_, {{"first_name", "Both"}, {"sales_profile", json::object()}, {"candidate_profile", json::object()}});
     ASSERT_EQ(as(manager_).put("/api/contacts/" + both + "/client-relationships",
@@ -577,6 +582,7 @@ TEST_F(ContactsApiTest, ListFilters) {
     EXPECT_EQ(list("tag=VIP"), sorted({buyer}));
     EXPECT_EQ(list("tag=%C3%89T%C3%89"), sorted({buyer}));  // ÉTÉ: case folds in every alphabet
     EXPECT_EQ(list("skill=rust"), sorted({seeker}));
+    EXPECT_EQ(list("skill=%C3%89lixir"), sorted({seeker}));  // Élixir: any case, any alphabet
     EXPECT_EQ(list("location=berlin"), sorted({buyer}));
     EXPECT_EQ(list("location=fr"), sorted({seeker}));
     EXPECT_EQ(as(admin_).get("/api/contacts?has_sales_profile=maybe").status, 422);

@@ -113,6 +113,34 @@ TEST_F(PlatformApiTest, HugeChunkedBodyIsTooLarge) {
     EXPECT_EQ(raw.rfind("HTTP/1.1 413", 0), 0u) << raw.substr(0, 200);
 }
 
+// Chunked is the one transfer coding read: in any case it works; another coding before it would
+// reach the handler undecoded (501); codings that do not end in one chunked leave the body's end
+// unknown (400). Either refusal closes the connection, so no body byte is read as a request.
+TEST_F(PlatformApiTest, TransferCodingsOtherThanChunkedAreRefused) {
+    const std::string head =
+        "POST /api/test/echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n";
+    const std::string chunked_body = "7\r\n{\"a\":1}\r\n0\r\n\r\n";
+    const auto plain = rawExchange(server_->port(), head + "Transfer-Encoding: Chunked\r\nConnection: close\r\n\r\n" +
+                                                        chunked_body);
+    EXPECT_EQ(plain.rfind("HTTP/1.1 200", 0), 0u) << plain.substr(0, 200);
+    EXPECT_NE(plain.find("{\"a\":1}"), std::string::npos) << plain;
+
+    const auto gzip = rawExchange(server_->port(), head + "Transfer-Encoding: gzip, chunked\r\n\r\n" + chunked_body);
+    EXPECT_EQ(gzip.rfind("HTTP/1.1 501", 0), 0u) << gzip.substr(0, 200);
+    EXPECT_NE(gzip.find("gzip"), std::string::npos) << gzip;
+    const auto split = rawExchange(server_->port(), head + "Transfer-Encoding: gzip\r\nTransfer-Encoding: chunked\r\n\r\n" +
+                                                        chunked_body);
+    EXPECT_EQ(split.rfind("HTTP/1.1 501", 0), 0u) << split.substr(0, 200);
+
+    // The body of a request with no knowable end is not taken for a second request.
+    for (const std::string coding : {"gzip", "chunked, chunked", "chunked, gzip"}) {
+        const auto answer = rawExchange(server_->port(), head + "Transfer-Encoding: " + coding + "\r\n\r\n" +
+                                                             "GET /api/health HTTP/1.1\r\nHost: x\r\n\r\n");
+        EXPECT_EQ(answer.rfind("HTTP/1.1 400", 0), 0u) << coding << ": " << answer.substr(0, 200);
+        EXPECT_EQ(answer.find("HTTP/1.1 200"), std::string::npos) << coding << ": " << answer;
+    }
+}
+
 // A body that is not JSON by media type is a 415.
 TEST_F(PlatformApiTest, WrongContentTypeIsUnsupported) {
     const auto response = server_->client().request("POST", "/api/test/echo", "{}",

@@ -150,6 +150,22 @@ TEST(Migrations, FoldTagsStoredBefore) {
     EXPECT_TRUE(contact_audit[3].as<bool>());
 }
 
+// A database whose LC_CTYPE folds case otherwise than the API (here C: "É" stays "É") is
+// refused before any migration applies, by a message that says what to do.
+TEST(Migrations, RefuseDatabaseThatFoldsTextOtherwise) {
+    auto database = TestDatabase::createEmpty("C");
+    auto connection = database->connect();
+    try {
+        db::migrate(connection, db::builtInMigrations());
+        FAIL() << "migrated a database with LC_CTYPE C";
+    } catch (const db::MigrationError& error) {
+        EXPECT_NE(std::string(error.what()).find("LC_CTYPE (C)"), std::string::npos) << error.what();
+    }
+    pqxx::read_transaction tx(connection);
+    EXPECT_EQ(tx.exec1("SELECT count(*) FROM pg_tables WHERE schemaname = 'public' "
+                       "AND tablename <> 'schema_migrations'")[0].as<int>(), 0);
+}
+
 // The server refuses to start on a database whose applied migration was altered.
 TEST(Migrations, ServerRefusesChangedSchema) {
     auto database = TestDatabase::createMigrated();

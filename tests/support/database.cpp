@@ -89,10 +89,15 @@ std::unique_ptr<TestDatabase> TestDatabase::createMigrated() {
     return std::unique_ptr<TestDatabase>(new TestDatabase(name, databaseUrl(name)));
 }
 
-std::unique_ptr<TestDatabase> TestDatabase::createEmpty() {
+std::unique_ptr<TestDatabase> TestDatabase::createEmpty(const std::string& lc_ctype) {
     pqxx::connection admin(serverUrl());
     const auto name = uniqueName("empty");
-    createFromTemplate(admin, name, "template0");
+    if (lc_ctype.empty()) {
+        createFromTemplate(admin, name, "template0");
+    } else {
+        pqxx::nontransaction tx(admin);
+        tx.exec("CREATE DATABASE " + tx.quote_name(name) + " TEMPLATE template0 LC_CTYPE " + tx.quote(lc_ctype));
+    }
     return std::unique_ptr<TestDatabase>(new TestDatabase(name, databaseUrl(name)));
 }
 

@@ -14,8 +14,9 @@ public:
     /// A database with every migration applied, copied from a template that is migrated once
     /// per migration set and shared by all test binaries.
     static std::unique_ptr<TestDatabase> createMigrated();
-    /// A database with nothing in it.
-    static std::unique_ptr<TestDatabase> createEmpty();
+    /// A database with nothing in it; with `lc_ctype`, in that character locale instead of the
+    /// server's default.
+    static std::unique_ptr<TestDatabase> createEmpty(const std::string& lc_ctype = {});
     ~TestDatabase();
 
     const std::string& url() const { return url_; }

@@ -242,6 +242,48 @@ TEST(MergedValues, FillUniteAndKeepSafestConsent) {
               (std::set<std::string>{"last_name", "emails", "phone", "tags", "consent", "do_not_contact"}));
 }
 
+// Tags stored in another case (before migration 0014) unite as one; a union over the caps is
+// refused by list, and nothing is dropped to fit.
+TEST(MergedValues, TagsFoldAndListsStayWithinTheirCaps) {
+    repo::ContactRecord survivor;
+    survivor.first_name = "Ida";
+    survivor.tags = {"VIP", "emea"};
+    repo::ContactRecord other;
+    other.first_name = "Ida";
+    other.tags = {"vip", "Été", "été"};
+    std::vector<std::string> filled;
+    const auto merged = mergedValues(survivor, other, filled);
+    EXPECT_EQ(merged.tags, (std::vector<std::string>{"vip", "emea", "été"}));
+    EXPECT_EQ(filled, std::vector<std::string>{"tags"});
+
+    survivor.tags.clear();
+    other.tags.clear();
+    for (std::size_t i = 0; i < 30; ++i) {
+        survivor.tags.push_back("s" + std::to_string(i));
+        other.tags.push_back("o" + std::to_string(i));
+    }
+    for (std::size_t i = 0; i < 11; ++i) {
+        survivor.emails.push_back({{"email", "s" + std::to_string(i) + "@ida.example"}, {"label", nullptr}});
+        other.emails.push_back({{"email", "o" + std::to_string(i) + "@ida.example"}, {"label", nullptr}});
+    }
+    try {
+        mergedValues(survivor, other, filled);
+        FAIL() << "a merge past the caps was accepted";
+    } catch (const core::AppError& error) {
+        EXPECT_EQ(error.code(), core::ErrorCode::Validation);
+        std::set<std::string> fields;
+        for (const auto& field : error.fields()) {
+            fields.insert(field.field);
+        }
+        EXPECT_EQ(fields, (std::set<std::string>{"tags", "emails"}));
+        EXPECT_NE(error.fields().front().message.find("60"), std::string::npos) << error.fields().front().message;
+    }
+    other.tags.resize(20);  // 50 tags in all: at the cap, accepted
+    other.emails.erase(other.emails.begin() + 9, other.emails.end());
+    filled.clear();
+    EXPECT_EQ(mergedValues(survivor, other, filled).tags.size(), kMaxTags);
+}
+
 // The survivor's consent decision is kept whole: an older record's lawful basis does not fill
 // its empty one (that would assert a basis the newer decision never gave). Without any decision
 // on the survivor, the basis is missing information and is filled.

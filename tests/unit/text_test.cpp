@@ -1,0 +1,36 @@
+#include "core/validation.hpp"
+
+#include <gtest/gtest.h>
+
+namespace crm::core {
+namespace {
+
+// Trimming sees white space as the blank check does, in every script: a value pasted with an
+// ideographic or em space keeps no invisible padding.
+TEST(Trim, RemovesUnicodeWhiteSpaceAtBothEnds) {
+    EXPECT_EQ(trim("  Ann \t\r\n"), "Ann");
+    EXPECT_EQ(trim("\u3000Ann\u3000"), "Ann");
+    EXPECT_EQ(trim("\u2003vip\u2002"), "vip");
+    EXPECT_EQ(trim("\u3000Anne Marie\u3000"), "Anne Marie");  // inner spaces stay
+    EXPECT_EQ(trim("\u3000\u2003 "), "");
+    EXPECT_EQ(trim(""), "");
+    EXPECT_EQ(trim("été"), "été");
+}
+
+// What is not white space in the database's ctype stays: a no-break space is text there, and a
+// byte that is not UTF-8 is left for the UTF-8 check to refuse, never trimmed into validity.
+TEST(Trim, KeepsWhatIsNotWhiteSpace) {
+    EXPECT_EQ(trim("\u00a0x\u00a0"), "\u00a0x\u00a0");
+    EXPECT_EQ(trim("abc\x85"), "abc\x85");
+    EXPECT_EQ(trim("\x85 abc"), "\x85 abc");
+}
+
+// Tags fold to lower case in every alphabet, keep the first of each and their order.
+TEST(FoldTags, OneTagWhateverItsCase) {
+    EXPECT_EQ(foldTags({"VIP", "emea", "vip", "Été", "ÉTÉ", "Москва", "москва"}),
+              (std::vector<std::string>{"vip", "emea", "été", "москва"}));
+    EXPECT_EQ(foldTags({}), std::vector<std::string>{});
+}
+
+}  // namespace
+}  // namespace crm::core
