@@ -411,10 +411,29 @@ void AuthService::resetPassword(const ResetPasswordDto& input, const core::Reque
     sessions_.revokeAllOfUser(user_id);
 }
 
+bool AuthService::checkOwnPassword(const std::string& user_id, const std::string& password_hash,
+                                   const std::string& given) {
+    const auto key = "login_fail:" + user_id;
+    const auto failures = limiter_.peek(key);
+    if (failures.count >= limits_.login_failures_before_lockout) {
+        throw rateLimited("This account is locked after too many wrong passwords; retry in " +
+                              std::to_string(failures.reset_seconds) + " s",
+                          failures.reset_seconds);
+    }
+    if (verifyPassword(password_hash, given)) {
+        return true;
+    }
+    const auto count = limiter_.hit(key, limits_.lockout_seconds);
+    if (count.count == limits_.login_failures_before_lockout) {
+        limiter_.extend(key, limits_.lockout_seconds);  // as at sign-in: the full length from here
+    }
+    return false;
+}
+
 void AuthService::changePassword(const core::Actor& actor, const ChangePasswordDto& input,
                                  const core::RequestMeta& meta) {
     const auto user = loadUser(actor);
-    if (!verifyPassword(user.password_hash, input.current_password)) {
+    if (!checkOwnPassword(user.id, user.password_hash, input.current_password)) {
         throw core::AppError::invalidField("current_password", "is not your current password");
     }
     if (input.current_password == input.new_password) {
@@ -445,7 +464,10 @@ core::Actor AuthService::authenticate(std::string_view authorization_header) {
                     [](char a, char b) { return std::tolower(a) == std::tolower(b); })) {
         throw core::AppError::unauthenticated("Send an access token: Authorization: Bearer <token>");
     }
-    const auto claims = tokens_.verifyAccess(authorization_header.substr(kBearer.size()));
+    // RFC 9110, 11.4: one or more spaces between the scheme and the token.
+    auto token = authorization_header.substr(kBearer.size());
+    token.remove_prefix(std::min(token.find_first_not_of(' '), token.size()));
+    const auto claims = tokens_.verifyAccess(token);
     std::optional<Session> session;
     try {
         session = sessions_.find(claims.session_id);

@@ -26,8 +26,8 @@ nlohmann::json meJson(const repo::UserRecord& user) {
     return body;
 }
 
-repo::UserFilter userFilter(const Request& request) {
-    core::FieldErrors errors;
+repo::UserFilter userFilter(const Request& request, core::FieldErrors& errors) {
+    core::checkListParams(request.query, {"role", "active", "q"}, {}, errors);
     repo::UserFilter filter;
     if (const auto role = request.query.get("role")) {
         if (!core::parseRole(*role)) {
@@ -41,15 +41,14 @@ repo::UserFilter userFilter(const Request& request) {
         }
         filter.active = *active == "true";
     }
-    if (const auto q = request.query.get("q"); q && !q->empty()) {
-        if (q->size() > 200) {
+    if (const auto q = request.query.get("q")) {
+        auto text = core::trim(*q);  // a blank q is no filter, as on the other lists
+        if (core::utf8Length(text) > 200) {
             errors.add("q", "must be at most 200 characters");
-        } else if (!core::isStorableText(*q)) {
-            errors.add("q", core::kStorableTextRule);
+        } else if (!text.empty()) {
+            filter.q = std::move(text);
         }
-        filter.q = q;
     }
-    errors.throwIfAny();
     return filter;
 }
 
@@ -108,9 +107,12 @@ void registerRoutes(http::Router& router, AuthService& auth, UserService& users)
     });
 
     router.get("/api/users", Access::require(Permission::UsersRead), [&users](Request& request) {
+        core::FieldErrors errors;
+        const auto filter = userFilter(request, errors);
         const auto page = core::parsePageRequest(request.query, {"-created_at", "created_at", "name",
-                                                                 "-name", "email", "-email"});
-        const auto filter = userFilter(request);
+                                                                 "-name", "email", "-email"},
+                                                 errors);
+        errors.throwIfAny();
         const auto result = users.list(request.actor(), filter, page);
         auto items = nlohmann::json::array();
         for (const auto& user : result.items) {

@@ -91,7 +91,8 @@ repo::UserRecord UserService::update(const core::Actor& actor, const std::string
     // A stolen token must not be enough to move the account to another mailbox (and then
     // reset its password there): changing one's own e-mail takes the current password.
     if (self && input.email && *input.email != current->email &&
-        (!input.current_password || !verifyPassword(current->password_hash, *input.current_password))) {
+        (!input.current_password ||
+         !auth_.checkOwnPassword(current->id, current->password_hash, *input.current_password))) {
         throw core::AppError::invalidField("current_password",
                                            "is required, and must be right, to change your e-mail");
     }

@@ -23,7 +23,6 @@ const std::vector<std::string> kStatuses{"prospect", "active", "inactive", "chur
 const std::vector<std::string> kJobStatuses{"open", "on_hold", "closed", "filled"};
 const std::vector<std::string> kProjectStatuses{"planned", "active", "on_hold", "completed",
                                                 "cancelled"};
-const std::set<std::string, std::less<>> kPageParams{"limit", "cursor", "sort", "with_total"};
 
 std::string oneOf(const std::vector<std::string>& allowed) {
     std::string list;
@@ -31,28 +30,6 @@ std::string oneOf(const std::vector<std::string>& allowed) {
         list += (list.empty() ? "" : ", ") + option;
     }
     return "must be one of " + list;
-}
-
-/// Refuses parameters the list does not know (a misspelt filter must not silently return
-/// everything), repeats of single-valued ones, and text that is not UTF-8.
-void checkParams(const core::QueryParams& query, const std::set<std::string, std::less<>>& known,
-                 const std::set<std::string, std::less<>>& repeatable, core::FieldErrors& errors) {
-    std::set<std::string, std::less<>> reported;
-    for (const auto& [name, value] : query.values()) {
-        if (reported.count(name)) {
-            continue;
-        }
-        if (!known.count(name) && !kPageParams.count(name)) {
-            errors.add(name, "is not a parameter of this list");
-            reported.insert(name);
-        } else if (!repeatable.count(name) && query.all(name).size() > 1) {
-            errors.add(name, "must be given once");
-            reported.insert(name);
-        } else if (!core::isStorableText(value)) {
-            errors.add(name, core::kStorableTextRule);
-            reported.insert(name);
-        }
-    }
 }
 
 /// `created_from` / `created_to`: an RFC 3339 time or a date. A '+' of an offset sent without
@@ -84,7 +61,7 @@ std::optional<std::string> timeBound(const core::QueryParams& query, const std::
 }
 
 repo::ClientFilter clientFilter(const core::QueryParams& query, core::FieldErrors& errors) {
-    checkParams(query,
+    core::checkListParams(query,
                 {"q", "status", "industry", "owner_id", "tag", "created_from", "created_to",
                  "include_deleted"},
                 {"status", "tag"}, errors);
@@ -187,9 +164,9 @@ SubListQuery subListQuery(const Request& request, const std::vector<std::string>
     core::FieldErrors errors;
     SubListQuery result;
     if (statuses.empty()) {
-        checkParams(request.query, {}, {}, errors);
+        core::checkListParams(request.query, {}, {}, errors);
     } else {
-        checkParams(request.query, {"status"}, {}, errors);
+        core::checkListParams(request.query, {"status"}, {}, errors);
         result.status = statusFilter(request.query, statuses, errors);
     }
     result.page = core::parsePageRequest(request.query, kNewestFirst, errors);

@@ -1,6 +1,7 @@
 #include "core/pagination.hpp"
 
 #include "core/error.hpp"
+#include "core/validation.hpp"
 
 #include <sodium.h>
 
@@ -122,6 +123,27 @@ PageRequest parsePageRequest(const QueryParams& query, const std::vector<std::st
         }
     }
     return page;
+}
+
+void checkListParams(const QueryParams& query, const std::set<std::string, std::less<>>& known,
+                     const std::set<std::string, std::less<>>& repeatable, FieldErrors& errors) {
+    static const std::set<std::string, std::less<>> kPageParams{"limit", "cursor", "sort", "with_total"};
+    std::set<std::string, std::less<>> reported;
+    for (const auto& [name, value] : query.values()) {
+        if (reported.count(name)) {
+            continue;
+        }
+        if (!known.count(name) && !kPageParams.count(name)) {
+            errors.add(name, "is not a parameter of this list");
+            reported.insert(name);
+        } else if (!repeatable.count(name) && query.all(name).size() > 1) {
+            errors.add(name, "must be given once");
+            reported.insert(name);
+        } else if (!isStorableText(value)) {
+            errors.add(name, kStorableTextRule);
+            reported.insert(name);
+        }
+    }
 }
 
 void setCursorSecret(const std::string& secret) {

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -39,6 +40,13 @@ PageRequest parsePageRequest(const QueryParams& query, const std::vector<std::st
 /// names every bad parameter of a list. The cursor is decoded only when nothing else failed.
 PageRequest parsePageRequest(const QueryParams& query, const std::vector<std::string>& sorts,
                              FieldErrors& errors);
+
+/// Refuses parameters a list does not know (a misspelt filter must not silently return
+/// everything), repeats of single-valued ones, and text that cannot be stored: each a 422 entry
+/// naming the parameter. The paging parameters (`limit`, `cursor`, `sort`, `with_total`) are
+/// known to every list.
+void checkListParams(const QueryParams& query, const std::set<std::string, std::less<>>& known,
+                     const std::set<std::string, std::less<>>& repeatable, FieldErrors& errors);
 
 /// Sets the key that signs cursors (every node of a deployment must share it; the server
 /// derives it from CRM_JWT_SECRET). Until set, a random per-process key is used.

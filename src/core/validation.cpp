@@ -106,6 +106,12 @@ bool isSpace(char32_t point) {
     if (point < 0x80) {
         return std::isspace(static_cast<int>(point)) != 0;
     }
+    // Unicode white space that glibc leaves out of its space class (the no-break spaces and
+    // NEL). Counting them here only makes the API stricter than the database: a name of
+    // no-break spaces is blank, and they are trimmed.
+    if (point == 0x85 || point == 0xA0 || point == 0x2007 || point == 0x202F) {
+        return true;
+    }
     const auto locale = unicodeCtype();
     return locale != static_cast<locale_t>(nullptr) && iswspace_l(static_cast<wint_t>(point), locale) != 0;
 }

@@ -103,7 +103,8 @@ bool isCountryCode(const std::string& code);
 std::optional<std::string> normalizeEmail(std::string_view text);
 
 /// White space and case as PostgreSQL sees them in the database's C.UTF-8 ctype (glibc's Unicode
-/// tables), for valid UTF-8: U+3000 is a space, "Ä" lower-cases to "ä".
+/// tables), for valid UTF-8: U+3000 is a space, "Ä" lower-cases to "ä". White space also takes
+/// in the no-break spaces (U+00A0, U+2007, U+202F) and NEL, which Unicode counts and glibc not.
 bool containsSpace(std::string_view text);
 /// True when every character is white space (and for "").
 bool isBlank(std::string_view text);

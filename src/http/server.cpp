@@ -245,6 +245,19 @@ std::optional<core::AppError> refusedTransferCoding(const bhttp::request_header<
     return std::nullopt;
 }
 
+// The path and query of a request target. RFC 9112, 3.2.2: a server must accept the absolute
+// form (`http://host/path?q`), which a client sends to a proxy and a proxy may pass on.
+std::string_view originForm(std::string_view target) {
+    for (const std::string_view scheme : {"http://", "https://"}) {
+        if (target.size() > scheme.size() && beast::iequals(beast::string_view(target.data(), scheme.size()),
+                                                           beast::string_view(scheme.data(), scheme.size()))) {
+            const auto path = target.find_first_of("/?", scheme.size());
+            return path == std::string_view::npos ? std::string_view("/") : target.substr(path);
+        }
+    }
+    return target;
+}
+
 // Headers the API acts on that a request may carry once. Sent twice, a proxy in front could act on
 // one and this server on the other (RFC 9110, 5.3; for Host RFC 9112, 3.2).
 void refuseRepeatedSingletons(const Headers& headers) {
@@ -510,7 +523,7 @@ awaitable<void> Server::Impl::serve(std::shared_ptr<Session> session) {
             request.headers.add(std::string(view(field.name_string())),
                                 std::string(view(field.value())));
         }
-        const std::string_view target = view(raw.target());
+        const std::string_view target = originForm(view(raw.target()));
         const auto question = target.find('?');
         const auto decoded = core::percentDecode(target.substr(0, question), false);
         request.path = Router::canonicalPath(decoded.value_or(std::string(target.substr(0, question))));

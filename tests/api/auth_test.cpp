@@ -121,6 +121,10 @@ TEST_F(AuthApiTest, LoginReturnsTokensAndUser) {
     EXPECT_EQ(body.at("refresh_token").get<std::string>().size(), 3u + 43u);  // 256 bits
     EXPECT_EQ(response.header("Cache-Control"), "no-store");
     EXPECT_EQ(server_->auditCount("auth.login"), 1);
+    // The scheme in any case, then one or more spaces (RFC 9110, 11.4).
+    auto spaced = server_->client();
+    spaced.setDefaultHeader("Authorization", "bearer   " + body.at("access_token").get<std::string>());
+    EXPECT_EQ(spaced.get("/api/auth/me").status, 200);
 }
 
 // The access token carries exactly the promised claims, signed with HS256.
@@ -578,6 +582,27 @@ TEST_F(AuthApiTest, LockoutAfterRepeatedFailures) {
     EXPECT_EQ(locked.status, 429);
     EXPECT_GT(std::stoi(locked.header("Retry-After")), 500);
     EXPECT_EQ(server_->auditCount("auth.account_locked"), 1);
+}
+
+// Wrong current passwords count toward the lockout like failed sign-ins, in a password change
+// and in an e-mail change: a stolen access token cannot be used to guess the password.
+TEST_F(AuthApiTest, WrongCurrentPasswordsLockTheAccount) {
+    auto client = bearer(login(admin_.email, kTestPassword).json().at("access_token").get<std::string>());
+    for (int i = 0; i < 2; ++i) {
+        EXPECT_EQ(client.post("/api/auth/password/change", {{"current_password", "guess " + std::to_string(i)},
+                                                            {"new_password", "an uncommon sentence of words"}})
+                      .status,
+                  422);
+    }
+    EXPECT_EQ(client.put("/api/users/" + admin_.id, {{"email", "moved@acme.example"}, {"current_password", "guess 2"}})
+                  .status,
+              422);
+    const auto locked = client.post("/api/auth/password/change", {{"current_password", kTestPassword},
+                                                                  {"new_password", "an uncommon sentence of words"}});
+    EXPECT_EQ(locked.status, 429);
+    EXPECT_GT(std::stoi(locked.header("Retry-After")), 500);
+    EXPECT_EQ(login(admin_.email, kTestPassword).status, 429);
+    EXPECT_EQ(client.get("/api/auth/me").json().at("email"), admin_.email);  // nothing changed
 }
 
 // A login's audit row names the user, the address and the request id.

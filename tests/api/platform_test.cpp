@@ -175,6 +175,14 @@ TEST_F(PlatformApiTest, UnreadableRequestsAreAnswered) {
     EXPECT_EQ(server_->client().get("/api/health").status, 200);
 }
 
+// A target in absolute form, as a proxy may pass it on, is served like its path.
+TEST_F(PlatformApiTest, AbsoluteFormTargetsAreServed) {
+    const auto answer = rawExchange(server_->port(), "GET HTTP://api.example:8080/api/health?x=1 HTTP/1.1\r\n"
+                                                     "Host: api.example\r\nConnection: close\r\n\r\n");
+    EXPECT_EQ(answer.rfind("HTTP/1.1 200", 0), 0u) << answer.substr(0, 200);
+    EXPECT_NE(answer.find("{\"status\":\"ok\"}"), std::string::npos) << answer;
+}
+
 // A header the API acts on, sent twice, is refused by name rather than read one way here and
 // another way by a proxy in front; repeating a header the API ignores is harmless.
 TEST_F(PlatformApiTest, RepeatedSingletonHeadersAreRefused) {

@@ -178,6 +178,18 @@ TEST_F(UsersApiTest, FiltersByRoleAndText) {
     ASSERT_EQ(by_text.at("data").size(), 1u);
     EXPECT_EQ(by_text.at("data").at(0).at("id"), manager_.id);
     EXPECT_EQ(server_->clientFor(admin_).get("/api/users?role=king").status, 422);
+    // A blank q is no filter; a misspelt or repeated parameter is refused by name, with the
+    // paging errors in the same answer, never silently ignored.
+    const auto all = server_->clientFor(admin_).get("/api/users?limit=200").json().at("data").size();
+    EXPECT_EQ(server_->clientFor(admin_).get("/api/users?limit=200&q=%E3%80%80").json().at("data").size(), all);
+    const auto refused = server_->clientFor(admin_).get("/api/users?rolle=admin&role=sales&role=admin&limit=0");
+    ASSERT_EQ(refused.status, 422);
+    const auto problem = refused.json();  // kept: the loop below must not view a temporary
+    std::set<std::string> fields;
+    for (const auto& error : problem.at("errors")) {
+        fields.insert(error.at("field").get<std::string>());
+    }
+    EXPECT_EQ(fields, (std::set<std::string>{"rolle", "role", "limit"})) << refused.body;
 }
 
 // Another organisation's user is a 404 on every route, even for an admin.
