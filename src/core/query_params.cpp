@@ -1,6 +1,7 @@
 #include "core/query_params.hpp"
 
 #include "core/error.hpp"
+#include "core/validation.hpp"
 
 namespace crm::core {
 namespace {
@@ -67,7 +68,8 @@ QueryParams QueryParams::parse(std::string_view query) {
             throw AppError::badRequest("The query string has a malformed percent-escape",
                                        {FieldError{std::string(raw_name), "malformed percent-escape"}});
         }
-        params.add(std::move(*name), std::move(*value));
+        // A search term pasted decomposed ("e" + U+0301) finds the composed text stored.
+        params.add(std::move(*name), toNfc(*value));
     }
     return params;
 }

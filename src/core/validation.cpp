@@ -4,6 +4,8 @@
 
 #include <arpa/inet.h>
 #include <locale.h>
+#include <unicode/normalizer2.h>
+#include <unicode/unistr.h>
 #include <wctype.h>
 
 #include <regex>
@@ -262,6 +264,31 @@ std::vector<std::string> foldTags(const std::vector<std::string>& tags) {
     return folded;
 }
 
+std::string toNfc(std::string_view text) {
+    // ASCII is always in NFC: most values never reach ICU.
+    if (std::all_of(text.begin(), text.end(), [](char c) { return static_cast<unsigned char>(c) < 0x80; }) ||
+        !isValidUtf8(text)) {
+        return std::string(text);
+    }
+    UErrorCode status = U_ZERO_ERROR;
+    const auto* nfc = icu::Normalizer2::getNFCInstance(status);
+    if (U_FAILURE(status)) {
+        throw std::runtime_error("ICU has no NFC normaliser");
+    }
+    const auto source = icu::UnicodeString::fromUTF8(icu::StringPiece(text.data(), static_cast<int32_t>(text.size())));
+    if (nfc->isNormalized(source, status) && U_SUCCESS(status)) {
+        return std::string(text);
+    }
+    status = U_ZERO_ERROR;
+    const auto normalized = nfc->normalize(source, status);
+    if (U_FAILURE(status)) {
+        throw std::runtime_error("NFC normalisation failed");
+    }
+    std::string out;
+    normalized.toUTF8String(out);
+    return out;
+}
+
 bool isCountryCode(const std::string& code) {
     // ISO 3166-1 alpha-2 (249 codes), plus XK (Kosovo), which phone and address data use.
     static const std::set<std::string> kCodes{
@@ -292,7 +319,7 @@ std::optional<std::string> normalizeEmail(std::string_view text) {
         return std::nullopt;
     }
     // Same shape as the database's crm_is_email(): local@domain.tld, no spaces, lower case.
-    auto email = lowerUnicode(trimmed);
+    auto email = lowerUnicode(toNfc(trimmed));
     static const std::regex kShape(R"(^[^@\s]+@[^@\s]+\.[^@\s]+$)");
     if (email.size() > kMaxEmailLength || !std::regex_match(email, kShape) ||
         anyCodePoint(email, isInvisible) ||
@@ -372,15 +399,16 @@ std::optional<std::string> ObjectReader::optionalText(std::string_view key, std:
         fail(key, "must be a string");
         return std::nullopt;
     }
-    const auto text = trim(value->get_ref<const std::string&>());
-    if (!isValidUtf8(text)) {
+    const auto& raw = value->get_ref<const std::string&>();
+    if (!isValidUtf8(raw)) {
         fail(key, "must be valid UTF-8");
         return std::nullopt;
     }
-    if (text.find('\0') != std::string::npos) {
+    if (raw.find('\0') != std::string::npos) {
         fail(key, "must not contain NUL characters");
         return std::nullopt;
     }
+    const auto text = toNfc(trim(raw));
     const auto length = utf8Length(text);
     // Only white space outside ASCII (U+3000, say) is blank too, as the database's '\S' checks
     // see it.
@@ -596,7 +624,7 @@ std::optional<std::vector<std::string>> ObjectReader::optionalTextList(std::stri
             fail(key, "must contain only strings");
             return std::nullopt;
         }
-        auto text = trim(item.get_ref<const std::string&>());
+        auto text = toNfc(trim(item.get_ref<const std::string&>()));
         if (text.empty() || utf8Length(text) > max_length || !isValidUtf8(text)) {
             fail(key, "items must be 1 to " + std::to_string(max_length) + " characters");
             return std::nullopt;

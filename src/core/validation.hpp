@@ -96,6 +96,11 @@ inline constexpr char kStorableTextRule[] = "must be UTF-8 text without NUL char
 /// valid UTF-8 replaced by U+FFFD: safe to store in a text column (header values, say).
 std::string validUtf8Prefix(std::string_view text, std::size_t max_bytes);
 
+/// Valid UTF-8 in Unicode normalisation form C: "e" + U+0301 becomes "é", so text typed one way
+/// and pasted another is the same text (e-mails, names, tags, search terms). Returns invalid
+/// UTF-8 unchanged, for the UTF-8 check to refuse.
+std::string toNfc(std::string_view text);
+
 /// An ISO 3166-1 alpha-2 code in upper case (or XK, Kosovo).
 bool isCountryCode(const std::string& code);
 

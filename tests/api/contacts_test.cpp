@@ -218,6 +218,14 @@ TEST_F(ContactsApiTest, DuplicateEmailConflictsUnlessAllowed) {
     const auto allowed = as(sales2_).post("/api/contacts?allow_duplicate=true",
                                           {{"first_name", "Annie"}, {"email", "ann@acme.example"}});
     EXPECT_EQ(allowed.status, 201);
+    // Composed and decomposed spellings are one address, one name, one search.
+    const auto composed = createContactId(sales_, {{"first_name", "Jos\u00e9"}, {"email", "jos\u00e9@acme.example"}});
+    const auto decomposed = as(sales2_).post("/api/contacts", {{"first_name", "Jose\u0301"}, {"email", "jose\u0301@acme.example"}});
+    ASSERT_EQ(decomposed.status, 409) << decomposed.body;
+    EXPECT_EQ(decomposed.json().at("existing_id"), composed);
+    const auto found = as(sales_).get("/api/contacts?q=jose%CC%81").json().at("data");  // e + U+0301
+    ASSERT_EQ(found.size(), 1u);
+    EXPECT_EQ(found.at(0).at("id"), composed);
 }
 
 // Secondary e-mails count both ways: a new address matching an existing list entry, and a new

@@ -118,6 +118,15 @@ TEST_F(UsersApiTest, DuplicateEmailConflicts) {
         "/api/users", {{"email", sales_.email}, {"name", "Dup"}, {"role", "sales"}, {"password", "a long and private passphrase"}});
     EXPECT_EQ(response.status, 409);
     EXPECT_EQ(firstErrorField(response), "email");
+    // The same address typed decomposed ("e" + U+0301) is the same address.
+    auto admin = server_->clientFor(admin_);
+    ASSERT_EQ(admin.post("/api/users", {{"email", "Jos\u00e9@acme.example"}, {"name", "Jose"}, {"role", "sales"},
+                                        {"password", "a long and private passphrase"}})
+                  .status,
+              201);
+    const auto look_alike = admin.post("/api/users", {{"email", "jose\u0301@acme.example"}, {"name", "Jose Two"},
+                                                      {"role", "sales"}, {"password", "a long and private passphrase"}});
+    EXPECT_EQ(look_alike.status, 409) << look_alike.body;
 }
 
 // Creating a user validates every field and lists all problems at once.

@@ -150,6 +150,46 @@ TEST(Migrations, FoldTagsStoredBefore) {
     EXPECT_TRUE(contact_audit[3].as<bool>());
 }
 
+// Text stored before 0015 in decomposed form becomes NFC where matching reads it; a user whose
+// e-mail would collide with another's is left alone rather than failing the migration.
+TEST(Migrations, ComposeStoredText) {
+    auto database = TestDatabase::createEmpty();
+    auto connection = database->connect();
+    std::vector<db::Migration> before;
+    for (const auto& migration : db::builtInMigrations()) {
+        if (migration.version < 15) {
+            before.push_back(migration);
+        }
+    }
+    db::migrate(connection, before);
+    {
+        pqxx::work tx(connection);
+        tx.exec(R"sql(
+            INSERT INTO organizations (id, name, slug) VALUES
+                ('00000000-0000-7000-8000-000000000001', 'Org', 'org');
+            INSERT INTO users (org_id, email, name, role, password_hash) VALUES
+                ('00000000-0000-7000-8000-000000000001', U&'jose\0301@x.example', 'Decomposed', 'admin', 'h'),
+                ('00000000-0000-7000-8000-000000000001', U&'ana\0301@x.example', 'Twin NFD', 'sales', 'h'),
+                ('00000000-0000-7000-8000-000000000001', U&'an\00e1@x.example', 'Twin NFC', 'sales', 'h');
+            INSERT INTO contacts (org_id, first_name, last_name, email, emails, tags) VALUES
+                ('00000000-0000-7000-8000-000000000001', U&'Jose\0301', U&'Nun\0303ez', U&'jose\0301@x.example',
+                 jsonb_build_array(jsonb_build_object('email', U&'pe\0301rez@x.example', 'label', 'work')),
+                 ARRAY[U&'e\0301te\0301', U&'\00e9t\00e9', 'vip']);
+        )sql");
+        tx.commit();
+    }
+    db::migrate(connection, db::builtInMigrations());
+
+    pqxx::read_transaction tx(connection);
+    const auto text = [&tx](const std::string& sql) { return tx.exec1(sql)[0].as<std::string>(); };
+    EXPECT_EQ(text("SELECT email FROM users WHERE name = 'Decomposed'"), "jos\u00e9@x.example");
+    EXPECT_EQ(text("SELECT email FROM users WHERE name = 'Twin NFD'"), "ana\u0301@x.example");  // left
+    EXPECT_EQ(text("SELECT first_name || ' ' || last_name FROM contacts"), "Jos\u00e9 Nu\u00f1ez");
+    EXPECT_EQ(text("SELECT email FROM contacts"), "jos\u00e9@x.example");
+    EXPECT_EQ(text("SELECT emails -> 0 ->> 'email' FROM contacts"), "p\u00e9rez@x.example");
+    EXPECT_EQ(text("SELECT tags::text FROM contacts"), "{\u00e9t\u00e9,vip}");
+}
+
 // A database whose LC_CTYPE folds case otherwise than the API (here C: "É" stays "É") is
 // refused before any migration applies, by a message that says what to do.
 TEST(Migrations, RefuseDatabaseThatFoldsTextOtherwise) {

@@ -28,6 +28,16 @@ TEST(Trim, NoBreakSpacesAreWhiteSpaceButBrokenBytesStay) {
     EXPECT_EQ(trim("\x85 abc"), "\x85 abc");
 }
 
+// Text typed decomposed is the text typed composed; ASCII and invalid bytes pass unchanged.
+TEST(ToNfc, ComposesWhatLooksTheSame) {
+    EXPECT_EQ(toNfc("Jose\u0301"), "Jos\u00e9");
+    EXPECT_EQ(toNfc("Jos\u00e9"), "Jos\u00e9");
+    EXPECT_EQ(toNfc("Nun\u0303ez"), "Nu\u00f1ez");
+    EXPECT_EQ(toNfc("plain ascii"), "plain ascii");
+    EXPECT_EQ(toNfc("bad \xff byte"), "bad \xff byte");
+    EXPECT_EQ(normalizeEmail("JOSE\u0301@X.example"), "jos\u00e9@x.example");
+}
+
 // Tags fold to lower case in every alphabet, keep the first of each and their order.
 TEST(FoldTags, OneTagWhateverItsCase) {
     EXPECT_EQ(foldTags({"VIP", "emea", "vip", "Été", "ÉTÉ", "Москва", "москва"}),
