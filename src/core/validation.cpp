@@ -131,6 +131,13 @@ bool anyCodePoint(std::string_view text, Test test) {
     return false;
 }
 
+// Control characters (C0, DEL, C1) other than the line breaks and tabs that multi-line text
+// holds: a bell or an escape in a name only garbles what shows it (a list, an e-mail greeting).
+bool isControl(char32_t point) {
+    return (point < 0x20 && point != '\t' && point != '\n' && point != '\r') || point == 0x7F ||
+           (point >= 0x80 && point <= 0x9F);
+}
+
 // Characters that print as nothing: "dave\u200b@x.com" would look like dave@x.com.
 bool isInvisible(char32_t point) {
     return point == 0x00AD || (point >= 0x200B && point <= 0x200F) ||
@@ -409,6 +416,10 @@ std::optional<std::string> ObjectReader::optionalText(std::string_view key, std:
         return std::nullopt;
     }
     const auto text = toNfc(trim(raw));
+    if (anyCodePoint(text, isControl)) {
+        fail(key, "must not contain control characters (line breaks and tabs excepted)");
+        return std::nullopt;
+    }
     const auto length = utf8Length(text);
     // Only white space outside ASCII (U+3000, say) is blank too, as the database's '\S' checks
     // see it.
@@ -631,6 +642,10 @@ std::optional<std::vector<std::string>> ObjectReader::optionalTextList(std::stri
         }
         if (text.find('\0') != std::string::npos) {
             fail(key, "items must not contain NUL characters");
+            return std::nullopt;
+        }
+        if (anyCodePoint(text, [](char32_t point) { return point < 0x20 || isControl(point); })) {
+            fail(key, "items must not contain control characters, line breaks or tabs");
             return std::nullopt;
         }
         if (std::find(items.begin(), items.end(), text) == items.end()) {

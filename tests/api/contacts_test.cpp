@@ -120,6 +120,13 @@ TEST_F(ContactsApiTest, HostileInputIsRefusedByField) {
     ASSERT_EQ(nul_tag.status, 422) << nul_tag.body;
     EXPECT_EQ(errorFields(nul_tag), std::set<std::string>{"tags"});
 
+    // Control characters garble what shows a name; line breaks belong in notes, not in tags.
+    const auto controls = as(manager_).post(
+        "/api/contacts", {{"first_name", "Bob\x01by"}, {"last_name", "Esc\x1b[31m"}, {"tags", {"a\tb"}},
+                          {"candidate_profile", {{"summary", "First line\nsecond line\twith a tab"}}}});
+    ASSERT_EQ(controls.status, 422) << controls.body;
+    EXPECT_EQ(errorFields(controls), (std::set<std::string>{"first_name", "last_name", "tags"}));
+
     const auto nul_level = as(manager_).post(
         "/api/contacts", {{"first_name", "Ada"},
                           {"candidate_profile", {{"skills", {{{"name", "C++"}, {"level", std::string("a\0", 2)}}}}}}});
