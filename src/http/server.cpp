@@ -718,8 +718,12 @@ Response Server::Impl::runGuarded(const Route& route, Request& request) {
     } catch (const std::exception& error) {
         response = errorResponse(error, request);  // errors carry the limit headers too
     }
-    response.headers.insert(response.headers.end(), decision.headers.begin(),
-                            decision.headers.end());
+    // A 429 of the handler's own (sign-in attempts, a locked account) is not this limit: its
+    // RateLimit-Remaining would contradict the refusal. Retry-After says when to come back.
+    if (response.status != 429) {
+        response.headers.insert(response.headers.end(), decision.headers.begin(),
+                                decision.headers.end());
+    }
     return response;
 }
 

@@ -581,6 +581,7 @@ TEST_F(AuthApiTest, LockoutAfterRepeatedFailures) {
     const auto locked = login(admin_.email, kTestPassword);
     EXPECT_EQ(locked.status, 429);
     EXPECT_GT(std::stoi(locked.header("Retry-After")), 500);
+    EXPECT_FALSE(locked.hasHeader("RateLimit-Remaining"));  // not the general limit's refusal
     EXPECT_EQ(server_->auditCount("auth.account_locked"), 1);
 }
 
