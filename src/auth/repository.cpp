@@ -50,7 +50,7 @@ const db::Statement kFindUserForUpdate{"auth.find_user_for_update",
 const db::Statement kInsertUser{"auth.insert_user", R"sql(
     WITH inserted AS (
         INSERT INTO users (org_id, email, name, role, password_hash, password_changed_at, created_by)
-        VALUES ($1, $2, $3, $4, $5, now(), $6)
+        VALUES ($1, $2, $3, $4, $5, CASE WHEN $7 THEN now() END, $6)
         RETURNING *)
     SELECT )sql" CRM_USER_COLUMNS R"sql( FROM inserted u JOIN organizations o ON o.id = u.org_id)sql"};
 
@@ -233,7 +233,7 @@ UserRecord insertUser(pqxx::transaction_base& tx, const NewUser& user) {
     // A violation aborts the caller's transaction; the AppError that replaces it rolls it back.
     try {
         const auto rows = db::exec(tx, kInsertUser, user.org_id, user.email, user.name, user.role,
-                                   user.password_hash, user.created_by);
+                                   user.password_hash, user.created_by, user.password_chosen);
         return userFromRow(rows.at(0));
     } catch (const pqxx::unique_violation&) {
         throw core::AppError(core::ErrorCode::Conflict,

@@ -66,6 +66,9 @@ struct NewUser {
     std::string role;
     std::string password_hash;
     std::optional<std::string> created_by;
+    /// False for an invited user, whose hash is a placeholder until they choose a password:
+    /// `password_changed_at` then stays empty.
+    bool password_chosen = true;
 };
 
 /// Throws AppError::conflict (naming `email`) when the organisation already has that e-mail.

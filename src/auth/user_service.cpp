@@ -51,8 +51,8 @@ repo::UserRecord UserService::create(const core::Actor& actor, const CreateUserD
     const auto hash = hashPassword(input.password.value_or(core::randomToken(32)));
     auto lease = pool_.acquire();
     pqxx::work tx(lease.get());
-    auto user = repo::insertUser(
-        tx, repo::NewUser{actor.org_id, input.email, input.name, input.role, hash, actor.user_id});
+    auto user = repo::insertUser(tx, repo::NewUser{actor.org_id, input.email, input.name, input.role,
+                                                   hash, actor.user_id, input.password.has_value()});
     if (!input.password) {
         auth_.queueResetEmail(tx, user, meta.ip, kInvitationTtlMinutes, true);
     }

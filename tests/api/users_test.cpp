@@ -66,6 +66,7 @@ TEST_F(UsersApiTest, InvitationByEmail) {
     const auto response = server_->clientFor(admin_).post(
         "/api/users", {{"email", "invitee@acme.example"}, {"name", "Invitee"}, {"role", "sales"}});
     ASSERT_EQ(response.status, 201) << response.body;
+    EXPECT_TRUE(response.json().at("password_changed_at").is_null());  // no password chosen yet
     const auto mails = smtp_->waitForMessages(1, std::chrono::seconds(10));
     ASSERT_EQ(mails.size(), 1u);
     std::smatch match;
@@ -77,6 +78,8 @@ TEST_F(UsersApiTest, InvitationByEmail) {
     EXPECT_EQ(server_->client().post("/api/auth/login", {{"email", "invitee@acme.example"},
                                                          {"password", "my very own passphrase"}}).status,
               200);
+    const auto invitee = server_->clientFor(admin_).get("/api/users/" + response.json().at("id").get<std::string>());
+    EXPECT_FALSE(invitee.json().at("password_changed_at").is_null());
 }
 
 // An invitation sent to an address the user no longer has, or to an account since shut, no
