@@ -134,7 +134,7 @@ std::optional<std::string> statusFilter(const core::QueryParams& query,
 }
 
 template <typename T>
-nlohmann::json pageBody(const repo::Page<T>& page, const core::PageRequest& request,
+nlohmann::json pageBody(std::string_view list, const repo::Page<T>& page, const core::PageRequest& request,
                         std::optional<long long> total = std::nullopt) {
     auto items = nlohmann::json::array();
     for (const auto& item : page.items) {
@@ -142,7 +142,7 @@ nlohmann::json pageBody(const repo::Page<T>& page, const core::PageRequest& requ
     }
     std::optional<std::string> next;
     if (page.next_keys) {
-        next = core::encodeCursor((request.sort.descending ? "-" : "") + request.sort.name,
+        next = core::encodeCursor(list, (request.sort.descending ? "-" : "") + request.sort.name,
                                   *page.next_keys);
     }
     return core::pageJson(std::move(items), request.limit, next, total);
@@ -169,7 +169,7 @@ SubListQuery subListQuery(const Request& request, const std::vector<std::string>
         core::checkListParams(request.query, {"status"}, {}, errors);
         result.status = statusFilter(request.query, statuses, errors);
     }
-    result.page = core::parsePageRequest(request.query, kNewestFirst, errors);
+    result.page = core::parsePageRequest(request.query, request.path, kNewestFirst, errors);
     if (request.query.has("with_total")) {
         errors.add("with_total", "is not offered on this list");
     }
@@ -184,10 +184,10 @@ void registerRoutes(http::Router& router, ClientService& clients) {
                [&clients](Request& request) {
                    core::FieldErrors errors;
                    const auto filter = clientFilter(request.query, errors);
-                   const auto page = core::parsePageRequest(request.query, kClientSorts, errors);
+                   const auto page = core::parsePageRequest(request.query, request.path, kClientSorts, errors);
                    errors.throwIfAny();
                    const auto result = clients.list(request.actor(), filter, page);
-                   return Response::json(Status::Ok, pageBody(result.page, page, result.total));
+                   return Response::json(Status::Ok, pageBody(request.path, result.page, page, result.total));
                });
     router.post("/api/clients", Access::require(Permission::ClientsWrite),
                 [&clients](Request& request) {
@@ -242,7 +242,7 @@ void registerRoutes(http::Router& router, ClientService& clients) {
                    const auto query = subListQuery(request, {});
                    return Response::json(
                        Status::Ok,
-                       pageBody(clients.contacts(request.actor(), id, query.page), query.page));
+                       pageBody(request.path, clients.contacts(request.actor(), id, query.page), query.page));
                });
     router.get(
         "/api/clients/{id}/jobs", Access::require(Permission::ClientsRead),
@@ -251,7 +251,7 @@ void registerRoutes(http::Router& router, ClientService& clients) {
             const auto query = subListQuery(request, kJobStatuses);
             return Response::json(
                 Status::Ok,
-                pageBody(clients.jobs(request.actor(), id, query.status, query.page), query.page));
+                pageBody(request.path, clients.jobs(request.actor(), id, query.status, query.page), query.page));
         });
     router.get("/api/clients/{id}/projects", Access::require(Permission::ClientsRead),
                [&clients](Request& request) {
@@ -259,7 +259,7 @@ void registerRoutes(http::Router& router, ClientService& clients) {
                    const auto query = subListQuery(request, kProjectStatuses);
                    return Response::json(
                        Status::Ok,
-                       pageBody(clients.projects(request.actor(), id, query.status, query.page),
+                       pageBody(request.path, clients.projects(request.actor(), id, query.status, query.page),
                                 query.page));
                });
     router.get("/api/clients/{id}/history", Access::require(Permission::ClientsRead),
@@ -268,7 +268,7 @@ void registerRoutes(http::Router& router, ClientService& clients) {
                    const auto query = subListQuery(request, {});
                    return Response::json(
                        Status::Ok,
-                       pageBody(clients.history(request.actor(), id, query.page), query.page));
+                       pageBody(request.path, clients.history(request.actor(), id, query.page), query.page));
                });
     router.get("/api/clients/{id}/summary", Access::require(Permission::ClientsRead),
                [&clients](Request& request) {

@@ -630,12 +630,13 @@ std::optional<SearchPatterns> searchPatterns(const std::string& raw) {
     return SearchPatterns{escape(text), escape(q)};
 }
 
-ContactListQuery parseContactListQuery(const core::QueryParams& query) {
+ContactListQuery parseContactListQuery(const core::QueryParams& query, std::string_view list) {
     // The cursor's arity depends on the sort, so it is decoded here rather than by
     // parsePageRequest (which knows two-key cursors only).
     core::FieldErrors errors;
-    const auto page = core::parsePageRequest(withoutCursor(query), repo::contactSorts(), errors);
+    const auto page = core::parsePageRequest(withoutCursor(query), list, repo::contactSorts(), errors);
     ContactListQuery out;
+    out.list = std::string(list);
     out.request.limit = page.limit;
     out.request.sort = (page.sort.descending ? "-" : "") + page.sort.name;
     out.with_total = page.with_total;
@@ -680,7 +681,7 @@ ContactListQuery parseContactListQuery(const core::QueryParams& query) {
     errors.throwIfAny();
 
     if (const auto cursor = query.get("cursor"); cursor && !cursor->empty()) {
-        auto keys = core::decodeCursor(*cursor, out.request.sort, repo::cursorArity(out.request.sort));
+        auto keys = core::decodeCursor(*cursor, list, out.request.sort, repo::cursorArity(out.request.sort));
         if (!validCursorKeys(out.request.sort, keys)) {
             throw core::AppError::invalidField("cursor", "is not a cursor this list handed out");
         }
@@ -689,21 +690,21 @@ ContactListQuery parseContactListQuery(const core::QueryParams& query) {
     return out;
 }
 
-std::string listCursor(const std::string& sort, const json& keys) {
-    return core::encodeCursor(sort, keys);
+std::string listCursor(std::string_view list, const std::string& sort, const json& keys) {
+    return core::encodeCursor(list, sort, keys);
 }
 
-SimplePage parseSimplePage(const core::QueryParams& query, const std::string& name,
+SimplePage parseSimplePage(const core::QueryParams& query, std::string_view list, const std::string& name,
                            std::size_t arity, const std::vector<std::string>& allowed,
                            core::FieldErrors& errors) {
     checkNames(query, allowed, errors);
-    const auto page = core::parsePageRequest(withoutCursor(query), {name}, errors);
+    const auto page = core::parsePageRequest(withoutCursor(query), list, {name}, errors);
     errors.throwIfAny();
     SimplePage out;
     out.limit = page.limit;
     out.with_total = page.with_total;
     if (const auto cursor = query.get("cursor"); cursor && !cursor->empty()) {
-        auto keys = core::decodeCursor(*cursor, name, arity);
+        auto keys = core::decodeCursor(*cursor, list, name, arity);
         for (const auto& key : keys) {
             if (!key.is_string()) {
                 throw core::AppError::invalidField("cursor", "is not a cursor this list handed out");

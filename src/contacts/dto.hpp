@@ -127,11 +127,13 @@ struct ContactListQuery {
     bool include_profiles = false;
     /// The caller asked for deleted rows too (only managers and admins may).
     bool include_deleted = false;
+    /// The list's request path: its cursors are good for it alone.
+    std::string list;
 };
-ContactListQuery parseContactListQuery(const core::QueryParams& query);
+ContactListQuery parseContactListQuery(const core::QueryParams& query, std::string_view list);
 
-/// A cursor for `sort` with its keys; the list routes hand these out.
-std::string listCursor(const std::string& sort, const nlohmann::json& keys);
+/// A cursor of the list at `list` for `sort` with its keys; the list routes hand these out.
+std::string listCursor(std::string_view list, const std::string& sort, const nlohmann::json& keys);
 
 /// `q` as the list searches it: a LIKE pattern over search_text (lower-case; digits only for
 /// a phone-like text) and an ILIKE pattern over company names. nullopt when `q` has fewer than
@@ -143,7 +145,8 @@ struct SearchPatterns {
 std::optional<SearchPatterns> searchPatterns(const std::string& q);
 
 /// Limit, cursor and with_total of the history and insight lists (fixed sort, newest first or
-/// by type), with a cursor of `arity` keys; `name` binds cursors to the list they came from.
+/// by type), with a cursor of `arity` keys; `list` (the request path) and `name` bind cursors
+/// to the list they came from.
 /// Parameters other than `allowed`, and repeated ones, are a 422 naming them.
 struct SimplePage {
     int limit = 50;
@@ -151,7 +154,7 @@ struct SimplePage {
     bool with_total = false;
 };
 /// Throws one 422 naming every bad parameter: its own and those already in `errors`.
-SimplePage parseSimplePage(const core::QueryParams& query, const std::string& name,
+SimplePage parseSimplePage(const core::QueryParams& query, std::string_view list, const std::string& name,
                            std::size_t arity, const std::vector<std::string>& allowed,
                            core::FieldErrors& errors);
 

@@ -413,7 +413,7 @@ ContactService::ListResult ContactService::list(const core::Actor& actor,
                 repo::countContacts(tx, actor.org_id, query.request.filter, core::kTotalCountCap);
         }
         if (page.next_keys) {
-            result.next_cursor = listCursor(query.request.sort, *page.next_keys);
+            result.next_cursor = listCursor(query.list, query.request.sort, *page.next_keys);
         }
         result.rows = std::move(page.rows);
         result.items = std::move(page.items);

@@ -65,15 +65,16 @@ std::optional<std::string> unbase64url(std::string_view text) {
 
 }  // namespace
 
-PageRequest parsePageRequest(const QueryParams& query, const std::vector<std::string>& sorts) {
+PageRequest parsePageRequest(const QueryParams& query, std::string_view list,
+                             const std::vector<std::string>& sorts) {
     FieldErrors errors;
-    auto page = parsePageRequest(query, sorts, errors);
+    auto page = parsePageRequest(query, list, sorts, errors);
     errors.throwIfAny();
     return page;
 }
 
-PageRequest parsePageRequest(const QueryParams& query, const std::vector<std::string>& sorts,
-                             FieldErrors& errors) {
+PageRequest parsePageRequest(const QueryParams& query, std::string_view list,
+                             const std::vector<std::string>& sorts, FieldErrors& errors) {
     PageRequest page;
     const auto errors_before = errors.size();
     if (const auto limit = query.get("limit")) {
@@ -112,7 +113,7 @@ PageRequest parsePageRequest(const QueryParams& query, const std::vector<std::st
     }
     if (const auto cursor = query.get("cursor"); cursor && !cursor->empty()) {
         try {
-            page.after = decodeCursor(*cursor, sort_name, 2);
+            page.after = decodeCursor(*cursor, list, sort_name, 2);
         } catch (const AppError& error) {
             for (const auto& field : error.fields()) {
                 errors.add(field.field, field.message);
@@ -159,12 +160,13 @@ void setCursorSecret(const std::string& secret) {
     cursorKey().assign(reinterpret_cast<const char*>(derived), sizeof derived);
 }
 
-std::string encodeCursor(const std::string& sort, const nlohmann::json& keys) {
-    const auto payload = nlohmann::json{{"s", sort}, {"k", keys}}.dump();
+std::string encodeCursor(std::string_view list, const std::string& sort, const nlohmann::json& keys) {
+    const auto payload = nlohmann::json{{"l", list}, {"s", sort}, {"k", keys}}.dump();
     return base64url(payload + signature(payload));
 }
 
-nlohmann::json decodeCursor(std::string_view cursor, const std::string& sort, std::size_t arity) {
+nlohmann::json decodeCursor(std::string_view cursor, std::string_view list, const std::string& sort,
+                            std::size_t arity) {
     // The longest cursor handed out carries two names of 200 characters (the last_name sort),
     // up to four bytes each in UTF-8 and six when JSON escapes them, then grows by a third in
     // base64: about 3,400 characters.
@@ -181,8 +183,8 @@ nlohmann::json decodeCursor(std::string_view cursor, const std::string& sort, st
         throw badCursor();
     }
     const auto parsed = nlohmann::json::parse(payload, nullptr, false);
-    if (!parsed.is_object() || !parsed.contains("s") || !parsed.contains("k") ||
-        parsed["s"] != sort || !parsed["k"].is_array() || parsed["k"].size() != arity) {
+    if (!parsed.is_object() || !parsed.contains("l") || !parsed.contains("s") || !parsed.contains("k") ||
+        parsed["l"] != list || parsed["s"] != sort || !parsed["k"].is_array() || parsed["k"].size() != arity) {
         throw badCursor();
     }
     for (const auto& key : parsed["k"]) {

@@ -33,13 +33,15 @@ struct PageRequest {
     bool with_total = false;
 };
 
-/// Parses the paging parameters. `sorts` lists the accepted `sort` names (the first is the
-/// default); a `-` prefix means descending. Throws a 422 naming `limit`, `cursor` or `sort`.
-PageRequest parsePageRequest(const QueryParams& query, const std::vector<std::string>& sorts);
+/// Parses the paging parameters of the list at `list` (the request path: a cursor is good for
+/// the list that handed it out only). `sorts` lists the accepted `sort` names (the first is
+/// the default); a `-` prefix means descending. Throws a 422 naming `limit`, `cursor` or `sort`.
+PageRequest parsePageRequest(const QueryParams& query, std::string_view list,
+                             const std::vector<std::string>& sorts);
 /// The same, adding its errors to `errors` instead of throwing them alone, so that one 422
 /// names every bad parameter of a list. The cursor is decoded only when nothing else failed.
-PageRequest parsePageRequest(const QueryParams& query, const std::vector<std::string>& sorts,
-                             FieldErrors& errors);
+PageRequest parsePageRequest(const QueryParams& query, std::string_view list,
+                             const std::vector<std::string>& sorts, FieldErrors& errors);
 
 /// Refuses parameters a list does not know (a misspelt filter must not silently return
 /// everything), repeats of single-valued ones, and text that cannot be stored: each a 422 entry
@@ -52,13 +54,15 @@ void checkListParams(const QueryParams& query, const std::set<std::string, std::
 /// derives it from CRM_JWT_SECRET). Until set, a random per-process key is used.
 void setCursorSecret(const std::string& secret);
 
-/// An opaque cursor for the row whose sort-key values (then id) are `keys`, bound to `sort`
-/// and signed, so a cursor the server did not hand out is refused before any SQL sees it.
-std::string encodeCursor(const std::string& sort, const nlohmann::json& keys);
+/// An opaque cursor for the row whose sort-key values (then id) are `keys`, bound to the list
+/// (its request path) and `sort` and signed, so a cursor the server did not hand out, or handed
+/// out for another list (another client's contacts, say), is refused before any SQL sees it.
+std::string encodeCursor(std::string_view list, const std::string& sort, const nlohmann::json& keys);
 
-/// Decodes a cursor made by encodeCursor for the same sort, with `arity` keys; throws a 422
-/// naming `cursor` if it is malformed, tampered with, or from another sort.
-nlohmann::json decodeCursor(std::string_view cursor, const std::string& sort, std::size_t arity);
+/// Decodes a cursor made by encodeCursor for the same list and sort, with `arity` keys; throws
+/// a 422 naming `cursor` if it is malformed, tampered with, or from another list or sort.
+nlohmann::json decodeCursor(std::string_view cursor, std::string_view list, const std::string& sort,
+                            std::size_t arity);
 
 /// {"data": items, "page": {"limit", "next_cursor", ["total", "total_capped"]}}.
 nlohmann::json pageJson(nlohmann::json items, int limit, const std::optional<std::string>& next,

@@ -885,12 +885,19 @@ TEST_F(ClientsApiTest, ForeignCursorsAreRefused) {
               std::set<std::string>{"cursor"});
     EXPECT_EQ(errorFields(client.get("/api/clients?cursor=garbage")),
               std::set<std::string>{"cursor"});
+    // A cursor is good for the list that handed it out only: not another list, not another
+    // client's sub-list.
+    const auto list_cursor = client.get("/api/clients?limit=1").json().at("page").at("next_cursor").get<std::string>();
+    EXPECT_EQ(errorFields(client.get("/api/users?cursor=" + list_cursor)), std::set<std::string>{"cursor"});
+    EXPECT_EQ(errorFields(client.get("/api/clients/" + page.at("data").at(0).at("id").get<std::string>() +
+                                     "/contacts?cursor=" + list_cursor)),
+              std::set<std::string>{"cursor"});
     const auto forged = core::encodeCursor(
-        "-created_at",
+        "/api/clients", "-created_at",
         json::array({"2025-99-99 00:00:00+00", "00000000-0000-7000-8000-000000000000"}));
     EXPECT_EQ(errorFields(client.get("/api/clients?cursor=" + forged)),
               std::set<std::string>{"cursor"});
-    const auto injected = core::encodeCursor("-created_at", json::array({"now()", "x"}));
+    const auto injected = core::encodeCursor("/api/clients", "-created_at", json::array({"now()", "x"}));
     EXPECT_EQ(errorFields(client.get("/api/clients?cursor=" + injected)),
               std::set<std::string>{"cursor"});
 }
@@ -984,7 +991,7 @@ TEST_F(ClientsApiTest, SearchUsesTrigramIndexes) {
         for (const std::string sort : {"-created_at", "name"}) {
             core::QueryParams params;
             params.add("sort", sort);
-            const auto page = core::parsePageRequest(params, {"-created_at", "name"});
+            const auto page = core::parsePageRequest(params, "/api/clients", {"-created_at", "name"});
             clients::repo::ClientFilter filter;
             filter.q = q;
             const auto trigram = explain(clients::repo::buildListQuery(

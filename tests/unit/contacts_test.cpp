@@ -161,19 +161,19 @@ TEST(SearchPatterns, BuildsLikePatterns) {
 // List parameters are checked and named; a cursor only works with the sort that made it.
 TEST(ContactListQuery, ValidatesParameters) {
     const auto fields = [](const std::string& query) {
-        return fieldsOf([&] { parseContactListQuery(core::QueryParams::parse(query)); });
+        return fieldsOf([&] { parseContactListQuery(core::QueryParams::parse(query), "/api/contacts"); });
     };
     EXPECT_EQ(fields("q=ab"), std::set<std::string>{"q"});
     EXPECT_EQ(fields("has_sales_profile=yes&owner_id=1&include=all"),
               (std::set<std::string>{"has_sales_profile", "owner_id", "include"}));
     EXPECT_EQ(fields("sort=-last_name"), std::set<std::string>{"sort"});
-    const auto cursor = listCursor("-created_at", json::array({"2026-01-01T00:00:00Z", "01890a5d-ac96-774b-bcce-b302099a8057"}));
+    const auto cursor = listCursor("/api/contacts", "-created_at", json::array({"2026-01-01T00:00:00Z", "01890a5d-ac96-774b-bcce-b302099a8057"}));
     EXPECT_EQ(fields("sort=last_name&cursor=" + cursor), std::set<std::string>{"cursor"});
-    const auto bad_keys = listCursor("-created_at", json::array({"yesterday", "01890a5d-ac96-774b-bcce-b302099a8057"}));
+    const auto bad_keys = listCursor("/api/contacts", "-created_at", json::array({"yesterday", "01890a5d-ac96-774b-bcce-b302099a8057"}));
     EXPECT_EQ(fields("cursor=" + bad_keys), std::set<std::string>{"cursor"});
     // The time key must have the shape of the timestamps the API writes, and nothing else.
     const auto withTime = [](const char* time) {
-        return listCursor("-created_at", json::array({time, "01890a5d-ac96-774b-bcce-b302099a8057"}));
+        return listCursor("/api/contacts", "-created_at", json::array({time, "01890a5d-ac96-774b-bcce-b302099a8057"}));
     };
     for (const char* good : {"2026-01-01T00:00:00.5Z", "2026-01-01T00:00:00.123456Z"}) {
         EXPECT_TRUE(fields("cursor=" + withTime(good)).empty()) << good;
@@ -183,7 +183,7 @@ TEST(ContactListQuery, ValidatesParameters) {
                             "2026-01-01T00:00:0xZ", "Z"}) {
         EXPECT_EQ(fields("cursor=" + withTime(bad)), std::set<std::string>{"cursor"}) << bad;
     }
-    const auto parsed = parseContactListQuery(core::QueryParams::parse("cursor=" + cursor + "&tag=VIP&limit=5"));
+    const auto parsed = parseContactListQuery(core::QueryParams::parse("cursor=" + cursor + "&tag=VIP&limit=5"), "/api/contacts");
     EXPECT_EQ(parsed.request.limit, 5);
     EXPECT_EQ(*parsed.request.filter.tag, "vip");
     ASSERT_TRUE(parsed.request.after.has_value());

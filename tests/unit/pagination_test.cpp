@@ -8,7 +8,7 @@ namespace {
 
 std::string fieldOf(const QueryParams& query) {
     try {
-        parsePageRequest(query, {"-created_at", "created_at"});
+        parsePageRequest(query, "/api/things", {"-created_at", "created_at"});
     } catch (const AppError& e) {
         EXPECT_EQ(e.code(), ErrorCode::Validation);
         return e.fields().empty() ? "" : e.fields().front().field;
@@ -18,7 +18,7 @@ std::string fieldOf(const QueryParams& query) {
 
 // Without parameters the first page of the default sort is asked for.
 TEST(PageRequest, Defaults) {
-    const auto page = parsePageRequest(QueryParams{}, {"-created_at", "name"});
+    const auto page = parsePageRequest(QueryParams{}, "/api/things", {"-created_at", "name"});
     EXPECT_EQ(page.limit, 50);
     EXPECT_EQ(page.sort.name, "created_at");
     EXPECT_TRUE(page.sort.descending);
@@ -40,15 +40,17 @@ TEST(PageRequest, RejectsUnknownSort) {
 
 // A cursor round-trips through encode and decode.
 TEST(CursorCodec, RoundTrips) {
-    const auto cursor = encodeCursor("-created_at", {"2026-01-01T00:00:00Z", "0190-uuid"});
-    const auto keys = decodeCursor(cursor, "-created_at", 2);
+    const auto cursor = encodeCursor("/api/things", "-created_at", {"2026-01-01T00:00:00Z", "0190-uuid"});
+    const auto keys = decodeCursor(cursor, "/api/things", "-created_at", 2);
     EXPECT_EQ(keys[0], "2026-01-01T00:00:00Z");
     EXPECT_EQ(keys[1], "0190-uuid");
 }
 
-// Garbage, truncated and other-sort cursors are 422s naming `cursor`.
+// Garbage, truncated, other-sort and other-list cursors are 422s naming `cursor`.
 TEST(CursorCodec, RejectsTamperedCursor) {
-    const auto cursor = encodeCursor("-created_at", {"2026-01-01T00:00:00Z", "x"});
+    const auto cursor = encodeCursor("/api/things", "-created_at", {"2026-01-01T00:00:00Z", "x"});
+    const auto other_list = encodeCursor("/api/other-things", "-created_at", {"2026-01-01T00:00:00Z", "x"});
+    EXPECT_EQ(fieldOf(QueryParams::parse("cursor=" + other_list)), "cursor");
     EXPECT_EQ(fieldOf(QueryParams::parse("cursor=not-a-cursor")), "cursor");
     EXPECT_EQ(fieldOf(QueryParams::parse("cursor=" + cursor.substr(0, cursor.size() / 2))), "cursor");
     EXPECT_EQ(fieldOf(QueryParams::parse("cursor=" + cursor + "&sort=created_at")), "cursor");
@@ -67,7 +69,7 @@ TEST(QueryParams, MalformedEscapeIsBadRequest) {
 
 // A cursor whose content was altered fails its signature, even when it still decodes.
 TEST(CursorCodec, RejectsForgedContent) {
-    const auto cursor = encodeCursor("-created_at", {"2026-01-01T00:00:00Z", "x"});
+    const auto cursor = encodeCursor("/api/things", "-created_at", {"2026-01-01T00:00:00Z", "x"});
     auto forged = cursor;
     forged[5] = forged[5] == 'A' ? 'B' : 'A';
     EXPECT_EQ(fieldOf(QueryParams::parse("cursor=" + forged)), "cursor");
