@@ -411,9 +411,9 @@ void AuthService::resetPassword(const ResetPasswordDto& input, const core::Reque
     sessions_.revokeAllOfUser(user_id);
 }
 
-bool AuthService::checkOwnPassword(const std::string& user_id, const std::string& password_hash,
-                                   const std::string& given) {
-    const auto key = "login_fail:" + user_id;
+bool AuthService::checkOwnPassword(const core::Actor& actor, const std::string& password_hash,
+                                   const std::string& given, const core::RequestMeta& meta) {
+    const auto key = "login_fail:" + actor.user_id;
     const auto failures = limiter_.peek(key);
     if (failures.count >= limits_.login_failures_before_lockout) {
         throw rateLimited("This account is locked after too many wrong passwords; retry in " +
@@ -424,16 +424,29 @@ bool AuthService::checkOwnPassword(const std::string& user_id, const std::string
         return true;
     }
     const auto count = limiter_.hit(key, limits_.lockout_seconds);
-    if (count.count == limits_.login_failures_before_lockout) {
+    const bool locks = count.count == limits_.login_failures_before_lockout;
+    if (locks) {
         limiter_.extend(key, limits_.lockout_seconds);  // as at sign-in: the full length from here
     }
+    auto lease = pool_.acquire();
+    pqxx::work tx(lease.get());
+    db::recordAudit(tx,
+                    audit(actor.org_id, actor.user_id, "auth.password_check_failed", actor.user_id,
+                          {{"failures", count.count}}),
+                    meta);
+    if (locks) {
+        db::recordAudit(tx, audit(actor.org_id, std::nullopt, "auth.account_locked", actor.user_id,
+                                  {{"seconds", limits_.lockout_seconds}}),
+                        meta);
+    }
+    tx.commit();
     return false;
 }
 
 void AuthService::changePassword(const core::Actor& actor, const ChangePasswordDto& input,
                                  const core::RequestMeta& meta) {
     const auto user = loadUser(actor);
-    if (!checkOwnPassword(user.id, user.password_hash, input.current_password)) {
+    if (!checkOwnPassword(actor, user.password_hash, input.current_password, meta)) {
         throw core::AppError::invalidField("current_password", "is not your current password");
     }
     if (input.current_password == input.new_password) {

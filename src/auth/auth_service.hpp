@@ -60,10 +60,12 @@ public:
                         const core::RequestMeta& meta);
     /// Whether `given` is the signed-in user's password (`password_hash`), where a change asks
     /// for it (new password, new e-mail). A wrong one counts toward the account's lock-out as a
-    /// failed sign-in does, so a stolen access token cannot be used to guess the password; while
-    /// the account is locked the answer is a 429 and nothing is checked.
-    bool checkOwnPassword(const std::string& user_id, const std::string& password_hash,
-                          const std::string& given);
+    /// failed sign-in does, so a stolen access token cannot be used to guess the password, and
+    /// is audited (`auth.password_check_failed`, then `auth.account_locked`); while the account
+    /// is locked the answer is a 429 and nothing is checked. Call it outside any transaction:
+    /// it hashes (about 100 ms), calls Redis and writes its own audit rows.
+    bool checkOwnPassword(const core::Actor& actor, const std::string& password_hash,
+                          const std::string& given, const core::RequestMeta& meta);
 
     /// The caller behind a bearer token: signature, expiry and a live session. While Redis is
     /// unreachable a valid token is still honoured until it expires (with the role it carries).

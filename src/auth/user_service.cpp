@@ -73,6 +73,22 @@ repo::UserRecord UserService::update(const core::Actor& actor, const std::string
         throw core::AppError::forbidden("Only admins may edit other users");
     }
     const auto input = UpdateUserDto::fromJson(body, self);
+    // A stolen token must not be enough to move the account to another mailbox (and then reset
+    // its password there): changing one's own e-mail takes the current password. It is checked
+    // before the transaction, so that hashing and the lockout count hold no row lock and a
+    // wrong one stays recorded although the change is refused.
+    std::optional<std::string> checked_hash;
+    if (self && input.email) {
+        const auto user = get(actor, user_id);
+        if (*input.email != user.email) {
+            if (!input.current_password ||
+                !auth_.checkOwnPassword(actor, user.password_hash, *input.current_password, meta)) {
+                throw core::AppError::invalidField("current_password",
+                                                   "is required, and must be right, to change your e-mail");
+            }
+            checked_hash = user.password_hash;
+        }
+    }
 
     auto lease = pool_.acquire();
     pqxx::work tx(lease.get());
@@ -88,13 +104,10 @@ repo::UserRecord UserService::update(const core::Actor& actor, const std::string
     if (if_match && *if_match != current->version) {
         throw core::AppError::preconditionFailed("The user was changed by someone else; reload it");
     }
-    // A stolen token must not be enough to move the account to another mailbox (and then
-    // reset its password there): changing one's own e-mail takes the current password.
-    if (self && input.email && *input.email != current->email &&
-        (!input.current_password ||
-         !auth_.checkOwnPassword(current->id, current->password_hash, *input.current_password))) {
-        throw core::AppError::invalidField("current_password",
-                                           "is required, and must be right, to change your e-mail");
+    if (self && input.email && *input.email != current->email && current->password_hash != checked_hash) {
+        // The e-mail or the password changed while the password was checked: check again.
+        throw core::AppError(core::ErrorCode::Conflict,
+                             "Your account changed while this was checked; send the change again");
     }
     const bool demoted = input.role && *input.role != "admin" && current->role == "admin";
     const bool deactivated = input.active && !*input.active && current->active;

@@ -663,10 +663,10 @@ ContactListQuery parseContactListQuery(const core::QueryParams& query, std::stri
     filter.owner_id = uuidParam(query, "owner_id", errors);
     filter.client_id = uuidParam(query, "client_id", errors);
     if (const auto tag = textParam(query, "tag", 50, errors)) {
-        filter.tag = core::lowerUnicode(*tag);
+        filter.tag = core::foldTags({*tag}).front();
     }
     if (const auto skill = textParam(query, "skill", 100, errors)) {
-        filter.skill = core::lowerUnicode(*skill);
+        filter.skill = core::lowerUnicode(*skill);  // as crm_skill_names() lowers the composed name
     }
     filter.location = textParam(query, "location", 200, errors);
     out.include_deleted = boolParam(query, "include_deleted", errors).value_or(false);

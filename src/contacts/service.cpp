@@ -866,10 +866,11 @@ repo::ContactDetail ContactService::merge(const core::Actor& actor, const std::s
     }
     checkVersion(if_match, survivor->version, "contact");
 
-    // Move first: the profiles and links the survivor gains count in its flags afterwards.
-    const auto moved = repo::moveContactData(tx, actor.org_id, contact_id, input.other_id);
+    // The united values first: a merge past the list limits is refused before anything moves.
     std::vector<std::string> filled;
     const auto values = mergedValues(*survivor, *other, filled);
+    // Then the move: the profiles and links the survivor gains count in its flags afterwards.
+    const auto moved = repo::moveContactData(tx, actor.org_id, contact_id, input.other_id);
     const bool consent_from_other = values.consent_updated_at != survivor->consent_updated_at;
     const auto updated = repo::updateContact(
         tx, actor.org_id, values, false,

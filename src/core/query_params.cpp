@@ -46,6 +46,14 @@ std::optional<std::string> percentDecode(std::string_view text, bool plus_is_spa
     return out;
 }
 
+QueryParams QueryParams::composed() const {
+    QueryParams out;
+    for (const auto& [name, value] : values_) {
+        out.add(name, toNfc(value));
+    }
+    return out;
+}
+
 QueryParams QueryParams::parse(std::string_view query) {
     QueryParams params;
     std::size_t start = 0;
@@ -68,8 +76,7 @@ QueryParams QueryParams::parse(std::string_view query) {
             throw AppError::badRequest("The query string has a malformed percent-escape",
                                        {FieldError{std::string(raw_name), "malformed percent-escape"}});
         }
-        // A search term pasted decomposed ("e" + U+0301) finds the composed text stored.
-        params.add(std::move(*name), toNfc(*value));
+        params.add(std::move(*name), std::move(*value));
     }
     return params;
 }

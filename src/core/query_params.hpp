@@ -14,6 +14,9 @@ public:
     QueryParams() = default;
     /// Parses `a=1&b=x%20y`; '+' is a space. Throws AppError::badRequest on bad escapes.
     static QueryParams parse(std::string_view query);
+    /// The same values in Unicode NFC (core::toNfc), as the API's lists read them: a search term
+    /// pasted decomposed ("e" + U+0301) finds the composed text stored.
+    QueryParams composed() const;
 
     void add(std::string name, std::string value) { values_.emplace(std::move(name), std::move(value)); }
     /// The first value of `name`, if present.

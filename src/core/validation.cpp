@@ -263,7 +263,7 @@ std::vector<std::string> foldTags(const std::vector<std::string>& tags) {
     std::vector<std::string> folded;
     folded.reserve(tags.size());
     for (const auto& tag : tags) {
-        auto value = lowerUnicode(tag);
+        auto value = toNfc(lowerUnicode(tag));  // composed after lower-casing, as e-mails are
         if (std::find(folded.begin(), folded.end(), value) == folded.end()) {
             folded.push_back(std::move(value));
         }
@@ -321,12 +321,15 @@ bool isCountryCode(const std::string& code) {
 
 std::optional<std::string> normalizeEmail(std::string_view text) {
     const auto trimmed = trim(text);
-    if (trimmed.empty() || trimmed.size() > kMaxEmailLength || !isValidUtf8(trimmed) ||
+    // The exact length is checked once composed; this bound only spares the regex huge input.
+    if (trimmed.empty() || trimmed.size() > 4 * kMaxEmailLength || !isValidUtf8(trimmed) ||
         containsSpace(trimmed)) {
         return std::nullopt;
     }
-    // Same shape as the database's crm_is_email(): local@domain.tld, no spaces, lower case.
-    auto email = lowerUnicode(toNfc(trimmed));
+    // Same shape as the database's crm_is_email(): local@domain.tld, no spaces, lower case. Composed
+    // after lower-casing, which can undo composition ("J" + U+030C has no composed capital; its
+    // lower case composes to U+01F0).
+    auto email = toNfc(lowerUnicode(trimmed));
     static const std::regex kShape(R"(^[^@\s]+@[^@\s]+\.[^@\s]+$)");
     if (email.size() > kMaxEmailLength || !std::regex_match(email, kShape) ||
         anyCodePoint(email, isInvisible) ||

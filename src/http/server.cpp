@@ -531,7 +531,7 @@ awaitable<void> Server::Impl::serve(std::shared_ptr<Session> session) {
             request.body = std::move(raw.body());
             try {
                 if (question != std::string_view::npos) {
-                    request.query = core::QueryParams::parse(target.substr(question + 1));
+                    request.query = core::QueryParams::parse(target.substr(question + 1)).composed();
                 }
                 if (!decoded) {
                     throw core::AppError::badRequest("The request path has a malformed escape");

@@ -604,6 +604,8 @@ TEST_F(AuthApiTest, WrongCurrentPasswordsLockTheAccount) {
     EXPECT_GT(std::stoi(locked.header("Retry-After")), 500);
     EXPECT_EQ(login(admin_.email, kTestPassword).status, 429);
     EXPECT_EQ(client.get("/api/auth/me").json().at("email"), admin_.email);  // nothing changed
+    EXPECT_EQ(server_->auditCount("auth.password_check_failed"), 3);
+    EXPECT_EQ(server_->auditCount("auth.account_locked"), 1);
 }
 
 // A login's audit row names the user, the address and the request id.

@@ -171,10 +171,19 @@ TEST(Migrations, ComposeStoredText) {
                 ('00000000-0000-7000-8000-000000000001', U&'jose\0301@x.example', 'Decomposed', 'admin', 'h'),
                 ('00000000-0000-7000-8000-000000000001', U&'ana\0301@x.example', 'Twin NFD', 'sales', 'h'),
                 ('00000000-0000-7000-8000-000000000001', U&'an\00e1@x.example', 'Twin NFC', 'sales', 'h');
-            INSERT INTO contacts (org_id, first_name, last_name, email, emails, tags) VALUES
-                ('00000000-0000-7000-8000-000000000001', U&'Jose\0301', U&'Nun\0303ez', U&'jose\0301@x.example',
-                 jsonb_build_array(jsonb_build_object('email', U&'pe\0301rez@x.example', 'label', 'work')),
-                 ARRAY[U&'e\0301te\0301', U&'\00e9t\00e9', 'vip']);
+            INSERT INTO contacts (id, org_id, first_name, last_name, email, emails, city, tags) VALUES
+                ('00000000-0000-7000-8000-000000000021', '00000000-0000-7000-8000-000000000001',
+                 U&'Jose\0301', U&'Nun\0303ez', U&'jose\0301@x.example',
+                 jsonb_build_array(
+                     -- A label whose escaped newline would take the accent if the JSON text were
+                     -- normalised: it must survive as it is.
+                     jsonb_build_object('email', U&'pe\0301rez@x.example', 'label', U&'a\000a\0303'),
+                     jsonb_build_object('email', U&'p\00e9rez@x.example', 'label', 'same once composed'),
+                     jsonb_build_object('email', U&'jos\00e9@x.example', 'label', 'the main one')),
+                 U&'Malmo\0308', ARRAY[U&'e\0301te\0301', U&'\00e9t\00e9', 'vip']);
+            INSERT INTO candidate_profiles (org_id, contact_id, skills, is_primary) VALUES
+                ('00000000-0000-7000-8000-000000000001', '00000000-0000-7000-8000-000000000021',
+                 jsonb_build_array(jsonb_build_object('name', U&'Re\0301seau', 'level', 3)), true);
         )sql");
         tx.commit();
     }
@@ -186,8 +195,13 @@ TEST(Migrations, ComposeStoredText) {
     EXPECT_EQ(text("SELECT email FROM users WHERE name = 'Twin NFD'"), "ana\u0301@x.example");  // left
     EXPECT_EQ(text("SELECT first_name || ' ' || last_name FROM contacts"), "Jos\u00e9 Nu\u00f1ez");
     EXPECT_EQ(text("SELECT email FROM contacts"), "jos\u00e9@x.example");
-    EXPECT_EQ(text("SELECT emails -> 0 ->> 'email' FROM contacts"), "p\u00e9rez@x.example");
+    // The composed twin and the main address are dropped; the label is as it was.
+    const auto expected_emails = nlohmann::json::array(
+        {{{"email", "p\u00e9rez@x.example"}, {"label", "a\n\u0303"}}});
+    EXPECT_EQ(nlohmann::json::parse(text("SELECT emails::text FROM contacts")), expected_emails);
+    EXPECT_EQ(text("SELECT city FROM contacts"), "Malm\u00f6");
     EXPECT_EQ(text("SELECT tags::text FROM contacts"), "{\u00e9t\u00e9,vip}");
+    EXPECT_EQ(text("SELECT skill_names::text FROM candidate_profiles"), "{r\u00e9seau}");
 }
 
 // A database whose LC_CTYPE folds case otherwise than the API (here C: "É" stays "É") is

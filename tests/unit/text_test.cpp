@@ -36,6 +36,10 @@ TEST(ToNfc, ComposesWhatLooksTheSame) {
     EXPECT_EQ(toNfc("plain ascii"), "plain ascii");
     EXPECT_EQ(toNfc("bad \xff byte"), "bad \xff byte");
     EXPECT_EQ(normalizeEmail("JOSE\u0301@X.example"), "jos\u00e9@x.example");
+    // Lower-casing can undo composition: J + U+030C has no composed capital, but its lower case
+    // composes to U+01F0, which is what the composed spelling gives.
+    EXPECT_EQ(normalizeEmail("J\u030Cohn@x.example"), normalizeEmail("\u01F0ohn@x.example"));
+    EXPECT_EQ(foldTags({"J\u030C", "\u01F0"}), std::vector<std::string>{"\u01F0"});
 }
 
 // Tags fold to lower case in every alphabet, keep the first of each and their order.
