@@ -9,7 +9,7 @@
 --
 -- JSON columns are rebuilt value by value: normalising their text would let an escape's letter
 -- take a following accent (`\n` + U+0303 → `\ñ`) and break the JSON. A contact's secondary
--- e-mails that become its main one, or each other, are dropped, as the API drops repeats.
+-- e-mails that become each other are one (the first, with its label), as the API drops repeats.
 --
 -- A user whose e-mail would become another user's of the same organisation is left as it is
 -- (two accounts cannot be merged here): sign-in and password reset find the composed one only,
@@ -34,12 +34,11 @@ CREATE FUNCTION pg_temp.nfc_key(items jsonb, key text) RETURNS jsonb LANGUAGE sq
          WITH ORDINALITY AS x(item, place)
 $$;
 
--- Secondary e-mails in NFC without the main one and without repeats (the first one kept).
-CREATE FUNCTION pg_temp.nfc_emails(main text, emails jsonb) RETURNS jsonb LANGUAGE sql IMMUTABLE AS $$
+-- Secondary e-mails in NFC without repeats (the first one kept).
+CREATE FUNCTION pg_temp.nfc_emails(emails jsonb) RETURNS jsonb LANGUAGE sql IMMUTABLE AS $$
     SELECT coalesce(jsonb_agg(f.item ORDER BY f.place), '[]'::jsonb)
     FROM (SELECT DISTINCT ON (coalesce(x.item ->> 'email', x.place::text)) x.item, x.place
           FROM jsonb_array_elements(pg_temp.nfc_key(emails, 'email')) WITH ORDINALITY AS x(item, place)
-          WHERE (x.item ->> 'email') IS DISTINCT FROM normalize(main, NFC)
           ORDER BY coalesce(x.item ->> 'email', x.place::text), x.place) f
 $$;
 
@@ -73,7 +72,7 @@ UPDATE users SET name = normalize(name, NFC) WHERE name IS NOT NFC NORMALIZED;
 
 UPDATE contacts
 SET email = normalize(email, NFC),
-    emails = pg_temp.nfc_emails(email, emails),
+    emails = pg_temp.nfc_emails(emails),
     first_name = normalize(first_name, NFC),
     last_name = normalize(last_name, NFC),
     city = normalize(city, NFC),
@@ -100,6 +99,6 @@ UPDATE candidate_profiles SET skills = pg_temp.nfc_key(skills, 'name')
 WHERE pg_temp.any_key_decomposed(skills, 'name');
 
 DROP FUNCTION pg_temp.any_key_decomposed(jsonb, text);
-DROP FUNCTION pg_temp.nfc_emails(text, jsonb);
+DROP FUNCTION pg_temp.nfc_emails(jsonb);
 DROP FUNCTION pg_temp.nfc_key(jsonb, text);
 DROP FUNCTION pg_temp.nfc_tags(text[]);

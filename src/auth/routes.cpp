@@ -109,7 +109,7 @@ void registerRoutes(http::Router& router, AuthService& auth, UserService& users)
     router.get("/api/users", Access::require(Permission::UsersRead), [&users](Request& request) {
         core::FieldErrors errors;
         const auto filter = userFilter(request, errors);
-        const auto page = core::parsePageRequest(request.query, request.path,
+        const auto page = core::parsePageRequest(request.query, request.listKey(),
                                                  {"-created_at", "created_at", "name", "-name", "email", "-email"},
                                                  errors);
         errors.throwIfAny();
@@ -120,7 +120,7 @@ void registerRoutes(http::Router& router, AuthService& auth, UserService& users)
         }
         std::optional<std::string> next;
         if (result.next_keys) {
-            next = core::encodeCursor(request.path, (page.sort.descending ? "-" : "") + page.sort.name,
+            next = core::encodeCursor(request.listKey(), (page.sort.descending ? "-" : "") + page.sort.name,
                                       *result.next_keys);
         }
         std::optional<long long> total;

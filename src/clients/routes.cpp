@@ -169,7 +169,7 @@ SubListQuery subListQuery(const Request& request, const std::vector<std::string>
         core::checkListParams(request.query, {"status"}, {}, errors);
         result.status = statusFilter(request.query, statuses, errors);
     }
-    result.page = core::parsePageRequest(request.query, request.path, kNewestFirst, errors);
+    result.page = core::parsePageRequest(request.query, request.listKey(), kNewestFirst, errors);
     if (request.query.has("with_total")) {
         errors.add("with_total", "is not offered on this list");
     }
@@ -184,10 +184,10 @@ void registerRoutes(http::Router& router, ClientService& clients) {
                [&clients](Request& request) {
                    core::FieldErrors errors;
                    const auto filter = clientFilter(request.query, errors);
-                   const auto page = core::parsePageRequest(request.query, request.path, kClientSorts, errors);
+                   const auto page = core::parsePageRequest(request.query, request.listKey(), kClientSorts, errors);
                    errors.throwIfAny();
                    const auto result = clients.list(request.actor(), filter, page);
-                   return Response::json(Status::Ok, pageBody(request.path, result.page, page, result.total));
+                   return Response::json(Status::Ok, pageBody(request.listKey(), result.page, page, result.total));
                });
     router.post("/api/clients", Access::require(Permission::ClientsWrite),
                 [&clients](Request& request) {
@@ -242,7 +242,7 @@ void registerRoutes(http::Router& router, ClientService& clients) {
                    const auto query = subListQuery(request, {});
                    return Response::json(
                        Status::Ok,
-                       pageBody(request.path, clients.contacts(request.actor(), id, query.page), query.page));
+                       pageBody(request.listKey(), clients.contacts(request.actor(), id, query.page), query.page));
                });
     router.get(
         "/api/clients/{id}/jobs", Access::require(Permission::ClientsRead),
@@ -251,7 +251,7 @@ void registerRoutes(http::Router& router, ClientService& clients) {
             const auto query = subListQuery(request, kJobStatuses);
             return Response::json(
                 Status::Ok,
-                pageBody(request.path, clients.jobs(request.actor(), id, query.status, query.page), query.page));
+                pageBody(request.listKey(), clients.jobs(request.actor(), id, query.status, query.page), query.page));
         });
     router.get("/api/clients/{id}/projects", Access::require(Permission::ClientsRead),
                [&clients](Request& request) {
@@ -259,7 +259,7 @@ void registerRoutes(http::Router& router, ClientService& clients) {
                    const auto query = subListQuery(request, kProjectStatuses);
                    return Response::json(
                        Status::Ok,
-                       pageBody(request.path, clients.projects(request.actor(), id, query.status, query.page),
+                       pageBody(request.listKey(), clients.projects(request.actor(), id, query.status, query.page),
                                 query.page));
                });
     router.get("/api/clients/{id}/history", Access::require(Permission::ClientsRead),
@@ -268,7 +268,7 @@ void registerRoutes(http::Router& router, ClientService& clients) {
                    const auto query = subListQuery(request, {});
                    return Response::json(
                        Status::Ok,
-                       pageBody(request.path, clients.history(request.actor(), id, query.page), query.page));
+                       pageBody(request.listKey(), clients.history(request.actor(), id, query.page), query.page));
                });
     router.get("/api/clients/{id}/summary", Access::require(Permission::ClientsRead),
                [&clients](Request& request) {

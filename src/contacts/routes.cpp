@@ -104,7 +104,7 @@ void registerRoutes(http::Router& router, ContactService& contacts) {
     // Contacts ----------------------------------------------------------------------------
     router.get("/api/contacts", Access::require(Permission::ContactsRead),
                [&contacts](Request& request) {
-                   const auto query = parseContactListQuery(request.query, request.path);
+                   const auto query = parseContactListQuery(request.query, request.listKey());
                    return listResponse(contacts.list(request.actor(), query), query);
                });
     router.post("/api/contacts", Access::require(Permission::ContactsWrite),
@@ -239,7 +239,7 @@ void registerRoutes(http::Router& router, ContactService& contacts) {
                    const auto id = request.pathId();
                    core::FieldErrors errors;
                    const auto type = oneOf(request, "profile_type", {"contact", "sales", "candidate"}, errors);
-                   const auto page = parseSimplePage(request.query, request.path, "-changed_at", 2,
+                   const auto page = parseSimplePage(request.query, request.listKey(), "-changed_at", 2,
                                                      {"limit", "cursor", "sort", "with_total", "profile_type"},
                                                      errors);
                    const auto result = contacts.history(request.actor(), id, type, page);
@@ -249,7 +249,7 @@ void registerRoutes(http::Router& router, ContactService& contacts) {
                    }
                    std::optional<std::string> next;
                    if (result.page.next_keys) {
-                       next = core::encodeCursor(request.path, "-changed_at", *result.page.next_keys);
+                       next = core::encodeCursor(request.listKey(), "-changed_at", *result.page.next_keys);
                    }
                    return Response::json(Status::Ok,
                                          core::pageJson(std::move(items), page.limit, next, result.total));
@@ -264,18 +264,18 @@ void registerRoutes(http::Router& router, ContactService& contacts) {
                    core::FieldErrors errors;
                    const auto type = oneOf(request, "type", insightTypes(), errors);
                    const auto page =
-                       parseSimplePage(request.query, request.path, "insights", 3, {"limit", "cursor", "type"}, errors);
+                       parseSimplePage(request.query, request.listKey(), "insights", 3, {"limit", "cursor", "type"}, errors);
                    const auto result = contacts.insights(request.actor(), id, type, page);
-                   return Response::json(Status::Ok, insightsJson(result, page.limit, request.path, "insights"));
+                   return Response::json(Status::Ok, insightsJson(result, page.limit, request.listKey(), "insights"));
                });
     router.get("/api/insights/cross-profile", Access::require(Permission::ContactsRead),
                [&contacts](Request& request) {
                    core::FieldErrors errors;
                    const auto type = oneOf(request, "type", insightTypes(), errors);
                    const auto page =
-                       parseSimplePage(request.query, request.path, "insights", 3, {"limit", "cursor", "type"}, errors);
+                       parseSimplePage(request.query, request.listKey(), "insights", 3, {"limit", "cursor", "type"}, errors);
                    const auto result = contacts.insights(request.actor(), std::nullopt, type, page);
-                   return Response::json(Status::Ok, insightsJson(result, page.limit, request.path, "insights"));
+                   return Response::json(Status::Ok, insightsJson(result, page.limit, request.listKey(), "insights"));
                });
 
     // Merge -------------------------------------------------------------------------------

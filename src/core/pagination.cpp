@@ -183,8 +183,10 @@ nlohmann::json decodeCursor(std::string_view cursor, std::string_view list, cons
         throw badCursor();
     }
     const auto parsed = nlohmann::json::parse(payload, nullptr, false);
-    if (!parsed.is_object() || !parsed.contains("l") || !parsed.contains("s") || !parsed.contains("k") ||
-        parsed["l"] != list || parsed["s"] != sort || !parsed["k"].is_array() || parsed["k"].size() != arity) {
+    // Cursors handed out before they named their list carry no "l": still good for their sort,
+    // so that a client paging through a deployment's upgrade is not refused.
+    if (!parsed.is_object() || !parsed.contains("s") || !parsed.contains("k") ||
+        (parsed.contains("l") && parsed["l"] != list) || parsed["s"] != sort || !parsed["k"].is_array() || parsed["k"].size() != arity) {
         throw badCursor();
     }
     for (const auto& key : parsed["k"]) {

@@ -2,7 +2,9 @@
 
 #include "core/validation.hpp"
 
+#include <algorithm>
 #include <charconv>
+#include <iterator>
 #include <strings.h>
 
 namespace crm::http {
@@ -134,6 +136,16 @@ const nlohmann::json& Request::json() const {
         }
     }
     return *json_;
+}
+
+std::string Request::listKey() const {
+    std::string key = route;
+    for (const auto& [name, value] : path_params) {
+        key += ' ';
+        std::transform(value.begin(), value.end(), std::back_inserter(key),
+                       [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    }
+    return key;
 }
 
 const std::string& Request::pathParam(std::string_view name) const {

@@ -28,7 +28,7 @@ void testRoutes(http::Router& router) {
         return http::Response::json(http::Status::Ok, request.json());
     });
     router.get("/api/test/items", http::Access::open(), [](http::Request& request) {
-        const auto page = core::parsePageRequest(request.query, request.path, {"-created_at"});
+        const auto page = core::parsePageRequest(request.query, request.listKey(), {"-created_at"});
         return http::Response::json(http::Status::Ok, {{"limit", page.limit}});
     });
 }
