@@ -885,6 +885,8 @@ TEST_F(ClientsApiTest, ForeignCursorsAreRefused) {
               std::set<std::string>{"cursor"});
     EXPECT_EQ(errorFields(client.get("/api/clients?cursor=garbage")),
               std::set<std::string>{"cursor"});
+    // The same list by another spelling of its path takes the cursor.
+    EXPECT_EQ(client.get("/api/v1/clients/?limit=1&sort=name&cursor=" + cursor).status, 200);
     // A cursor is good for the list that handed it out only: not another list, not another
     // client's sub-list.
     const auto list_cursor = client.get("/api/clients?limit=1").json().at("page").at("next_cursor").get<std::string>();
