@@ -67,14 +67,15 @@ void registerRoutes(http::Router& router, AuthService& auth, UserService& users)
         return Response::json(Status::Created,
                               toJson(auth.signup(SignupDto::fromJson(request.json()), request.meta())));
     });
+    // Signing out takes no body: whatever a client sends along must not keep the session alive.
     router.post("/api/auth/logout", Access::signedIn(), [&auth](Request& request) {
         auth.logout(request.actor(), request.meta());
         return Response::noContent();
-    });
+    }).body_types.clear();
     router.post("/api/auth/logout-all", Access::signedIn(), [&auth](Request& request) {
         auth.logoutAll(request.actor(), request.meta());
         return Response::noContent();
-    });
+    }).body_types.clear();
     router.get("/api/auth/me", Access::signedIn(), [&auth](Request& request) {
         const auto user = auth.me(request.actor());
         return Response::json(Status::Ok, meJson(user)).etag(user.version);
