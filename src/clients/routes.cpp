@@ -108,7 +108,7 @@ repo::ClientFilter clientFilter(const core::QueryParams& query, core::FieldError
             errors.add("tag", "must be 1 to 50 characters");
             break;
         }
-        filter.tags.push_back(core::foldTags({text}).front());
+        filter.tags.push_back(core::foldTag(text));
     }
     filter.created_from = timeBound(query, "created_from", errors);
     filter.created_to = timeBound(query, "created_to", errors);

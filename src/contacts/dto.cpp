@@ -663,7 +663,7 @@ ContactListQuery parseContactListQuery(const core::QueryParams& query, std::stri
     filter.owner_id = uuidParam(query, "owner_id", errors);
     filter.client_id = uuidParam(query, "client_id", errors);
     if (const auto tag = textParam(query, "tag", 50, errors)) {
-        filter.tag = core::foldTags({*tag}).front();
+        filter.tag = core::foldTag(*tag);
     }
     if (const auto skill = textParam(query, "skill", 100, errors)) {
         filter.skill = core::lowerUnicode(*skill);  // as crm_skill_names() lowers the composed name

@@ -259,11 +259,15 @@ std::string lowerUnicode(std::string_view text) {
     return out;
 }
 
+std::string foldTag(std::string_view tag) {
+    return toNfc(lowerUnicode(tag));  // composed after lower-casing, as e-mails are
+}
+
 std::vector<std::string> foldTags(const std::vector<std::string>& tags) {
     std::vector<std::string> folded;
     folded.reserve(tags.size());
     for (const auto& tag : tags) {
-        auto value = toNfc(lowerUnicode(tag));  // composed after lower-casing, as e-mails are
+        auto value = foldTag(tag);
         if (std::find(folded.begin(), folded.end(), value) == folded.end()) {
             folded.push_back(std::move(value));
         }

@@ -114,8 +114,10 @@ bool containsSpace(std::string_view text);
 /// True when every character is white space (and for "").
 bool isBlank(std::string_view text);
 std::string lowerUnicode(std::string_view text);
-/// Tags as clients and contacts store and filter them: lower case (as above), so "VIP" and "vip"
-/// are one tag; duplicates after folding dropped, the first one's place kept.
+/// A tag as clients and contacts store and filter it: lower case (as above), then composed, so
+/// "VIP" and "vip" are one tag.
+std::string foldTag(std::string_view tag);
+/// Each tag folded; duplicates after folding dropped, the first one's place kept.
 std::vector<std::string> foldTags(const std::vector<std::string>& tags);
 
 /// True for a textual IPv4 or IPv6 address.
