@@ -33,6 +33,11 @@ db::AuditEntry audit(const std::string& org_id, const std::optional<std::string>
     return db::AuditEntry{org_id, actor, action, std::string("user"), user_id, std::move(changes)};
 }
 
+// Wrong passwords of one account, wherever they were typed.
+std::string wrongPasswordKey(const std::string& user_id) {
+    return "login_fail:" + user_id;
+}
+
 std::string safeIp(const std::string& ip) {
     return core::isIpAddress(ip) ? ip : std::string{};
 }
@@ -81,9 +86,8 @@ TokenPair AuthService::login(const LoginDto& input, const core::RequestMeta& met
     std::vector<repo::UserRecord> unlocked;
     long long locked_for = 0;
     for (auto& account : accounts) {
-        const auto failures = limiter_.peek("login_fail:" + account.id);
-        if (failures.count >= limits_.login_failures_before_lockout) {
-            locked_for = std::max(locked_for, failures.reset_seconds);
+        if (const auto seconds = lockedFor(account.id); seconds > 0) {
+            locked_for = std::max(locked_for, seconds);
         } else {
             unlocked.push_back(std::move(account));
         }
@@ -111,13 +115,7 @@ TokenPair AuthService::login(const LoginDto& input, const core::RequestMeta& met
         // Count the failures first (Redis), then record them (PostgreSQL): never both at once.
         std::vector<std::pair<const repo::UserRecord*, long long>> failures;
         for (const auto& account : unlocked) {
-            const auto key = "login_fail:" + account.id;
-            const auto count = limiter_.hit(key, limits_.lockout_seconds);
-            if (count.count == limits_.login_failures_before_lockout) {
-                // The lock lasts its full length from the failure that set it.
-                limiter_.extend(key, limits_.lockout_seconds);
-            }
-            failures.emplace_back(&account, count.count);
+            failures.emplace_back(&account, countWrongPassword(account.id));
         }
         auto lease = pool_.acquire();
         pqxx::work tx(lease.get());
@@ -142,7 +140,7 @@ TokenPair AuthService::login(const LoginDto& input, const core::RequestMeta& met
     }
 
     const auto& user = matched.front();
-    limiter_.reset("login_fail:" + user.id);
+    limiter_.reset(wrongPasswordKey(user.id));
     TokenPair pair;
     {
         auto lease = pool_.acquire();
@@ -406,33 +404,42 @@ void AuthService::resetPassword(const ResetPasswordDto& input, const core::Reque
         user_id = user->id;
         org_id = user->org_id;
     }
-    limiter_.reset("login_fail:" + user_id);
+    limiter_.reset(wrongPasswordKey(user_id));
     forgetUser(user_id);
     sessions_.revokeAllOfUser(user_id);
 }
 
+long long AuthService::lockedFor(const std::string& user_id) {
+    const auto failures = limiter_.peek(wrongPasswordKey(user_id));
+    return failures.count >= limits_.login_failures_before_lockout ? std::max<long long>(failures.reset_seconds, 1) : 0;
+}
+
+long long AuthService::countWrongPassword(const std::string& user_id) {
+    const auto key = wrongPasswordKey(user_id);
+    const auto count = limiter_.hit(key, limits_.lockout_seconds);
+    if (count.count == limits_.login_failures_before_lockout) {
+        limiter_.extend(key, limits_.lockout_seconds);  // the lock lasts its full length from here
+    }
+    return count.count;
+}
+
 bool AuthService::checkOwnPassword(const core::Actor& actor, const std::string& password_hash,
                                    const std::string& given, const core::RequestMeta& meta) {
-    const auto key = "login_fail:" + actor.user_id;
-    const auto failures = limiter_.peek(key);
-    if (failures.count >= limits_.login_failures_before_lockout) {
+    if (const auto seconds = lockedFor(actor.user_id); seconds > 0) {
         throw rateLimited("This account is locked after too many wrong passwords; retry in " +
-                              std::to_string(failures.reset_seconds) + " s",
-                          failures.reset_seconds);
+                              std::to_string(seconds) + " s",
+                          seconds);
     }
     if (verifyPassword(password_hash, given)) {
         return true;
     }
-    const auto count = limiter_.hit(key, limits_.lockout_seconds);
-    const bool locks = count.count == limits_.login_failures_before_lockout;
-    if (locks) {
-        limiter_.extend(key, limits_.lockout_seconds);  // as at sign-in: the full length from here
-    }
+    const auto count = countWrongPassword(actor.user_id);
+    const bool locks = count == limits_.login_failures_before_lockout;
     auto lease = pool_.acquire();
     pqxx::work tx(lease.get());
     db::recordAudit(tx,
                     audit(actor.org_id, actor.user_id, "auth.password_check_failed", actor.user_id,
-                          {{"failures", count.count}}),
+                          {{"failures", count}}),
                     meta);
     if (locks) {
         db::recordAudit(tx, audit(actor.org_id, std::nullopt, "auth.account_locked", actor.user_id,

@@ -80,6 +80,11 @@ private:
     repo::UserRecord loadUser(const core::Actor& actor);
     TokenPair issue(const repo::UserRecord& user, const core::RequestMeta& meta);
     void checkIpLimit(const std::string& scope, const std::string& ip);
+    /// Seconds the account stays locked after too many wrong passwords; 0 when it is not.
+    long long lockedFor(const std::string& user_id);
+    /// Counts a wrong password of the account (at sign-in or where a change asks for it) and
+    /// returns the count; the one that reaches the limit locks it for the full lockout.
+    long long countWrongPassword(const std::string& user_id);
     void auditSessionEnd(const core::Actor& actor, const std::string& action,
                          nlohmann::json changes, const core::RequestMeta& meta);
 
