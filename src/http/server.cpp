@@ -223,14 +223,14 @@ awaitable<void> writeRefusal(beast::tcp_stream& stream, const core::AppError& er
 // close, or the rest would be read as the next request); other codings before it, such as gzip,
 // would reach the handler still encoded (a 501).
 std::optional<core::AppError> refusedTransferCoding(const bhttp::request_header<>& header) {
+    if (header.find(bhttp::field::transfer_encoding) == header.end()) {
+        return std::nullopt;
+    }
     std::vector<std::string> codings;
     for (auto [it, end] = header.equal_range(bhttp::field::transfer_encoding); it != end; ++it) {
         for (const auto& token : bhttp::token_list{it->value()}) {
             codings.emplace_back(view(token));
         }
-    }
-    if (codings.empty() && header.find(bhttp::field::transfer_encoding) == header.end()) {
-        return std::nullopt;
     }
     const auto is_chunked = [](const std::string& coding) { return beast::iequals(coding, "chunked"); };
     if (codings.empty() || !is_chunked(codings.back()) ||
