@@ -14,6 +14,17 @@ std::vector<db::Migration> twoMigrations() {
                                {"0002_second.sql", "CREATE TABLE second_table (id int)"}});
 }
 
+// Applies the built-in migrations older than `version`: the database a later one finds.
+void migrateBefore(pqxx::connection& connection, int version) {
+    std::vector<db::Migration> before;
+    for (const auto& migration : db::builtInMigrations()) {
+        if (migration.version < version) {
+            before.push_back(migration);
+        }
+    }
+    db::migrate(connection, before);
+}
+
 // Every built-in migration applies to an empty database, in order, and a second run applies none.
 TEST(Migrations, ApplyToEmptyDatabaseOnce) {
     auto database = TestDatabase::createEmpty();
@@ -97,13 +108,7 @@ TEST(Migrations, RejectBadFileNames) {
 TEST(Migrations, FoldTagsStoredBefore) {
     auto database = TestDatabase::createEmpty();
     auto connection = database->connect();
-    std::vector<db::Migration> before;
-    for (const auto& migration : db::builtInMigrations()) {
-        if (migration.version < 14) {
-            before.push_back(migration);
-        }
-    }
-    db::migrate(connection, before);
+    migrateBefore(connection, 14);
     {
         pqxx::work tx(connection);
         tx.exec(R"sql(
@@ -155,13 +160,7 @@ TEST(Migrations, FoldTagsStoredBefore) {
 TEST(Migrations, ComposeStoredText) {
     auto database = TestDatabase::createEmpty();
     auto connection = database->connect();
-    std::vector<db::Migration> before;
-    for (const auto& migration : db::builtInMigrations()) {
-        if (migration.version < 15) {
-            before.push_back(migration);
-        }
-    }
-    db::migrate(connection, before);
+    migrateBefore(connection, 15);
     {
         pqxx::work tx(connection);
         tx.exec(R"sql(
