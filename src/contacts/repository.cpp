@@ -104,6 +104,10 @@ const db::Statement kSetContactDeleted{"contacts.set_deleted",
     " RETURNING *)"
     " SELECT " CRM_CONTACT_COLUMNS ", " CRM_CONTACT_FLAGS " FROM c"};
 
+// crm_touch_row turns any explicit version change into the next version (migration 0016).
+const db::Statement kBumpContactVersion{"contacts.bump_version",
+    "UPDATE contacts SET version = version + 1 WHERE org_id = $1 AND id = $2 RETURNING version"};
+
 const db::Statement kIsActiveUser{"contacts.is_active_user",
     "SELECT 1 FROM users WHERE org_id = $1 AND id = $2 AND active"};
 
@@ -1016,6 +1020,11 @@ ContactRecord setContactDeleted(pqxx::transaction_base& tx, const std::string& o
                                 const std::optional<std::string>& merged_into) {
     const auto rows = db::exec(tx, kSetContactDeleted, org_id, contact_id, deleted, merged_into);
     return contactFromRow(rows.at(0), true);
+}
+
+int bumpContactVersion(pqxx::transaction_base& tx, const std::string& org_id,
+                       const std::string& contact_id) {
+    return db::exec(tx, kBumpContactVersion, org_id, contact_id).at(0).at(0).as<int>();
 }
 
 bool isActiveUser(pqxx::transaction_base& tx, const std::string& org_id, const std::string& user_id) {

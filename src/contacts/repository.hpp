@@ -257,6 +257,11 @@ ContactRecord setContactDeleted(pqxx::transaction_base& tx, const std::string& o
                                 const std::string& contact_id, bool deleted,
                                 const std::optional<std::string>& merged_into = std::nullopt);
 
+/// Gives the contact its next version, for a change to something of it kept in another table
+/// (its client relationships); returns the new version.
+int bumpContactVersion(pqxx::transaction_base& tx, const std::string& org_id,
+                       const std::string& contact_id);
+
 /// True when `user_id` is an active user of the organisation.
 bool isActiveUser(pqxx::transaction_base& tx, const std::string& org_id, const std::string& user_id);
 

@@ -56,6 +56,15 @@ Response contactResponse(int status, const repo::ContactDetail& detail,
         .etag(detail.contact.version);
 }
 
+// The links carry the contact's ETag: replacing them is a change to the contact.
+Response relationshipsResponse(const ContactService::Relationships& relationships) {
+    auto items = json::array();
+    for (const auto& link : relationships.links) {
+        items.push_back(toJson(link));
+    }
+    return Response::json(Status::Ok, {{"data", items}}).etag(relationships.contact_version);
+}
+
 Response listResponse(const ContactService::ListResult& result, const ContactListQuery& query) {
     static const std::vector<repo::SalesProfileRecord> kNoSales;
     static const std::vector<repo::CandidateProfileRecord> kNoCandidates;
@@ -138,7 +147,8 @@ void registerRoutes(http::Router& router, ContactService& contacts) {
     router.post("/api/contacts/{id}/restore", Access::require(Permission::ContactsDelete),
                 [&contacts](Request& request) {
                     return contactResponse(200, contacts.restore(request.actor(), request.pathId(),
-                                                                 allowDuplicate(request), request.meta()));
+                                                                 allowDuplicate(request),
+                                                                 request.ifMatchVersion(), request.meta()));
                 });
 
     // Profiles ----------------------------------------------------------------------------
@@ -215,22 +225,15 @@ void registerRoutes(http::Router& router, ContactService& contacts) {
     // Client relationships ----------------------------------------------------------------
     router.get("/api/contacts/{id}/client-relationships", Access::require(Permission::ContactsRead),
                [&contacts](Request& request) {
-                   auto items = json::array();
-                   for (const auto& link : contacts.relationships(request.actor(), request.pathId())) {
-                       items.push_back(toJson(link));
-                   }
-                   return Response::json(Status::Ok, {{"data", items}});
+                   return relationshipsResponse(contacts.relationships(request.actor(), request.pathId()));
                });
     router.put("/api/contacts/{id}/client-relationships", Access::require(Permission::ContactsWrite),
                [&contacts](Request& request) {
                    const auto id = request.pathId();
                    const auto input = ClientRelationshipsDto::fromJson(core::requireObject(request.json()));
-                   auto items = json::array();
-                   for (const auto& link :
-                        contacts.replaceRelationships(request.actor(), id, input, request.meta())) {
-                       items.push_back(toJson(link));
-                   }
-                   return Response::json(Status::Ok, {{"data", items}});
+                   const auto if_match = request.ifMatchVersion();
+                   return relationshipsResponse(
+                       contacts.replaceRelationships(request.actor(), id, input, if_match, request.meta()));
                });
 
     // History, summary, insights ----------------------------------------------------------

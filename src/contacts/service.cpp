@@ -590,7 +590,8 @@ void ContactService::remove(const core::Actor& actor, const std::string& contact
 }
 
 repo::ContactDetail ContactService::restore(const core::Actor& actor, const std::string& contact_id,
-                                            bool allow_duplicate, const core::RequestMeta& meta) {
+                                            bool allow_duplicate, std::optional<int> if_match,
+                                            const core::RequestMeta& meta) {
     auto lease = pool_.acquire();
     pqxx::work tx(lease.get());
     const auto current = repo::lockContact(tx, actor.org_id, contact_id);
@@ -598,6 +599,7 @@ repo::ContactDetail ContactService::restore(const core::Actor& actor, const std:
         throw contactNotFound();
     }
     requireOwnership(actor, *current);
+    checkVersion(if_match, current->version, "contact");
     if (current->merged_into_id) {
         AppError error(core::ErrorCode::Conflict,
                        "This contact was merged into another one and cannot be restored");
@@ -695,23 +697,25 @@ ContactService::ProfileResult ContactService::makePrimary(const core::Actor& act
 // ---------------------------------------------------------------------------------------------
 // Client relationships
 
-std::vector<repo::RelationshipRecord> ContactService::relationships(const core::Actor& actor,
-                                                                    const std::string& contact_id) {
+ContactService::Relationships ContactService::relationships(const core::Actor& actor,
+                                                           const std::string& contact_id) {
     auto lease = pool_.acquire();
     pqxx::read_transaction tx(lease.get());
-    if (!repo::findContact(tx, actor.org_id, contact_id)) {
+    const auto contact = repo::findContact(tx, actor.org_id, contact_id);
+    if (!contact) {
         throw contactNotFound();
     }
-    return repo::listRelationships(tx, actor.org_id, contact_id);
+    return {repo::listRelationships(tx, actor.org_id, contact_id), contact->version};
 }
 
-std::vector<repo::RelationshipRecord> ContactService::replaceRelationships(
+ContactService::Relationships ContactService::replaceRelationships(
     const core::Actor& actor, const std::string& contact_id, const ClientRelationshipsDto& input,
-    const core::RequestMeta& meta) {
+    std::optional<int> if_match, const core::RequestMeta& meta) {
     auto lease = pool_.acquire();
     pqxx::work tx(lease.get());
     const auto contact = lockLive(tx, actor, contact_id);
     requireOwnership(actor, contact);
+    checkVersion(if_match, contact.version, "contact");
 
     // Every client must be a live client of this organisation: 422 naming the entry.
     std::vector<std::string> ids;
@@ -748,15 +752,17 @@ std::vector<repo::RelationshipRecord> ContactService::replaceRelationships(
 
     const auto before = repo::listRelationships(tx, actor.org_id, contact_id);
     repo::replaceRelationships(tx, actor.org_id, contact_id, input.relationships, actor.user_id);
-    auto after = repo::listRelationships(tx, actor.org_id, contact_id);
-    repo::insertHistory(tx, actor.org_id, contact_id,
-                        diffFields("contact", std::nullopt,
-                                   {{"client_relationships", relationshipSetJson(before)}},
-                                   {{"client_relationships", relationshipSetJson(after)}},
-                                   {"client_relationships"}),
-                        actor.user_id, meta.request_id);
+    Relationships result{repo::listRelationships(tx, actor.org_id, contact_id), contact.version};
+    const auto changes = diffFields("contact", std::nullopt,
+                                    {{"client_relationships", relationshipSetJson(before)}},
+                                    {{"client_relationships", relationshipSetJson(result.links)}},
+                                    {"client_relationships"});
+    if (!changes.empty()) {
+        result.contact_version = repo::bumpContactVersion(tx, actor.org_id, contact_id);
+        repo::insertHistory(tx, actor.org_id, contact_id, changes, actor.user_id, meta.request_id);
+    }
     tx.commit();
-    return after;
+    return result;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -875,6 +881,11 @@ repo::ContactDetail ContactService::merge(const core::Actor& actor, const std::s
     const auto updated = repo::updateContact(
         tx, actor.org_id, values, false,
         consent_from_other ? values.consent_updated_at : std::nullopt);
+    if (updated.version == survivor->version) {
+        // None of its own fields changed, but it gained the other's data: a new version all the
+        // same, so an edit made against the old one gets 412.
+        repo::bumpContactVersion(tx, actor.org_id, contact_id);
+    }
     repo::mergeLastActivity(tx, actor.org_id, contact_id, input.other_id);
     const auto gone = repo::setContactDeleted(tx, actor.org_id, input.other_id, true, contact_id);
 

@@ -59,9 +59,10 @@ public:
 
     /// Undoes a soft delete (a live contact is returned as it is); a merged contact cannot be
     /// restored (409), nor one whose e-mail or phone another live contact took meanwhile (409
-    /// with existing_id) unless `allow_duplicate`.
+    /// with existing_id) unless `allow_duplicate`. `if_match` is the deleted contact's version.
     repo::ContactDetail restore(const core::Actor& actor, const std::string& contact_id,
-                                bool allow_duplicate, const core::RequestMeta& meta);
+                                bool allow_duplicate, std::optional<int> if_match,
+                                const core::RequestMeta& meta);
 
     repo::ContactDetail profiles(const core::Actor& actor, const std::string& contact_id);
 
@@ -103,13 +104,17 @@ public:
                               const std::string& profile_id, std::optional<int> if_match,
                               const core::RequestMeta& meta);
 
-    std::vector<repo::RelationshipRecord> relationships(const core::Actor& actor,
-                                                        const std::string& contact_id);
-    /// Replaces the contact's whole set of client links.
-    std::vector<repo::RelationshipRecord> replaceRelationships(const core::Actor& actor,
-                                                               const std::string& contact_id,
-                                                               const ClientRelationshipsDto& input,
-                                                               const core::RequestMeta& meta);
+    /// A contact's client links, with the contact's version: the links are part of the
+    /// contact, and replacing them gives it a new version.
+    struct Relationships {
+        std::vector<repo::RelationshipRecord> links;
+        int contact_version = 1;
+    };
+    Relationships relationships(const core::Actor& actor, const std::string& contact_id);
+    /// Replaces the contact's whole set of client links; `if_match` is the contact's version.
+    Relationships replaceRelationships(const core::Actor& actor, const std::string& contact_id,
+                                       const ClientRelationshipsDto& input,
+                                       std::optional<int> if_match, const core::RequestMeta& meta);
 
     struct HistoryResult {
         repo::HistoryPage page;

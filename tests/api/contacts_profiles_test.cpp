@@ -201,6 +201,36 @@ TEST_F(ContactProfilesApiTest, ClientRelationshipsReplaceTheWholeSet) {
     EXPECT_TRUE(as(sales_).get(path).json().at("data").empty());
 }
 
+// The links are part of the contact: they carry its ETag, replacing them gives it a new
+// version, and a stale If-Match (the contact's or the links') is a 412 that changes nothing.
+TEST_F(ContactProfilesApiTest, ReplacingRelationshipsIsAChangeToTheContact) {
+    const auto one = insertClient(org_, "One Inc");
+    const auto two = insertClient(org_, "Two Ltd");
+    const auto contact = createContactId(sales_, {{"first_name", "Vic"}});
+    const auto path = "/api/contacts/" + contact + "/client-relationships";
+    EXPECT_EQ(as(sales_).get(path).header("ETag"), "\"1\"");
+    const json first{{"relationships", {{{"client_id", one}}}}};
+    const auto replaced = as(sales_).put(path, first, {{"If-Match", "\"1\""}});
+    ASSERT_EQ(replaced.status, 200) << replaced.body;
+    EXPECT_EQ(replaced.header("ETag"), "\"2\"");
+    EXPECT_EQ(as(sales_).get("/api/contacts/" + contact).header("ETag"), "\"2\"");
+    EXPECT_EQ(as(sales_).get(path).header("ETag"), "\"2\"");
+
+    // Someone holding the version before the links changed cannot overwrite them, nor the contact.
+    const auto stale = as(sales_).put(path, {{"relationships", {{{"client_id", two}}}}}, {{"If-Match", "\"1\""}});
+    EXPECT_EQ(stale.status, 412) << stale.body;
+    EXPECT_EQ(as(sales_).get(path).json().at("data").at(0).at("client_id"), one);
+    EXPECT_EQ(as(sales_).put("/api/contacts/" + contact, {{"city", "Oslo"}}, {{"If-Match", "\"1\""}}).status, 412);
+
+    // The same set again changes nothing: same version, no history entry.
+    const auto same = as(sales_).put(path, first, {{"If-Match", "\"2\""}});
+    ASSERT_EQ(same.status, 200) << same.body;
+    EXPECT_EQ(same.header("ETag"), "\"2\"");
+    EXPECT_EQ(count("SELECT count(*) FROM contact_profile_audit_log WHERE contact_id = '" + contact +
+                    "' AND field = 'client_relationships'"),
+              1);
+}
+
 // An unknown or foreign client fails the whole set with a 422 naming the entry.
 TEST_F(ContactProfilesApiTest, RelationshipToUnknownClientNamesTheEntry) {
     const auto one = insertClient(org_, "One");
@@ -371,6 +401,18 @@ TEST_F(ContactProfilesApiTest, MergeMovesEverythingToTheSurvivor) {
     const auto restore = as(manager_).post("/api/contacts/" + other_id + "/restore", json::object());
     EXPECT_EQ(restore.status, 409);
     EXPECT_EQ(restore.json().at("merged_into_id"), survivor_id);
+}
+
+// A merge that fills none of the survivor's fields still changes it (it gains the other's
+// profiles and links): a new version, so an edit made against the old one is a 412.
+TEST_F(ContactProfilesApiTest, MergeGivesTheSurvivorANewVersion) {
+    const auto survivor = createContactId(manager_, {{"first_name", "Ute"}, {"last_name", "Berg"}});
+    const auto other = createContactId(manager_, {{"first_name", "Ute"}, {"candidate_profile", json::object()}});
+    const auto merged = as(manager_).post("/api/contacts/" + survivor + "/merge", {{"other_id", other}},
+                                          {{"If-Match", "\"1\""}});
+    ASSERT_EQ(merged.status, 200) << merged.body;
+    EXPECT_EQ(merged.header("ETag"), "\"2\"");
+    EXPECT_EQ(as(manager_).put("/api/contacts/" + survivor, {{"city", "Oslo"}}, {{"If-Match", "\"1\""}}).status, 412);
 }
 
 // A merge whose united tags would pass the cap is refused by name and changes neither contact:

@@ -434,6 +434,19 @@ TEST_F(ContactsApiTest, DeleteHidesUntilRestore) {
     EXPECT_EQ(count("SELECT count(*) FROM audit_log WHERE action IN ('contact.deleted', 'contact.restored')"), 2);
 }
 
+// Restoring takes If-Match like every other write: one made against the contact as it was
+// before it was deleted is a 412 and leaves it deleted.
+TEST_F(ContactsApiTest, RestoreWithAStaleIfMatchIsRefused) {
+    const auto id = createContactId(sales_, {{"first_name", "Lou"}});
+    ASSERT_EQ(as(sales_).del("/api/contacts/" + id, {{"If-Match", "\"1\""}}).status, 204);
+    const auto stale = as(sales_).post("/api/contacts/" + id + "/restore", json::object(), {{"If-Match", "\"1\""}});
+    EXPECT_EQ(stale.status, 412) << stale.body;
+    EXPECT_EQ(as(sales_).get("/api/contacts/" + id).status, 404);
+    const auto restored = as(sales_).post("/api/contacts/" + id + "/restore", json::object(), {{"If-Match", "\"2\""}});
+    ASSERT_EQ(restored.status, 200) << restored.body;
+    EXPECT_EQ(restored.header("ETag"), "\"3\"");
+}
+
 // The list is newest first and says which profiles each contact has.
 TEST_F(ContactsApiTest, ListNewestFirstWithProfileFlags) {
     const auto a = createContactId(manager_, {{"first_name", "A"}});
