@@ -82,14 +82,18 @@ TokenPair AuthService::login(const LoginDto& input, const core::RequestMeta& met
         std::erase_if(accounts, [&](const auto& user) { return user.org_slug != *input.organization; });
     }
 
-    // A locked account answers before its password is checked, so guessing stops.
+    // Every account's attempt is counted before its password is checked; a locked account
+    // answers without the check, so guessing stops.
     std::vector<repo::UserRecord> unlocked;
+    std::vector<long long> attempts;  // of unlocked[i], this one included
     long long locked_for = 0;
     for (auto& account : accounts) {
-        if (const auto seconds = lockedFor(account.id); seconds > 0) {
+        const auto attempt = countPasswordAttempt(account.id);
+        if (const auto seconds = lockedFor(attempt); seconds > 0) {
             locked_for = std::max(locked_for, seconds);
         } else {
             unlocked.push_back(std::move(account));
+            attempts.push_back(attempt.count);
         }
     }
     if (unlocked.empty() && locked_for > 0) {
@@ -106,35 +110,43 @@ TokenPair AuthService::login(const LoginDto& input, const core::RequestMeta& met
     }
 
     std::vector<repo::UserRecord> matched;
-    for (const auto& account : unlocked) {
-        if (verifyPassword(account.password_hash, input.password) && account.active) {
-            matched.push_back(account);
+    std::vector<std::size_t> wrong;  // indexes into unlocked
+    for (std::size_t i = 0; i < unlocked.size(); ++i) {
+        if (verifyPassword(unlocked[i].password_hash, input.password) && unlocked[i].active) {
+            matched.push_back(unlocked[i]);
+        } else {
+            wrong.push_back(i);
         }
     }
     if (matched.empty()) {
-        // Count the failures first (Redis), then record them (PostgreSQL): never both at once.
-        std::vector<std::pair<const repo::UserRecord*, long long>> failures;
-        for (const auto& account : unlocked) {
-            failures.emplace_back(&account, countWrongPassword(account.id));
-        }
+        // The failures were counted in Redis before the check; now they are recorded.
         auto lease = pool_.acquire();
         pqxx::work tx(lease.get());
-        for (const auto& [account, count] : failures) {
+        for (const auto i : wrong) {
+            const auto& account = unlocked[i];
             db::recordAudit(tx,
-                            audit(account->org_id, std::nullopt, "auth.login_failed", account->id,
-                                  {{"reason", account->active ? "wrong password" : "inactive user"},
-                                   {"failures", count}}),
+                            audit(account.org_id, std::nullopt, "auth.login_failed", account.id,
+                                  {{"reason", account.active ? "wrong password" : "inactive user"},
+                                   {"failures", attempts[i]}}),
                             meta);
-            if (count == limits_.login_failures_before_lockout) {
-                db::recordAudit(tx, audit(account->org_id, std::nullopt, "auth.account_locked",
-                                          account->id, {{"seconds", limits_.lockout_seconds}}),
+            if (lockIfLastAttempt(account.id, attempts[i])) {
+                db::recordAudit(tx, audit(account.org_id, std::nullopt, "auth.account_locked",
+                                          account.id, {{"seconds", limits_.lockout_seconds}}),
                                 meta);
             }
         }
         tx.commit();
         throw badCredentials();
     }
+    // The password is someone's: the other accounts of this e-mail were not guessed at, and
+    // their attempts are given back (not cleared, so this cannot unlock them).
+    for (const auto i : wrong) {
+        limiter_.release(wrongPasswordKey(unlocked[i].id));
+    }
     if (matched.size() > 1) {
+        for (const auto& account : matched) {
+            limiter_.release(wrongPasswordKey(account.id));
+        }
         throw core::AppError::invalidField(
             "organization", "this e-mail signs in to several organisations: give the slug of one");
     }
@@ -409,32 +421,38 @@ void AuthService::resetPassword(const ResetPasswordDto& input, const core::Reque
     sessions_.revokeAllOfUser(user_id);
 }
 
-long long AuthService::lockedFor(const std::string& user_id) {
-    const auto failures = limiter_.peek(wrongPasswordKey(user_id));
-    return failures.count >= limits_.login_failures_before_lockout ? std::max<long long>(failures.reset_seconds, 1) : 0;
+kv::RateCount AuthService::countPasswordAttempt(const std::string& user_id) {
+    return limiter_.hit(wrongPasswordKey(user_id), limits_.lockout_seconds);
 }
 
-long long AuthService::countWrongPassword(const std::string& user_id) {
-    const auto key = wrongPasswordKey(user_id);
-    const auto count = limiter_.hit(key, limits_.lockout_seconds);
-    if (count.count == limits_.login_failures_before_lockout) {
-        limiter_.extend(key, limits_.lockout_seconds);  // the lock lasts its full length from here
+long long AuthService::lockedFor(const kv::RateCount& attempt) const {
+    return attempt.count > limits_.login_failures_before_lockout
+               ? std::max<long long>(attempt.reset_seconds, 1)
+               : 0;
+}
+
+bool AuthService::lockIfLastAttempt(const std::string& user_id, long long attempt) {
+    if (attempt != limits_.login_failures_before_lockout) {
+        return false;
     }
-    return count.count;
+    limiter_.extend(wrongPasswordKey(user_id), limits_.lockout_seconds);  // the full length from here
+    return true;
 }
 
 bool AuthService::checkOwnPassword(const core::Actor& actor, const std::string& password_hash,
                                    const std::string& given, const core::RequestMeta& meta) {
-    if (const auto seconds = lockedFor(actor.user_id); seconds > 0) {
+    const auto attempt = countPasswordAttempt(actor.user_id);
+    if (const auto seconds = lockedFor(attempt); seconds > 0) {
         throw rateLimited("This account is locked after too many wrong passwords; retry in " +
                               std::to_string(seconds) + " s",
                           seconds);
     }
     if (verifyPassword(password_hash, given)) {
+        limiter_.reset(wrongPasswordKey(actor.user_id));
         return true;
     }
-    const auto count = countWrongPassword(actor.user_id);
-    const bool locks = count == limits_.login_failures_before_lockout;
+    const auto count = attempt.count;
+    const bool locks = lockIfLastAttempt(actor.user_id, count);
     auto lease = pool_.acquire();
     pqxx::work tx(lease.get());
     db::recordAudit(tx,

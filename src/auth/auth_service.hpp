@@ -80,11 +80,15 @@ private:
     repo::UserRecord loadUser(const core::Actor& actor);
     TokenPair issue(const repo::UserRecord& user, const core::RequestMeta& meta);
     void checkIpLimit(const std::string& scope, const std::string& ip);
-    /// Seconds the account stays locked after too many wrong passwords; 0 when it is not.
-    long long lockedFor(const std::string& user_id);
-    /// Counts a wrong password of the account (at sign-in or where a change asks for it) and
-    /// returns the count; the one that reaches the limit locks it for the full lockout.
-    long long countWrongPassword(const std::string& user_id);
+    /// Counts an attempt at the account's password (at sign-in or where a change asks for it)
+    /// before the password is checked, so that concurrent guesses each take a place under the
+    /// limit instead of all passing one read of the count. A right password clears the count.
+    kv::RateCount countPasswordAttempt(const std::string& user_id);
+    /// Seconds the account stays locked, given this attempt's count; 0 when the attempt may go on.
+    long long lockedFor(const kv::RateCount& attempt) const;
+    /// After a wrong password: the attempt that reached the limit locks the account for the full
+    /// lockout from now. Whether this one did.
+    bool lockIfLastAttempt(const std::string& user_id, long long attempt);
     void auditSessionEnd(const core::Actor& actor, const std::string& action,
                          nlohmann::json changes, const core::RequestMeta& meta);
 

@@ -12,6 +12,14 @@ if ttl < 0 then redis.call('EXPIRE', KEYS[1], ARGV[1]) ttl = tonumber(ARGV[1]) e
 return {n, ttl}
 )lua");
 
+// DECR only an existing, positive counter: one that expired meanwhile is not brought back
+// without an expiry.
+const Script kRelease(R"lua(
+local n = tonumber(redis.call('GET', KEYS[1]) or '0')
+if n > 0 then redis.call('DECR', KEYS[1]) end
+return 0
+)lua");
+
 constexpr auto kSyncInterval = std::chrono::milliseconds(100);
 constexpr long long kExactMargin = 20;
 constexpr std::size_t kMaxLocalKeys = 100000;
@@ -68,18 +76,12 @@ RateCount RateLimiter::hit(const std::string& key, int window_seconds) {
     return count;
 }
 
-RateCount RateLimiter::peek(const std::string& key) {
-    const auto replies = redis_.pipeline({{"GET", redis_.key(key)}, {"TTL", redis_.key(key)}});
-    RateCount count;
-    if (replies.size() == 2 && replies[0].type == Reply::Type::String) {
-        count.count = replies[0].asInteger();
-        count.reset_seconds = std::max<long long>(replies[1].integer, 0);
-    }
-    return count;
-}
-
 void RateLimiter::extend(const std::string& key, int seconds) {
     redis_.command({"EXPIRE", redis_.key(key), std::to_string(seconds)});
+}
+
+void RateLimiter::release(const std::string& key) {
+    redis_.eval(kRelease, {redis_.key(key)}, {});
 }
 
 void RateLimiter::reset(const std::string& key) {

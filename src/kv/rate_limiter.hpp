@@ -28,9 +28,9 @@ public:
 
     /// Counts one hit on `key` (the first hit opens a window of `window_seconds`).
     RateCount hit(const std::string& key, int window_seconds);
-    /// Reads the counter without counting.
-    RateCount peek(const std::string& key);
     void reset(const std::string& key);
+    /// Takes back one hit counted by `hit` (never below zero; a counter gone stays gone).
+    void release(const std::string& key);
     /// Makes the counter last `seconds` from now (a lockout runs its full length).
     void extend(const std::string& key, int seconds);
 

@@ -586,6 +586,40 @@ TEST_F(AuthApiTest, LockoutAfterRepeatedFailures) {
     EXPECT_EQ(server_->auditCount("auth.account_locked"), 1);
 }
 
+// Guesses sent at the same time get no more tries than guesses sent one after another: each
+// takes its place under the limit before its password is checked, so of ten parallel wrong
+// passwords exactly the configured three are checked (401) and the others are refused (429).
+TEST_F(AuthApiTest, ParallelGuessesShareTheLockoutLimit) {
+    std::vector<std::future<HttpResponse>> guesses;
+    for (int i = 0; i < 10; ++i) {
+        guesses.push_back(std::async(std::launch::async, [this, i] {
+            return login(admin_.email, "parallel guess " + std::to_string(i));
+        }));
+    }
+    int checked = 0;
+    int refused = 0;
+    for (auto& guess : guesses) {
+        const auto status = guess.get().status;
+        checked += status == 401 ? 1 : 0;
+        refused += status == 429 ? 1 : 0;
+    }
+    EXPECT_EQ(checked, 3);
+    EXPECT_EQ(refused, 7);
+    EXPECT_EQ(server_->auditCount("auth.login_failed"), 3);
+    EXPECT_EQ(server_->auditCount("auth.account_locked"), 1);
+    EXPECT_EQ(login(admin_.email, kTestPassword).status, 429);
+}
+
+// A right password clears the count: wrong ones before it do not add up with later ones.
+TEST_F(AuthApiTest, RightPasswordClearsTheFailures) {
+    EXPECT_EQ(login(admin_.email, "first wrong one").status, 401);
+    EXPECT_EQ(login(admin_.email, "second wrong one").status, 401);
+    ASSERT_EQ(login(admin_.email, kTestPassword).status, 200);
+    EXPECT_EQ(login(admin_.email, "third wrong one").status, 401);
+    EXPECT_EQ(login(admin_.email, "fourth wrong one").status, 401);
+    EXPECT_EQ(login(admin_.email, kTestPassword).status, 200);
+}
+
 // Wrong current passwords count toward the lockout like failed sign-ins, in a password change
 // and in an e-mail change: a stolen access token cannot be used to guess the password.
 TEST_F(AuthApiTest, WrongCurrentPasswordsLockTheAccount) {
@@ -633,6 +667,27 @@ TEST_F(AuthApiTest, SameEmailInTwoOrganisations) {
     const auto chosen = login(admin_.email, kTestPassword, {{"organization", other_org.slug}});
     ASSERT_EQ(chosen.status, 200);
     EXPECT_EQ(chosen.json().at("user").at("role"), "sales");
+}
+
+// Signing in without a slug tries the password on every account of the e-mail; the accounts it
+// is not the password of were not guessed at, so the owner's daily sign-ins never lock them.
+TEST_F(AuthApiTest, SigningInToOneAccountDoesNotLockTheOther) {
+    const auto other_org = server_->createOrganization("Second Org");
+    server_->createUser(other_org, "sales", admin_.email);
+    const std::string other_password = "the second account's own passphrase";
+    auto other = bearer(login(admin_.email, kTestPassword, {{"organization", other_org.slug}})
+                            .json()
+                            .at("access_token")
+                            .get<std::string>());
+    ASSERT_EQ(other.post("/api/auth/password/change",
+                         {{"current_password", kTestPassword}, {"new_password", other_password}})
+                  .status,
+              204);
+    for (int i = 0; i < 4; ++i) {  // more than the three failures that lock an account
+        ASSERT_EQ(login(admin_.email, kTestPassword).status, 200);
+    }
+    EXPECT_EQ(login(admin_.email, other_password, {{"organization", other_org.slug}}).status, 200);
+    EXPECT_EQ(server_->auditCount("auth.login_failed"), 0);
 }
 
 // crm-server create-admin leaves the same trail as an admin's change through the API: a new
