@@ -724,13 +724,14 @@ SELECT '00000000-0000-7000-8000-000000000001'::uuid, u.id, 'auth.login', 'user',
 FROM users u CROSS JOIN generate_series(1, 5) AS g(k)
 WHERE u.org_id = '00000000-0000-7000-8000-000000000001'
 UNION ALL
-SELECT '00000000-0000-7000-8000-000000000001'::uuid, c.created_by, 'client.create', 'client', c.id,
-       jsonb_build_object('name', jsonb_build_object('new', c.name), 'status', jsonb_build_object('new', c.status)),
+SELECT '00000000-0000-7000-8000-000000000001'::uuid, c.created_by, 'client.created', 'client', c.id,
+       jsonb_build_object('name', jsonb_build_object('from', NULL, 'to', c.name),
+                          'status', jsonb_build_object('from', NULL, 'to', c.status)),
        '203.0.113.50'::inet, 'Mozilla/5.0 (Macintosh) Safari/17.0', 'seed-client-' || right(c.id::text, 3), c.created_at
 FROM clients c WHERE c.org_id = '00000000-0000-7000-8000-000000000001'
 UNION ALL
-SELECT '00000000-0000-7000-8000-000000000001'::uuid, d.owner_id, 'deal.update', 'deal', d.id,
-       jsonb_build_object('status', jsonb_build_object('old', 'open', 'new', d.status)),
+SELECT '00000000-0000-7000-8000-000000000001'::uuid, d.owner_id, 'deal.updated', 'deal', d.id,
+       jsonb_build_object('status', jsonb_build_object('from', 'open', 'to', d.status)),
        '203.0.113.60'::inet, 'Mozilla/5.0 (Windows NT 10.0) Chrome/126.0', 'seed-deal-' || right(d.id::text, 3), d.closed_at
 FROM deals d WHERE d.org_id = '00000000-0000-7000-8000-000000000001' AND d.closed_at IS NOT NULL;
 

@@ -874,7 +874,13 @@ repo::ContactDetail ContactService::merge(const core::Actor& actor, const std::s
 
     // The united values first: a merge past the list limits is refused before anything moves.
     std::vector<std::string> filled;
-    const auto values = mergedValues(*survivor, *other, filled);
+    auto values = mergedValues(*survivor, *other, filled);
+    // Only an active user may own a contact: an owner who has left is not carried over.
+    if (values.owner_id && values.owner_id != survivor->owner_id &&
+        !repo::isActiveUser(tx, actor.org_id, *values.owner_id)) {
+        values.owner_id.reset();
+        std::erase(filled, std::string("owner_id"));
+    }
     // Then the move: the profiles and links the survivor gains count in its flags afterwards.
     const auto moved = repo::moveContactData(tx, actor.org_id, contact_id, input.other_id);
     const bool consent_from_other = values.consent_updated_at != survivor->consent_updated_at;

@@ -127,6 +127,29 @@ TEST_F(ContactProfilesApiTest, ProfileUpdateIsPartialWithIfMatch) {
     EXPECT_EQ(fields, (std::set<std::string>{"record", "lead_score", "lead_status"}));
 }
 
+// A profile saved again unchanged keeps its version, of either kind: another editor's
+// If-Match stays valid.
+TEST_F(ContactProfilesApiTest, UnchangedProfilePutKeepsTheVersion) {
+    const auto contact = createContactId(manager_, {{"first_name", "Una"}});
+    const auto sales = salesProfile(contact, {{"company_name", "Initech"}, {"title", "CTO"}}, manager_);
+    const auto candidate = as(manager_).post("/api/contacts/" + contact + "/candidate-profile",
+                                             {{"headline", "Engineer"}}).json().at("id").get<std::string>();
+    for (const auto& path : {"/api/contacts/" + contact + "/sales-profile/" + sales,
+                             "/api/contacts/" + contact + "/candidate-profile/" + candidate}) {
+        for (const auto& body : {json::object(), json{{"is_primary", true}}}) {
+            const auto response = as(manager_).put(path, body, {{"If-Match", "\"1\""}});
+            ASSERT_EQ(response.status, 200) << path << " " << response.body;
+            EXPECT_EQ(response.header("ETag"), "\"1\"") << path;
+        }
+    }
+    const auto same_title = as(manager_).put("/api/contacts/" + contact + "/sales-profile/" + sales,
+                                             {{"title", "CTO"}}, {{"If-Match", "\"1\""}});
+    EXPECT_EQ(same_title.header("ETag"), "\"1\"");
+    EXPECT_EQ(as(manager_).put("/api/contacts/" + contact + "/sales-profile/" + sales, {{"title", "CEO"}},
+                               {{"If-Match", "\"1\""}}).header("ETag"),
+              "\"2\"");
+}
+
 // Money needs its currency, and the salary range must be a range, also across PUTs.
 TEST_F(ContactProfilesApiTest, RulesAcrossFieldsHoldOnUpdate) {
     const auto contact = createContactId(manager_, {{"first_name", "Uma"}});
@@ -413,6 +436,18 @@ TEST_F(ContactProfilesApiTest, MergeGivesTheSurvivorANewVersion) {
     ASSERT_EQ(merged.status, 200) << merged.body;
     EXPECT_EQ(merged.header("ETag"), "\"2\"");
     EXPECT_EQ(as(manager_).put("/api/contacts/" + survivor, {{"city", "Oslo"}}, {{"If-Match", "\"1\""}}).status, 412);
+}
+
+// A survivor without an owner takes the other's owner only if that user is still active: a
+// merge cannot make a state no edit could.
+TEST_F(ContactProfilesApiTest, MergeDoesNotHandOverToAnInactiveOwner) {
+    const auto leaver = server_->createUser(org_, "sales");
+    const auto other = createContactId(manager_, {{"first_name", "Ivo"}, {"owner_id", leaver.id}});
+    const auto survivor = createContactId(manager_, {{"first_name", "Ivo"}, {"owner_id", nullptr}});
+    ASSERT_EQ(as(admin_).del("/api/users/" + leaver.id).status, 204);
+    const auto merged = as(manager_).post("/api/contacts/" + survivor + "/merge", {{"other_id", other}});
+    ASSERT_EQ(merged.status, 200) << merged.body;
+    EXPECT_TRUE(merged.json().at("owner_id").is_null());
 }
 
 // A merge whose united tags would pass the cap is refused by name and changes neither contact:

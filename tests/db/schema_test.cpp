@@ -814,6 +814,12 @@ TEST_F(SchemaTest, DemoSeedAppliesCleanly) {
         EXPECT_EQ(scalar<int>("SELECT count(*) FROM users WHERE org_id = '{seedOrg}' AND role = 'sales'"), 2);
         EXPECT_EQ(scalar<int>("SELECT count(*) FROM users WHERE org_id = '{seedOrg}' AND role = 'manager'"), 1);
         EXPECT_EQ(scalar<int>("SELECT count(*) FROM clients WHERE org_id = '{seedOrg}'"), 40);
+        // Seeded audit rows read like the API's own: past-tense actions, {"from", "to"} changes.
+        EXPECT_EQ(scalar<int>("SELECT count(*) FROM audit_log WHERE org_id = '{seedOrg}' AND action = 'client.created'"), 40);
+        EXPECT_EQ(scalar<int>("SELECT count(*) FROM audit_log a, jsonb_each(a.changes) e "
+                              "WHERE a.org_id = '{seedOrg}' AND jsonb_typeof(a.changes) = 'object' "
+                              "AND jsonb_typeof(e.value) = 'object' AND (e.value ? 'new' OR e.value ? 'old')"),
+                  0);
         EXPECT_EQ(scalar<int>("SELECT count(*) FROM contacts WHERE org_id = '{seedOrg}'"), 300);
         EXPECT_GE(scalar<int>("SELECT count(*) FROM contact_profile_summary WHERE org_id = '{seedOrg}' AND is_dual"), 100);
         EXPECT_GE(scalar<int>("SELECT count(*) FROM contact_profile_summary WHERE org_id = '{seedOrg}' "
