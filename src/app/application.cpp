@@ -94,6 +94,7 @@ http::ServerOptions serverOptions(const core::Config& config) {
     options.io_threads = config.io_threads;
     options.worker_threads = config.worker_threads;
     options.max_body_bytes = config.max_body_bytes;
+    options.header_timeout_seconds = config.header_timeout_seconds;
     options.read_timeout_seconds = config.read_timeout_seconds;
     options.idle_timeout_seconds = config.idle_timeout_seconds;
     options.max_connections = config.max_connections;

@@ -168,6 +168,12 @@ void registerRoutes(http::Router& router, ContactService& contacts) {
                         .etag(profile.version)
                         .header("Location", location("/contacts/" + id + "/sales-profile/" + profile.id));
                 });
+    router.get("/api/contacts/{id}/sales-profile/{profile_id}", Access::require(Permission::ContactsRead),
+               [&contacts](Request& request) {
+                   const auto profile = contacts.salesProfile(request.actor(), request.pathId(),
+                                                              request.pathId("profile_id"));
+                   return Response::json(Status::Ok, toJson(profile)).etag(profile.version);
+               });
     router.put("/api/contacts/{id}/sales-profile/{profile_id}",
                Access::require(Permission::SalesProfilesWrite), [&contacts](Request& request) {
                    const auto id = request.pathId();
@@ -195,6 +201,12 @@ void registerRoutes(http::Router& router, ContactService& contacts) {
                         .header("Location",
                                 location("/contacts/" + id + "/candidate-profile/" + profile.id));
                 });
+    router.get("/api/contacts/{id}/candidate-profile/{profile_id}", Access::require(Permission::ContactsRead),
+               [&contacts](Request& request) {
+                   const auto profile = contacts.candidateProfile(request.actor(), request.pathId(),
+                                                                  request.pathId("profile_id"));
+                   return Response::json(Status::Ok, toJson(profile)).etag(profile.version);
+               });
     router.put("/api/contacts/{id}/candidate-profile/{profile_id}",
                Access::require(Permission::CandidateProfilesWrite), [&contacts](Request& request) {
                    const auto id = request.pathId();

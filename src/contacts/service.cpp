@@ -633,6 +633,35 @@ repo::ContactDetail ContactService::profiles(const core::Actor& actor, const std
     return get(actor, contact_id);
 }
 
+namespace {
+
+template <typename Record>
+Record takeProfile(std::vector<Record>& profiles, const std::string& profile_id) {
+    for (auto& profile : profiles) {
+        if (profile.id == profile_id) {
+            return std::move(profile);
+        }
+    }
+    throw AppError::notFound("Profile not found");
+}
+
+}  // namespace
+
+// The contact's page carries its live profiles: one read, whichever kind is asked for.
+repo::SalesProfileRecord ContactService::salesProfile(const core::Actor& actor,
+                                                      const std::string& contact_id,
+                                                      const std::string& profile_id) {
+    auto detail = get(actor, contact_id);
+    return takeProfile(detail.sales_profiles, profile_id);
+}
+
+repo::CandidateProfileRecord ContactService::candidateProfile(const core::Actor& actor,
+                                                              const std::string& contact_id,
+                                                              const std::string& profile_id) {
+    auto detail = get(actor, contact_id);
+    return takeProfile(detail.candidate_profiles, profile_id);
+}
+
 repo::SalesProfileRecord ContactService::createSalesProfile(const core::Actor& actor,
                                                             const std::string& contact_id,
                                                             const SalesProfileDto& input,

@@ -65,6 +65,11 @@ public:
                                 const core::RequestMeta& meta);
 
     repo::ContactDetail profiles(const core::Actor& actor, const std::string& contact_id);
+    /// One live profile of the contact (404 for a deleted one or another contact's).
+    repo::SalesProfileRecord salesProfile(const core::Actor& actor, const std::string& contact_id,
+                                          const std::string& profile_id);
+    repo::CandidateProfileRecord candidateProfile(const core::Actor& actor, const std::string& contact_id,
+                                                  const std::string& profile_id);
 
     repo::SalesProfileRecord createSalesProfile(const core::Actor& actor,
                                                 const std::string& contact_id,

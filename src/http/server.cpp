@@ -26,13 +26,15 @@ using Clock = std::chrono::steady_clock;
 
 constexpr std::size_t kHeaderLimitBytes = 16 * 1024;
 constexpr std::size_t kMaxRequestIdLength = 128;
+// What one read takes while waiting for a request to begin: a whole ordinary header, usually.
+constexpr std::size_t kFirstReadBytes = 4096;
 
 // The headers a browser may send cross-origin, and those it may read back.
 constexpr const char kCorsAllowHeaders[] =
     "Authorization, Content-Type, If-Match, Idempotency-Key, X-Request-Id";
 constexpr const char kCorsExposeHeaders[] =
     "X-Request-Id, ETag, Location, RateLimit-Limit, RateLimit-Remaining, RateLimit-Reset, "
-    "Retry-After";
+    "Retry-After, Idempotent-Replayed";
 
 std::string_view view(beast::string_view text) {
     return {text.data(), text.size()};
@@ -446,12 +448,24 @@ awaitable<void> Server::Impl::serve(std::shared_ptr<Session> session) {
         parser.body_limit(std::numeric_limits<std::uint64_t>::max());
 
         session->idle = true;
-        stream.expires_after(std::chrono::seconds(options_.idle_timeout_seconds));
+        if (session->buffer.size() == 0) {
+            // The wait for a request's first bytes has the idle timeout; the rest of its header
+            // then has the shorter header timeout, so a header sent a byte at a time cannot
+            // hold a connection for the whole idle time.
+            stream.expires_after(std::chrono::seconds(options_.idle_timeout_seconds));
+            const auto received = co_await stream.async_read_some(
+                session->buffer.prepare(kFirstReadBytes), net::redirect_error(use_awaitable, ec));
+            session->buffer.commit(received);
+            if (ec) {
+                break;  // end of stream, idle timeout or shutdown: close quietly
+            }
+        }
+        stream.expires_after(std::chrono::seconds(options_.header_timeout_seconds));
         co_await bhttp::async_read_header(stream, session->buffer, parser,
                                           net::redirect_error(use_awaitable, ec));
         session->idle = false;
         if (ec) {
-            // End of stream, idle timeout or shutdown: close quietly. Garbage gets its 4xx.
+            // End of stream, header timeout or shutdown: close quietly. Garbage gets its 4xx.
             if (const auto refusal = malformedRequest(ec)) {
                 co_await writeRefusal(stream, *refusal);
             }

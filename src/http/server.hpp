@@ -20,8 +20,9 @@ struct ServerOptions {
     int io_threads = 1;
     int worker_threads = 16;
     std::size_t max_body_bytes = 1024 * 1024;
-    int read_timeout_seconds = 30;  // once a request's header arrived, for the rest of it
-    int idle_timeout_seconds = 60;  // between requests on a keep-alive connection
+    int header_timeout_seconds = 10;  // from a request's first byte to the end of its header
+    int read_timeout_seconds = 30;    // once a request's header arrived, for the rest of it
+    int idle_timeout_seconds = 60;    // between requests on a keep-alive connection
     /// Open connections at most; the next is answered 503 and closed, not left to exhaust the
     /// process's file descriptors.
     int max_connections = 10000;

@@ -167,6 +167,28 @@ TEST_F(ContactProfilesApiTest, RulesAcrossFieldsHoldOnUpdate) {
     EXPECT_EQ(as(manager_).put(path, {{"desired_salary_max", nullptr}, {"desired_salary_min", "70000"}}).status, 200);
 }
 
+// A new profile's Location can be read, by any role that reads contacts, with the ETag a PUT
+// needs; a deleted profile, or one asked for under another contact, is a 404.
+TEST_F(ContactProfilesApiTest, NewProfileLocationCanBeRead) {
+    const auto contact = createContactId(manager_, {{"first_name", "Lia"}});
+    const auto other = createContactId(manager_, {{"first_name", "Max"}});
+    for (const std::string kind : {"sales-profile", "candidate-profile"}) {
+        const auto body = kind == "sales-profile" ? json{{"title", "CTO"}} : json{{"headline", "Engineer"}};
+        const auto made = as(manager_).post("/api/contacts/" + contact + "/" + kind, body);
+        ASSERT_EQ(made.status, 201) << made.body;
+        const auto id = made.json().at("id").get<std::string>();
+        const auto location = made.header("Location");
+        EXPECT_EQ(location, "/api/v1/contacts/" + contact + "/" + kind + "/" + id);
+        const auto read = as(recruiter_).get(location);
+        ASSERT_EQ(read.status, 200) << kind << " " << read.body;
+        EXPECT_EQ(read.json(), made.json());
+        EXPECT_EQ(read.header("ETag"), "\"1\"");
+        EXPECT_EQ(as(recruiter_).get("/api/contacts/" + other + "/" + kind + "/" + id).status, 404);
+        ASSERT_EQ(as(manager_).del(location).status, 204);
+        EXPECT_EQ(as(recruiter_).get(location).status, 404);
+    }
+}
+
 // The primary profile cannot be switched off directly: another one must be made primary.
 TEST_F(ContactProfilesApiTest, PrimaryCannotBeUnset) {
     const auto contact = createContactId(sales_, {{"first_name", "Vic"}});

@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include <array>
 #include <atomic>
 #include <filesystem>
 #include <fstream>
@@ -325,6 +326,9 @@ TEST_F(PlatformApiTest, CorsHeadersOnSimpleRequest) {
     EXPECT_EQ(response.header("Access-Control-Allow-Origin"), "https://app.example");
     EXPECT_NE(response.header("Access-Control-Expose-Headers").find("X-Request-Id"),
               std::string::npos);
+    // A browser client retrying with Idempotency-Key can tell a replayed answer.
+    EXPECT_NE(response.header("Access-Control-Expose-Headers").find("Idempotent-Replayed"),
+              std::string::npos);
 }
 
 // A plain OPTIONS lists the allowed methods.
@@ -368,9 +372,10 @@ TEST_F(PlatformApiTest, MetricsExposeRequestsAndPool) {
     EXPECT_NE(text.find("db_pool_waiting"), std::string::npos);
 }
 
-// A slow client that never finishes its header is disconnected, not waited on forever.
+// A slow client that never finishes its header is disconnected after the header timeout, well
+// before the idle timeout; a client that is merely quiet before it begins is not.
 TEST(PlatformTimeouts, SlowClientIsDisconnected) {
-    auto server = TestServer::start({{"CRM_IDLE_TIMEOUT_SECONDS", "1"}});
+    auto server = TestServer::start({{"CRM_HEADER_TIMEOUT_SECONDS", "1"}, {"CRM_IDLE_TIMEOUT_SECONDS", "30"}});
     // rawExchange waits up to 10 s; the server must close long before that.
     const auto started = std::chrono::steady_clock::now();
     const auto raw = rawExchange(server->port(), "GET /api/health HTTP/1.1\r\nHost: x\r\n", 10000);
@@ -458,6 +463,23 @@ int openIdleConnection(unsigned short port) {
     address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     EXPECT_EQ(::connect(fd, reinterpret_cast<const sockaddr*>(&address), sizeof address), 0);
     return fd;
+}
+
+// The header timeout starts at a request's first byte: a connection that is quiet for longer
+// before it sends a whole request is answered, under the (longer) idle timeout.
+TEST(PlatformTimeouts, QuietConnectionOutlivesTheHeaderTimeout) {
+    auto server = TestServer::start({{"CRM_HEADER_TIMEOUT_SECONDS", "1"}, {"CRM_IDLE_TIMEOUT_SECONDS", "30"}});
+    const int fd = openIdleConnection(server->port());
+    std::this_thread::sleep_for(std::chrono::milliseconds(2500));
+    const std::string request = "GET /api/health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+    ASSERT_EQ(::send(fd, request.data(), request.size(), MSG_NOSIGNAL), static_cast<ssize_t>(request.size()));
+    std::string answer;
+    std::array<char, 4096> chunk{};
+    for (ssize_t n = 0; (n = ::recv(fd, chunk.data(), chunk.size(), 0)) > 0;) {
+        answer.append(chunk.data(), static_cast<std::size_t>(n));
+    }
+    ::close(fd);
+    EXPECT_EQ(answer.rfind("HTTP/1.1 200", 0), 0u) << answer;
 }
 
 // Past CRM_MAX_CONNECTIONS a new connection is answered 503 with Retry-After and closed, instead
