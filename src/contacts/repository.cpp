@@ -1038,6 +1038,15 @@ void lockDuplicateKeys(pqxx::transaction_base& tx, const std::string& org_id,
     }
 }
 
+void lockPrimaryContactPlaces(pqxx::transaction_base& tx, const std::string& org_id,
+                              const std::vector<std::string>& client_ids) {
+    std::vector<std::string> keys;
+    for (const auto& id : client_ids) {
+        keys.push_back("primary-contact:" + id);  // beside the e-mail and phone keys, never equal
+    }
+    lockDuplicateKeys(tx, org_id, keys);
+}
+
 std::optional<DuplicateMatch> findDuplicate(pqxx::transaction_base& tx, const std::string& org_id,
                                             const std::vector<DuplicateProbe>& probes,
                                             const std::optional<std::string>& exclude_id) {

@@ -392,6 +392,12 @@ std::vector<std::string> releasePrimaryContact(pqxx::transaction_base& tx, const
 std::vector<std::string> existingClients(pqxx::transaction_base& tx, const std::string& org_id,
                                          const std::vector<std::string>& client_ids);
 
+/// Takes transaction-scoped advisory locks on the primary-contact places of these clients, so
+/// two contacts claiming the same place one after the other see each other's claim in
+/// primaryContactsOf instead of meeting at the unique index.
+void lockPrimaryContactPlaces(pqxx::transaction_base& tx, const std::string& org_id,
+                              const std::vector<std::string>& client_ids);
+
 /// client id → the other contact that is its primary contact, for the given clients.
 std::map<std::string, std::string> primaryContactsOf(pqxx::transaction_base& tx,
                                                      const std::string& org_id,

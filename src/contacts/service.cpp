@@ -764,7 +764,9 @@ ContactService::Relationships ContactService::replaceRelationships(
         }
     }
     errors.throwIfAny();
-    // One primary contact per client (a database rule): say which entry collides.
+    // One primary contact per client (a database rule): say which entry collides. The places
+    // are locked first, so a claim committed meanwhile is seen here, not at the unique index.
+    repo::lockPrimaryContactPlaces(tx, actor.org_id, wanted_primary);
     const auto holders = repo::primaryContactsOf(tx, actor.org_id, wanted_primary, contact_id);
     for (std::size_t i = 0; i < input.relationships.size(); ++i) {
         const auto& link = input.relationships[i];

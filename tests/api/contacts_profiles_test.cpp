@@ -2,6 +2,8 @@
 // history and merging.
 #include "contacts_fixture.hpp"
 
+#include <future>
+
 namespace crm::test {
 namespace {
 
@@ -310,6 +312,41 @@ TEST_F(ContactProfilesApiTest, SecondPrimaryContactOfAClientConflicts) {
     ASSERT_EQ(response.status, 409) << response.body;
     EXPECT_EQ(response.json().at("existing_id"), first);
     EXPECT_EQ(errorFields(response), std::set<std::string>{"relationships[0].is_primary_contact"});
+}
+
+// Contacts claiming the same primary-contact place at once: one gets it, and every other gets
+// the same 409 a later claim would, naming the entry and the contact that holds the place.
+TEST_F(ContactProfilesApiTest, ConcurrentPrimaryClaimsNameTheHolder) {
+    const auto client = insertClient(org_, "Contested");
+    std::vector<std::string> contacts;
+    for (int i = 0; i < 8; ++i) {
+        contacts.push_back(createContactId(sales_, {{"first_name", "Claimant " + std::to_string(i)}}));
+    }
+    const json claim{{"relationships", {{{"client_id", client}, {"is_primary_contact", true}}}}};
+    std::vector<std::future<HttpResponse>> answers;
+    for (const auto& contact : contacts) {
+        answers.push_back(std::async(std::launch::async, [this, &claim, contact] {
+            return as(sales_).put("/api/contacts/" + contact + "/client-relationships", claim);
+        }));
+    }
+    std::string holder;
+    std::vector<HttpResponse> refused;
+    for (std::size_t i = 0; i < answers.size(); ++i) {
+        auto answer = answers[i].get();
+        if (answer.status == 200) {
+            EXPECT_TRUE(holder.empty()) << "two contacts got the place";
+            holder = contacts[i];
+        } else {
+            refused.push_back(std::move(answer));
+        }
+    }
+    ASSERT_FALSE(holder.empty());
+    ASSERT_EQ(refused.size(), 7u);
+    for (const auto& answer : refused) {
+        ASSERT_EQ(answer.status, 409) << answer.body;
+        EXPECT_EQ(answer.json().at("existing_id"), holder) << answer.body;
+        EXPECT_EQ(errorFields(answer), std::set<std::string>{"relationships[0].is_primary_contact"});
+    }
 }
 
 // A deleted contact gives up the primary-contact place it held, so another contact can take it;
