@@ -825,12 +825,14 @@ json ContactService::summary(const core::Actor& actor, const std::string& contac
     }
     const auto facts = repo::findSummaryFacts(tx, actor.org_id, contact_id).value_or(repo::SummaryFacts{});
     const auto* sales = detail->sales_profiles.empty() ? nullptr : &detail->sales_profiles.front();
-    // A buyer recorded by client only is at that client: the summary names it.
+    // A buyer recorded by client only is at that client: the text names it, while the profile
+    // itself is shown as stored.
+    const auto* sales_for_text = sales;
     std::optional<repo::SalesProfileRecord> at_client;
     if (sales != nullptr && !sales->company_name && sales->client_id) {
         at_client = *sales;
         at_client->company_name = repo::liveClientName(tx, actor.org_id, *sales->client_id);
-        sales = &*at_client;
+        sales_for_text = &*at_client;
     }
     const auto* candidate =
         detail->candidate_profiles.empty() ? nullptr : &detail->candidate_profiles.front();
@@ -840,7 +842,7 @@ json ContactService::summary(const core::Actor& actor, const std::string& contac
     return {
         {"contact_id", contact_id},
         {"name", fullName(detail->contact.first_name, detail->contact.last_name)},
-        {"text", summaryText(detail->contact, sales, candidate, facts)},
+        {"text", summaryText(detail->contact, sales_for_text, candidate, facts)},
         {"facts",
          {{"has_sales_profile", facts.has_sales_profile},
           {"has_candidate_profile", facts.has_candidate_profile},

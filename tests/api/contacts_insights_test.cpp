@@ -67,6 +67,17 @@ TEST_F(ContactInsightsApiTest, SummaryDescribesADualContact) {
     EXPECT_EQ(as(sales_).get("/api/contacts/" + id + "/summary").json().at("text"), summary.at("text"));
 }
 
+// A buyer recorded by client only: the text names the client, the profile is shown as stored
+// (the same profile reads the same on every route).
+TEST_F(ContactInsightsApiTest, SummaryNamesTheClientButShowsTheProfileAsStored) {
+    const auto client = insertClient(org_, "Umbrella Corp");
+    const auto created = createContact(sales_, {{"first_name", "Rae"}, {"sales_profile", {{"client_id", client}}}});
+    const auto id = created.at("id").get<std::string>();
+    const auto summary = as(sales_).get("/api/contacts/" + id + "/summary").json();
+    EXPECT_NE(summary.at("text").get<std::string>().find("Umbrella Corp"), std::string::npos) << summary.at("text");
+    EXPECT_EQ(summary.at("primary_sales_profile"), created.at("sales_profiles").at(0));
+}
+
 // A contact without profiles or activity is summarised as such.
 TEST_F(ContactInsightsApiTest, SummaryOfABareContact) {
     const auto id = createContactId(sales_, {{"first_name", "Olaf"}, {"do_not_contact", true}});
