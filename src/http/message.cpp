@@ -6,6 +6,8 @@
 #include <charconv>
 #include <iterator>
 #include <strings.h>
+#include <unordered_set>
+#include <vector>
 
 namespace crm::http {
 namespace {
@@ -115,18 +117,35 @@ const nlohmann::json& Request::json() const {
         // hundred kilobytes of '[' would overflow the stack. No request needs more than a few
         // levels, so deeper bodies are refused while parsing, before any copy.
         constexpr int kMaxDepth = 32;
-        const auto refuseDeepNesting = [](int depth, nlohmann::json::parse_event_t event, nlohmann::json&) {
+        // A name given twice in one object is refused too: which of the two values a field
+        // would take ("the last", here) is not something a sender should have to guess.
+        std::vector<std::unordered_set<std::string>> names_of_open_objects;  // a set: 1 MB of keys stays fast
+        const auto checkShape = [&names_of_open_objects](int depth, nlohmann::json::parse_event_t event,
+                                                         nlohmann::json& parsed) {
+            using Event = nlohmann::json::parse_event_t;
             // `depth` counts the containers already open: starting one at 32 opens the 33rd.
-            const bool opens = event == nlohmann::json::parse_event_t::object_start ||
-                               event == nlohmann::json::parse_event_t::array_start;
+            const bool opens = event == Event::object_start || event == Event::array_start;
             if (opens && depth >= kMaxDepth) {
                 throw core::AppError::badRequest("The request body nests JSON deeper than " +
                                                  std::to_string(kMaxDepth) + " levels");
             }
+            if (event == Event::object_start) {
+                names_of_open_objects.emplace_back();
+            } else if (event == Event::object_end) {
+                names_of_open_objects.pop_back();
+            } else if (event == Event::key && !names_of_open_objects.empty()) {
+                auto& names = names_of_open_objects.back();
+                auto name = parsed.get<std::string>();
+                if (!names.insert(name).second) {
+                    throw core::AppError::badRequest(
+                        "The request body gives \"" + name + "\" twice in one object",
+                        {core::FieldError{name, "given twice"}});
+                }
+            }
             return true;
         };
         try {
-            json_ = nlohmann::json::parse(body, refuseDeepNesting);
+            json_ = nlohmann::json::parse(body, checkShape);
         } catch (const nlohmann::json::parse_error& e) {
             throw core::AppError::badRequest(
                 "The request body is not valid JSON (at byte " + std::to_string(e.byte) + ")");

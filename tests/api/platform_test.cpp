@@ -259,6 +259,21 @@ TEST_F(PlatformApiTest, DeeplyNestedJsonIsBadRequest) {
     EXPECT_NE(response.json().at("detail").get<std::string>().find("deeper"), std::string::npos);
 }
 
+// A name given twice in one object is a 400 naming it, at any depth; the same name in two
+// objects is fine.
+TEST_F(PlatformApiTest, DuplicateJsonKeyIsBadRequest) {
+    const auto twice = server_->client().request("POST", "/api/test/echo", R"({"a": 1, "b": 2, "a": 3})");
+    expectProblem(twice, 400);
+    EXPECT_EQ(twice.json().at("errors").at(0).at("field"), "a");
+    const auto nested = server_->client().request("POST", "/api/test/echo",
+                                                  R"({"a": {"x": 1}, "b": [{"y": 1, "y": 2}]})");
+    expectProblem(nested, 400);
+    EXPECT_EQ(nested.json().at("errors").at(0).at("field"), "y");
+    EXPECT_EQ(server_->client().request("POST", "/api/test/echo", R"({"a": {"a": 1}, "b": [{"a": 2}, {"a": 3}]})")
+                  .status,
+              200);
+}
+
 // A number JSON allows but a double cannot hold is a 400, not a 500.
 TEST_F(PlatformApiTest, HugeNumberIsBadRequest) {
     const auto response = server_->client().request("POST", "/api/test/echo", "{\"a\": 1e400}");
