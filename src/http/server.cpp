@@ -75,6 +75,18 @@ bool isJsonMediaType(std::string_view content_type, const std::vector<std::strin
     return false;
 }
 
+// 415 for a body the route does not read, in a media type it does not take.
+void requireBodyType(const Route& route, const Request& request) {
+    if (request.body.empty() || route.body_types.empty()) {
+        return;
+    }
+    const auto content_type = request.header("Content-Type");
+    if (!content_type || !isJsonMediaType(*content_type, route.body_types)) {
+        throw core::AppError(core::ErrorCode::UnsupportedMediaType,
+                             "The request body must be sent as " + route.body_types.front());
+    }
+}
+
 std::string joinMethods(const std::vector<Method>& methods) {
     std::string out;
     for (const auto method : methods) {
@@ -648,15 +660,8 @@ awaitable<Response> Server::Impl::dispatch(Request& request, Method method, bool
     request.route = route.path;
     request.path_params = match.params;
 
-    if (!request.body.empty() && !route.body_types.empty()) {
-        const auto content_type = request.header("Content-Type");
-        if (!content_type || !isJsonMediaType(*content_type, route.body_types)) {
-            throw core::AppError(core::ErrorCode::UnsupportedMediaType,
-                                 "The request body must be sent as " + route.body_types.front());
-        }
-    }
-
     if (route.access.run_inline) {
+        requireBodyType(route, request);
         co_return route.handler(request);
     }
     // Hop to the worker pool for the guard and the handler, then back to this connection's
@@ -728,6 +733,8 @@ Response Server::Impl::runGuarded(const Route& route, Request& request) {
             throw core::AppError::forbidden("Your role may not " +
                                             std::string(core::toString(*route.access.permission)));
         }
+        // After the caller is known: a stranger learns nothing about a route's body from a 415.
+        requireBodyType(route, request);
         response = runIdempotent(route, request);
     } catch (const std::exception& error) {
         response = errorResponse(error, request);  // errors carry the limit headers too

@@ -147,6 +147,10 @@ TEST_F(PlatformApiTest, WrongContentTypeIsUnsupported) {
     const auto response = server_->client().request("POST", "/api/test/echo", "{}",
                                                     {{"Content-Type", "text/plain"}});
     expectProblem(response, 415);
+    EXPECT_FALSE(response.header("RateLimit-Limit").empty()) << "a refusal of the route carries the limit";
+    // Who is asking comes first: a stranger gets the 401, not a description of the body wanted.
+    const auto stranger = server_->client().request("POST", "/api/contacts", "{}", {{"Content-Type", "text/plain"}});
+    expectProblem(stranger, 401);
 }
 
 // Broken JSON is a 400 that says where it broke.
