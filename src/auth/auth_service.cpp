@@ -38,6 +38,21 @@ std::string wrongPasswordKey(const std::string& user_id) {
     return "login_fail:" + user_id;
 }
 
+using Verdict = kv::RateLimiter::AttemptVerdict;
+using Outcome = kv::RateLimiter::AttemptOutcome;
+
+// The 429 for a password that was not checked.
+core::AppError passwordCheckRefusal(const kv::RateLimiter::AttemptStart& start) {
+    if (start.verdict == Verdict::Locked) {
+        return rateLimited("This account is locked after too many wrong passwords; retry in " +
+                               std::to_string(start.retry_after_seconds) + " s",
+                           start.retry_after_seconds);
+    }
+    return rateLimited("Other passwords for this account are being checked; retry in " +
+                           std::to_string(start.retry_after_seconds) + " s",
+                       start.retry_after_seconds);
+}
+
 std::string safeIp(const std::string& ip) {
     return core::isIpAddress(ip) ? ip : std::string{};
 }
@@ -82,77 +97,45 @@ TokenPair AuthService::login(const LoginDto& input, const core::RequestMeta& met
         std::erase_if(accounts, [&](const auto& user) { return user.org_slug != *input.organization; });
     }
 
-    // Every account's attempt is counted before its password is checked; a locked account
-    // answers without the check, so guessing stops.
-    std::vector<repo::UserRecord> unlocked;
-    std::vector<long long> attempts;  // of unlocked[i], this one included
-    long long locked_for = 0;
-    for (auto& account : accounts) {
-        const auto attempt = countPasswordAttempt(account.id);
-        if (const auto seconds = lockedFor(attempt); seconds > 0) {
-            locked_for = std::max(locked_for, seconds);
-        } else {
-            unlocked.push_back(std::move(account));
-            attempts.push_back(attempt.count);
-        }
+    if (accounts.size() > 1) {
+        // Answered before any password is checked: trying the password on each account would
+        // tell whoever controls one of them whether it is also another's, a guess that no
+        // lockout could count without the owners' own sign-ins locking each other.
+        throw core::AppError::invalidField(
+            "organization", "this e-mail signs in to several organisations: give the slug of one");
     }
-    if (unlocked.empty() && locked_for > 0) {
-        throw rateLimited("This account is locked after too many failed sign-ins; retry in " +
-                              std::to_string(locked_for) + " s",
-                          locked_for);
-    }
-    if (unlocked.empty()) {
+    if (accounts.empty()) {
         // Unknown e-mail: spend the time a real check would take, so timing reveals nothing.
         burnVerificationTime(input.password);
         core::log::info("login failed", {{"reason", "unknown e-mail"}, {"ip", meta.ip},
                                          {"request_id", meta.request_id}});
         throw badCredentials();
     }
-
-    std::vector<repo::UserRecord> matched;
-    std::vector<std::size_t> wrong;  // indexes into unlocked
-    for (std::size_t i = 0; i < unlocked.size(); ++i) {
-        if (verifyPassword(unlocked[i].password_hash, input.password) && unlocked[i].active) {
-            matched.push_back(unlocked[i]);
-        } else {
-            wrong.push_back(i);
-        }
+    const auto& user = accounts.front();
+    // The check is begun before the password is checked, so parallel guesses cannot pass the
+    // limit; a locked account answers without the check.
+    if (const auto start = beginPasswordCheck(user.id); start.verdict != Verdict::Go) {
+        throw passwordCheckRefusal(start);
     }
-    if (matched.empty()) {
-        // The failures were counted in Redis before the check; now they are recorded.
+    if (!verifyPassword(user.password_hash, input.password) || !user.active) {
+        // Count the failure first (Redis), then record it (PostgreSQL): never both at once.
+        const auto failures = endPasswordCheck(user.id, Outcome::Failed);
         auto lease = pool_.acquire();
         pqxx::work tx(lease.get());
-        for (const auto i : wrong) {
-            const auto& account = unlocked[i];
-            db::recordAudit(tx,
-                            audit(account.org_id, std::nullopt, "auth.login_failed", account.id,
-                                  {{"reason", account.active ? "wrong password" : "inactive user"},
-                                   {"failures", attempts[i]}}),
+        db::recordAudit(tx,
+                        audit(user.org_id, std::nullopt, "auth.login_failed", user.id,
+                              {{"reason", user.active ? "wrong password" : "inactive user"},
+                               {"failures", failures}}),
+                        meta);
+        if (failures == limits_.login_failures_before_lockout) {
+            db::recordAudit(tx, audit(user.org_id, std::nullopt, "auth.account_locked", user.id,
+                                      {{"seconds", limits_.lockout_seconds}}),
                             meta);
-            if (lockIfLastAttempt(account.id, attempts[i])) {
-                db::recordAudit(tx, audit(account.org_id, std::nullopt, "auth.account_locked",
-                                          account.id, {{"seconds", limits_.lockout_seconds}}),
-                                meta);
-            }
         }
         tx.commit();
         throw badCredentials();
     }
-    // The password is someone's: the other accounts of this e-mail were not guessed at, and
-    // their attempts are given back (not cleared, so this cannot unlock them).
-    for (const auto i : wrong) {
-        limiter_.release(wrongPasswordKey(unlocked[i].id));
-    }
-    if (matched.size() > 1) {
-        for (const auto& account : matched) {
-            limiter_.release(wrongPasswordKey(account.id));
-        }
-        throw core::AppError::invalidField(
-            "organization", "this e-mail signs in to several organisations: give the slug of one");
-    }
-
-    const auto& user = matched.front();
-    limiter_.reset(wrongPasswordKey(user.id));
+    endPasswordCheck(user.id, Outcome::Passed);
     TokenPair pair;
     {
         auto lease = pool_.acquire();
@@ -421,38 +404,26 @@ void AuthService::resetPassword(const ResetPasswordDto& input, const core::Reque
     sessions_.revokeAllOfUser(user_id);
 }
 
-kv::RateCount AuthService::countPasswordAttempt(const std::string& user_id) {
-    return limiter_.hit(wrongPasswordKey(user_id), limits_.lockout_seconds);
+kv::RateLimiter::AttemptStart AuthService::beginPasswordCheck(const std::string& user_id) {
+    return limiter_.beginAttempt(wrongPasswordKey(user_id), limits_.login_failures_before_lockout);
 }
 
-long long AuthService::lockedFor(const kv::RateCount& attempt) const {
-    return attempt.count > limits_.login_failures_before_lockout
-               ? std::max<long long>(attempt.reset_seconds, 1)
-               : 0;
-}
-
-bool AuthService::lockIfLastAttempt(const std::string& user_id, long long attempt) {
-    if (attempt != limits_.login_failures_before_lockout) {
-        return false;
-    }
-    limiter_.extend(wrongPasswordKey(user_id), limits_.lockout_seconds);  // the full length from here
-    return true;
+long long AuthService::endPasswordCheck(const std::string& user_id, Outcome outcome) {
+    return limiter_.endAttempt(wrongPasswordKey(user_id), outcome, limits_.login_failures_before_lockout,
+                               limits_.lockout_seconds);
 }
 
 bool AuthService::checkOwnPassword(const core::Actor& actor, const std::string& password_hash,
                                    const std::string& given, const core::RequestMeta& meta) {
-    const auto attempt = countPasswordAttempt(actor.user_id);
-    if (const auto seconds = lockedFor(attempt); seconds > 0) {
-        throw rateLimited("This account is locked after too many wrong passwords; retry in " +
-                              std::to_string(seconds) + " s",
-                          seconds);
+    if (const auto start = beginPasswordCheck(actor.user_id); start.verdict != Verdict::Go) {
+        throw passwordCheckRefusal(start);
     }
     if (verifyPassword(password_hash, given)) {
-        limiter_.reset(wrongPasswordKey(actor.user_id));
+        endPasswordCheck(actor.user_id, Outcome::Passed);
         return true;
     }
-    const auto count = attempt.count;
-    const bool locks = lockIfLastAttempt(actor.user_id, count);
+    const auto count = endPasswordCheck(actor.user_id, Outcome::Failed);
+    const bool locks = count == limits_.login_failures_before_lockout;
     auto lease = pool_.acquire();
     pqxx::work tx(lease.get());
     db::recordAudit(tx,

@@ -80,15 +80,13 @@ private:
     repo::UserRecord loadUser(const core::Actor& actor);
     TokenPair issue(const repo::UserRecord& user, const core::RequestMeta& meta);
     void checkIpLimit(const std::string& scope, const std::string& ip);
-    /// Counts an attempt at the account's password (at sign-in or where a change asks for it)
-    /// before the password is checked, so that concurrent guesses each take a place under the
-    /// limit instead of all passing one read of the count. A right password clears the count.
-    kv::RateCount countPasswordAttempt(const std::string& user_id);
-    /// Seconds the account stays locked, given this attempt's count; 0 when the attempt may go on.
-    long long lockedFor(const kv::RateCount& attempt) const;
-    /// After a wrong password: the attempt that reached the limit locks the account for the full
-    /// lockout from now. Whether this one did.
-    bool lockIfLastAttempt(const std::string& user_id, long long attempt);
+    /// Begins a check of the account's password (at sign-in or where a change asks for it)
+    /// before it is checked: failures plus checks in progress never pass the lockout limit, so
+    /// parallel guesses get no more tries than sequential ones (kv::RateLimiter::beginAttempt).
+    kv::RateLimiter::AttemptStart beginPasswordCheck(const std::string& user_id);
+    /// Ends a check begun with Go: Failed counts a wrong password and returns the failures (the
+    /// one reaching the limit locks the account for the full lockout), Passed clears them.
+    long long endPasswordCheck(const std::string& user_id, kv::RateLimiter::AttemptOutcome outcome);
     void auditSessionEnd(const core::Actor& actor, const std::string& action,
                          nlohmann::json changes, const core::RequestMeta& meta);
 

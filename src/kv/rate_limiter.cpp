@@ -12,13 +12,39 @@ if ttl < 0 then redis.call('EXPIRE', KEYS[1], ARGV[1]) ttl = tonumber(ARGV[1]) e
 return {n, ttl}
 )lua");
 
-// DECR only an existing, positive counter: one that expired meanwhile is not brought back
-// without an expiry.
-const Script kRelease(R"lua(
-local n = tonumber(redis.call('GET', KEYS[1]) or '0')
-if n > 0 then redis.call('DECR', KEYS[1]) end
-return 0
+// KEYS[1] the failures, KEYS[2] the checks in progress; ARGV[1] the limit, ARGV[2] how long a
+// check may be in progress (a process that dies mid-check leaks its place only this long).
+const Script kBeginAttempt(R"lua(
+local limit = tonumber(ARGV[1])
+local failures = tonumber(redis.call('GET', KEYS[1]) or '0')
+if failures >= limit then
+  return {2, math.max(redis.call('TTL', KEYS[1]), 1)}
+end
+local checking = tonumber(redis.call('GET', KEYS[2]) or '0')
+if failures + checking >= limit then
+  return {1, 1}
+end
+redis.call('INCR', KEYS[2])
+redis.call('EXPIRE', KEYS[2], ARGV[2])
+return {0, 0}
 )lua");
+
+// KEYS as above; ARGV[1] the outcome, ARGV[2] the limit, ARGV[3] the failures' window.
+const Script kEndAttempt(R"lua(
+local checking = tonumber(redis.call('GET', KEYS[2]) or '0')
+if checking <= 1 then redis.call('DEL', KEYS[2]) else redis.call('DECR', KEYS[2]) end
+if ARGV[1] == 'passed' then
+  redis.call('DEL', KEYS[1])
+  return 0
+end
+local n = redis.call('INCR', KEYS[1])
+if n == 1 or n == tonumber(ARGV[2]) or redis.call('TTL', KEYS[1]) < 0 then
+  redis.call('EXPIRE', KEYS[1], ARGV[3])
+end
+return n
+)lua");
+
+constexpr int kAttemptCheckSeconds = 30;
 
 constexpr auto kSyncInterval = std::chrono::milliseconds(100);
 constexpr long long kExactMargin = 20;
@@ -76,12 +102,23 @@ RateCount RateLimiter::hit(const std::string& key, int window_seconds) {
     return count;
 }
 
-void RateLimiter::extend(const std::string& key, int seconds) {
-    redis_.command({"EXPIRE", redis_.key(key), std::to_string(seconds)});
+RateLimiter::AttemptStart RateLimiter::beginAttempt(const std::string& key, long long limit) {
+    const auto reply = redis_.eval(kBeginAttempt, {redis_.key(key), redis_.key(key + ":checking")},
+                                   {std::to_string(limit), std::to_string(kAttemptCheckSeconds)});
+    AttemptStart start;
+    if (reply.elements.size() == 2) {
+        start.verdict = static_cast<AttemptVerdict>(reply.elements[0].integer);
+        start.retry_after_seconds = reply.elements[1].integer;
+    }
+    return start;
 }
 
-void RateLimiter::release(const std::string& key) {
-    redis_.eval(kRelease, {redis_.key(key)}, {});
+long long RateLimiter::endAttempt(const std::string& key, AttemptOutcome outcome, long long limit,
+                                  int window_seconds) {
+    const char* name = outcome == AttemptOutcome::Failed ? "failed" : "passed";
+    return redis_.eval(kEndAttempt, {redis_.key(key), redis_.key(key + ":checking")},
+                       {name, std::to_string(limit), std::to_string(window_seconds)})
+        .integer;
 }
 
 void RateLimiter::reset(const std::string& key) {

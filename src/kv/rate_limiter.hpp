@@ -29,10 +29,24 @@ public:
     /// Counts one hit on `key` (the first hit opens a window of `window_seconds`).
     RateCount hit(const std::string& key, int window_seconds);
     void reset(const std::string& key);
-    /// Takes back one hit counted by `hit` (never below zero; a counter gone stays gone).
-    void release(const std::string& key);
-    /// Makes the counter last `seconds` from now (a lockout runs its full length).
-    void extend(const std::string& key, int seconds);
+
+    /// Attempts that may fail a limited number of times (passwords): `key` counts failures in a
+    /// window, and attempts being checked are counted too, so that failures plus checks in
+    /// progress never pass the limit, however many attempts arrive at once.
+    enum class AttemptVerdict { Go, Busy, Locked };
+    struct AttemptStart {
+        AttemptVerdict verdict = AttemptVerdict::Go;
+        long long retry_after_seconds = 0;  // Busy: 1; Locked: until the failures' window ends
+    };
+    /// Go: one more check in progress, to be ended by endAttempt. Locked: `limit` failures in
+    /// the window. Busy: the checks in progress could reach the limit; retry in a second.
+    AttemptStart beginAttempt(const std::string& key, long long limit);
+    enum class AttemptOutcome { Failed, Passed };
+    /// Ends a check begun with Go. Failed counts a failure (the first opens a window of
+    /// `window_seconds`, the one reaching `limit` restarts it: a lock lasts its full length)
+    /// and returns the failures; Passed clears them.
+    long long endAttempt(const std::string& key, AttemptOutcome outcome, long long limit,
+                         int window_seconds);
 
 private:
     struct LocalCount {

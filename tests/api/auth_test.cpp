@@ -669,9 +669,10 @@ TEST_F(AuthApiTest, SameEmailInTwoOrganisations) {
     EXPECT_EQ(chosen.json().at("user").at("role"), "sales");
 }
 
-// Signing in without a slug tries the password on every account of the e-mail; the accounts it
-// is not the password of were not guessed at, so the owner's daily sign-ins never lock them.
-TEST_F(AuthApiTest, SigningInToOneAccountDoesNotLockTheOther) {
+// An e-mail with accounts in two organisations must name one: without it the answer is a 422
+// before any password is checked, whatever the password. Trying it on each account would tell
+// whoever controls one of them whether their password is also the other's, uncounted.
+TEST_F(AuthApiTest, SharedEmailWithoutOrganisationChecksNoPassword) {
     const auto other_org = server_->createOrganization("Second Org");
     server_->createUser(other_org, "sales", admin_.email);
     const std::string other_password = "the second account's own passphrase";
@@ -683,11 +684,18 @@ TEST_F(AuthApiTest, SigningInToOneAccountDoesNotLockTheOther) {
                          {{"current_password", kTestPassword}, {"new_password", other_password}})
                   .status,
               204);
-    for (int i = 0; i < 4; ++i) {  // more than the three failures that lock an account
-        ASSERT_EQ(login(admin_.email, kTestPassword).status, 200);
+    for (const auto& password : {kTestPassword, other_password, std::string("neither of them")}) {
+        const auto answer = login(admin_.email, password);
+        EXPECT_EQ(answer.status, 422) << answer.body;
+        EXPECT_EQ(answer.json().at("errors").at(0).at("field"), "organization");
     }
-    EXPECT_EQ(login(admin_.email, other_password, {{"organization", other_org.slug}}).status, 200);
     EXPECT_EQ(server_->auditCount("auth.login_failed"), 0);
+    // Locking one account leaves the other alone.
+    for (int i = 0; i < 3; ++i) {
+        ASSERT_EQ(login(admin_.email, "a guess", {{"organization", other_org.slug}}).status, 401);
+    }
+    EXPECT_EQ(login(admin_.email, other_password, {{"organization", other_org.slug}}).status, 429);
+    EXPECT_EQ(login(admin_.email, kTestPassword, {{"organization", org_.slug}}).status, 200);
 }
 
 // crm-server create-admin leaves the same trail as an admin's change through the API: a new
