@@ -599,13 +599,14 @@ repo::ContactDetail ContactService::restore(const core::Actor& actor, const std:
         throw contactNotFound();
     }
     requireOwnership(actor, *current);
-    checkVersion(if_match, current->version, "contact");
+    // Merged is for good: that answer does not depend on which version the caller holds.
     if (current->merged_into_id) {
         AppError error(core::ErrorCode::Conflict,
                        "This contact was merged into another one and cannot be restored");
         error.withExtra("merged_into_id", *current->merged_into_id);
         throw error;
     }
+    checkVersion(if_match, current->version, "contact");
     if (current->deleted_at) {
         // While it was deleted, another contact may have been made with its e-mail or phone:
         // coming back is checked like creating it.

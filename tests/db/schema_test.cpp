@@ -518,7 +518,9 @@ TEST_F(SchemaTest, AcceptsAValidRowInEveryTable) {
     }
 }
 
-// An UPDATE increments version by one and moves updated_at forward, whatever the statement sets.
+// An UPDATE that changes a column increments version by one and moves updated_at forward,
+// whatever the statement sets those two to; one that changes nothing keeps both, unless it sets
+// version itself (a change kept elsewhere: migration 0016), which gives exactly the next one.
 TEST_F(SchemaTest, UpdateIncrementsVersionAndTouchesUpdatedAt) {
     const auto before = scalar<std::string>("SELECT updated_at::text FROM clients WHERE id = '{clientA}'");
     exec("SELECT pg_sleep(0.01)");
@@ -530,6 +532,15 @@ TEST_F(SchemaTest, UpdateIncrementsVersionAndTouchesUpdatedAt) {
     const auto forced = row("SELECT version, updated_at > now() - interval '1 hour' FROM clients WHERE id = '{clientA}'");
     EXPECT_EQ(forced[0].as<int>(), 3) << "version cannot be set by the application";
     EXPECT_TRUE(forced[1].as<bool>()) << "updated_at cannot be set by the application";
+
+    const auto touched = scalar<std::string>("SELECT updated_at::text FROM clients WHERE id = '{clientA}'");
+    exec("UPDATE clients SET name = name WHERE id = '{clientA}'");  // a table without quiet columns
+    exec("UPDATE clients SET version = version WHERE id = '{clientA}'");
+    const auto same = row("SELECT version, updated_at = '" + touched + "'::timestamptz FROM clients WHERE id = '{clientA}'");
+    EXPECT_EQ(same[0].as<int>(), 3) << "an UPDATE that changes nothing keeps the version";
+    EXPECT_TRUE(same[1].as<bool>()) << "and updated_at";
+    exec("UPDATE clients SET version = version + 1 WHERE id = '{clientA}'");
+    EXPECT_EQ(scalar<int>("SELECT version FROM clients WHERE id = '{clientA}'"), 4) << "an explicit bump is one";
 }
 
 // Machine-maintained ("quiet") columns do not bump version, so they never make an If-Match stale.
