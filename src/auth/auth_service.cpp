@@ -8,6 +8,9 @@
 #include "db/audit.hpp"
 #include "tasks/queue.hpp"
 
+#include <algorithm>
+#include <iterator>
+
 namespace crm::auth {
 namespace {
 
@@ -18,7 +21,9 @@ constexpr std::size_t kResetBytes = 32;
 constexpr long long kResetEmailsPerAccountPerHour = 5;
 
 core::AppError badCredentials() {
-    return core::AppError::unauthenticated("The e-mail or password is wrong");
+    return core::AppError::unauthenticated(
+        "The e-mail or password is wrong (an e-mail with accounts in several organisations also "
+        "needs the organization)");
 }
 
 core::AppError rateLimited(const std::string& message, long long retry_after) {
@@ -35,7 +40,7 @@ db::AuditEntry audit(const std::string& org_id, const std::optional<std::string>
 
 // Wrong passwords of one account, wherever they were typed.
 std::string wrongPasswordKey(const std::string& user_id) {
-    return "login_fail:" + user_id;
+    return "login_fail:{" + user_id + "}";  // a hash tag: its ":checking" twin on the same node
 }
 
 using Verdict = kv::RateLimiter::AttemptVerdict;
@@ -98,28 +103,40 @@ TokenPair AuthService::login(const LoginDto& input, const core::RequestMeta& met
     }
 
     if (accounts.size() > 1) {
-        // Answered before any password is checked: trying the password on each account would
-        // tell whoever controls one of them whether it is also another's, a guess that no
-        // lockout could count without the owners' own sign-ins locking each other.
-        throw core::AppError::invalidField(
-            "organization", "this e-mail signs in to several organisations: give the slug of one");
+        // Without the organization, only an active account can be the one meant.
+        std::vector<repo::UserRecord> active;
+        std::copy_if(accounts.begin(), accounts.end(), std::back_inserter(active),
+                     [](const auto& account) { return account.active; });
+        if (active.size() > 1) {
+            // Several: the password is checked against none of them, and the answer is an
+            // unknown e-mail's. Trying it on each would tell whoever controls one account
+            // whether it is also another's password; a distinct answer would tell anyone
+            // which e-mails have accounts in other organisations (an admin can create a user
+            // with any e-mail).
+            accounts.clear();
+        } else if (active.size() == 1) {
+            accounts = std::move(active);
+        } else {
+            accounts.resize(1);  // all inactive: refused as one inactive account is
+        }
     }
     if (accounts.empty()) {
-        // Unknown e-mail: spend the time a real check would take, so timing reveals nothing.
+        // Spend the time a real check would take, so timing reveals nothing.
         burnVerificationTime(input.password);
-        core::log::info("login failed", {{"reason", "unknown e-mail"}, {"ip", meta.ip},
-                                         {"request_id", meta.request_id}});
+        core::log::info("login failed", {{"reason", "unknown e-mail, or several organisations"},
+                                         {"ip", meta.ip}, {"request_id", meta.request_id}});
         throw badCredentials();
     }
     const auto& user = accounts.front();
     // The check is begun before the password is checked, so parallel guesses cannot pass the
     // limit; a locked account answers without the check.
-    if (const auto start = beginPasswordCheck(user.id); start.verdict != Verdict::Go) {
-        throw passwordCheckRefusal(start);
+    const auto check = beginPasswordCheck(user.id);
+    if (check.verdict != Verdict::Go) {
+        throw passwordCheckRefusal(check);
     }
     if (!verifyPassword(user.password_hash, input.password) || !user.active) {
         // Count the failure first (Redis), then record it (PostgreSQL): never both at once.
-        const auto failures = endPasswordCheck(user.id, Outcome::Failed);
+        const auto failures = endPasswordCheck(user.id, check, Outcome::Failed);
         auto lease = pool_.acquire();
         pqxx::work tx(lease.get());
         db::recordAudit(tx,
@@ -135,16 +152,17 @@ TokenPair AuthService::login(const LoginDto& input, const core::RequestMeta& met
         tx.commit();
         throw badCredentials();
     }
-    endPasswordCheck(user.id, Outcome::Passed);
     TokenPair pair;
-    {
+    bool still_valid = true;
+    try {
         auto lease = pool_.acquire();
         pqxx::work tx(lease.get());
         // The account again, locked: checking the password took about 100 ms (argon2). A reset
         // or deactivation that committed meanwhile wins here; one that commits later waits for
         // this lock and then ends the session made below, which is in the user's index by then.
         const auto current = repo::findUserForUpdate(tx, user.org_id, user.id);
-        if (!current || !current->active || current->password_hash != user.password_hash) {
+        still_valid = current && current->active && current->password_hash == user.password_hash;
+        if (!still_valid) {
             throw badCredentials();
         }
         pair = issue(*current, meta);
@@ -162,7 +180,12 @@ TokenPair AuthService::login(const LoginDto& input, const core::RequestMeta& met
             sessions_.revoke(pair.session_id);  // no sign-in without its audit row
             throw;
         }
+    } catch (...) {
+        // The password was right unless it changed meanwhile (then it is the old one: wrong).
+        endPasswordCheck(user.id, check, still_valid ? Outcome::Passed : Outcome::Failed);
+        throw;
     }
+    endPasswordCheck(user.id, check, Outcome::Passed);
     forgetUser(user.id);
     return pair;
 }
@@ -405,24 +428,27 @@ void AuthService::resetPassword(const ResetPasswordDto& input, const core::Reque
 }
 
 kv::RateLimiter::AttemptStart AuthService::beginPasswordCheck(const std::string& user_id) {
-    return limiter_.beginAttempt(wrongPasswordKey(user_id), limits_.login_failures_before_lockout);
+    return limiter_.beginAttempt(wrongPasswordKey(user_id), limits_.login_failures_before_lockout,
+                                 limits_.lockout_seconds);
 }
 
-long long AuthService::endPasswordCheck(const std::string& user_id, Outcome outcome) {
-    return limiter_.endAttempt(wrongPasswordKey(user_id), outcome, limits_.login_failures_before_lockout,
-                               limits_.lockout_seconds);
+long long AuthService::endPasswordCheck(const std::string& user_id,
+                                        const kv::RateLimiter::AttemptStart& check, Outcome outcome) {
+    return limiter_.endAttempt(wrongPasswordKey(user_id), check.check_id, outcome,
+                               limits_.login_failures_before_lockout, limits_.lockout_seconds);
 }
 
 bool AuthService::checkOwnPassword(const core::Actor& actor, const std::string& password_hash,
                                    const std::string& given, const core::RequestMeta& meta) {
-    if (const auto start = beginPasswordCheck(actor.user_id); start.verdict != Verdict::Go) {
-        throw passwordCheckRefusal(start);
+    const auto check = beginPasswordCheck(actor.user_id);
+    if (check.verdict != Verdict::Go) {
+        throw passwordCheckRefusal(check);
     }
     if (verifyPassword(password_hash, given)) {
-        endPasswordCheck(actor.user_id, Outcome::Passed);
+        endPasswordCheck(actor.user_id, check, Outcome::Passed);
         return true;
     }
-    const auto count = endPasswordCheck(actor.user_id, Outcome::Failed);
+    const auto count = endPasswordCheck(actor.user_id, check, Outcome::Failed);
     const bool locks = count == limits_.login_failures_before_lockout;
     auto lease = pool_.acquire();
     pqxx::work tx(lease.get());

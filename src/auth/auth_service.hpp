@@ -86,7 +86,8 @@ private:
     kv::RateLimiter::AttemptStart beginPasswordCheck(const std::string& user_id);
     /// Ends a check begun with Go: Failed counts a wrong password and returns the failures (the
     /// one reaching the limit locks the account for the full lockout), Passed clears them.
-    long long endPasswordCheck(const std::string& user_id, kv::RateLimiter::AttemptOutcome outcome);
+    long long endPasswordCheck(const std::string& user_id, const kv::RateLimiter::AttemptStart& check,
+                               kv::RateLimiter::AttemptOutcome outcome);
     void auditSessionEnd(const core::Actor& actor, const std::string& action,
                          nlohmann::json changes, const core::RequestMeta& meta);
 

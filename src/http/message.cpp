@@ -6,7 +6,7 @@
 #include <charconv>
 #include <iterator>
 #include <strings.h>
-#include <unordered_set>
+#include <set>
 #include <vector>
 
 namespace crm::http {
@@ -119,7 +119,7 @@ const nlohmann::json& Request::json() const {
         constexpr int kMaxDepth = 32;
         // A name given twice in one object is refused too: which of the two values a field
         // would take ("the last", here) is not something a sender should have to guess.
-        std::vector<std::unordered_set<std::string>> names_of_open_objects;  // a set: 1 MB of keys stays fast
+        std::vector<std::set<std::string>> names_of_open_objects;  // ordered: no hash an attacker can collide
         const auto checkShape = [&names_of_open_objects](int depth, nlohmann::json::parse_event_t event,
                                                          nlohmann::json& parsed) {
             using Event = nlohmann::json::parse_event_t;
@@ -137,9 +137,19 @@ const nlohmann::json& Request::json() const {
                 auto& names = names_of_open_objects.back();
                 auto name = parsed.get<std::string>();
                 if (!names.insert(name).second) {
+                    // The name is echoed: kept short, cut between two UTF-8 characters.
+                    constexpr std::size_t kShownLength = 100;
+                    auto shown = name;
+                    if (shown.size() > kShownLength) {
+                        std::size_t cut = kShownLength;
+                        while (cut > 0 && (static_cast<unsigned char>(shown[cut]) & 0xC0) == 0x80) {
+                            --cut;
+                        }
+                        shown = shown.substr(0, cut) + "…";
+                    }
                     throw core::AppError::badRequest(
-                        "The request body gives \"" + name + "\" twice in one object",
-                        {core::FieldError{name, "given twice"}});
+                        "The request body gives \"" + shown + "\" twice in one object",
+                        {core::FieldError{shown, "given twice"}});
                 }
             }
             return true;

@@ -1,5 +1,8 @@
 #include "kv/rate_limiter.hpp"
 
+#include "core/error.hpp"
+#include "core/ids.hpp"
+
 namespace crm::kv {
 namespace {
 
@@ -12,30 +15,44 @@ if ttl < 0 then redis.call('EXPIRE', KEYS[1], ARGV[1]) ttl = tonumber(ARGV[1]) e
 return {n, ttl}
 )lua");
 
-// KEYS[1] the failures, KEYS[2] the checks in progress; ARGV[1] the limit, ARGV[2] how long a
-// check may be in progress (a process that dies mid-check leaks its place only this long).
+// Attempts: KEYS[1] counts the failures (a string with the window as its expiry), KEYS[2] holds
+// the checks in progress (a sorted set: check id -> start time in ms, Redis's own clock).
+// A check still there after ARGV[2] ms was lost (its process died, or its end never arrived):
+// it is taken out and counted as a failure, so a lost check can neither hold a place for ever
+// nor go uncounted. ARGV[3] is the failures' window in seconds.
 const Script kBeginAttempt(R"lua(
 local limit = tonumber(ARGV[1])
+local time = redis.call('TIME')
+local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+local lost = redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now - tonumber(ARGV[2]))
+if lost > 0 then
+  local n = redis.call('INCRBY', KEYS[1], lost)
+  if n == lost or redis.call('TTL', KEYS[1]) < 0 or (n >= limit and n - lost < limit) then
+    redis.call('EXPIRE', KEYS[1], ARGV[3])
+  end
+end
 local failures = tonumber(redis.call('GET', KEYS[1]) or '0')
 if failures >= limit then
   return {2, math.max(redis.call('TTL', KEYS[1]), 1)}
 end
-local checking = tonumber(redis.call('GET', KEYS[2]) or '0')
-if failures + checking >= limit then
+if failures + redis.call('ZCARD', KEYS[2]) >= limit then
   return {1, 1}
 end
-redis.call('INCR', KEYS[2])
-redis.call('EXPIRE', KEYS[2], ARGV[2])
+redis.call('ZADD', KEYS[2], now, ARGV[4])
+redis.call('PEXPIRE', KEYS[2], ARGV[2])
 return {0, 0}
 )lua");
 
-// KEYS as above; ARGV[1] the outcome, ARGV[2] the limit, ARGV[3] the failures' window.
+// KEYS as above; ARGV[1] the outcome, ARGV[2] the limit, ARGV[3] the failures' window, ARGV[4]
+// the check's id. A check already taken out as lost was counted then, and is not again.
 const Script kEndAttempt(R"lua(
-local checking = tonumber(redis.call('GET', KEYS[2]) or '0')
-if checking <= 1 then redis.call('DEL', KEYS[2]) else redis.call('DECR', KEYS[2]) end
+local ended = redis.call('ZREM', KEYS[2], ARGV[4])
 if ARGV[1] == 'passed' then
   redis.call('DEL', KEYS[1])
   return 0
+end
+if ended == 0 then
+  return tonumber(redis.call('GET', KEYS[1]) or '0')
 end
 local n = redis.call('INCR', KEYS[1])
 if n == 1 or n == tonumber(ARGV[2]) or redis.call('TTL', KEYS[1]) < 0 then
@@ -44,7 +61,7 @@ end
 return n
 )lua");
 
-constexpr int kAttemptCheckSeconds = 30;
+constexpr int kAttemptCheckMs = 30000;
 
 constexpr auto kSyncInterval = std::chrono::milliseconds(100);
 constexpr long long kExactMargin = 20;
@@ -102,22 +119,30 @@ RateCount RateLimiter::hit(const std::string& key, int window_seconds) {
     return count;
 }
 
-RateLimiter::AttemptStart RateLimiter::beginAttempt(const std::string& key, long long limit) {
-    const auto reply = redis_.eval(kBeginAttempt, {redis_.key(key), redis_.key(key + ":checking")},
-                                   {std::to_string(limit), std::to_string(kAttemptCheckSeconds)});
+RateLimiter::AttemptStart RateLimiter::beginAttempt(const std::string& key, long long limit,
+                                                   int window_seconds) {
     AttemptStart start;
-    if (reply.elements.size() == 2) {
-        start.verdict = static_cast<AttemptVerdict>(reply.elements[0].integer);
-        start.retry_after_seconds = reply.elements[1].integer;
+    start.check_id = core::randomHex(16);
+    const auto reply = redis_.eval(kBeginAttempt, {redis_.key(key), redis_.key(key + ":checking")},
+                                   {std::to_string(limit), std::to_string(kAttemptCheckMs),
+                                    std::to_string(window_seconds), start.check_id});
+    const bool well_formed = reply.type == Reply::Type::Array && reply.elements.size() == 2 &&
+                             reply.elements[0].type == Reply::Type::Integer &&
+                             reply.elements[0].integer >= 0 && reply.elements[0].integer <= 2;
+    if (!well_formed) {
+        throw core::AppError::unavailable("Redis answered the attempt check unexpectedly",
+                                          "the attempt was not checked", 1);
     }
+    start.verdict = static_cast<AttemptVerdict>(reply.elements[0].integer);
+    start.retry_after_seconds = reply.elements[1].integer;
     return start;
 }
 
-long long RateLimiter::endAttempt(const std::string& key, AttemptOutcome outcome, long long limit,
-                                  int window_seconds) {
+long long RateLimiter::endAttempt(const std::string& key, const std::string& check_id,
+                                  AttemptOutcome outcome, long long limit, int window_seconds) {
     const char* name = outcome == AttemptOutcome::Failed ? "failed" : "passed";
     return redis_.eval(kEndAttempt, {redis_.key(key), redis_.key(key + ":checking")},
-                       {name, std::to_string(limit), std::to_string(window_seconds)})
+                       {name, std::to_string(limit), std::to_string(window_seconds), check_id})
         .integer;
 }
 

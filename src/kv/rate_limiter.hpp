@@ -32,21 +32,23 @@ public:
 
     /// Attempts that may fail a limited number of times (passwords): `key` counts failures in a
     /// window, and attempts being checked are counted too, so that failures plus checks in
-    /// progress never pass the limit, however many attempts arrive at once.
+    /// progress never pass the limit, however many attempts arrive at once. A check not ended
+    /// within 30 s is taken as a failure.
     enum class AttemptVerdict { Go, Busy, Locked };
     struct AttemptStart {
         AttemptVerdict verdict = AttemptVerdict::Go;
         long long retry_after_seconds = 0;  // Busy: 1; Locked: until the failures' window ends
+        std::string check_id;               // Go: for endAttempt
     };
     /// Go: one more check in progress, to be ended by endAttempt. Locked: `limit` failures in
-    /// the window. Busy: the checks in progress could reach the limit; retry in a second.
-    AttemptStart beginAttempt(const std::string& key, long long limit);
+    /// the window of `window_seconds`. Busy: the checks in progress could reach the limit.
+    AttemptStart beginAttempt(const std::string& key, long long limit, int window_seconds);
     enum class AttemptOutcome { Failed, Passed };
     /// Ends a check begun with Go. Failed counts a failure (the first opens a window of
     /// `window_seconds`, the one reaching `limit` restarts it: a lock lasts its full length)
     /// and returns the failures; Passed clears them.
-    long long endAttempt(const std::string& key, AttemptOutcome outcome, long long limit,
-                         int window_seconds);
+    long long endAttempt(const std::string& key, const std::string& check_id, AttemptOutcome outcome,
+                         long long limit, int window_seconds);
 
 private:
     struct LocalCount {

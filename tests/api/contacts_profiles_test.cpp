@@ -483,6 +483,9 @@ TEST_F(ContactProfilesApiTest, MergeMovesEverythingToTheSurvivor) {
     const auto restore = as(manager_).post("/api/contacts/" + other_id + "/restore", json::object());
     EXPECT_EQ(restore.status, 409);
     EXPECT_EQ(restore.json().at("merged_into_id"), survivor_id);
+    // For good: whatever version the caller holds.
+    const auto stale = as(manager_).post("/api/contacts/" + other_id + "/restore", json::object(), {{"If-Match", "\"1\""}});
+    EXPECT_EQ(stale.status, 409) << stale.body;
 }
 
 // A merge that fills none of the survivor's fields still changes it (it gains the other's

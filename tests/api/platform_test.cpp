@@ -276,6 +276,12 @@ TEST_F(PlatformApiTest, DuplicateJsonKeyIsBadRequest) {
     EXPECT_EQ(server_->client().request("POST", "/api/test/echo", R"({"a": {"a": 1}, "b": [{"a": 2}, {"a": 3}]})")
                   .status,
               200);
+    // A long name is echoed cut short, between two characters.
+    const std::string long_name = std::string(99, 'x') + "é" + std::string(500, 'y');
+    const auto cut = server_->client().request("POST", "/api/test/echo",
+                                               "{\"" + long_name + "\": 1, \"" + long_name + "\": 2}");
+    expectProblem(cut, 400);
+    EXPECT_EQ(cut.json().at("errors").at(0).at("field"), std::string(99, 'x') + "…");
 }
 
 // A number JSON allows but a double cannot hold is a 400, not a 500.
