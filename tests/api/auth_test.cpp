@@ -620,6 +620,24 @@ TEST_F(AuthApiTest, RightPasswordClearsTheFailures) {
     EXPECT_EQ(login(admin_.email, kTestPassword).status, 200);
 }
 
+// A check that never ended (its process died mid-check) holds its place only 30 s and is then
+// counted as a failure: here two lost checks, planted 31 s old, plus one wrong password lock
+// an account whose limit is three.
+TEST_F(AuthApiTest, LostPasswordChecksCountAsFailures) {
+    kv::Redis redis(kv::RedisOptions{testRedisUrl(), 1, std::chrono::milliseconds(2000),
+                                     server_->settings().at("CRM_REDIS_PREFIX")});
+    const auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                            std::chrono::system_clock::now().time_since_epoch())
+                            .count();
+    const auto checking = redis.key("login_fail:{" + admin_.id + "}:checking");
+    const auto lost_at = std::to_string(now_ms - 31000);
+    redis.command({"ZADD", checking, lost_at, "lost-1", lost_at, "lost-2"});
+    EXPECT_EQ(login(admin_.email, "one wrong password").status, 401);
+    const auto locked = login(admin_.email, kTestPassword);
+    EXPECT_EQ(locked.status, 429) << locked.body;
+    EXPECT_GT(std::stoi(locked.header("Retry-After")), 500);
+}
+
 // Wrong current passwords count toward the lockout like failed sign-ins, in a password change
 // and in an e-mail change: a stolen access token cannot be used to guess the password.
 TEST_F(AuthApiTest, WrongCurrentPasswordsLockTheAccount) {
