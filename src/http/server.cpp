@@ -472,10 +472,12 @@ awaitable<void> Server::Impl::serve(std::shared_ptr<Session> session) {
                 break;  // end of stream, idle timeout or shutdown: close quietly
             }
         }
+        // A request has begun: from here it is answered, even if a shutdown starts while the
+        // rest of its header arrives (within the header timeout, inside the shutdown grace).
+        session->idle = false;
         stream.expires_after(std::chrono::seconds(options_.header_timeout_seconds));
         co_await bhttp::async_read_header(stream, session->buffer, parser,
                                           net::redirect_error(use_awaitable, ec));
-        session->idle = false;
         if (ec) {
             // End of stream, header timeout or shutdown: close quietly. Garbage gets its 4xx.
             if (const auto refusal = malformedRequest(ec)) {

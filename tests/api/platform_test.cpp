@@ -655,6 +655,36 @@ TEST(PlatformShutdown, StopFinishesInFlightRequests) {
     EXPECT_THROW(HttpClient(port).get("/api/health"), std::exception);
 }
 
+// A request whose header is still arriving when the stop begins is answered; a connection
+// on which no request has begun is closed without one.
+TEST(PlatformShutdown, StopAnswersARequestAlreadyBegun) {
+    auto server = TestServer::start({});
+    const int begun = openIdleConnection(server->port());
+    const int quiet = openIdleConnection(server->port());
+    const std::string first_part = "GET /api/health HTTP/1.1\r\nHost: x\r\n";
+    ASSERT_EQ(::send(begun, first_part.data(), first_part.size(), MSG_NOSIGNAL),
+              static_cast<ssize_t>(first_part.size()));
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));  // the server has read it
+    auto stopping = std::async(std::launch::async, [&] { server->app().stop(); });
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    const std::string rest = "Connection: close\r\n\r\n";
+    ASSERT_EQ(::send(begun, rest.data(), rest.size(), MSG_NOSIGNAL), static_cast<ssize_t>(rest.size()));
+    const auto readAll = [](int fd) {
+        std::string answer;
+        std::array<char, 4096> chunk{};
+        for (ssize_t n = 0; (n = ::recv(fd, chunk.data(), chunk.size(), 0)) > 0;) {
+            answer.append(chunk.data(), static_cast<std::size_t>(n));
+        }
+        return answer;
+    };
+    const auto answer = readAll(begun);
+    EXPECT_EQ(answer.rfind("HTTP/1.1 200", 0), 0u) << answer;
+    EXPECT_TRUE(readAll(quiet).empty());
+    stopping.get();
+    ::close(begun);
+    ::close(quiet);
+}
+
 // The docs page needs Swagger UI's files; without them it says how to get them.
 TEST_F(PlatformApiTest, DocsWithoutAssetsExplainsHowToInstall) {
     const auto response = server_->client().get("/api/docs");
