@@ -435,7 +435,7 @@ kv::RateLimiter::AttemptStart AuthService::beginPasswordCheck(const std::string&
 long long AuthService::endPasswordCheck(const std::string& user_id,
                                         const kv::RateLimiter::AttemptStart& check, Outcome outcome) {
     return limiter_.endAttempt(wrongPasswordKey(user_id), check.check_id, outcome,
-                               limits_.login_failures_before_lockout, limits_.lockout_seconds);
+                               limits_.lockout_seconds);
 }
 
 bool AuthService::checkOwnPassword(const core::Actor& actor, const std::string& password_hash,

@@ -15,21 +15,20 @@ if ttl < 0 then redis.call('EXPIRE', KEYS[1], ARGV[1]) ttl = tonumber(ARGV[1]) e
 return {n, ttl}
 )lua");
 
-// Attempts: KEYS[1] counts the failures (a string with the window as its expiry), KEYS[2] holds
-// the checks in progress (a sorted set: check id -> start time in ms, Redis's own clock).
-// A check still there after ARGV[2] ms was lost (its process died, or its end never arrived):
-// it is taken out and counted as a failure, so a lost check can neither hold a place for ever
-// nor go uncounted. ARGV[3] is the failures' window in seconds.
+// Attempts: KEYS[1] counts the failures (a string that expires a window after the last one),
+// KEYS[2] holds the checks in progress (a sorted set: check id -> start time in ms, Redis's own
+// clock, kept as long as a failure would be). A check still there after ARGV[2] ms was lost
+// (its process died, or its end never arrived): the next check to begin takes it out and counts
+// it as a failure, so a lost check neither holds a place for long nor goes uncounted.
+// ARGV[3] is the failures' window in seconds.
 const Script kBeginAttempt(R"lua(
 local limit = tonumber(ARGV[1])
 local time = redis.call('TIME')
 local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
 local lost = redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now - tonumber(ARGV[2]))
 if lost > 0 then
-  local n = redis.call('INCRBY', KEYS[1], lost)
-  if n == lost or redis.call('TTL', KEYS[1]) < 0 or (n >= limit and n - lost < limit) then
-    redis.call('EXPIRE', KEYS[1], ARGV[3])
-  end
+  redis.call('INCRBY', KEYS[1], lost)
+  redis.call('EXPIRE', KEYS[1], ARGV[3])
 end
 local failures = tonumber(redis.call('GET', KEYS[1]) or '0')
 if failures >= limit then
@@ -39,14 +38,15 @@ if failures + redis.call('ZCARD', KEYS[2]) >= limit then
   return {1, 1}
 end
 redis.call('ZADD', KEYS[2], now, ARGV[4])
-redis.call('PEXPIRE', KEYS[2], ARGV[2])
+redis.call('EXPIRE', KEYS[2], ARGV[3])
 return {0, 0}
 )lua");
 
-// KEYS as above; ARGV[1] the outcome, ARGV[2] the limit, ARGV[3] the failures' window, ARGV[4]
-// the check's id. A check already taken out as lost was counted then, and is not again.
+// KEYS as above; ARGV[1] the outcome, ARGV[2] the failures' window (every failure restarts it,
+// so the one reaching the limit locks for its full length), ARGV[3] the check's id. A check
+// already taken out as lost was counted then, and is not again.
 const Script kEndAttempt(R"lua(
-local ended = redis.call('ZREM', KEYS[2], ARGV[4])
+local ended = redis.call('ZREM', KEYS[2], ARGV[3])
 if ARGV[1] == 'passed' then
   redis.call('DEL', KEYS[1])
   return 0
@@ -55,9 +55,7 @@ if ended == 0 then
   return tonumber(redis.call('GET', KEYS[1]) or '0')
 end
 local n = redis.call('INCR', KEYS[1])
-if n == 1 or n == tonumber(ARGV[2]) or redis.call('TTL', KEYS[1]) < 0 then
-  redis.call('EXPIRE', KEYS[1], ARGV[3])
-end
+redis.call('EXPIRE', KEYS[1], ARGV[2])
 return n
 )lua");
 
@@ -139,10 +137,10 @@ RateLimiter::AttemptStart RateLimiter::beginAttempt(const std::string& key, long
 }
 
 long long RateLimiter::endAttempt(const std::string& key, const std::string& check_id,
-                                  AttemptOutcome outcome, long long limit, int window_seconds) {
+                                  AttemptOutcome outcome, int window_seconds) {
     const char* name = outcome == AttemptOutcome::Failed ? "failed" : "passed";
     return redis_.eval(kEndAttempt, {redis_.key(key), redis_.key(key + ":checking")},
-                       {name, std::to_string(limit), std::to_string(window_seconds), check_id})
+                       {name, std::to_string(window_seconds), check_id})
         .integer;
 }
 

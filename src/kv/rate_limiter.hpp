@@ -44,11 +44,11 @@ public:
     /// the window of `window_seconds`. Busy: the checks in progress could reach the limit.
     AttemptStart beginAttempt(const std::string& key, long long limit, int window_seconds);
     enum class AttemptOutcome { Failed, Passed };
-    /// Ends a check begun with Go. Failed counts a failure (the first opens a window of
-    /// `window_seconds`, the one reaching `limit` restarts it: a lock lasts its full length)
-    /// and returns the failures; Passed clears them.
+    /// Ends a check begun with Go. Failed counts a failure and returns the failures, which are
+    /// kept until `window_seconds` pass without one (so a lock lasts its full length from the
+    /// failure that reached `limit`); Passed clears them.
     long long endAttempt(const std::string& key, const std::string& check_id, AttemptOutcome outcome,
-                         long long limit, int window_seconds);
+                         int window_seconds);
 
 private:
     struct LocalCount {

@@ -638,6 +638,27 @@ TEST_F(AuthApiTest, LostPasswordChecksCountAsFailures) {
     EXPECT_GT(std::stoi(locked.header("Retry-After")), 500);
 }
 
+// Every failure restarts the lockout window: failures closer together than the window add up,
+// however the clock falls (a fixed window let nine guesses before its end and nine after it
+// go unlocked). Here the window is 2 s and the failures 1.2 s apart.
+TEST(AuthLockoutWindow, EveryFailureRestartsTheWindow) {
+    auto server = TestServer::start({{"CRM_LOGIN_FAILURES_BEFORE_LOCKOUT", "3"}, {"CRM_LOCKOUT_SECONDS", "2"}});
+    const auto org = server->createOrganization("Window Org");
+    const auto user = server->createUser(org, "sales", "window@acme.example");
+    const auto login = [&](const std::string& password) {
+        return server->client().post("/api/auth/login", {{"email", user.email}, {"password", password}});
+    };
+    for (int i = 0; i < 3; ++i) {
+        if (i > 0) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(1200));
+        }
+        EXPECT_EQ(login("guess " + std::to_string(i)).status, 401);
+    }
+    EXPECT_EQ(login(kTestPassword).status, 429) << "three failures within a window of each other";
+    std::this_thread::sleep_for(std::chrono::milliseconds(2300));
+    EXPECT_EQ(login(kTestPassword).status, 200) << "the lock runs out a window after the last failure";
+}
+
 // Wrong current passwords count toward the lockout like failed sign-ins, in a password change
 // and in an e-mail change: a stolen access token cannot be used to guess the password.
 TEST_F(AuthApiTest, WrongCurrentPasswordsLockTheAccount) {
