@@ -153,22 +153,29 @@ TokenPair AuthService::login(const LoginDto& input, const core::RequestMeta& met
         throw badCredentials();
     }
     TokenPair pair;
-    bool still_valid = true;
+    // What the locked re-read found: until it ran, a failure proves nothing about the password.
+    auto outcome_if_interrupted = Outcome::Abandoned;
     try {
         auto lease = pool_.acquire();
         pqxx::work tx(lease.get());
         // The account again, locked: checking the password took about 100 ms (argon2). A reset
         // or deactivation that committed meanwhile wins here; one that commits later waits for
         // this lock and then ends the session made below, which is in the user's index by then.
+        // A hash changed meanwhile may be a concurrent sign-in's rehash of the same password:
+        // checked again rather than taken for a new password.
         const auto current = repo::findUserForUpdate(tx, user.org_id, user.id);
-        still_valid = current && current->active && current->password_hash == user.password_hash;
+        const bool still_valid =
+            current && current->active &&
+            (current->password_hash == user.password_hash ||
+             verifyPassword(current->password_hash, input.password));
+        outcome_if_interrupted = still_valid ? Outcome::Passed : Outcome::Failed;
         if (!still_valid) {
             throw badCredentials();
         }
         pair = issue(*current, meta);
         try {
             repo::recordLogin(tx, user.org_id, user.id);
-            if (needsRehash(user.password_hash)) {
+            if (needsRehash(current->password_hash)) {
                 repo::setPassword(tx, user.org_id, user.id, hashPassword(input.password));
             }
             db::recordAudit(tx, audit(user.org_id, user.id, "auth.login", user.id,
@@ -181,11 +188,10 @@ TokenPair AuthService::login(const LoginDto& input, const core::RequestMeta& met
             throw;
         }
     } catch (...) {
-        // The password was right unless it changed meanwhile (then it is the old one: wrong).
-        endPasswordCheck(user.id, check, still_valid ? Outcome::Passed : Outcome::Failed);
+        endPasswordCheckQuietly(user.id, check, outcome_if_interrupted);  // the first error wins
         throw;
     }
-    endPasswordCheck(user.id, check, Outcome::Passed);
+    endPasswordCheckQuietly(user.id, check, Outcome::Passed);  // signed in: nothing to undo
     forgetUser(user.id);
     return pair;
 }
@@ -436,6 +442,17 @@ long long AuthService::endPasswordCheck(const std::string& user_id,
                                         const kv::RateLimiter::AttemptStart& check, Outcome outcome) {
     return limiter_.endAttempt(wrongPasswordKey(user_id), check.check_id, outcome,
                                limits_.lockout_seconds);
+}
+
+void AuthService::endPasswordCheckQuietly(const std::string& user_id,
+                                          const kv::RateLimiter::AttemptStart& check,
+                                          Outcome outcome) noexcept {
+    try {
+        endPasswordCheck(user_id, check, outcome);
+    } catch (const std::exception& error) {
+        // Left open, the check is counted as a failure by the next one after 30 s.
+        core::log::warn("password check not ended", {{"user_id", user_id}, {"error", error.what()}});
+    }
 }
 
 bool AuthService::checkOwnPassword(const core::Actor& actor, const std::string& password_hash,

@@ -88,6 +88,10 @@ private:
     /// one reaching the limit locks the account for the full lockout), Passed clears them.
     long long endPasswordCheck(const std::string& user_id, const kv::RateLimiter::AttemptStart& check,
                                kv::RateLimiter::AttemptOutcome outcome);
+    /// The same where an answer is already decided (a sign-in made, or another error on its
+    /// way): a Redis failure is logged, not allowed to replace that answer.
+    void endPasswordCheckQuietly(const std::string& user_id, const kv::RateLimiter::AttemptStart& check,
+                                 kv::RateLimiter::AttemptOutcome outcome) noexcept;
     void auditSessionEnd(const core::Actor& actor, const std::string& action,
                          nlohmann::json changes, const core::RequestMeta& meta);
 

@@ -38,7 +38,8 @@ if failures + redis.call('ZCARD', KEYS[2]) >= limit then
   return {1, 1}
 end
 redis.call('ZADD', KEYS[2], now, ARGV[4])
-redis.call('EXPIRE', KEYS[2], ARGV[3])
+-- As long as a failure is kept, and never shorter than two checks' time (a short window).
+redis.call('PEXPIRE', KEYS[2], math.max(tonumber(ARGV[3]) * 1000, 2 * tonumber(ARGV[2])))
 return {0, 0}
 )lua");
 
@@ -51,7 +52,7 @@ if ARGV[1] == 'passed' then
   redis.call('DEL', KEYS[1])
   return 0
 end
-if ended == 0 then
+if ended == 0 or ARGV[1] == 'abandoned' then
   return tonumber(redis.call('GET', KEYS[1]) or '0')
 end
 local n = redis.call('INCR', KEYS[1])
@@ -138,7 +139,9 @@ RateLimiter::AttemptStart RateLimiter::beginAttempt(const std::string& key, long
 
 long long RateLimiter::endAttempt(const std::string& key, const std::string& check_id,
                                   AttemptOutcome outcome, int window_seconds) {
-    const char* name = outcome == AttemptOutcome::Failed ? "failed" : "passed";
+    const char* name = outcome == AttemptOutcome::Failed   ? "failed"
+                       : outcome == AttemptOutcome::Passed ? "passed"
+                                                           : "abandoned";
     return redis_.eval(kEndAttempt, {redis_.key(key), redis_.key(key + ":checking")},
                        {name, std::to_string(window_seconds), check_id})
         .integer;

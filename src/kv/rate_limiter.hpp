@@ -43,10 +43,11 @@ public:
     /// Go: one more check in progress, to be ended by endAttempt. Locked: `limit` failures in
     /// the window of `window_seconds`. Busy: the checks in progress could reach the limit.
     AttemptStart beginAttempt(const std::string& key, long long limit, int window_seconds);
-    enum class AttemptOutcome { Failed, Passed };
+    enum class AttemptOutcome { Failed, Passed, Abandoned };
     /// Ends a check begun with Go. Failed counts a failure and returns the failures, which are
     /// kept until `window_seconds` pass without one (so a lock lasts its full length from the
-    /// failure that reached `limit`); Passed clears them.
+    /// failure that reached `limit`); Passed clears them; Abandoned (the check was cut short by
+    /// an error) does neither.
     long long endAttempt(const std::string& key, const std::string& check_id, AttemptOutcome outcome,
                          int window_seconds);
 

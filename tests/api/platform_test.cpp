@@ -661,10 +661,14 @@ TEST(PlatformShutdown, StopAnswersARequestAlreadyBegun) {
     auto server = TestServer::start({});
     const int begun = openIdleConnection(server->port());
     const int quiet = openIdleConnection(server->port());
+    for (const int fd : {begun, quiet}) {  // a regression that leaves them open fails, not hangs
+        timeval timeout{10, 0};
+        ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+    }
     const std::string first_part = "GET /api/health HTTP/1.1\r\nHost: x\r\n";
     ASSERT_EQ(::send(begun, first_part.data(), first_part.size(), MSG_NOSIGNAL),
               static_cast<ssize_t>(first_part.size()));
-    std::this_thread::sleep_for(std::chrono::milliseconds(300));  // the server has read it
+    std::this_thread::sleep_for(std::chrono::milliseconds(1000));  // the server has read it
     auto stopping = std::async(std::launch::async, [&] { server->app().stop(); });
     std::this_thread::sleep_for(std::chrono::milliseconds(300));
     const std::string rest = "Connection: close\r\n\r\n";
