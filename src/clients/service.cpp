@@ -184,6 +184,11 @@ repo::ClientRecord ClientService::assign(const core::Actor& actor, const std::st
     if (input.owner_id == current.fields.owner_id) {
         return current;  // already theirs: nothing to write or record
     }
+    // As on create: an unowned client is one only managers and admins may touch, so only they
+    // may make one; an owner hands their client to a colleague, not to no one.
+    if (!input.owner_id && !actor.can(core::Permission::RecordsManageAny)) {
+        throw core::AppError::forbidden("Only managers and admins may leave a client without an owner");
+    }
     if (input.owner_id && !repo::isActiveUser(tx, actor.org_id, *input.owner_id)) {
         throw inactiveOwner();
     }

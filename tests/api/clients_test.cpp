@@ -519,6 +519,8 @@ TEST_F(ClientsApiTest, OwnerHandsOver) {
     const auto colleague = server_->createUser(org_, "sales");
     const auto id = createClient(sales_, {{"name", "Acme"}});
     auto sales = server_->clientFor(sales_);
+    // To a colleague, not to no one: an unowned client is for managers and admins, as on create.
+    EXPECT_EQ(sales.post("/api/clients/" + id + "/assign", {{"owner_id", nullptr}}).status, 403);
     const auto response =
         sales.post("/api/clients/" + id + "/assign", {{"owner_id", colleague.id}});
     ASSERT_EQ(response.status, 200) << response.body;
