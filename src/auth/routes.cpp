@@ -129,7 +129,7 @@ void registerRoutes(http::Router& router, AuthService& auth, UserService& users)
             total = users.count(request.actor(), filter);
         }
         return Response::json(Status::Ok, core::pageJson(items, page.limit, next, total));
-    });
+    }).query_params.reset();
     router.post("/api/users", Access::require(Permission::UsersManage), [&users](Request& request) {
         const auto user = users.create(request.actor(), CreateUserDto::fromJson(request.json()),
                                        request.meta());

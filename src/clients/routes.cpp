@@ -188,7 +188,7 @@ void registerRoutes(http::Router& router, ClientService& clients) {
                    errors.throwIfAny();
                    const auto result = clients.list(request.actor(), filter, page);
                    return Response::json(Status::Ok, pageBody(request.listKey(), result.page, page, result.total));
-               });
+               }).query_params.reset();
     router.post("/api/clients", Access::require(Permission::ClientsWrite),
                 [&clients](Request& request) {
                     const auto input = ClientInput::fromCreateJson(
@@ -243,7 +243,7 @@ void registerRoutes(http::Router& router, ClientService& clients) {
                    return Response::json(
                        Status::Ok,
                        pageBody(request.listKey(), clients.contacts(request.actor(), id, query.page), query.page));
-               });
+               }).query_params.reset();
     router.get(
         "/api/clients/{id}/jobs", Access::require(Permission::ClientsRead),
         [&clients](Request& request) {
@@ -252,7 +252,7 @@ void registerRoutes(http::Router& router, ClientService& clients) {
             return Response::json(
                 Status::Ok,
                 pageBody(request.listKey(), clients.jobs(request.actor(), id, query.status, query.page), query.page));
-        });
+        }).query_params.reset();
     router.get("/api/clients/{id}/projects", Access::require(Permission::ClientsRead),
                [&clients](Request& request) {
                    const auto id = request.pathId();
@@ -261,7 +261,7 @@ void registerRoutes(http::Router& router, ClientService& clients) {
                        Status::Ok,
                        pageBody(request.listKey(), clients.projects(request.actor(), id, query.status, query.page),
                                 query.page));
-               });
+               }).query_params.reset();
     router.get("/api/clients/{id}/history", Access::require(Permission::ClientsRead),
                [&clients](Request& request) {
                    const auto id = request.pathId();
@@ -269,7 +269,7 @@ void registerRoutes(http::Router& router, ClientService& clients) {
                    return Response::json(
                        Status::Ok,
                        pageBody(request.listKey(), clients.history(request.actor(), id, query.page), query.page));
-               });
+               }).query_params.reset();
     router.get("/api/clients/{id}/summary", Access::require(Permission::ClientsRead),
                [&clients](Request& request) {
                    const auto facts = clients.summary(request.actor(), request.pathId());

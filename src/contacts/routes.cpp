@@ -115,7 +115,7 @@ void registerRoutes(http::Router& router, ContactService& contacts) {
                [&contacts](Request& request) {
                    const auto query = parseContactListQuery(request.query, request.listKey());
                    return listResponse(contacts.list(request.actor(), query), query);
-               });
+               }).query_params.reset();
     router.post("/api/contacts", Access::require(Permission::ContactsWrite),
                 [&contacts](Request& request) {
                     const auto allow = allowDuplicate(request);
@@ -124,7 +124,7 @@ void registerRoutes(http::Router& router, ContactService& contacts) {
                     const auto created = contacts.create(request.actor(), input, allow, request.meta());
                     return contactResponse(static_cast<int>(Status::Created), created.detail, created.warnings)
                         .header("Location", location("/contacts/" + created.detail.contact.id));
-                });
+                }).query_params = {"allow_duplicate"};
     router.get("/api/contacts/{id}", Access::require(Permission::ContactsRead),
                [&contacts](Request& request) {
                    return contactResponse(200, contacts.get(request.actor(), request.pathId()));
@@ -137,7 +137,7 @@ void registerRoutes(http::Router& router, ContactService& contacts) {
                        core::requireObject(request.json()), contacts.settings().default_phone_region);
                    return contactResponse(200, contacts.update(request.actor(), id, input, allow,
                                                                request.ifMatchVersion(), request.meta()));
-               });
+               }).query_params = {"allow_duplicate"};
     router.del("/api/contacts/{id}", Access::require(Permission::ContactsDelete),
                [&contacts](Request& request) {
                    contacts.remove(request.actor(), request.pathId(), request.ifMatchVersion(),
@@ -149,7 +149,7 @@ void registerRoutes(http::Router& router, ContactService& contacts) {
                     return contactResponse(200, contacts.restore(request.actor(), request.pathId(),
                                                                  allowDuplicate(request),
                                                                  request.ifMatchVersion(), request.meta()));
-                });
+                }).query_params = {"allow_duplicate"};
 
     // Profiles ----------------------------------------------------------------------------
     router.get("/api/contacts/{id}/profiles", Access::require(Permission::ContactsRead),
@@ -268,7 +268,7 @@ void registerRoutes(http::Router& router, ContactService& contacts) {
                    }
                    return Response::json(Status::Ok,
                                          core::pageJson(std::move(items), page.limit, next, result.total));
-               });
+               }).query_params.reset();
     router.get("/api/contacts/{id}/summary", Access::require(Permission::ContactsRead),
                [&contacts](Request& request) {
                    return Response::json(Status::Ok, contacts.summary(request.actor(), request.pathId()));
@@ -282,7 +282,7 @@ void registerRoutes(http::Router& router, ContactService& contacts) {
                        parseSimplePage(request.query, request.listKey(), "insights", 3, {"limit", "cursor", "type"}, errors);
                    const auto result = contacts.insights(request.actor(), id, type, page);
                    return Response::json(Status::Ok, insightsJson(result, page.limit, request.listKey(), "insights"));
-               });
+               }).query_params.reset();
     router.get("/api/insights/cross-profile", Access::require(Permission::ContactsRead),
                [&contacts](Request& request) {
                    core::FieldErrors errors;
@@ -291,7 +291,7 @@ void registerRoutes(http::Router& router, ContactService& contacts) {
                        parseSimplePage(request.query, request.listKey(), "insights", 3, {"limit", "cursor", "type"}, errors);
                    const auto result = contacts.insights(request.actor(), std::nullopt, type, page);
                    return Response::json(Status::Ok, insightsJson(result, page.limit, request.listKey(), "insights"));
-               });
+               }).query_params.reset();
 
     // Merge -------------------------------------------------------------------------------
     router.post("/api/contacts/{id}/merge", Access::require(Permission::ContactsMerge),

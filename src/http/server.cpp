@@ -13,6 +13,7 @@
 #include <csignal>
 #include <future>
 #include <mutex>
+#include <set>
 #include <thread>
 #include <unordered_map>
 
@@ -73,6 +74,24 @@ bool isJsonMediaType(std::string_view content_type, const std::vector<std::strin
         }
     }
     return false;
+}
+
+// 422 naming the query parameters a route does not take (see Route::query_params).
+void requireKnownQuery(const Route& route, const Request& request) {
+    if (!route.query_params || !route.access.authenticated) {
+        return;
+    }
+    std::set<std::string, std::less<>> unknown;
+    for (const auto& [name, value] : request.query.values()) {
+        if (route.query_params->count(name) == 0) {
+            unknown.insert(name);
+        }
+    }
+    core::FieldErrors errors;
+    for (const auto& name : unknown) {
+        errors.add(name, "is not a parameter of this route");
+    }
+    errors.throwIfAny();
 }
 
 // 415 for a body the route does not read, in a media type it does not take.
@@ -736,6 +755,7 @@ Response Server::Impl::runGuarded(const Route& route, Request& request) {
                                             std::string(core::toString(*route.access.permission)));
         }
         // After the caller is known: a stranger learns nothing about a route's body from a 415.
+        requireKnownQuery(route, request);
         requireBodyType(route, request);
         response = runIdempotent(route, request);
     } catch (const std::exception& error) {

@@ -378,6 +378,23 @@ TEST_F(ClientsApiTest, GetIncludesCounts) {
               json({{"contacts", 2}, {"open_jobs", 2}, {"open_deals", 1}, {"projects", 1}}));
 }
 
+// A query parameter a route does not take is a 422 naming it, not silently ignored: a caller
+// sending include_deleted to a single client must not believe it was applied.
+TEST_F(ClientsApiTest, UnknownQueryParametersAreRefused) {
+    const auto id = createClient(manager_, {{"name", "Query Co"}});
+    auto manager = server_->clientFor(manager_);
+    const auto one = manager.get("/api/clients/" + id + "?include_deleted=true");
+    EXPECT_EQ(one.status, 422) << one.body;
+    EXPECT_EQ(errorFields(one), std::set<std::string>{"include_deleted"});
+    EXPECT_EQ(errorFields(manager.put("/api/clients/" + id + "?force=1&x=2", {{"city", "Oslo"}})),
+              (std::set<std::string>{"force", "x"}));
+    EXPECT_EQ(manager.get("/api/clients/" + id).json().at("city"), nullptr) << "nothing written";
+    EXPECT_EQ(errorFields(manager.post("/api/contacts?allow_duplicates=true", {{"first_name", "Q"}})),
+              std::set<std::string>{"allow_duplicates"});
+    EXPECT_EQ(manager.post("/api/contacts?allow_duplicate=true", {{"first_name", "Q"}}).status, 201);
+    EXPECT_EQ(manager.get("/api/clients?status=active").status, 200);  // lists check their own
+}
+
 // An id that is not a UUID, or names no client, is a 404.
 TEST_F(ClientsApiTest, UnknownIdIsNotFound) {
     auto client = server_->clientFor(admin_);
