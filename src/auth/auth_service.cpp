@@ -137,19 +137,10 @@ TokenPair AuthService::login(const LoginDto& input, const core::RequestMeta& met
     if (!verifyPassword(user.password_hash, input.password) || !user.active) {
         // Count the failure first (Redis), then record it (PostgreSQL): never both at once.
         const auto failures = endPasswordCheck(user.id, check, Outcome::Failed);
-        auto lease = pool_.acquire();
-        pqxx::work tx(lease.get());
-        db::recordAudit(tx,
-                        audit(user.org_id, std::nullopt, "auth.login_failed", user.id,
-                              {{"reason", user.active ? "wrong password" : "inactive user"},
-                               {"failures", failures}}),
-                        meta);
-        if (failures == limits_.login_failures_before_lockout) {
-            db::recordAudit(tx, audit(user.org_id, std::nullopt, "auth.account_locked", user.id,
-                                      {{"seconds", limits_.lockout_seconds}}),
-                            meta);
-        }
-        tx.commit();
+        recordWrongPassword(audit(user.org_id, std::nullopt, "auth.login_failed", user.id,
+                                  {{"reason", user.active ? "wrong password" : "inactive user"},
+                                   {"failures", failures}}),
+                            failures, meta);
         throw badCredentials();
     }
     TokenPair pair;
@@ -455,6 +446,19 @@ void AuthService::endPasswordCheckQuietly(const std::string& user_id,
     }
 }
 
+void AuthService::recordWrongPassword(const db::AuditEntry& failure, long long failures,
+                                      const core::RequestMeta& meta) {
+    auto lease = pool_.acquire();
+    pqxx::work tx(lease.get());
+    db::recordAudit(tx, failure, meta);
+    if (failures == limits_.login_failures_before_lockout) {
+        db::recordAudit(tx, audit(failure.org_id, std::nullopt, "auth.account_locked", *failure.entity_id,
+                                  {{"seconds", limits_.lockout_seconds}}),
+                        meta);
+    }
+    tx.commit();
+}
+
 bool AuthService::checkOwnPassword(const core::Actor& actor, const std::string& password_hash,
                                    const std::string& given, const core::RequestMeta& meta) {
     const auto check = beginPasswordCheck(actor.user_id);
@@ -466,19 +470,9 @@ bool AuthService::checkOwnPassword(const core::Actor& actor, const std::string& 
         return true;
     }
     const auto count = endPasswordCheck(actor.user_id, check, Outcome::Failed);
-    const bool locks = count == limits_.login_failures_before_lockout;
-    auto lease = pool_.acquire();
-    pqxx::work tx(lease.get());
-    db::recordAudit(tx,
-                    audit(actor.org_id, actor.user_id, "auth.password_check_failed", actor.user_id,
-                          {{"failures", count}}),
-                    meta);
-    if (locks) {
-        db::recordAudit(tx, audit(actor.org_id, std::nullopt, "auth.account_locked", actor.user_id,
-                                  {{"seconds", limits_.lockout_seconds}}),
-                        meta);
-    }
-    tx.commit();
+    recordWrongPassword(audit(actor.org_id, actor.user_id, "auth.password_check_failed", actor.user_id,
+                              {{"failures", count}}),
+                        count, meta);
     return false;
 }
 

@@ -5,6 +5,7 @@
 #include "auth/tokens.hpp"
 #include "core/access.hpp"
 #include "core/request_meta.hpp"
+#include "db/audit.hpp"
 #include "db/pool.hpp"
 #include "kv/rate_limiter.hpp"
 
@@ -88,6 +89,10 @@ private:
     /// one reaching the limit locks the account for the full lockout), Passed clears them.
     long long endPasswordCheck(const std::string& user_id, const kv::RateLimiter::AttemptStart& check,
                                kv::RateLimiter::AttemptOutcome outcome);
+    /// Writes the audit row of a counted wrong password and, when it was the one reaching the
+    /// limit, the account's `auth.account_locked`.
+    void recordWrongPassword(const db::AuditEntry& failure, long long failures,
+                             const core::RequestMeta& meta);
     /// The same where an answer is already decided (a sign-in made, or another error on its
     /// way): a Redis failure is logged, not allowed to replace that answer.
     void endPasswordCheckQuietly(const std::string& user_id, const kv::RateLimiter::AttemptStart& check,

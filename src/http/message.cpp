@@ -139,14 +139,9 @@ const nlohmann::json& Request::json() const {
                 if (!names.insert(name).second) {
                     // The name is echoed: kept short, cut between two UTF-8 characters.
                     constexpr std::size_t kShownLength = 100;
-                    auto shown = name;
-                    if (shown.size() > kShownLength) {
-                        std::size_t cut = kShownLength;
-                        while (cut > 0 && (static_cast<unsigned char>(shown[cut]) & 0xC0) == 0x80) {
-                            --cut;
-                        }
-                        shown = shown.substr(0, cut) + "…";
-                    }
+                    const auto shown = name.size() > kShownLength
+                                           ? core::validUtf8Prefix(name, kShownLength) + "…"
+                                           : name;
                     throw core::AppError::badRequest(
                         "The request body gives \"" + shown + "\" twice in one object",
                         {core::FieldError{shown, "given twice"}});

@@ -278,60 +278,44 @@ TEST_F(AuthApiTest, RedisErrorAnswersAreNotReadAsNothing) {
     redis.command({"DEL", index});
 }
 
+// Signs in with the right password while the user's row is held, and once the sign-in, its
+// password checked, waits for the row, sets the stored hash to `new_hash` and lets it go on.
+HttpResponse signInWhileTheHashChanges(TestServer& server, const TestUser& user, const std::string& new_hash) {
+    auto holder = server.database().connect();
+    pqxx::work holding(holder);
+    holding.exec_params("SELECT 1 FROM users WHERE id = $1 FOR UPDATE", user.id);
+    auto signing_in = std::async(std::launch::async, [&server, &user] {
+        return server.client().post("/api/auth/login", {{"email", user.email}, {"password", kTestPassword}});
+    });
+    auto watcher = server.database().connect();
+    bool waiting = false;
+    for (int i = 0; i < 200 && !waiting; ++i) {
+        pqxx::nontransaction look(watcher);
+        waiting = look.exec("SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                            "AND datname = current_database()").size() > 0;
+        if (!waiting) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        }
+    }
+    EXPECT_TRUE(waiting) << "the sign-in never waited for the user's row";
+    holding.exec_params("UPDATE users SET password_hash = $2 WHERE id = $1", user.id, new_hash);
+    holding.commit();
+    return signing_in.get();
+}
+
 // A password reset that commits while a sign-in with the old password is being checked wins:
 // the sign-in is refused instead of keeping a session the reset never saw.
 TEST_F(AuthApiTest, SignInRacingAPasswordResetIsRefused) {
-    auto reset = server_->database().connect();
-    pqxx::work resetting(reset);
-    resetting.exec_params("SELECT 1 FROM users WHERE id = $1 FOR UPDATE", admin_.id);  // the reset holds the row
-    auto signing_in = std::async(std::launch::async, [this] { return login(admin_.email, kTestPassword); });
-    {
-        // Until the sign-in, its password checked, waits for the row.
-        auto watcher = server_->database().connect();
-        bool waiting = false;
-        for (int i = 0; i < 200 && !waiting; ++i) {
-            pqxx::nontransaction look(watcher);
-            waiting = look.exec("SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
-                                "AND datname = current_database()").size() > 0;
-            if (!waiting) {
-                std::this_thread::sleep_for(std::chrono::milliseconds(50));
-            }
-        }
-        ASSERT_TRUE(waiting) << "the sign-in never waited for the user's row";
-    }
-    resetting.exec_params("UPDATE users SET password_hash = $2 WHERE id = $1", admin_.id,
-                          auth::hashPassword("the owner's new passphrase here"));
-    resetting.commit();
-    EXPECT_EQ(signing_in.get().status, 401);
+    const auto signed_in = signInWhileTheHashChanges(*server_, admin_, auth::hashPassword("the owner's new passphrase here"));
+    EXPECT_EQ(signed_in.status, 401);
     EXPECT_EQ(server_->auditCount("auth.login"), 0);
 }
 
 // A sign-in whose account's hash changed while its password was checked, to a hash of the same
 // password (a concurrent sign-in's rehash), is a sign-in, not a wrong password.
 TEST_F(AuthApiTest, SignInRacingARehashOfItsPasswordSucceeds) {
-    auto rehash = server_->database().connect();
-    pqxx::work resetting(rehash);
-    resetting.exec_params("SELECT 1 FROM users WHERE id = $1 FOR UPDATE", admin_.id);  // the reset holds the row
-    auto signing_in = std::async(std::launch::async, [this] { return login(admin_.email, kTestPassword); });
-    {
-        // Until the sign-in, its password checked, waits for the row.
-        auto watcher = server_->database().connect();
-        bool waiting = false;
-        for (int i = 0; i < 200 && !waiting; ++i) {
-            pqxx::nontransaction look(watcher);
-            waiting = look.exec("SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
-                                "AND datname = current_database()").size() > 0;
-            if (!waiting) {
-                std::this_thread::sleep_for(std::chrono::milliseconds(50));
-            }
-        }
-        ASSERT_TRUE(waiting) << "the sign-in never waited for the user's row";
-    }
     // Another sign-in upgrading the stored hash: the same password, a new salt.
-    resetting.exec_params("UPDATE users SET password_hash = $2 WHERE id = $1", admin_.id,
-                          auth::hashPassword(kTestPassword));
-    resetting.commit();
-    EXPECT_EQ(signing_in.get().status, 200);
+    EXPECT_EQ(signInWhileTheHashChanges(*server_, admin_, auth::hashPassword(kTestPassword)).status, 200);
     for (int i = 0; i < 2; ++i) {  // and nothing was counted: two failures leave a try
         EXPECT_EQ(login(admin_.email, "wrong " + std::to_string(i)).status, 401);
     }
