@@ -12,17 +12,7 @@ const std::vector<std::string> kRoles{"admin", "manager", "recruiter", "sales"};
 constexpr std::size_t kMaxPasswordField = 1024;
 
 std::string requiredEmail(core::ObjectReader& in, std::string_view key) {
-    if (!in.has(key) || in.isNull(key)) {
-        in.fail(key, "is required");
-        in.optionalJson(key);
-        return {};
-    }
-    // optionalEmail reads "" and spaces as absent, which is no answer for a required field.
-    if (const auto value = in.optionalJson(key); value && value->is_string() &&
-                                                 core::isBlank(core::trim(value->get<std::string>()))) {
-        in.fail(key, "must not be blank");
-        return {};
-    }
+    in.requireValue(key);
     return in.optionalEmail(key).value_or(std::string{});
 }
 
@@ -142,6 +132,7 @@ UpdateUserDto UpdateUserDto::fromJson(const nlohmann::json& body, bool self) {
     if (in.isNull("email")) {
         in.fail("email", "cannot be removed");
     }
+    in.refuseBlank("email");
     dto.email = in.optionalEmail("email");
     if (in.isNull("name")) {
         in.fail("name", "cannot be removed");

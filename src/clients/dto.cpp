@@ -2,9 +2,7 @@
 
 #include "core/phone.hpp"
 #include "core/validation.hpp"
-
-#include <charconv>
-#include <regex>
+#include "core/web_address.hpp"
 
 namespace crm::clients {
 namespace {
@@ -15,16 +13,8 @@ const std::vector<std::string> kSizes{"1-10",     "11-50",     "51-200", "201-50
                                       "501-1000", "1001-5000", "5001+"};
 const std::vector<std::string> kStatuses{"prospect", "active", "inactive", "churned"};
 
-constexpr std::size_t kMaxDomain = 253;
-constexpr std::size_t kMaxWebsite = 2048;
 constexpr std::size_t kMaxTags = 50;
 constexpr std::size_t kMaxTagLength = 50;
-
-std::string lowerAscii(std::string text) {
-    std::transform(text.begin(), text.end(), text.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    return text;
-}
 
 template <typename T>
 Patch<T> cleared() {
@@ -108,10 +98,11 @@ ClientInput readInput(const nlohmann::json& body, std::string_view phone_region,
     } else {
         input.name = requiredTextPatch(in, "name", 200);
     }
-    input.domain = normalizedPatch(in, "domain", kMaxDomain, normalizeDomain,
+    input.domain = normalizedPatch(in, "domain", core::kMaxDomainLength, core::normalizeDomain,
                                    "must be a domain name such as acme.com");
-    input.website = normalizedPatch(in, "website", kMaxWebsite, normalizeWebsite,
-                                    "must be an http(s) address such as https://acme.com");
+    input.website = normalizedPatch(in, "website", core::kMaxWebsiteLength, core::normalizeWebsite,
+                                    "must be an http(s) address such as https://acme.com, at most 2048 "
+                                    "characters with its scheme");
     input.industry = textPatch(in, "industry", 100);
     input.size = enumPatch(in, "size", kSizes, true);
     input.address_line1 = textPatch(in, "address_line1", 200);
@@ -167,12 +158,6 @@ nlohmann::json optionalJson(const std::optional<std::string>& value) {
     return value ? nlohmann::json(*value) : nlohmann::json(nullptr);
 }
 
-bool isDomainShape(const std::string& text) {
-    static const std::regex kShape(
-        R"(^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$)");
-    return std::regex_match(text, kShape);
-}
-
 /// "a/an <status> client", the phrase of the summary's first sentence.
 std::string statusPhrase(const std::string& status) {
     if (status == "active") {
@@ -218,91 +203,6 @@ AssignClientDto AssignClientDto::fromJson(const nlohmann::json& body) {
     return dto;
 }
 
-std::optional<std::string> normalizeDomain(std::string_view text) {
-    auto host = lowerAscii(core::trim(text));
-    // A scheme is allowed (people paste URLs), but only the web's.
-    if (const auto scheme_end = host.find("://"); scheme_end != std::string::npos) {
-        const auto scheme = host.substr(0, scheme_end);
-        if (scheme != "http" && scheme != "https") {
-            return std::nullopt;
-        }
-        host.erase(0, scheme_end + 3);
-    } else if (host.rfind("//", 0) == 0) {
-        host.erase(0, 2);
-    }
-    if (const auto end = host.find_first_of("/?#"); end != std::string::npos) {
-        host.resize(end);
-    }
-    if (host.find('@') != std::string::npos) {
-        return std::nullopt;  // credentials are no part of a domain
-    }
-    if (const auto colon = host.find(':'); colon != std::string::npos) {
-        const auto port = std::string_view(host).substr(colon + 1);
-        unsigned number = 0;
-        const auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), number);
-        if (ec != std::errc{} || end != port.data() + port.size() || number == 0 || number > 65535) {
-            return std::nullopt;  // a URL with a port no server could listen on is a typo
-        }
-        host.resize(colon);
-    }
-    if (!host.empty() && host.back() == '.') {
-        host.pop_back();
-    }
-    while (host.rfind("www.", 0) == 0) {
-        host.erase(0, 4);
-    }
-    if (host.empty() || host.size() > kMaxDomain || !isDomainShape(host)) {
-        return std::nullopt;
-    }
-    // Labels of at most 63 characters; the top-level one is not all digits (an IP address).
-    std::size_t start = 0;
-    while (true) {
-        const auto dot = host.find('.', start);
-        const auto label =
-            host.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
-        if (label.size() > 63) {
-            return std::nullopt;
-        }
-        if (dot == std::string::npos) {
-            if (label.find_first_not_of("0123456789") == std::string::npos) {
-                return std::nullopt;
-            }
-            break;
-        }
-        start = dot + 1;
-    }
-    return host;
-}
-
-std::optional<std::string> normalizeWebsite(std::string_view text) {
-    const auto url = core::trim(text);
-    if (url.empty() || url.size() > kMaxWebsite || core::containsSpace(url) ||
-        std::any_of(url.begin(), url.end(),
-                    [](unsigned char c) { return c <= 0x20 || c == 0x7f; })) {
-        return std::nullopt;
-    }
-    std::string scheme = "https";
-    std::string rest = url;
-    static const std::regex kScheme(R"(^([A-Za-z][A-Za-z0-9+.-]*)://(.*)$)");
-    std::smatch match;
-    if (std::regex_match(url, match, kScheme)) {
-        scheme = lowerAscii(match[1].str());
-        rest = match[2].str();
-    } else if (url.rfind("//", 0) == 0) {
-        rest = url.substr(2);
-    }
-    if (scheme != "http" && scheme != "https") {
-        return std::nullopt;
-    }
-    const auto end = rest.find_first_of("/?#");
-    const auto authority = lowerAscii(rest.substr(0, end));
-    const auto tail = end == std::string::npos ? std::string{} : rest.substr(end);
-    if (!normalizeDomain(authority)) {
-        return std::nullopt;
-    }
-    return scheme + "://" + authority + tail;
-}
-
 repo::ClientFields applyInput(const repo::ClientFields& current, const ClientInput& input) {
     repo::ClientFields next = current;
     if (input.name && *input.name) {
@@ -331,9 +231,9 @@ repo::ClientFields applyInput(const repo::ClientFields& current, const ClientInp
     // The domain follows a new website unless it was given, or set apart from the website.
     if (!input.domain && input.website && *input.website) {
         const auto old_website_domain =
-            current.website ? normalizeDomain(*current.website) : std::nullopt;
+            current.website ? core::normalizeDomain(*current.website) : std::nullopt;
         if (!current.domain || current.domain == old_website_domain) {
-            next.domain = normalizeDomain(**input.website);
+            next.domain = core::normalizeDomain(**input.website);
         }
     }
     return next;

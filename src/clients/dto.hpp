@@ -53,15 +53,6 @@ struct AssignClientDto {
 /// the old website's (so it follows the website unless someone set it on purpose).
 repo::ClientFields applyInput(const repo::ClientFields& current, const ClientInput& input);
 
-/// The lower-case host of a domain or URL, without scheme, `www.`, port, path or trailing
-/// dot ("https://WWW.Acme.COM:443/about" → "acme.com"); nullopt when it is not a DNS name
-/// (IP addresses, single labels, non-ASCII names: send those in punycode).
-std::optional<std::string> normalizeDomain(std::string_view text);
-
-/// A website as stored: `https://` added when no scheme is given, scheme and host in lower
-/// case, the rest as sent; nullopt unless it is an http(s) URL whose host is a DNS name.
-std::optional<std::string> normalizeWebsite(std::string_view text);
-
 /// Every writable field, as the API shows it (also the basis of the audit `changes`).
 nlohmann::json fieldsJson(const repo::ClientFields& fields);
 

@@ -34,6 +34,19 @@ repo::ClientRecord lockForChange(pqxx::transaction_base& tx, const core::Actor& 
     return *current;
 }
 
+/// The rules of handing a live client to `owner_id` (an assignment, by assign or by PUT).
+void checkNewOwner(pqxx::transaction_base& tx, const core::Actor& actor,
+                   const std::optional<std::string>& owner_id) {
+    // As on create: an unowned client is one only managers and admins may touch, so only they
+    // may make one; an owner hands their client to a colleague, not to no one.
+    if (!owner_id && !actor.can(core::Permission::RecordsManageAny)) {
+        throw core::AppError::forbidden("Only managers and admins may leave a client without an owner");
+    }
+    if (owner_id && !repo::isActiveUser(tx, actor.org_id, *owner_id)) {
+        throw inactiveOwner();
+    }
+}
+
 /// The duplicate-domain warning, when another live client of the organisation has `domain`.
 nlohmann::json domainWarnings(pqxx::transaction_base& tx, const std::string& org_id,
                               const std::optional<std::string>& domain,
@@ -119,9 +132,8 @@ ClientWrite ClientService::update(const core::Actor& actor, const std::string& c
     pqxx::work tx(lease.get());
     const auto current = lockForChange(tx, actor, client_id, if_match, "change");
     const auto next = applyInput(current.fields, input);
-    if (next.owner_id != current.fields.owner_id && next.owner_id &&
-        !repo::isActiveUser(tx, actor.org_id, *next.owner_id)) {
-        throw inactiveOwner();
+    if (next.owner_id != current.fields.owner_id) {
+        checkNewOwner(tx, actor, next.owner_id);  // an assignment, with the assignment's rules
     }
     auto changes = fieldChanges(current.fields, next);
     if (changes.empty()) {
@@ -184,14 +196,7 @@ repo::ClientRecord ClientService::assign(const core::Actor& actor, const std::st
     if (input.owner_id == current.fields.owner_id) {
         return current;  // already theirs: nothing to write or record
     }
-    // As on create: an unowned client is one only managers and admins may touch, so only they
-    // may make one; an owner hands their client to a colleague, not to no one.
-    if (!input.owner_id && !actor.can(core::Permission::RecordsManageAny)) {
-        throw core::AppError::forbidden("Only managers and admins may leave a client without an owner");
-    }
-    if (input.owner_id && !repo::isActiveUser(tx, actor.org_id, *input.owner_id)) {
-        throw inactiveOwner();
-    }
+    checkNewOwner(tx, actor, input.owner_id);
     auto next = current.fields;
     next.owner_id = input.owner_id;
     auto updated = repo::updateClient(tx, actor.org_id, client_id, next);

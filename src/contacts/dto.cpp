@@ -6,6 +6,7 @@
 #include "core/pagination.hpp"
 #include "core/phone.hpp"
 #include "core/validation.hpp"
+#include "core/web_address.hpp"
 
 #include <algorithm>
 #include <charconv>
@@ -158,9 +159,7 @@ Patch<json> labelledList(core::ObjectReader& in, core::FieldErrors& errors, std:
             continue;
         }
         core::ObjectReader item((*value)[i], errors, path + ".");
-        if (!item.has(field) || item.isNull(field)) {
-            item.fail(field, "is required");
-        }
+        item.requireValue(field);
         const std::optional<std::string> entry = read_value(item);
         const auto label = item.optionalText("label", 0, 50);
         item.finish();
@@ -227,9 +226,12 @@ ContactInput readContact(core::ObjectReader& in, core::FieldErrors& errors,
     }
     c.linkedin_url.present = in.has("linkedin_url");
     if (const auto url = in.optionalText("linkedin_url", 0, 500)) {
-        static const std::regex kUrl(R"(^https?://\S+$)", std::regex::icase);
-        if (std::regex_match(*url, kUrl) && !core::containsSpace(*url)) {  // U+3000 too
-            c.linkedin_url.value = url;
+        // The scheme is required (so nothing is added to what was sent); the host must be a
+        // domain name, as a client's website's.
+        static const std::regex kScheme(R"(^https?://)", std::regex::icase);
+        const auto website = core::normalizeWebsite(*url);
+        if (std::regex_search(*url, kScheme) && website) {
+            c.linkedin_url.value = website;
         } else {
             in.fail("linkedin_url", "must be an http(s) URL such as https://www.linkedin.com/in/name");
         }
@@ -558,9 +560,7 @@ ClientRelationshipsDto ClientRelationshipsDto::fromJson(const json& body) {
                 }
                 core::ObjectReader item((*list)[i], errors, prefix);
                 repo::RelationshipValues link;
-                if (!item.has("client_id") || item.isNull("client_id")) {
-                    item.fail("client_id", "is required");
-                }
+                item.requireValue("client_id");
                 link.client_id = item.optionalUuid("client_id").value_or("");
                 link.role = item.optionalText("role", 0, 100);
                 link.title = item.optionalText("title", 0, 200);
@@ -589,9 +589,7 @@ MergeDto MergeDto::fromJson(const json& body) {
     core::FieldErrors errors;
     core::ObjectReader in(body, errors);
     MergeDto dto;
-    if (!in.has("other_id") || in.isNull("other_id")) {
-        in.fail("other_id", "is required");
-    }
+    in.requireValue("other_id");
     dto.other_id = in.optionalUuid("other_id").value_or("");
     in.finish();
     errors.throwIfAny();

@@ -305,10 +305,12 @@ const db::Statement kUpsertRelationships{"contacts.upsert_relationships", R"sql(
 
 // History -----------------------------------------------------------------------------------
 
+// clock_timestamp(), as db::recordAudit: the time the change was made under its row locks.
 const db::Statement kInsertHistory{"contacts.insert_history", R"sql(
     INSERT INTO contact_profile_audit_log (org_id, contact_id, profile_type, profile_id, field,
-                                           old_value, new_value, changed_by, request_id)
-    SELECT $1, $2, r.profile_type, r.profile_id, r.field, r.old_value, r.new_value, $3, $4
+                                           old_value, new_value, changed_by, request_id, changed_at)
+    SELECT $1, $2, r.profile_type, r.profile_id, r.field, r.old_value, r.new_value, $3, $4,
+           clock_timestamp()
     FROM jsonb_to_recordset($5::jsonb)
          AS r(profile_type text, profile_id uuid, field text, old_value jsonb, new_value jsonb))sql"};
 

@@ -66,9 +66,11 @@ std::optional<std::string> normalizePhone(std::string_view text, std::string_vie
     }
     std::string e164;
     util.Format(number, PhoneNumberUtil::E164, &e164);
-    // E.164 allows 15 digits; libphonenumber calls some longer German numbers possible, which
-    // the database's check (crm_is_e164) would refuse without naming the field.
-    if (e164.size() > 16) {
+    // The database's check (crm_is_e164) takes 7 to 15 digits, which would refuse without
+    // naming the field what libphonenumber calls possible beyond them: some longer German
+    // numbers (E.164 allows 15 digits), and short ones such as +49 30 12 (no country's numbers
+    // are that short in full international form).
+    if (e164.size() > 16 || e164.size() < 8) {
         return std::nullopt;
     }
     return e164;

@@ -376,6 +376,24 @@ bool ObjectReader::isNull(std::string_view key) const {
     return has(key) && body_.at(std::string(key)).is_null();
 }
 
+void ObjectReader::requireValue(std::string_view key) {
+    if (!has(key) || isNull(key)) {
+        fail(key, "is required");
+        return;
+    }
+    refuseBlank(key);
+}
+
+void ObjectReader::refuseBlank(std::string_view key) {
+    if (!has(key)) {
+        return;
+    }
+    const auto& value = body_.at(std::string(key));
+    if (value.is_string() && isBlank(trim(value.get_ref<const std::string&>()))) {
+        fail(key, "must not be blank");
+    }
+}
+
 void ObjectReader::fail(std::string_view key, std::string_view message) {
     errors_.add(path(key), std::string(message));
 }

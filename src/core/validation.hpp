@@ -61,6 +61,14 @@ public:
     /// A nested value returned as is (the caller validates it), marking the key as read.
     std::optional<nlohmann::json> optionalJson(std::string_view key);
 
+    /// For a field that must carry a value: missing or null is "is required", a blank string
+    /// "must not be blank". The optional readers take all three as absent, so a required field
+    /// checks this first and then reads the value with them.
+    void requireValue(std::string_view key);
+    /// For a field that may be left out but, when sent, must carry a value (an update): a blank
+    /// string is "must not be blank" rather than read as absent.
+    void refuseBlank(std::string_view key);
+
     /// Refuses a field this caller may not set: 422 naming it when present.
     void forbid(std::string_view key, std::string_view message);
     /// Records an error on `key` (for rules spanning several fields).

@@ -7,10 +7,12 @@
 namespace crm::db {
 namespace {
 
+// Stamped with the clock, not the transaction's start: a change that waited for another's row
+// lock started before it but happened after, and its history must say so.
 const Statement kInsertAudit{"audit.insert", R"sql(
     INSERT INTO audit_log (org_id, actor_id, action, entity_type, entity_id, changes, ip,
-                           user_agent, request_id)
-    VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7::inet, $8, $9))sql"};
+                           user_agent, request_id, created_at)
+    VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7::inet, $8, $9, clock_timestamp()))sql"};
 
 // Only a well-formed address reaches the inet column; anything else is stored as NULL rather
 // than failing the change being audited.

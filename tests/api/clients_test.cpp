@@ -4,7 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <set>
+#include <thread>
 
 namespace crm::test {
 namespace {
@@ -241,6 +243,28 @@ TEST_F(ClientsApiTest, CreateValidatesEveryFieldAtOnce) {
                                "address_line2", "city", "region", "postal_code", "country", "phone",
                                "status", "tags", "notes", "owner_id", "favourite"}));
     EXPECT_EQ(sql("SELECT count(*) FROM clients"), "0");
+}
+
+// What PostgreSQL's checks would refuse is named before it gets there: a phone too short for
+// E.164 in full, a website over 2048 characters once https:// is added. What is stored reads
+// back and saves again unchanged.
+TEST_F(ClientsApiTest, StoredFormsStayWithinTheLimits) {
+    auto client = server_->clientFor(sales_);
+    const auto short_phone = client.post("/api/clients", {{"name", "Acme"}, {"phone", "+49 30 12"}});
+    ASSERT_EQ(short_phone.status, 422) << short_phone.body;
+    EXPECT_EQ(errorFields(short_phone), std::set<std::string>{"phone"});
+    const auto long_website =
+        client.post("/api/clients", {{"name", "Acme"}, {"website", "acme.com/" + std::string(2039, 'a')}});
+    ASSERT_EQ(long_website.status, 422) << long_website.body;
+    EXPECT_EQ(errorFields(long_website), std::set<std::string>{"website"});
+    EXPECT_EQ(sql("SELECT count(*) FROM clients"), "0");
+
+    const auto longest = client.post("/api/clients", {{"name", "Acme"}, {"website", "acme.com/" + std::string(2031, 'a')}});
+    ASSERT_EQ(longest.status, 201) << longest.body;
+    const auto website = longest.json().at("website").get<std::string>();
+    EXPECT_EQ(website.size(), 2048u);
+    const auto id = longest.json().at("id").get<std::string>();
+    EXPECT_EQ(client.put("/api/clients/" + id, {{"website", website}}).status, 200);
 }
 
 // A day that is not in the calendar is a 422 naming its parameter (PostgreSQL's refusal was
@@ -528,6 +552,26 @@ TEST_F(ClientsApiTest, OnlyOwnersOrManagersChangeAClient) {
     EXPECT_EQ(sales.put("/api/clients/" + unowned, {{"city", "Rome"}}).status, 403);
 }
 
+// A change that waited for another's row lock is stamped when it was made, after the other:
+// history read by time never shows an edit before the handover it actually followed.
+TEST_F(ClientsApiTest, HistoryIsStampedWhenTheChangeIsMade) {
+    const auto id = createClient(sales_, {{"name", "Acme"}});
+    auto connection = server_->database().connect();
+    pqxx::work hold(connection);
+    hold.exec_params("SELECT 1 FROM clients WHERE id = $1 FOR UPDATE", id);
+    int status = 0;
+    std::thread edit([&] { status = server_->clientFor(sales_).put("/api/clients/" + id, {{"city", "Rome"}}).status; });
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));  // the PUT now waits for the lock
+    const auto released = hold.exec("SELECT clock_timestamp()::text")[0][0].as<std::string>();
+    hold.commit();
+    edit.join();
+    EXPECT_EQ(status, 200);
+    EXPECT_EQ(sql("SELECT count(*) FROM audit_log WHERE entity_id = $1 AND action = 'client.updated' "
+                  "AND created_at >= $2::timestamptz",
+                  {id, released}),
+              "1");
+}
+
 // ---------------------------------------------------------------------------------------------
 // Assignment
 
@@ -538,6 +582,10 @@ TEST_F(ClientsApiTest, OwnerHandsOver) {
     auto sales = server_->clientFor(sales_);
     // To a colleague, not to no one: an unowned client is for managers and admins, as on create.
     EXPECT_EQ(sales.post("/api/clients/" + id + "/assign", {{"owner_id", nullptr}}).status, 403);
+    // The same through PUT, where a changed owner_id is an assignment; a blank one means null.
+    EXPECT_EQ(sales.put("/api/clients/" + id, {{"owner_id", nullptr}}).status, 403);
+    EXPECT_EQ(sales.put("/api/clients/" + id, {{"owner_id", ""}, {"city", "Rome"}}).status, 403);
+    EXPECT_TRUE(sales.get("/api/clients/" + id).json().at("city").is_null());
     const auto response =
         sales.post("/api/clients/" + id + "/assign", {{"owner_id", colleague.id}});
     ASSERT_EQ(response.status, 200) << response.body;

@@ -544,6 +544,11 @@ TEST_F(ContactProfilesApiTest, MergeNeedsAnotherContactOfTheOrganisation) {
     EXPECT_EQ(as(manager_).post("/api/contacts/" + mine + "/merge", {{"other_id", theirs}}).status, 404);
     EXPECT_EQ(as(stranger_).post("/api/contacts/" + mine + "/merge", {{"other_id", theirs}}).status, 404);
     EXPECT_EQ(as(manager_).post("/api/contacts/" + mine + "/merge", json::object()).status, 422);
+    for (const auto* blank : {"", " ", "\u3000"}) {
+        const auto response = as(manager_).post("/api/contacts/" + mine + "/merge", {{"other_id", blank}});
+        EXPECT_EQ(response.status, 422) << blank;
+        EXPECT_EQ(errorFields(response), std::set<std::string>{"other_id"}) << response.body;
+    }
     EXPECT_EQ(as(manager_).get("/api/contacts/" + mine).status, 200);
 }
 

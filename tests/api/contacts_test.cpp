@@ -104,6 +104,28 @@ TEST_F(ContactsApiTest, CreateReportsEveryBadField) {
     EXPECT_EQ(count("SELECT count(*) FROM contacts"), 0);
 }
 
+// Values that look sent but say nothing, or that PostgreSQL's checks would refuse, are each
+// named: a blank entry of a list is not silently dropped (its label with it), a number too
+// short for E.164 in full, a LinkedIn address without a real host.
+TEST_F(ContactsApiTest, BlankAndBorderlineValuesAreNamed) {
+    const auto response = as(manager_).post(
+        "/api/contacts", {{"first_name", "Ada"},
+                          {"emails", {{{"email", ""}, {"label", "work"}}}},
+                          {"phones", {{{"phone", " "}, {"label", "mobile"}}, {{"phone", "+49 1234"}}}},
+                          {"phone", "+49 30 12"},
+                          {"linkedin_url", "https://@@@"}});
+    ASSERT_EQ(response.status, 422) << response.body;
+    EXPECT_EQ(errorFields(response),
+              (std::set<std::string>{"emails[0].email", "phones[0].phone", "phones[1].phone", "phone",
+                                     "linkedin_url"}));
+    EXPECT_EQ(count("SELECT count(*) FROM contacts"), 0);
+
+    const auto linkedin = as(manager_).post(
+        "/api/contacts", {{"first_name", "Ada"}, {"linkedin_url", "HTTPS://WWW.LinkedIn.com/in/Ada"}});
+    ASSERT_EQ(linkedin.status, 201) << linkedin.body;
+    EXPECT_EQ(linkedin.json().at("linkedin_url"), "https://www.linkedin.com/in/Ada");
+}
+
 // Input that once reached the server's stack or PostgreSQL unchecked is a 4xx naming the field,
 // and the server keeps answering: a decimal of 300,000 digits (std::regex recursed once per
 // character), NUL characters in list items and skill levels, a body nested 100,000 levels deep

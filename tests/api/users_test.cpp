@@ -289,17 +289,18 @@ TEST_F(UsersApiTest, LastAdminIsProtected) {
     EXPECT_EQ(server_->clientFor(second).get("/api/auth/me").json().at("role"), "admin");
 }
 
-// null for a role or for active is refused by name, never silently ignored.
+// null for a role or for active, or a blank e-mail or name, is refused by name, never silently
+// ignored.
 TEST_F(UsersApiTest, NullRoleOrActiveIsRefused) {
-    const auto response = server_->clientFor(admin_).put("/api/users/" + sales_.id,
-                                                         {{"role", nullptr}, {"active", nullptr}});
+    const auto response = server_->clientFor(admin_).put(
+        "/api/users/" + sales_.id, {{"role", nullptr}, {"active", nullptr}, {"email", " "}, {"name", ""}});
     EXPECT_EQ(response.status, 422) << response.body;
     const auto errors = response.json().at("errors");
     std::set<std::string> fields;
     for (const auto& error : errors) {
         fields.insert(error.at("field").get<std::string>());
     }
-    EXPECT_EQ(fields, (std::set<std::string>{"role", "active"}));
+    EXPECT_EQ(fields, (std::set<std::string>{"role", "active", "email", "name"}));
 }
 
 // An admin cannot give a user a password made of that user's name.

@@ -22,48 +22,6 @@ std::set<std::string> errorFields(const std::function<void()>& parse) {
     return {};
 }
 
-// A URL pasted as a domain is reduced to its lower-case host without www., port or path.
-TEST(NormalizeDomain, StripsSchemeWwwPortPathAndTrailingDot) {
-    EXPECT_EQ(normalizeDomain("https://WWW.Acme.COM:443/about"), "acme.com");
-    EXPECT_EQ(normalizeDomain("http://acme.com/"), "acme.com");
-    EXPECT_EQ(normalizeDomain("acme.com."), "acme.com");
-    EXPECT_EQ(normalizeDomain("  Sub.Acme.co.uk  "), "sub.acme.co.uk");
-    EXPECT_EQ(normalizeDomain("//www.acme.com?x=1"), "acme.com");
-    EXPECT_EQ(normalizeDomain("acme.com#top"), "acme.com");
-    EXPECT_EQ(normalizeDomain("www2.acme.com"), "www2.acme.com");
-}
-
-// Things that are not DNS names are refused rather than stored half-normalised.
-TEST(NormalizeDomain, RefusesWhatIsNotADomain) {
-    for (const auto* text : {"", "acme", "localhost", "192.168.0.1", "ftp://acme.com",
-                             "user@acme.com", "acme.com:http", "acme.com:99999", "acme.com:0",
-                             "acme.com:", "acme.com:+80", "acme.com:-1", "-acme.com", "acme-.com",
-                             "ac me.com", "münchen.de", "www.com", "acme..com"}) {
-        EXPECT_EQ(normalizeDomain(text), std::nullopt) << text;
-    }
-    std::string long_label(64, 'a');
-    long_label.append(".com");
-    EXPECT_EQ(normalizeDomain(long_label), std::nullopt);
-}
-
-// A website without a scheme gets https://; scheme and host are lower-cased, the path kept.
-TEST(NormalizeWebsite, AddsHttpsAndKeepsThePath) {
-    EXPECT_EQ(normalizeWebsite("acme.com"), "https://acme.com");
-    EXPECT_EQ(normalizeWebsite("www.Acme.com/About-Us"), "https://www.acme.com/About-Us");
-    EXPECT_EQ(normalizeWebsite("HTTP://Acme.com:8080/x?y=Z"), "http://acme.com:8080/x?y=Z");
-    EXPECT_EQ(normalizeWebsite("//acme.com"), "https://acme.com");
-    EXPECT_EQ(normalizeWebsite("acme.com/r?next=http://other.com"),
-              "https://acme.com/r?next=http://other.com");
-}
-
-// Websites of other schemes, with spaces or without a real host are refused.
-TEST(NormalizeWebsite, RefusesOtherSchemesAndBadHosts) {
-    for (const auto* text : {"ftp://acme.com", "javascript:alert(1)", "mailto:a@acme.com",
-                             "https://acme", "https://acme .com", "https://", "acme com"}) {
-        EXPECT_EQ(normalizeWebsite(text), std::nullopt) << text;
-    }
-}
-
 // Only the website given: the domain is derived from it.
 TEST(ApplyInput, DerivesTheDomainFromTheWebsite) {
     const auto input = ClientInput::fromCreateJson(

@@ -121,6 +121,13 @@ TEST(NormalizePhone, NeverMoreThanFifteenDigits) {
     EXPECT_GT(accepted, 0);
 }
 
+// Nor fewer than the database's seven: libphonenumber calls "+49 30 12" possible.
+TEST(NormalizePhone, NeverFewerThanSevenDigits) {
+    EXPECT_EQ(normalizePhone("+49 30 12", "US"), std::nullopt);
+    EXPECT_EQ(normalizePhone("+49 1234", "US"), std::nullopt);
+    EXPECT_EQ(normalizePhone("+683 4002", "US"), "+6834002");  // Niue: seven digits in all
+}
+
 // More than 40 characters (after trimming) is refused, even when the digits would be fine.
 TEST(NormalizePhone, RefusesMoreThanFortyCharacters) {
     const std::string padded = "+1 (212)" + std::string(28, ' ') + "555-0100";  // 44 characters

@@ -1,0 +1,115 @@
+#include "core/web_address.hpp"
+
+#include "core/validation.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <regex>
+
+namespace crm::core {
+namespace {
+
+std::string lowerAscii(std::string text) {
+    std::transform(text.begin(), text.end(), text.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    return text;
+}
+
+bool isDomainShape(const std::string& text) {
+    static const std::regex kShape(
+        R"(^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$)");
+    return std::regex_match(text, kShape);
+}
+
+}  // namespace
+
+std::optional<std::string> normalizeDomain(std::string_view text) {
+    auto host = lowerAscii(trim(text));
+    // A scheme is allowed (people paste URLs), but only the web's.
+    if (const auto scheme_end = host.find("://"); scheme_end != std::string::npos) {
+        const auto scheme = host.substr(0, scheme_end);
+        if (scheme != "http" && scheme != "https") {
+            return std::nullopt;
+        }
+        host.erase(0, scheme_end + 3);
+    } else if (host.rfind("//", 0) == 0) {
+        host.erase(0, 2);
+    }
+    if (const auto end = host.find_first_of("/?#"); end != std::string::npos) {
+        host.resize(end);
+    }
+    if (host.find('@') != std::string::npos) {
+        return std::nullopt;  // credentials are no part of a domain
+    }
+    if (const auto colon = host.find(':'); colon != std::string::npos) {
+        const auto port = std::string_view(host).substr(colon + 1);
+        unsigned number = 0;
+        const auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), number);
+        if (ec != std::errc{} || end != port.data() + port.size() || number == 0 || number > 65535) {
+            return std::nullopt;  // a URL with a port no server could listen on is a typo
+        }
+        host.resize(colon);
+    }
+    if (!host.empty() && host.back() == '.') {
+        host.pop_back();
+    }
+    while (host.rfind("www.", 0) == 0) {
+        host.erase(0, 4);
+    }
+    if (host.empty() || host.size() > kMaxDomainLength || !isDomainShape(host)) {
+        return std::nullopt;
+    }
+    // Labels of at most 63 characters; the top-level one is not all digits (an IP address).
+    std::size_t start = 0;
+    while (true) {
+        const auto dot = host.find('.', start);
+        const auto label =
+            host.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
+        if (label.size() > 63) {
+            return std::nullopt;
+        }
+        if (dot == std::string::npos) {
+            if (label.find_first_not_of("0123456789") == std::string::npos) {
+                return std::nullopt;
+            }
+            break;
+        }
+        start = dot + 1;
+    }
+    return host;
+}
+
+std::optional<std::string> normalizeWebsite(std::string_view text) {
+    const auto url = core::trim(text);
+    if (url.empty() || core::containsSpace(url) ||
+        std::any_of(url.begin(), url.end(),
+                    [](unsigned char c) { return c <= 0x20 || c == 0x7f; })) {
+        return std::nullopt;
+    }
+    std::string scheme = "https";
+    std::string rest = url;
+    static const std::regex kScheme(R"(^([A-Za-z][A-Za-z0-9+.-]*)://(.*)$)");
+    std::smatch match;
+    if (std::regex_match(url, match, kScheme)) {
+        scheme = lowerAscii(match[1].str());
+        rest = match[2].str();
+    } else if (url.rfind("//", 0) == 0) {
+        rest = url.substr(2);
+    }
+    if (scheme != "http" && scheme != "https") {
+        return std::nullopt;
+    }
+    const auto end = rest.find_first_of("/?#");
+    const auto authority = lowerAscii(rest.substr(0, end));
+    const auto tail = end == std::string::npos ? std::string{} : rest.substr(end);
+    if (!normalizeDomain(authority)) {
+        return std::nullopt;
+    }
+    auto website = scheme + "://" + authority + tail;
+    if (utf8Length(website) > kMaxWebsiteLength) {
+        return std::nullopt;  // counted as stored, with the scheme this added
+    }
+    return website;
+}
+
+}  // namespace crm::core
