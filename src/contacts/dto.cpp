@@ -647,7 +647,7 @@ ContactListQuery parseContactListQuery(const core::QueryParams& query, std::stri
     if (const auto q = query.get("q"); q && !core::trim(*q).empty()) {
         if (!core::isStorableText(*q)) {
             errors.add("q", core::kStorableTextRule);
-        } else if (core::utf8Length(*q) > 200) {
+        } else if (core::utf8Length(core::trim(*q)) > 200) {
             errors.add("q", "must be at most 200 characters");
         } else if (const auto patterns = searchPatterns(*q)) {
             filter.search_pattern = patterns->text;
@@ -676,15 +676,18 @@ ContactListQuery parseContactListQuery(const core::QueryParams& query, std::stri
             errors.add("include", "must be profiles");
         }
     }
-    errors.throwIfAny();
-
-    if (const auto cursor = query.get("cursor"); cursor && !cursor->empty()) {
-        auto keys = core::decodeCursor(*cursor, list, out.request.sort, repo::cursorArity(out.request.sort));
-        if (!validCursorKeys(out.request.sort, keys)) {
-            throw core::AppError::invalidField("cursor", "is not a cursor this list handed out");
+    // Checked with the other parameters, so one 422 names them all (unless the sort was refused:
+    // a cursor belongs to its sort).
+    if (const auto cursor = query.get("cursor"); cursor && !cursor->empty() && !page.sort_refused) {
+        auto keys = core::decodeCursor(*cursor, list, out.request.sort,
+                                       repo::cursorArity(out.request.sort), errors);
+        if (keys && !validCursorKeys(out.request.sort, *keys)) {
+            errors.add("cursor", "is not a cursor this list handed out");
+        } else if (keys) {
+            out.request.after = std::move(*keys);
         }
-        out.request.after = std::move(keys);
     }
+    errors.throwIfAny();
     return out;
 }
 
@@ -697,19 +700,18 @@ SimplePage parseSimplePage(const core::QueryParams& query, std::string_view list
                            core::FieldErrors& errors) {
     checkNames(query, allowed, errors);
     const auto page = core::parsePageRequest(withoutCursor(query), list, {name}, errors);
-    errors.throwIfAny();
     SimplePage out;
     out.limit = page.limit;
     out.with_total = page.with_total;
-    if (const auto cursor = query.get("cursor"); cursor && !cursor->empty()) {
-        auto keys = core::decodeCursor(*cursor, list, name, arity);
-        for (const auto& key : keys) {
-            if (!key.is_string()) {
-                throw core::AppError::invalidField("cursor", "is not a cursor this list handed out");
-            }
+    if (const auto cursor = query.get("cursor"); cursor && !cursor->empty() && !page.sort_refused) {
+        auto keys = core::decodeCursor(*cursor, list, name, arity, errors);
+        if (keys && !std::all_of(keys->begin(), keys->end(), [](const json& key) { return key.is_string(); })) {
+            errors.add("cursor", "is not a cursor this list handed out");
+        } else if (keys) {
+            out.after = std::move(*keys);
         }
-        out.after = std::move(keys);
     }
+    errors.throwIfAny();
     return out;
 }
 

@@ -430,9 +430,9 @@ const db::Statement kListInsights{"contacts.list_insights", R"sql(
                        WHERE s.org_id = $1 AND s.contact_id = n.contact_id AND s.deleted_at IS NULL
                        ORDER BY s.is_primary DESC, s.created_at, s.id LIMIT 1) s ON true))
     SELECT * FROM (
-        SELECT i.type, i.contact_id, c.first_name, c.last_name, i.client_id,
+        SELECT i.type, i.contact_id, c.first_name, c.last_name, cl.id AS client_id,
                coalesce(cl.name, i.company) AS company, i.count, i.detail,
-               coalesce(i.client_id::text, 'company:' || lower(coalesce(i.company, ''))) AS subject_key
+               coalesce(cl.id::text, 'company:' || lower(coalesce(i.company, ''))) AS subject_key
         FROM insights i
         JOIN contacts c ON c.org_id = $1 AND c.id = i.contact_id AND c.deleted_at IS NULL
         LEFT JOIN clients cl ON cl.org_id = $1 AND cl.id = i.client_id AND cl.deleted_at IS NULL

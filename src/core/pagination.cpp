@@ -76,7 +76,6 @@ PageRequest parsePageRequest(const QueryParams& query, std::string_view list,
 PageRequest parsePageRequest(const QueryParams& query, std::string_view list,
                              const std::vector<std::string>& sorts, FieldErrors& errors) {
     PageRequest page;
-    const auto errors_before = errors.size();
     if (const auto limit = query.get("limit")) {
         int value = 0;
         const auto* end = limit->data() + limit->size();
@@ -95,6 +94,7 @@ PageRequest parsePageRequest(const QueryParams& query, std::string_view list,
                 allowed += (allowed.empty() ? "" : ", ") + name;
             }
             errors.add("sort", "must be one of " + allowed);
+            page.sort_refused = true;
         } else {
             sort_name = *sort;
         }
@@ -108,20 +108,8 @@ PageRequest parsePageRequest(const QueryParams& query, std::string_view list,
             errors.add("with_total", "must be true or false");
         }
     }
-    if (errors.size() > errors_before) {
-        return page;
-    }
-    if (const auto cursor = query.get("cursor"); cursor && !cursor->empty()) {
-        try {
-            page.after = decodeCursor(*cursor, list, sort_name, 2);
-        } catch (const AppError& error) {
-            for (const auto& field : error.fields()) {
-                errors.add(field.field, field.message);
-            }
-            if (error.fields().empty()) {
-                errors.add("cursor", error.message());
-            }
-        }
+    if (const auto cursor = query.get("cursor"); cursor && !cursor->empty() && !page.sort_refused) {
+        page.after = decodeCursor(*cursor, list, sort_name, 2, errors);
     }
     return page;
 }
@@ -195,6 +183,17 @@ nlohmann::json decodeCursor(std::string_view cursor, std::string_view list, cons
         }
     }
     return parsed["k"];
+}
+
+std::optional<nlohmann::json> decodeCursor(std::string_view cursor, std::string_view list,
+                                           const std::string& sort, std::size_t arity,
+                                           FieldErrors& errors) {
+    try {
+        return decodeCursor(cursor, list, sort, arity);
+    } catch (const AppError&) {
+        errors.add("cursor", "is not a cursor this list handed out");
+        return std::nullopt;
+    }
 }
 
 nlohmann::json pageJson(nlohmann::json items, int limit, const std::optional<std::string>& next,

@@ -31,6 +31,8 @@ struct PageRequest {
     /// The sort-key values of the last row of the previous page, then its id; empty for page 1.
     std::optional<nlohmann::json> after;
     bool with_total = false;
+    /// `sort` was not one of the list's: a cursor cannot be checked against it.
+    bool sort_refused = false;
 };
 
 /// Parses the paging parameters of the list at `list` (the request path: a cursor is good for
@@ -39,7 +41,7 @@ struct PageRequest {
 PageRequest parsePageRequest(const QueryParams& query, std::string_view list,
                              const std::vector<std::string>& sorts);
 /// The same, adding its errors to `errors` instead of throwing them alone, so that one 422
-/// names every bad parameter of a list. The cursor is decoded only when nothing else failed.
+/// names every bad parameter of a list. The cursor is checked unless the sort was refused.
 PageRequest parsePageRequest(const QueryParams& query, std::string_view list,
                              const std::vector<std::string>& sorts, FieldErrors& errors);
 
@@ -63,6 +65,12 @@ std::string encodeCursor(std::string_view list, const std::string& sort, const n
 /// a 422 naming `cursor` if it is malformed, tampered with, or from another list or sort.
 nlohmann::json decodeCursor(std::string_view cursor, std::string_view list, const std::string& sort,
                             std::size_t arity);
+
+/// The same, adding the refusal to `errors` (and returning nullopt) instead of throwing it, for
+/// lists that check the cursor themselves and name it with their other bad parameters.
+std::optional<nlohmann::json> decodeCursor(std::string_view cursor, std::string_view list,
+                                           const std::string& sort, std::size_t arity,
+                                           FieldErrors& errors);
 
 /// {"data": items, "page": {"limit", "next_cursor", ["total", "total_capped"]}}.
 nlohmann::json pageJson(nlohmann::json items, int limit, const std::optional<std::string>& next,

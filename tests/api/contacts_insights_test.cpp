@@ -191,6 +191,22 @@ TEST_F(ContactInsightsApiTest, BuyerWhoIsAnActiveCandidate) {
               "with discretion.");
 }
 
+// A buyer recorded at a client that was deleted since: the insight names no client id that
+// would be a 404 everywhere else.
+TEST_F(ContactInsightsApiTest, BuyerAtADeletedClientNamesNoClient) {
+    const auto job = insertJob(org_, std::nullopt, "COO");
+    const auto client = insertClient(org_, "Hooli");
+    const auto body = createContact(
+        manager_, {{"first_name", "Ola"}, {"sales_profile", {{"client_id", client}}}, {"candidate_profile", json::object()}});
+    insertApplication(org_, job, body.at("candidate_profiles").at(0).at("id").get<std::string>());
+    const auto path = "/api/contacts/" + body.at("id").get<std::string>() + "/insights";
+    EXPECT_EQ(byType(as(sales_).get(path)).find("buyer_is_active_candidate")->second.at("client_id"), client);
+    sql("UPDATE clients SET deleted_at = now() WHERE id = $1", client);
+    const auto insights = byType(as(sales_).get(path));
+    ASSERT_EQ(insights.count("buyer_is_active_candidate"), 1u);
+    EXPECT_TRUE(insights.find("buyer_is_active_candidate")->second.at("client_id").is_null());
+}
+
 // The organisation-wide list pages through every insight once and shows no other tenant's.
 TEST_F(ContactInsightsApiTest, CrossProfileInsightsPageAndStayInTheOrganisation) {
     const auto client = insertClient(org_, "Massive Dynamic");

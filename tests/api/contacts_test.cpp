@@ -719,6 +719,14 @@ TEST_F(ContactsApiTest, ForeignCursorsAreRefused) {
     EXPECT_EQ(errorFields(other_sort), std::set<std::string>{"cursor"});
     EXPECT_EQ(as(sales_).get("/api/contacts?cursor=" + cursor + "x").status, 422);
     EXPECT_EQ(as(sales_).get("/api/contacts?sort=first_name").status, 422);
+    // Named with the other bad parameters in one 422, not on the next try.
+    EXPECT_EQ(errorFields(as(sales_).get("/api/contacts?cursor=bogus&tag=&limit=0")),
+              (std::set<std::string>{"cursor", "tag", "limit"}));
+    EXPECT_EQ(errorFields(as(sales_).get("/api/contacts/" + createContactId(sales_, {{"first_name", "H"}}) +
+                                         "/history?cursor=bogus&limit=0")),
+              (std::set<std::string>{"cursor", "limit"}));
+    // q's length is counted after trimming, as its minimum is.
+    EXPECT_EQ(as(sales_).get("/api/contacts?q=%20%20" + std::string(199, 'a') + "%20%20").status, 200);
 }
 
 // Another organisation's contacts are never listed and are a 404 by id.
