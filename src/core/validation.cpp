@@ -8,6 +8,7 @@
 #include <unicode/unistr.h>
 #include <wctype.h>
 
+#include <cmath>
 #include <regex>
 #include <set>
 
@@ -512,14 +513,19 @@ std::optional<long long> ObjectReader::optionalInteger(std::string_view key, lon
     if (value == nullptr || value->is_null()) {
         return std::nullopt;
     }
-    if (!value->is_number_integer()) {
+    // 50.0 is the whole number 50 (JSON Schema's integer says so too); 50.5 is not.
+    const bool whole_float = value->is_number_float() && std::isfinite(value->get<double>()) &&
+                             std::trunc(value->get<double>()) == value->get<double>() &&
+                             std::fabs(value->get<double>()) <= 9007199254740992.0;
+    if (!value->is_number_integer() && !whole_float) {
         fail(key, "must be a whole number");
         return std::nullopt;
     }
-    const auto number = value->is_number_unsigned()
-                             ? static_cast<long long>(std::min<unsigned long long>(
-                                   value->get<unsigned long long>(), 1ULL << 62))
-                             : value->get<long long>();
+    const auto number = whole_float ? static_cast<long long>(value->get<double>())
+                        : value->is_number_unsigned()
+                            ? static_cast<long long>(std::min<unsigned long long>(
+                                  value->get<unsigned long long>(), 1ULL << 62))
+                            : value->get<long long>();
     if (number < min || number > max) {
         fail(key, "must be from " + std::to_string(min) + " to " + std::to_string(max));
         return std::nullopt;
@@ -543,6 +549,9 @@ std::optional<std::string> ObjectReader::optionalDecimal(std::string_view key,
         // client wrote ("12.5", "1250.5"). A value that arithmetic left as 0.30000000000000004
         // has too many decimals and is refused below, never rounded; 1e+20 is not a decimal.
         text = value->dump();
+        if (value->is_number_float() && value->get<double>() == 0.0) {
+            text = "0";  // -0.0 is zero, not a negative amount
+        }
     } else {
         fail(key, "must be a decimal string such as \"1250.50\"");
         return std::nullopt;

@@ -76,6 +76,36 @@ bool isJsonMediaType(std::string_view content_type, const std::vector<std::strin
     return false;
 }
 
+// JSON is UTF-8 (RFC 8259, 8.1): a body declared in another charset would be read as garbage,
+// so it is refused as a type the route does not take. No charset parameter means UTF-8.
+bool declaresOnlyUtf8(std::string_view content_type) {
+    auto lower = std::string(content_type);
+    std::transform(lower.begin(), lower.end(), lower.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    for (auto at = lower.find(';'); at != std::string::npos; at = lower.find(';', at + 1)) {
+        auto parameter = std::string_view(lower).substr(at + 1);
+        parameter = parameter.substr(0, parameter.find(';'));
+        parameter.remove_prefix(std::min(parameter.find_first_not_of(" \t"), parameter.size()));
+        if (parameter.rfind("charset", 0) != 0) {
+            continue;
+        }
+        auto value = parameter.substr(7);
+        value.remove_prefix(std::min(value.find_first_not_of(" \t"), value.size()));
+        if (value.empty() || value.front() != '=') {
+            continue;
+        }
+        value.remove_prefix(1);
+        value = value.substr(0, value.find_last_not_of(" \t") + 1);
+        if (value.size() >= 2 && value.front() == '"' && value.back() == '"') {
+            value = value.substr(1, value.size() - 2);
+        }
+        if (value != "utf-8" && value != "utf8") {
+            return false;
+        }
+    }
+    return true;
+}
+
 // 422 naming the query parameters a route does not take (see Route::query_params).
 void requireKnownQuery(const Route& route, const Request& request) {
     if (!route.query_params || !route.access.authenticated) {
@@ -103,6 +133,10 @@ void requireBodyType(const Route& route, const Request& request) {
     if (!content_type || !isJsonMediaType(*content_type, route.body_types)) {
         throw core::AppError(core::ErrorCode::UnsupportedMediaType,
                              "The request body must be sent as " + route.body_types.front());
+    }
+    if (!declaresOnlyUtf8(*content_type)) {
+        throw core::AppError(core::ErrorCode::UnsupportedMediaType,
+                             "The request body must be UTF-8 (charset=utf-8, or no charset)");
     }
 }
 

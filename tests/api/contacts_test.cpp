@@ -57,6 +57,15 @@ TEST_F(ContactsApiTest, DecimalNumbersAreTakenAsWritten) {
         "/api/contacts", {{"first_name", "Zed"}, {"candidate_profile", {{"years_experience", 0.1 + 0.2}}}});
     EXPECT_EQ(inexact.status, 422);
     EXPECT_EQ(errorFields(inexact), std::set<std::string>{"candidate_profile.years_experience"});
+    // A whole number written with a decimal point is that number; -0.0 is zero, not negative.
+    const auto whole = createContact(
+        manager_, {{"first_name", "Ivo"},
+                   {"sales_profile", {{"lead_score", 50.0}, {"budget", -0.0}, {"currency", "EUR"}}}});
+    EXPECT_EQ(whole.at("sales_profiles").at(0).at("lead_score"), 50);
+    EXPECT_EQ(whole.at("sales_profiles").at(0).at("budget"), "0.00");
+    const auto fraction = as(manager_).post(
+        "/api/contacts", {{"first_name", "Ivo"}, {"sales_profile", {{"lead_score", 50.5}}}});
+    EXPECT_EQ(errorFields(fraction), std::set<std::string>{"sales_profile.lead_score"});
 }
 
 // One request creates the contact and both profiles: the contact is dual and both are primary.

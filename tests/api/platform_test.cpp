@@ -151,6 +151,15 @@ TEST_F(PlatformApiTest, WrongContentTypeIsUnsupported) {
     // Who is asking comes first: a stranger gets the 401, not a description of the body wanted.
     const auto stranger = server_->client().request("POST", "/api/contacts", "{}", {{"Content-Type", "text/plain"}});
     expectProblem(stranger, 401);
+    // JSON is UTF-8: a body declared in another charset would be read as something else.
+    for (const auto* type : {"application/json; charset=utf-16", "application/json;charset=\"ISO-8859-1\""}) {
+        expectProblem(server_->client().request("POST", "/api/test/echo", "{}", {{"Content-Type", type}}), 415);
+    }
+    for (const auto* type : {"application/json; charset=UTF-8", "application/json; charset=\"utf-8\"",
+                             "application/json; profile=x"}) {
+        EXPECT_EQ(server_->client().request("POST", "/api/test/echo", "{}", {{"Content-Type", type}}).status, 200)
+            << type;
+    }
 }
 
 // Broken JSON is a 400 that says where it broke.
