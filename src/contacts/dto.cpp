@@ -295,6 +295,7 @@ Patch<json> skillList(core::ObjectReader& in, core::FieldErrors& errors) {
         return patch;
     }
     auto out = json::array();
+    std::set<std::string> seen;  // names as crm_skill_names() lists them: "Go" and "go" are one skill
     for (std::size_t i = 0; i < value->size(); ++i) {
         if (!(*value)[i].is_object()) {
             errors.add(in.path("skills") + "[" + std::to_string(i) + "]", "must be a {\"name\", \"level\"} object");
@@ -302,6 +303,9 @@ Patch<json> skillList(core::ObjectReader& in, core::FieldErrors& errors) {
         }
         core::ObjectReader item((*value)[i], errors, in.path("skills") + "[" + std::to_string(i) + "].");
         const auto name = item.requiredText("name", 1, 100);
+        if (name.find_first_of("\t\r\n") != std::string::npos) {
+            item.fail("name", "must be one line, without tabs");
+        }
         json level = nullptr;
         if (const auto raw = item.optionalJson("level"); raw && !raw->is_null()) {
             if (raw->is_number_integer() && raw->get<long long>() >= 1 && raw->get<long long>() <= 5) {
@@ -315,7 +319,7 @@ Patch<json> skillList(core::ObjectReader& in, core::FieldErrors& errors) {
             }
         }
         item.finish();
-        if (!name.empty()) {
+        if (!name.empty() && seen.insert(core::lowerUnicode(name)).second) {
             out.push_back({{"name", name}, {"level", level}});
         }
     }

@@ -242,6 +242,10 @@ bool isBlank(std::string_view text) {
     return !anyCodePoint(text, [](char32_t point) { return !isSpace(point); });
 }
 
+bool showsNothing(std::string_view text) {
+    return !anyCodePoint(text, [](char32_t point) { return !isSpace(point) && !isInvisible(point); });
+}
+
 std::string lowerUnicode(std::string_view text) {
     const auto locale = unicodeCtype();
     std::string out;
@@ -390,7 +394,7 @@ void ObjectReader::refuseBlank(std::string_view key) {
         return;
     }
     const auto& value = body_.at(std::string(key));
-    if (value.is_string() && isBlank(trim(value.get_ref<const std::string&>()))) {
+    if (value.is_string() && showsNothing(value.get_ref<const std::string&>())) {
         fail(key, "must not be blank");
     }
 }
@@ -449,7 +453,8 @@ std::optional<std::string> ObjectReader::optionalText(std::string_view key, std:
     const auto length = utf8Length(text);
     // Only white space outside ASCII (U+3000, say) is blank too, as the database's '\S' checks
     // see it.
-    const bool blank = text.empty() || isBlank(text);
+    // So is text of characters that print as nothing (U+200B, say): a name nobody can see.
+    const bool blank = text.empty() || showsNothing(text);
     if (blank && min == 0) {
         return std::nullopt;
     }

@@ -121,6 +121,9 @@ std::optional<std::string> normalizeEmail(std::string_view text);
 bool containsSpace(std::string_view text);
 /// True when every character is white space (and for "").
 bool isBlank(std::string_view text);
+/// True when every character is white space or prints as nothing (U+200B, U+FEFF, the bidi
+/// controls...), and for "": text that would show a reader nothing.
+bool showsNothing(std::string_view text);
 std::string lowerUnicode(std::string_view text);
 /// A tag as clients and contacts store and filter it: lower case (as above), then composed, so
 /// "VIP" and "vip" are one tag.

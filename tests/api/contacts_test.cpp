@@ -185,6 +185,22 @@ TEST_F(ContactsApiTest, UnicodeCaseAndSpacesFollowTheDatabase) {
     const auto blank = as(manager_).post("/api/contacts", {{"first_name", ideographic_space + ideographic_space}});
     ASSERT_EQ(blank.status, 422) << blank.body;
     EXPECT_EQ(errorFields(blank), std::set<std::string>{"first_name"});
+    // A name of characters that print as nothing is as blank as one of spaces, to a reader.
+    const auto invisible = as(manager_).post("/api/contacts", {{"first_name", "\u200b\u200b"}, {"last_name", "\ufeff"}});
+    ASSERT_EQ(invisible.status, 422) << invisible.body;
+    EXPECT_EQ(errorFields(invisible), std::set<std::string>{"first_name"});  // last_name: cleared
+
+    // Skill names are one line each, and a skill named again in another case is one skill.
+    const auto skills = as(manager_).post(
+        "/api/contacts", {{"first_name", "Ada"},
+                          {"candidate_profile", {{"skills", {{{"name", "Go"}, {"level", 4}}, {{"name", "go "}},
+                                                             {{"name", "GO"}}, {{"name", "SQL"}}}}}}});
+    ASSERT_EQ(skills.status, 201) << skills.body;
+    EXPECT_EQ(skills.json().at("candidate_profiles").at(0).at("skills"),
+              json::parse(R"([{"name": "Go", "level": 4}, {"name": "SQL", "level": null}])"));
+    const auto tabbed = as(manager_).post(
+        "/api/contacts", {{"first_name", "Ada"}, {"candidate_profile", {{"skills", {{{"name", "Go\tRust"}}}}}}});
+    EXPECT_EQ(errorFields(tabbed), std::set<std::string>{"candidate_profile.skills[0].name"});
 
     const auto spaced = as(manager_).post(
         "/api/contacts", {{"first_name", "Ada"},
@@ -192,7 +208,7 @@ TEST_F(ContactsApiTest, UnicodeCaseAndSpacesFollowTheDatabase) {
                           {"linkedin_url", "https://www.linkedin.com/in/ada" + ideographic_space + "x"}});
     ASSERT_EQ(spaced.status, 422) << spaced.body;
     EXPECT_EQ(errorFields(spaced), (std::set<std::string>{"email", "linkedin_url"}));
-    EXPECT_EQ(count("SELECT count(*) FROM contacts"), 1);
+    EXPECT_EQ(count("SELECT count(*) FROM contacts"), 2);
 }
 
 // The last_name sort's cursor carries two names; with the longest names the API accepts (200
