@@ -759,16 +759,24 @@ std::string filterClause(BuiltQuery& query, const std::string& org, const Contac
         where += " AND c.deleted_at IS NULL";
     }
     if (f.search_pattern) {
-        // Both halves are trigram searches (contacts_search_trgm, sales_profiles_company_trgm)
-        // over all tenants' rows, narrowed to this organisation afterwards. The company half
-        // runs first, as an InitPlan, and hands over an array of ids, so both halves of the OR
-        // are index conditions on contacts: one bitmap scan reads the matching rows once,
-        // where an `IN (... UNION ...)` looked each of them up again by id.
+        // Both halves are trigram searches (contacts_search_trgm; sales_profiles_company_trgm
+        // and clients_name_trgm) over all tenants' rows, narrowed to this organisation
+        // afterwards. The company half finds the contacts whose sales profile names the company,
+        // by text or by client, and those linked to such a client. It runs first, as an
+        // InitPlan, and hands over an array of ids, so both halves of the OR are index
+        // conditions on contacts: one bitmap scan reads the matching rows once, where an
+        // `IN (... UNION ...)` looked each of them up again by id.
         const auto text = param(f.search_pattern);
         const auto company = param(f.company_pattern ? f.company_pattern : f.search_pattern);
-        where += " AND (c.search_text LIKE lower(" + text + ") OR c.id = ANY (ARRAY(" +
+        where += " AND (c.search_text LIKE lower(" + text + ") OR c.id = ANY (ARRAY("
                  "SELECT sp.contact_id FROM sales_profiles sp WHERE sp.org_id = " + org +
-                 " AND sp.deleted_at IS NULL AND sp.company_name ILIKE " + company + ")))";
+                 " AND sp.deleted_at IS NULL AND sp.company_name ILIKE " + company +
+                 " UNION ALL SELECT x.contact_id FROM clients cl CROSS JOIN LATERAL ("
+                 "SELECT sp.contact_id FROM sales_profiles sp WHERE sp.org_id = cl.org_id"
+                 " AND sp.client_id = cl.id AND sp.deleted_at IS NULL"
+                 " UNION ALL SELECT cc.contact_id FROM client_contacts cc WHERE cc.org_id = cl.org_id"
+                 " AND cc.client_id = cl.id) x"
+                 " WHERE cl.org_id = " + org + " AND cl.deleted_at IS NULL AND cl.name ILIKE " + company + ")))";
     }
     if (f.has_sales_profile) {
         where += *f.has_sales_profile ? " AND c.has_sales_profile" : " AND NOT c.has_sales_profile";

@@ -3,6 +3,7 @@
 #include "contacts/repository.hpp"
 #include "contacts_fixture.hpp"
 
+#include <algorithm>
 #include <functional>
 
 namespace crm::test {
@@ -691,6 +692,26 @@ TEST_F(ContactsApiTest, SearchCoversNameEmailPhoneAndCompany) {
     EXPECT_EQ(search("20%207946%200000"), std::vector<std::string>{ada});
     EXPECT_EQ(search("cyberdyne"), std::vector<std::string>{bob});
     EXPECT_EQ(search("100%25"), std::vector<std::string>{});  // % is a literal character
+    // Every e-mail and phone of a contact is searched, not only the main ones.
+    const auto dee = createContactId(manager_, {{"first_name", "Dee"},
+                                                {"emails", {{{"email", "dee@second.example"}}}},
+                                                {"phones", {{{"phone", "+1 718 555 0122"}}}}});
+    EXPECT_EQ(search("second.example"), std::vector<std::string>{dee});
+    EXPECT_EQ(search("718%20555%200122"), std::vector<std::string>{dee});
+    // The company is also a client's name: of a buyer recorded by client, or of a contact
+    // linked to the client; a deleted client is no longer found.
+    const auto initech = insertClient(org_, "Initech");
+    const auto eve = createContactId(manager_, {{"first_name", "Eve"}, {"sales_profile", {{"client_id", initech}}}});
+    const auto fay = createContactId(manager_, {{"first_name", "Fay"}});
+    ASSERT_EQ(as(manager_).put("/api/contacts/" + fay + "/client-relationships",
+                               {{"relationships", {{{"client_id", initech}}}}}).status, 200);
+    auto found = search("INITECH");
+    std::sort(found.begin(), found.end());
+    auto expected = std::vector<std::string>{eve, fay};
+    std::sort(expected.begin(), expected.end());
+    EXPECT_EQ(found, expected);
+    sql("UPDATE clients SET deleted_at = now() WHERE id = $1", initech);
+    EXPECT_EQ(search("initech"), std::vector<std::string>{});
     const auto short_q = as(recruiter_).get("/api/contacts?q=ad");
     EXPECT_EQ(short_q.status, 422);
     EXPECT_EQ(errorFields(short_q), std::set<std::string>{"q"});

@@ -621,6 +621,11 @@ TEST_F(SchemaTest, ContactSearchTextCoversNameEmailPhone) {
     EXPECT_EQ(scalar<std::string>("SELECT search_text FROM contacts WHERE id = '{contactA}'"),
               "cara alpha cara@a.example +442079460123");
     EXPECT_EQ(scalar<int>("SELECT count(*) FROM contacts WHERE org_id = '{orgA}' AND search_text LIKE '%' || lower('ALPH') || '%'"), 1);
+    // The secondary e-mails and phones too (0017): a merged contact's address lives there.
+    exec(R"(UPDATE contacts SET emails = '[{"email": "cara@old.example", "label": "work"}]',
+                                phones = '[{"phone": "+12125550100", "label": null}]' WHERE id = '{contactA}')");
+    EXPECT_EQ(scalar<std::string>("SELECT search_text FROM contacts WHERE id = '{contactA}'"),
+              "cara alpha cara@a.example +442079460123 cara@old.example +12125550100");
 }
 
 // A soft-deleted primary profile no longer blocks a new primary one.
