@@ -603,18 +603,11 @@ MergeDto MergeDto::fromJson(const json& body) {
 // ---------------------------------------------------------------------------------------------
 // Query strings
 
-std::optional<SearchPatterns> searchPatterns(const std::string& raw) {
+std::optional<SearchPatterns> searchPatterns(const std::string& raw, std::string_view phone_region) {
     const auto q = core::trim(raw);
     // Phone numbers are stored in E.164: "+44 20 7946" searches for the digits "44207946".
-    std::string digits;
-    bool phone_like = !q.empty();
-    for (const char c : q) {
-        if (c >= '0' && c <= '9') {
-            digits.push_back(c);
-        } else if (std::string_view(" +-().\t/").find(c) == std::string_view::npos) {
-            phone_like = false;
-        }
-    }
+    const bool phone_like = !q.empty() && q.find_first_not_of("0123456789 +-().\t/") == std::string::npos;
+    const auto digits = phone_like ? core::phoneSearchDigits(q, phone_region) : std::string{};
     const std::string text = phone_like && digits.size() >= 3 ? digits : q;
     if (core::utf8Length(text) < 3) {
         return std::nullopt;
@@ -632,7 +625,8 @@ std::optional<SearchPatterns> searchPatterns(const std::string& raw) {
     return SearchPatterns{escape(text), escape(q)};
 }
 
-ContactListQuery parseContactListQuery(const core::QueryParams& query, std::string_view list) {
+ContactListQuery parseContactListQuery(const core::QueryParams& query, std::string_view list,
+                                       std::string_view phone_region) {
     // The cursor's arity depends on the sort, so it is decoded here rather than by
     // parsePageRequest (which knows two-key cursors only).
     core::FieldErrors errors;
@@ -653,7 +647,7 @@ ContactListQuery parseContactListQuery(const core::QueryParams& query, std::stri
             errors.add("q", core::kStorableTextRule);
         } else if (core::utf8Length(core::trim(*q)) > 200) {
             errors.add("q", "must be at most 200 characters");
-        } else if (const auto patterns = searchPatterns(*q)) {
+        } else if (const auto patterns = searchPatterns(*q, phone_region)) {
             filter.search_pattern = patterns->text;
             filter.company_pattern = patterns->company;
         } else {

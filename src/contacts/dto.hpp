@@ -130,19 +130,22 @@ struct ContactListQuery {
     /// The list's request path: its cursors are good for it alone.
     std::string list;
 };
-ContactListQuery parseContactListQuery(const core::QueryParams& query, std::string_view list);
+/// `phone_region` reads a phone number typed in national form in `q` (see searchPatterns).
+ContactListQuery parseContactListQuery(const core::QueryParams& query, std::string_view list,
+                                       std::string_view phone_region);
 
 /// A cursor of the list at `list` for `sort` with its keys; the list routes hand these out.
 std::string listCursor(std::string_view list, const std::string& sort, const nlohmann::json& keys);
 
-/// `q` as the list searches it: a LIKE pattern over search_text (lower-case; digits only for
-/// a phone-like text) and an ILIKE pattern over company names. nullopt when `q` has fewer than
-/// three characters (trigrams need three).
+/// `q` as the list searches it: a LIKE pattern over search_text (lower-case; for a phone-like
+/// text, its digits as E.164 has them, core::phoneSearchDigits in `phone_region`) and an ILIKE
+/// pattern over company names. nullopt when `q` has fewer than three characters (trigrams need
+/// three).
 struct SearchPatterns {
     std::string text;
     std::string company;
 };
-std::optional<SearchPatterns> searchPatterns(const std::string& q);
+std::optional<SearchPatterns> searchPatterns(const std::string& q, std::string_view phone_region);
 
 /// Limit, cursor and with_total of the history and insight lists (fixed sort, newest first or
 /// by type), with a cursor of `arity` keys; `list` (the request path) and `name` bind cursors

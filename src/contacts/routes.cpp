@@ -113,7 +113,8 @@ void registerRoutes(http::Router& router, ContactService& contacts) {
     // Contacts ----------------------------------------------------------------------------
     router.get("/api/contacts", Access::require(Permission::ContactsRead),
                [&contacts](Request& request) {
-                   const auto query = parseContactListQuery(request.query, request.listKey());
+                   const auto query = parseContactListQuery(request.query, request.listKey(),
+                                                              contacts.settings().default_phone_region);
                    return listResponse(contacts.list(request.actor(), query), query);
                }).query_params.reset();
     router.post("/api/contacts", Access::require(Permission::ContactsWrite),

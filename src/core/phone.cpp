@@ -76,4 +76,40 @@ std::optional<std::string> normalizePhone(std::string_view text, std::string_vie
     return e164;
 }
 
+std::string phoneSearchDigits(std::string_view text, std::string_view default_region) {
+    using i18n::phonenumbers::PhoneNumberUtil;
+    constexpr std::size_t kMinRewrittenDigits = 6;
+    auto typed = std::string(trimSpaces(text));
+    const bool international = !typed.empty() && typed.front() == '+';
+    if (international) {
+        for (auto at = typed.find("(0)"); at != std::string::npos; at = typed.find("(0)")) {
+            typed.erase(at, 3);
+        }
+    }
+    std::string digits;
+    for (const char c : typed) {
+        if (c >= '0' && c <= '9') {
+            digits.push_back(c);
+        }
+    }
+    if (international || digits.size() < kMinRewrittenDigits) {
+        return digits;
+    }
+    if (digits.rfind("00", 0) == 0) {
+        return digits.substr(2);
+    }
+    std::string region(default_region);
+    for (auto& c : region) {
+        c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    }
+    const auto& util = *PhoneNumberUtil::GetInstance();
+    std::string national_prefix;
+    util.GetNddPrefixForRegion(region, true, &national_prefix);
+    const int country_code = util.GetCountryCodeForRegion(region);
+    if (!national_prefix.empty() && country_code != 0 && digits.rfind(national_prefix, 0) == 0) {
+        return std::to_string(country_code) + digits.substr(national_prefix.size());
+    }
+    return digits;
+}
+
 }  // namespace crm::core

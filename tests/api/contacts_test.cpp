@@ -690,6 +690,8 @@ TEST_F(ContactsApiTest, SearchCoversNameEmailPhoneAndCompany) {
     EXPECT_EQ(search("LOVEL"), std::vector<std::string>{ada});
     EXPECT_EQ(search("analytical"), std::vector<std::string>{ada});
     EXPECT_EQ(search("20%207946%200000"), std::vector<std::string>{ada});
+    EXPECT_EQ(search("0044%2020%207946"), std::vector<std::string>{ada});      // dialled abroad
+    EXPECT_EQ(search("%2B44%20(0)20%207946"), std::vector<std::string>{ada});  // with the (0)
     EXPECT_EQ(search("cyberdyne"), std::vector<std::string>{bob});
     EXPECT_EQ(search("100%25"), std::vector<std::string>{});  // % is a literal character
     // Every e-mail and phone of a contact is searched, not only the main ones.
@@ -826,7 +828,7 @@ TEST_F(ContactsApiTest, SearchNeverSeqScansContacts) {
     };
     for (const std::string q : {"kowalski3998", "person42@", "5550123", "company a", "smi"}) {
         contacts::repo::ListRequest request;
-        const auto patterns = contacts::searchPatterns(q);
+        const auto patterns = contacts::searchPatterns(q, "US");
         ASSERT_TRUE(patterns);
         request.filter.search_pattern = patterns->text;
         request.filter.company_pattern = patterns->company;

@@ -150,18 +150,19 @@ TEST(ApplyPatch, AbsentKeepsNullClears) {
 
 // q searches a lower-cased substring; a phone-like q searches its digits; wildcards are literal.
 TEST(SearchPatterns, BuildsLikePatterns) {
-    EXPECT_FALSE(searchPatterns("ab").has_value());
-    EXPECT_FALSE(searchPatterns(" +4 ").has_value());
-    EXPECT_EQ(searchPatterns("Ada L")->text, "%Ada L%");
-    EXPECT_EQ(searchPatterns("+44 (20) 7946")->text, "%44207946%");
-    EXPECT_EQ(searchPatterns("+44 (20) 7946")->company, "%+44 (20) 7946%");
-    EXPECT_EQ(searchPatterns("50%_off\\")->text, "%50\\%\\_off\\\\%");
+    EXPECT_FALSE(searchPatterns("ab", "US").has_value());
+    EXPECT_FALSE(searchPatterns(" +4 ", "US").has_value());
+    EXPECT_EQ(searchPatterns("Ada L", "US")->text, "%Ada L%");
+    EXPECT_EQ(searchPatterns("+44 (20) 7946", "US")->text, "%44207946%");
+    EXPECT_EQ(searchPatterns("+44 (20) 7946", "US")->company, "%+44 (20) 7946%");
+    EXPECT_EQ(searchPatterns("50%_off\\", "US")->text, "%50\\%\\_off\\\\%");
+    EXPECT_EQ(searchPatterns("020 7946 0958", "GB")->text, "%442079460958%");  // national form
 }
 
 // List parameters are checked and named; a cursor only works with the sort that made it.
 TEST(ContactListQuery, ValidatesParameters) {
     const auto fields = [](const std::string& query) {
-        return fieldsOf([&] { parseContactListQuery(core::QueryParams::parse(query), "/api/contacts"); });
+        return fieldsOf([&] { parseContactListQuery(core::QueryParams::parse(query), "/api/contacts", "US"); });
     };
     EXPECT_EQ(fields("q=ab"), std::set<std::string>{"q"});
     EXPECT_EQ(fields("has_sales_profile=yes&owner_id=1&include=all"),
@@ -183,7 +184,7 @@ TEST(ContactListQuery, ValidatesParameters) {
                             "2026-01-01T00:00:0xZ", "Z"}) {
         EXPECT_EQ(fields("cursor=" + withTime(bad)), std::set<std::string>{"cursor"}) << bad;
     }
-    const auto parsed = parseContactListQuery(core::QueryParams::parse("cursor=" + cursor + "&tag=VIP&limit=5"), "/api/contacts");
+    const auto parsed = parseContactListQuery(core::QueryParams::parse("cursor=" + cursor + "&tag=VIP&limit=5"), "/api/contacts", "US");
     EXPECT_EQ(parsed.request.limit, 5);
     EXPECT_EQ(*parsed.request.filter.tag, "vip");
     ASSERT_TRUE(parsed.request.after.has_value());

@@ -128,6 +128,21 @@ TEST(NormalizePhone, NeverFewerThanSevenDigits) {
     EXPECT_EQ(normalizePhone("+683 4002", "US"), "+6834002");  // Niue: seven digits in all
 }
 
+// A number searched for as people type it finds the digits stored in E.164: the national
+// prefix, 00 and (0) are dialling, not part of the number, once the text is long enough to be
+// more than a fragment.
+TEST(PhoneSearchDigits, LeavesOutHowTheNumberIsDialled) {
+    EXPECT_EQ(phoneSearchDigits("+44 20 7946", "US"), "44207946");
+    EXPECT_EQ(phoneSearchDigits("+44 (0)20 7946 0958", "US"), "442079460958");
+    EXPECT_EQ(phoneSearchDigits("020 7946 0958", "GB"), "442079460958");
+    EXPECT_EQ(phoneSearchDigits("030 901820", "de"), "4930901820");
+    EXPECT_EQ(phoneSearchDigits("0044 20 7946", "DE"), "44207946");
+    EXPECT_EQ(phoneSearchDigits("1 212 555 0100", "US"), "12125550100");  // US trunk 1 is its code
+    EXPECT_EQ(phoneSearchDigits("0958", "GB"), "0958");                    // a fragment: as typed
+    EXPECT_EQ(phoneSearchDigits("555-0100", "US"), "5550100");
+    EXPECT_EQ(phoneSearchDigits("7946 0958", "GB"), "79460958");
+}
+
 // More than 40 characters (after trimming) is refused, even when the digits would be fine.
 TEST(NormalizePhone, RefusesMoreThanFortyCharacters) {
     const std::string padded = "+1 (212)" + std::string(28, ' ') + "555-0100";  // 44 characters
