@@ -164,11 +164,28 @@ bool isDomainName(std::string_view domain) {
             }
         }
         if (dot == std::string_view::npos) {
-            return true;
+            // The top-level label is a name, not a number: "x@127.0.0.1" is an address
+            // literal without its brackets.
+            return label.find_first_not_of("0123456789") != std::string_view::npos;
         }
         start = dot + 1;
     }
     return false;
+}
+
+// The part before the @ as RFC 5322's dot-atom (with non-ASCII letters, RFC 6531): letters,
+// digits and !#$%&'*+/=?^_`{|}~- in dot-separated runs, none empty. Quoted forms ("a b"@x) and
+// characters such as < > ( ) , ; : that mail software treats as syntax are refused.
+bool isLocalPart(std::string_view local) {
+    static constexpr std::string_view kSymbols = "!#$%&'*+/=?^_`{|}~-";
+    if (local.empty() || local.front() == '.' || local.back() == '.' ||
+        local.find("..") != std::string_view::npos) {
+        return false;
+    }
+    return std::all_of(local.begin(), local.end(), [](char c) {
+        const auto byte = static_cast<unsigned char>(c);
+        return byte >= 0x80 || std::isalnum(byte) || c == '.' || kSymbols.find(c) != std::string_view::npos;
+    });
 }
 
 }  // namespace
@@ -342,6 +359,7 @@ std::optional<std::string> normalizeEmail(std::string_view text) {
     static const std::regex kShape(R"(^[^@\s]+@[^@\s]+\.[^@\s]+$)");
     if (email.size() > kMaxEmailLength || !std::regex_match(email, kShape) ||
         anyCodePoint(email, isInvisible) ||
+        !isLocalPart(std::string_view(email).substr(0, email.rfind('@'))) ||
         !isDomainName(std::string_view(email).substr(email.rfind('@') + 1))) {
         return std::nullopt;
     }

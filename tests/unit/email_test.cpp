@@ -18,6 +18,19 @@ TEST(EmailAddresses, LookAlikesAreRefused) {
     EXPECT_EQ(normalizeEmail("eve@beta..test"), std::nullopt);
     EXPECT_EQ(normalizeEmail("eve@-beta.test"), std::nullopt);
     EXPECT_EQ(normalizeEmail("eve@beta_x.test"), std::nullopt);
+    EXPECT_EQ(normalizeEmail("eve@127.0.0.1"), std::nullopt);  // a literal without brackets
+    EXPECT_EQ(normalizeEmail("eve@beta.123"), std::nullopt);
+    EXPECT_EQ(normalizeEmail("eve@123.example"), "eve@123.example");
+}
+
+// The part before the @ is a dot-atom: what mail software reads as syntax is refused.
+TEST(EmailAddresses, LocalPartIsADotAtom) {
+    EXPECT_EQ(normalizeEmail("o'brien+crm@x.example"), "o'brien+crm@x.example");
+    EXPECT_EQ(normalizeEmail("a_b-c.d@x.example"), "a_b-c.d@x.example");
+    for (const auto* address : {"\"q\"@x.example", "a<script>@x.example", ".a@x.example", "a.@x.example",
+                                "a..b@x.example", "a,b@x.example", "a(b)@x.example", "a;b@x.example"}) {
+        EXPECT_EQ(normalizeEmail(address), std::nullopt) << address;
+    }
 }
 
 }  // namespace
