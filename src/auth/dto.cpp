@@ -17,9 +17,8 @@ std::string requiredEmail(core::ObjectReader& in, std::string_view key) {
 }
 
 std::string requiredSecret(core::ObjectReader& in, std::string_view key) {
-    if (!in.has(key) || in.isNull(key)) {
-        in.fail(key, "is required");
-        in.optionalJson(key);
+    if (!in.requirePresent(key)) {
+        in.optionalJson(key);  // read: a null is not also an unknown field
         return {};
     }
     return in.rawText(key, 1, kMaxPasswordField).value_or(std::string{});
@@ -107,9 +106,7 @@ CreateUserDto CreateUserDto::fromJson(const nlohmann::json& body) {
     CreateUserDto dto;
     dto.email = requiredEmail(in, "email");
     dto.name = in.requiredText("name", 1, 200);
-    if (!in.has("role") || in.isNull("role")) {
-        in.fail("role", "is required");
-    }
+    in.requirePresent("role");
     dto.role = in.optionalEnum("role", kRoles).value_or("");
     dto.password = in.rawText("password", 1, kMaxPasswordField);
     in.forbid("active", "new users are active; deactivate with DELETE /api/users/{id}");

@@ -40,7 +40,7 @@ std::optional<std::string> timeBound(const core::QueryParams& query, const std::
     if (!value) {
         return std::nullopt;
     }
-    static const std::regex kSpacedOffset(R"(^(.*T\d{2}:\d{2}:\d{2}(\.\d+)?) (\d{2}:\d{2})$)");
+    static const std::regex kSpacedOffset(R"(^(.*[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?) (\d{2}:\d{2})$)");
     std::smatch match;
     // The length check first: std::regex recurses once per character, and no time is longer.
     if (value->size() <= 40 && std::regex_match(*value, match, kSpacedOffset)) {

@@ -2,6 +2,7 @@
 
 #include "core/error.hpp"
 #include "db/audit.hpp"
+#include "db/statement.hpp"
 
 namespace crm::clients {
 namespace {
@@ -82,11 +83,14 @@ ClientList ClientService::list(const core::Actor& actor, const repo::ClientFilte
         throw core::AppError::forbidden("Only managers and admins may list deleted clients");
     }
     auto lease = pool_.acquire();
-    pqxx::nontransaction tx(lease.get());  // reads only: autocommit
-    ClientList result{repo::listClients(tx, actor.org_id, filter, page), std::nullopt};
-    if (page.with_total) {
-        result.total = repo::countClients(tx, actor.org_id, filter);
+    if (!page.with_total) {
+        pqxx::nontransaction tx(lease.get());  // one read: autocommit
+        return ClientList{repo::listClients(tx, actor.org_id, filter, page), std::nullopt};
     }
+    db::SnapshotRead tx(lease.get());  // the total counts the rows the page was taken from
+    ClientList result{repo::listClients(tx, actor.org_id, filter, page), std::nullopt};
+    result.total = repo::countClients(tx, actor.org_id, filter);
+    tx.commit();
     return result;
 }
 

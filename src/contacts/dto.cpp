@@ -9,7 +9,9 @@
 #include "core/web_address.hpp"
 
 #include <algorithm>
+#include <iterator>
 #include <charconv>
+#include <cmath>
 #include <map>
 #include <regex>
 #include <set>
@@ -308,8 +310,10 @@ Patch<json> skillList(core::ObjectReader& in, core::FieldErrors& errors) {
         }
         json level = nullptr;
         if (const auto raw = item.optionalJson("level"); raw && !raw->is_null()) {
-            if (raw->is_number_integer() && raw->get<long long>() >= 1 && raw->get<long long>() <= 5) {
-                level = *raw;
+            // A whole number, as every integer field takes it (4.0 is 4).
+            if (raw->is_number() && raw->get<double>() >= 1 && raw->get<double>() <= 5 &&
+                std::trunc(raw->get<double>()) == raw->get<double>()) {
+                level = static_cast<int>(raw->get<double>());
             } else if (raw->is_string()) {
                 if (const auto label = item.optionalText("level", 1, 50)) {  // blank, NUL, length
                     level = *label;
@@ -564,7 +568,7 @@ ClientRelationshipsDto ClientRelationshipsDto::fromJson(const json& body) {
                 }
                 core::ObjectReader item((*list)[i], errors, prefix);
                 repo::RelationshipValues link;
-                item.requireValue("client_id");
+                item.requirePresent("client_id");
                 link.client_id = item.optionalUuid("client_id").value_or("");
                 link.role = item.optionalText("role", 0, 100);
                 link.title = item.optionalText("title", 0, 200);
@@ -593,7 +597,7 @@ MergeDto MergeDto::fromJson(const json& body) {
     core::FieldErrors errors;
     core::ObjectReader in(body, errors);
     MergeDto dto;
-    in.requireValue("other_id");
+    in.requirePresent("other_id");
     dto.other_id = in.optionalUuid("other_id").value_or("");
     in.finish();
     errors.throwIfAny();
@@ -607,7 +611,10 @@ std::optional<SearchPatterns> searchPatterns(const std::string& raw, std::string
     const auto q = core::trim(raw);
     // Phone numbers are stored in E.164: "+44 20 7946" searches for the digits "44207946".
     const bool phone_like = !q.empty() && q.find_first_not_of("0123456789 +-().\t/") == std::string::npos;
-    const auto digits = phone_like ? core::phoneSearchDigits(q, phone_region) : std::string{};
+    std::string digits;
+    if (phone_like) {
+        std::copy_if(q.begin(), q.end(), std::back_inserter(digits), [](char c) { return c >= '0' && c <= '9'; });
+    }
     const std::string text = phone_like && digits.size() >= 3 ? digits : q;
     if (core::utf8Length(text) < 3) {
         return std::nullopt;
@@ -622,7 +629,14 @@ std::optional<SearchPatterns> searchPatterns(const std::string& raw, std::string
         }
         return out + "%";
     };
-    return SearchPatterns{escape(text), escape(q)};
+    SearchPatterns patterns{escape(text), escape(q), std::nullopt};
+    // Also as dialled numbers are stored ("020 7946" in GB: 44207946); the digits as typed stay
+    // searched, since a fragment such as "09 75 83 51" may just start with a 0.
+    if (const auto dialled = phone_like ? core::phoneSearchDigits(q, phone_region) : std::string{};
+        dialled.size() >= 3 && dialled != text) {
+        patterns.dialled = escape(dialled);
+    }
+    return patterns;
 }
 
 ContactListQuery parseContactListQuery(const core::QueryParams& query, std::string_view list,
@@ -650,6 +664,7 @@ ContactListQuery parseContactListQuery(const core::QueryParams& query, std::stri
         } else if (const auto patterns = searchPatterns(*q, phone_region)) {
             filter.search_pattern = patterns->text;
             filter.company_pattern = patterns->company;
+            filter.dialled_pattern = patterns->dialled;
         } else {
             errors.add("q", "must have at least 3 characters (or 3 digits of a phone number)");
         }

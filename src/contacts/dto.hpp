@@ -138,12 +138,14 @@ ContactListQuery parseContactListQuery(const core::QueryParams& query, std::stri
 std::string listCursor(std::string_view list, const std::string& sort, const nlohmann::json& keys);
 
 /// `q` as the list searches it: a LIKE pattern over search_text (lower-case; for a phone-like
-/// text, its digits as E.164 has them, core::phoneSearchDigits in `phone_region`) and an ILIKE
-/// pattern over company names. nullopt when `q` has fewer than three characters (trigrams need
-/// three).
+/// text, its digits), an ILIKE pattern over company names, and for a phone number typed as
+/// dialled a second pattern over search_text, its digits as E.164 has them
+/// (core::phoneSearchDigits in `phone_region`). nullopt when `q` has fewer than three
+/// characters (trigrams need three).
 struct SearchPatterns {
     std::string text;
     std::string company;
+    std::optional<std::string> dialled;
 };
 std::optional<SearchPatterns> searchPatterns(const std::string& q, std::string_view phone_region);
 

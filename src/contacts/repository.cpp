@@ -270,8 +270,11 @@ const db::Statement kListRelationships{"contacts.list_relationships", R"sql(
     WHERE cc.org_id = $1 AND cc.contact_id = $2 AND cl.deleted_at IS NULL
     ORDER BY cl.name, cc.client_id)sql"};
 
-const db::Statement kExistingClients{"contacts.existing_clients",
-    "SELECT id FROM clients WHERE org_id = $1 AND id = ANY($2::uuid[]) AND deleted_at IS NULL"};
+// FOR SHARE: a client deleted meanwhile (its delete locks the row FOR UPDATE) waits for this
+// change or is seen deleted, never linked after it went. In id order, as every multi-row lock.
+const db::Statement kLockLiveClients{"contacts.lock_live_clients",
+    "SELECT id FROM clients WHERE org_id = $1 AND id = ANY($2::uuid[]) AND deleted_at IS NULL "
+    "ORDER BY id FOR SHARE"};
 
 const db::Statement kReleasePrimaryContact{"contacts.release_primary_contact", R"sql(
     UPDATE client_contacts SET is_primary_contact = false
@@ -502,6 +505,10 @@ const db::Statement kMergeMoveMessages{"contacts.merge_move_messages",
     "UPDATE communications SET contact_id = $2 WHERE org_id = $1 AND contact_id = $3"};
 const db::Statement kMergeMoveHistory{"contacts.merge_move_history",
     "UPDATE contact_profile_audit_log SET contact_id = $2 WHERE org_id = $1 AND contact_id = $3"};
+// Contacts merged into the other earlier now point at the survivor: merged_into_id always names
+// a contact that is not itself merged (a restore's 409 names it, and it must open).
+const db::Statement kMergeRepointMerged{"contacts.merge_repoint_merged",
+    "UPDATE contacts SET merged_into_id = $2 WHERE org_id = $1 AND merged_into_id = $3"};
 const db::Statement kMergeMoveAttachments{"contacts.merge_move_attachments",
     "UPDATE attachments SET entity_id = $2 WHERE org_id = $1 AND entity_type = 'contact'"
     " AND entity_id = $3"};
@@ -762,20 +769,22 @@ std::string filterClause(BuiltQuery& query, const std::string& org, const Contac
         // Both halves are trigram searches (contacts_search_trgm; sales_profiles_company_trgm
         // and clients_name_trgm) over all tenants' rows, narrowed to this organisation
         // afterwards. The company half finds the contacts whose sales profile names the company,
-        // by text or by client, and those linked to such a client. It runs first, as an
+        // by text or by client, and those linked to such a client (a link that ended is a former
+        // company, not theirs). It runs first, as an
         // InitPlan, and hands over an array of ids, so both halves of the OR are index
         // conditions on contacts: one bitmap scan reads the matching rows once, where an
         // `IN (... UNION ...)` looked each of them up again by id.
         const auto text = param(f.search_pattern);
         const auto company = param(f.company_pattern ? f.company_pattern : f.search_pattern);
-        where += " AND (c.search_text LIKE lower(" + text + ") OR c.id = ANY (ARRAY("
+        const auto dialled = f.dialled_pattern ? " OR c.search_text LIKE " + param(f.dialled_pattern) : "";
+        where += " AND (c.search_text LIKE lower(" + text + ")" + dialled + " OR c.id = ANY (ARRAY("
                  "SELECT sp.contact_id FROM sales_profiles sp WHERE sp.org_id = " + org +
                  " AND sp.deleted_at IS NULL AND sp.company_name ILIKE " + company +
                  " UNION ALL SELECT x.contact_id FROM clients cl CROSS JOIN LATERAL ("
                  "SELECT sp.contact_id FROM sales_profiles sp WHERE sp.org_id = cl.org_id"
                  " AND sp.client_id = cl.id AND sp.deleted_at IS NULL"
                  " UNION ALL SELECT cc.contact_id FROM client_contacts cc WHERE cc.org_id = cl.org_id"
-                 " AND cc.client_id = cl.id) x"
+                 " AND cc.client_id = cl.id AND (cc.end_date IS NULL OR cc.end_date >= current_date)) x"
                  " WHERE cl.org_id = " + org + " AND cl.deleted_at IS NULL AND cl.name ILIKE " + company + ")))";
     }
     if (f.has_sales_profile) {
@@ -1269,12 +1278,12 @@ std::vector<std::string> releasePrimaryContact(pqxx::transaction_base& tx, const
     return firstColumn(db::exec(tx, kReleasePrimaryContact, org_id, contact_id));
 }
 
-std::vector<std::string> existingClients(pqxx::transaction_base& tx, const std::string& org_id,
+std::vector<std::string> lockLiveClients(pqxx::transaction_base& tx, const std::string& org_id,
                                          const std::vector<std::string>& client_ids) {
     if (client_ids.empty()) {
         return {};
     }
-    return firstColumn(db::exec(tx, kExistingClients, org_id, uuidArray(client_ids)));
+    return firstColumn(db::exec(tx, kLockLiveClients, org_id, uuidArray(client_ids)));
 }
 
 std::map<std::string, std::string> primaryContactsOf(pqxx::transaction_base& tx,
@@ -1481,6 +1490,7 @@ MergeCounts moveContactData(pqxx::transaction_base& tx, const std::string& org_i
     counts.messages = run(kMergeMoveMessages);
     counts.history = run(kMergeMoveHistory);
     counts.attachments = run(kMergeMoveAttachments);
+    run(kMergeRepointMerged);
     return counts;
 }
 

@@ -176,6 +176,9 @@ struct ContactFilter {
     std::optional<std::string> search_pattern;
     /// ILIKE pattern over sales_profiles.company_name.
     std::optional<std::string> company_pattern;
+    /// A second LIKE pattern over search_text: a phone number's digits with the way it was
+    /// dialled left out (core::phoneSearchDigits), searched besides the digits as typed.
+    std::optional<std::string> dialled_pattern;
     std::optional<bool> has_sales_profile;
     std::optional<bool> has_candidate_profile;
     std::optional<std::string> owner_id;
@@ -388,8 +391,9 @@ std::vector<RelationshipRecord> listRelationships(pqxx::transaction_base& tx,
 std::vector<std::string> releasePrimaryContact(pqxx::transaction_base& tx, const std::string& org_id,
                                                const std::string& contact_id);
 
-/// Of `client_ids`, those naming a live client of the organisation.
-std::vector<std::string> existingClients(pqxx::transaction_base& tx, const std::string& org_id,
+/// Of `client_ids`, those naming a live client of the organisation, share-locked until the
+/// transaction ends so that none is deleted before the change that names it commits.
+std::vector<std::string> lockLiveClients(pqxx::transaction_base& tx, const std::string& org_id,
                                          const std::vector<std::string>& client_ids);
 
 /// Takes transaction-scoped advisory locks on the primary-contact places of these clients, so

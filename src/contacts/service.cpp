@@ -418,14 +418,17 @@ ContactService::ListResult ContactService::list(const core::Actor& actor,
         result.rows = std::move(page.rows);
         result.items = std::move(page.items);
     };
-    if (query.request.filter.search_pattern) {
-        // A text search plans with the trigram indexes, whatever the organisation's size.
-        pqxx::read_transaction tx(lease.get());
-        repo::planBitmapScansOnly(tx);
+    if (query.request.filter.search_pattern || query.include_profiles || query.with_total) {
+        // Several statements, one snapshot: the embedded profiles and the total agree with the
+        // page. A text search plans with the trigram indexes, whatever the organisation's size.
+        db::SnapshotRead tx(lease.get());
+        if (query.request.filter.search_pattern) {
+            repo::planBitmapScansOnly(tx);
+        }
         run(tx);
         tx.commit();
     } else {
-        pqxx::nontransaction tx(lease.get());  // reads only: autocommit, no BEGIN/COMMIT
+        pqxx::nontransaction tx(lease.get());  // one read: autocommit, no BEGIN/COMMIT
         run(tx);
     }
     return result;
@@ -730,7 +733,7 @@ ContactService::ProfileResult ContactService::makePrimary(const core::Actor& act
 ContactService::Relationships ContactService::relationships(const core::Actor& actor,
                                                            const std::string& contact_id) {
     auto lease = pool_.acquire();
-    pqxx::read_transaction tx(lease.get());
+    db::SnapshotRead tx(lease.get());
     const auto contact = repo::findContact(tx, actor.org_id, contact_id);
     if (!contact) {
         throw contactNotFound();
@@ -756,7 +759,7 @@ ContactService::Relationships ContactService::replaceRelationships(
             wanted_primary.push_back(link.client_id);
         }
     }
-    const auto existing = repo::existingClients(tx, actor.org_id, ids);
+    const auto existing = repo::lockLiveClients(tx, actor.org_id, ids);
     core::FieldErrors errors;
     for (std::size_t i = 0; i < ids.size(); ++i) {
         if (std::find(existing.begin(), existing.end(), ids[i]) == existing.end()) {
@@ -805,7 +808,7 @@ ContactService::HistoryResult ContactService::history(const core::Actor& actor,
                                                       const std::optional<std::string>& profile_type,
                                                       const SimplePage& page) {
     auto lease = pool_.acquire();
-    pqxx::read_transaction tx(lease.get());
+    db::SnapshotRead tx(lease.get());
     if (!repo::findContact(tx, actor.org_id, contact_id)) {
         throw contactNotFound();
     }
@@ -819,7 +822,7 @@ ContactService::HistoryResult ContactService::history(const core::Actor& actor,
 
 json ContactService::summary(const core::Actor& actor, const std::string& contact_id) {
     auto lease = pool_.acquire();
-    pqxx::read_transaction tx(lease.get());
+    db::SnapshotRead tx(lease.get());
     const auto detail = repo::findContactDetail(tx, actor.org_id, contact_id);
     if (!detail) {
         throw contactNotFound();
@@ -868,7 +871,7 @@ repo::InsightPage ContactService::insights(const core::Actor& actor,
                                            const std::optional<std::string>& type,
                                            const SimplePage& page) {
     auto lease = pool_.acquire();
-    pqxx::read_transaction tx(lease.get());
+    db::SnapshotRead tx(lease.get());
     if (contact_id && !repo::findContact(tx, actor.org_id, *contact_id)) {
         throw contactNotFound();
     }

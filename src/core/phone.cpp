@@ -80,7 +80,7 @@ std::string phoneSearchDigits(std::string_view text, std::string_view default_re
     using i18n::phonenumbers::PhoneNumberUtil;
     constexpr std::size_t kMinRewrittenDigits = 6;
     auto typed = std::string(trimSpaces(text));
-    const bool international = !typed.empty() && typed.front() == '+';
+    const bool international = typed.rfind('+', 0) == 0 || typed.rfind("00", 0) == 0;
     if (international) {
         for (auto at = typed.find("(0)"); at != std::string::npos; at = typed.find("(0)")) {
             typed.erase(at, 3);
@@ -92,7 +92,7 @@ std::string phoneSearchDigits(std::string_view text, std::string_view default_re
             digits.push_back(c);
         }
     }
-    if (international || digits.size() < kMinRewrittenDigits) {
+    if (digits.size() < kMinRewrittenDigits || typed.rfind('+', 0) == 0) {
         return digits;
     }
     if (digits.rfind("00", 0) == 0) {

@@ -18,12 +18,14 @@ namespace crm::core {
 /// the length is checked, never the number ranges, so newly opened ranges are accepted.
 std::optional<std::string> normalizePhone(std::string_view text, std::string_view default_region);
 
-/// The digits to look for in stored E.164 numbers when someone searches for a phone number as
-/// typed, whole or in part: "+44 20 7946" is 44207946. The ways of dialling that E.164 leaves
-/// out are rewritten when the text starts with them and has at least six digits (shorter, it is
-/// more likely a fragment of the middle or end, such as "0100"): the national prefix of
-/// `default_region` ("020 7946 0958" in GB is 442079460958), "00" for international calls
-/// ("0044 20 7946" is 44207946), and a "(0)" after the country code ("+44 (0)20 7946").
+/// The digits to look for in stored E.164 numbers when someone searches for a phone number
+/// typed as dialled, whole or in part: "+44 20 7946" is 44207946. The ways of dialling that
+/// E.164 leaves out are left out when the text starts with them and has at least six digits
+/// (shorter, it is more likely a fragment of the middle or end, such as "0100"): the national
+/// prefix of `default_region` ("020 7946 0958" in GB is 442079460958), "00" for international
+/// calls ("0044 20 7946" is 44207946), and a "(0)" after the country code ("+44 (0)20 7946").
+/// A fragment can look dialled too ("09 75 83 51" of a French number), so callers search the
+/// digits as typed as well.
 std::string phoneSearchDigits(std::string_view text, std::string_view default_region);
 
 }  // namespace crm::core

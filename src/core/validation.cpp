@@ -399,12 +399,18 @@ bool ObjectReader::isNull(std::string_view key) const {
     return has(key) && body_.at(std::string(key)).is_null();
 }
 
-void ObjectReader::requireValue(std::string_view key) {
+bool ObjectReader::requirePresent(std::string_view key) {
     if (!has(key) || isNull(key)) {
         fail(key, "is required");
-        return;
+        return false;
     }
-    refuseBlank(key);
+    return true;
+}
+
+void ObjectReader::requireValue(std::string_view key) {
+    if (requirePresent(key)) {
+        refuseBlank(key);
+    }
 }
 
 void ObjectReader::refuseBlank(std::string_view key) {
@@ -471,9 +477,14 @@ std::optional<std::string> ObjectReader::optionalText(std::string_view key, std:
     const auto length = utf8Length(text);
     // Only white space outside ASCII (U+3000, say) is blank too, as the database's '\S' checks
     // see it.
-    // So is text of characters that print as nothing (U+200B, say): a name nobody can see.
-    const bool blank = text.empty() || showsNothing(text);
+    const bool blank = text.empty() || isBlank(text);
     if (blank && min == 0) {
+        return std::nullopt;
+    }
+    // Text of characters that print as nothing (U+200B, say) is no value anyone can see, nor a
+    // deliberate way to clear one (that is null or ""): refused, optional or not.
+    if (!blank && showsNothing(text)) {
+        fail(key, "must not be blank (it has only characters that print as nothing)");
         return std::nullopt;
     }
     if (blank) {
@@ -572,9 +583,6 @@ std::optional<std::string> ObjectReader::optionalDecimal(std::string_view key,
         // client wrote ("12.5", "1250.5"). A value that arithmetic left as 0.30000000000000004
         // has too many decimals and is refused below, never rounded; 1e+20 is not a decimal.
         text = value->dump();
-        if (value->is_number_float() && value->get<double>() == 0.0) {
-            text = "0";  // -0.0 is zero, not a negative amount
-        }
     } else {
         fail(key, "must be a decimal string such as \"1250.50\"");
         return std::nullopt;
@@ -593,7 +601,9 @@ std::optional<std::string> ObjectReader::optionalDecimal(std::string_view key,
         fail(key, "must be a decimal number such as \"1250.50\"");
         return std::nullopt;
     }
-    if (match[1].length() > 0 && !allow_negative) {
+    const bool zero = match[2].str().find_first_not_of('0') == std::string::npos &&
+                      match[3].str().find_first_not_of('0') == std::string::npos;
+    if (match[1].length() > 0 && !allow_negative && !zero) {
         fail(key, "must not be negative");
         return std::nullopt;
     }
@@ -605,7 +615,7 @@ std::optional<std::string> ObjectReader::optionalDecimal(std::string_view key,
                       std::to_string(max_fraction_digits) + " after the point");
         return std::nullopt;
     }
-    return match[1].str() + integer + (match[3].length() > 0 ? "." + match[3].str() : "");
+    return (zero ? "" : match[1].str()) + integer + (match[3].length() > 0 ? "." + match[3].str() : "");
 }
 
 std::optional<std::string> ObjectReader::optionalEmail(std::string_view key) {
@@ -621,6 +631,14 @@ std::optional<std::string> ObjectReader::optionalEmail(std::string_view key) {
 }
 
 std::optional<std::string> ObjectReader::optionalUuid(std::string_view key) {
+    // null is "none"; a blank string is no id, and taken as none it would clear a reference
+    // (an owner, a client) nobody meant to clear.
+    if (const auto* value = body_.is_object() && has(key) ? &body_.at(std::string(key)) : nullptr;
+        value && value->is_string() && isBlank(value->get_ref<const std::string&>())) {
+        get(key);
+        fail(key, "must be a UUID");
+        return std::nullopt;
+    }
     const auto text = optionalText(key, 0, 36);
     if (!text) {
         return std::nullopt;
@@ -695,7 +713,7 @@ std::optional<std::vector<std::string>> ObjectReader::optionalTextList(std::stri
             return std::nullopt;
         }
         auto text = toNfc(trim(item.get_ref<const std::string&>()));
-        if (text.empty() || utf8Length(text) > max_length || !isValidUtf8(text)) {
+        if (text.empty() || utf8Length(text) > max_length || !isValidUtf8(text) || showsNothing(text)) {
             fail(key, "items must be 1 to " + std::to_string(max_length) + " characters");
             return std::nullopt;
         }

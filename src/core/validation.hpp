@@ -61,9 +61,11 @@ public:
     /// A nested value returned as is (the caller validates it), marking the key as read.
     std::optional<nlohmann::json> optionalJson(std::string_view key);
 
-    /// For a field that must carry a value: missing or null is "is required", a blank string
-    /// "must not be blank". The optional readers take all three as absent, so a required field
-    /// checks this first and then reads the value with them.
+    /// For a field that must be sent: missing or null is "is required" (false then).
+    bool requirePresent(std::string_view key);
+    /// For a field that must carry a value: requirePresent, and a blank string is "must not be
+    /// blank". The optional text readers take all three as absent, so a required field checks
+    /// this first and then reads the value with them. (optionalUuid refuses a blank itself.)
     void requireValue(std::string_view key);
     /// For a field that may be left out but, when sent, must carry a value (an update): a blank
     /// string is "must not be blank" rather than read as absent.

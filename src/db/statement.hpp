@@ -22,6 +22,11 @@ private:
     std::string sql_;
 };
 
+/// Several reads that must agree with one another (a page and its embedded profiles, a summary
+/// and its facts, links and the version they carry): one snapshot for all of them. Read
+/// Committed would let each statement see a different moment.
+using SnapshotRead = pqxx::transaction<pqxx::repeatable_read, pqxx::read_only>;
+
 /// Every registered statement.
 const std::vector<const Statement*>& statements();
 

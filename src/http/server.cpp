@@ -95,11 +95,13 @@ bool declaresOnlyUtf8(std::string_view content_type) {
             continue;
         }
         value.remove_prefix(1);
+        value.remove_prefix(std::min(value.find_first_not_of(" \t"), value.size()));
         value = value.substr(0, value.find_last_not_of(" \t") + 1);
         if (value.size() >= 2 && value.front() == '"' && value.back() == '"') {
             value = value.substr(1, value.size() - 2);
         }
-        if (value != "utf-8" && value != "utf8") {
+        // US-ASCII text is UTF-8 text.
+        if (value != "utf-8" && value != "utf8" && value != "us-ascii") {
             return false;
         }
     }
@@ -852,7 +854,15 @@ Response Server::Impl::runIdempotent(const Route& route, Request& request) {
             {core::FieldError{"Idempotency-Key", "malformed"}});
     }
     const auto& scope = request.authenticated->user_id;
-    const auto fingerprint = db::sha256Hex(route.path + "\n" + request.path + "\n" + request.body);
+    // What makes two requests the same one: the path, the parameters that change what it does
+    // (?allow_duplicate=true), its precondition (a retry with a corrected If-Match is another
+    // request, not a replay of the 412), and the body.
+    std::string fingerprint_text = route.path + "\n" + request.path + "\n";
+    for (const auto& [name, value] : request.query.values()) {  // length-prefixed: no "a=b&c" collisions
+        fingerprint_text += std::to_string(name.size()) + ":" + name + std::to_string(value.size()) + ":" + value;
+    }
+    fingerprint_text += "\n" + std::string(request.header("If-Match").value_or("")) + "\n" + request.body;
+    const auto fingerprint = db::sha256Hex(fingerprint_text);
     const std::string id(*key);
     const auto claim = guard_.idempotency->claim(scope, id, fingerprint);
     switch (claim.state) {

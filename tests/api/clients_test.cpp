@@ -284,6 +284,7 @@ TEST_F(ClientsApiTest, ImpossibleDatesAndNulTagsNameTheirField) {
     }
     EXPECT_EQ(client.get("/api/clients?created_from=2024-02-29T00:00:00Z").status, 200);
     EXPECT_EQ(client.get("/api/clients?created_from=2024-02-29t00:00:00z&created_to=2026-11-27T10:00:00-12:00").status, 200);
+    EXPECT_EQ(client.get("/api/clients?created_from=2024-02-29t10:00:00+02:00").status, 200);  // + sent raw
     const auto nul_tag = client.post("/api/clients", {{"name", "Acme"}, {"tags", {std::string("a\0b", 3)}}});
     ASSERT_EQ(nul_tag.status, 422) << nul_tag.body;
     EXPECT_EQ(errorFields(nul_tag), std::set<std::string>{"tags"});
@@ -566,7 +567,16 @@ TEST_F(ClientsApiTest, HistoryIsStampedWhenTheChangeIsMade) {
     hold.exec_params("SELECT 1 FROM clients WHERE id = $1 FOR UPDATE", id);
     int status = 0;
     std::thread edit([&] { status = server_->clientFor(sales_).put("/api/clients/" + id, {{"city", "Rome"}}).status; });
-    std::this_thread::sleep_for(std::chrono::milliseconds(300));  // the PUT now waits for the lock
+    // Released only once the PUT is seen waiting for the lock, so the test shows the wait.
+    bool waiting = false;
+    for (int i = 0; i < 200 && !waiting; ++i) {
+        waiting = sql("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                      "AND wait_event_type = 'Lock' AND query LIKE '%clients%'") != "0";
+        if (!waiting) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(25));
+        }
+    }
+    EXPECT_TRUE(waiting) << "the PUT never waited for the row lock";
     const auto released = hold.exec("SELECT clock_timestamp()::text")[0][0].as<std::string>();
     hold.commit();
     edit.join();
@@ -587,9 +597,13 @@ TEST_F(ClientsApiTest, OwnerHandsOver) {
     auto sales = server_->clientFor(sales_);
     // To a colleague, not to no one: an unowned client is for managers and admins, as on create.
     EXPECT_EQ(sales.post("/api/clients/" + id + "/assign", {{"owner_id", nullptr}}).status, 403);
-    // The same through PUT, where a changed owner_id is an assignment; a blank one means null.
+    // The same through PUT, where a changed owner_id is an assignment. A blank one is no id
+    // (it used to be taken as null), on PUT and on assign.
     EXPECT_EQ(sales.put("/api/clients/" + id, {{"owner_id", nullptr}}).status, 403);
-    EXPECT_EQ(sales.put("/api/clients/" + id, {{"owner_id", ""}, {"city", "Rome"}}).status, 403);
+    EXPECT_EQ(errorFields(sales.put("/api/clients/" + id, {{"owner_id", ""}, {"city", "Rome"}})),
+              std::set<std::string>{"owner_id"});
+    EXPECT_EQ(errorFields(server_->clientFor(manager_).post("/api/clients/" + id + "/assign", {{"owner_id", " "}})),
+              std::set<std::string>{"owner_id"});
     EXPECT_TRUE(sales.get("/api/clients/" + id).json().at("city").is_null());
     const auto response =
         sales.post("/api/clients/" + id + "/assign", {{"owner_id", colleague.id}});

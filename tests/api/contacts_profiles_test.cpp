@@ -2,7 +2,9 @@
 // history and merging.
 #include "contacts_fixture.hpp"
 
+#include <chrono>
 #include <future>
+#include <thread>
 
 namespace crm::test {
 namespace {
@@ -278,6 +280,35 @@ TEST_F(ContactProfilesApiTest, ReplacingRelationshipsIsAChangeToTheContact) {
               1);
 }
 
+// A client deleted while a contact's links are saved: the save waits for the delete and
+// refuses the link (once linked without a version step or history row, hidden until restored).
+TEST_F(ContactProfilesApiTest, RelationshipToAClientBeingDeletedIsRefused) {
+    const auto client = insertClient(org_, "Going");
+    const auto contact = createContactId(sales_, {{"first_name", "Abe"}});
+    auto connection = server_->database().connect();
+    pqxx::work deleting(connection);  // as ClientService::remove: lock, then mark deleted
+    deleting.exec_params("SELECT 1 FROM clients WHERE id = $1 FOR UPDATE", client);
+    deleting.exec_params("UPDATE clients SET deleted_at = now() WHERE id = $1", client);
+    auto put = std::async(std::launch::async, [&] {
+        return as(sales_).put("/api/contacts/" + contact + "/client-relationships",
+                              {{"relationships", {{{"client_id", client}}}}});
+    });
+    bool waiting = false;
+    for (int i = 0; i < 200 && !waiting; ++i) {
+        waiting = sql("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                      "AND wait_event_type = 'Lock'")[0][0].as<int>() > 0;
+        if (!waiting) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(25));
+        }
+    }
+    EXPECT_TRUE(waiting) << "the save never waited for the delete";
+    deleting.commit();
+    const auto response = put.get();
+    EXPECT_EQ(response.status, 422) << response.body;
+    EXPECT_EQ(errorFields(response), std::set<std::string>{"relationships[0].client_id"});
+    EXPECT_EQ(sql("SELECT count(*) FROM client_contacts WHERE contact_id = $1", contact)[0][0].as<int>(), 0);
+}
+
 // An unknown or foreign client fails the whole set with a 422 naming the entry.
 TEST_F(ContactProfilesApiTest, RelationshipToUnknownClientNamesTheEntry) {
     const auto one = insertClient(org_, "One");
@@ -486,6 +517,11 @@ TEST_F(ContactProfilesApiTest, MergeMovesEverythingToTheSurvivor) {
     // For good: whatever version the caller holds.
     const auto stale = as(manager_).post("/api/contacts/" + other_id + "/restore", json::object(), {{"If-Match", "\"1\""}});
     EXPECT_EQ(stale.status, 409) << stale.body;
+    // Merged on: the contact merged first names the last survivor, one that opens.
+    const auto last = createContactId(manager_, {{"first_name", "Last"}});
+    ASSERT_EQ(as(manager_).post("/api/contacts/" + last + "/merge", {{"other_id", survivor_id}}).status, 200);
+    EXPECT_EQ(as(manager_).post("/api/contacts/" + other_id + "/restore", json::object()).json().at("merged_into_id"),
+              last);
 }
 
 // A merge that fills none of the survivor's fields still changes it (it gains the other's

@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <future>
+#include <set>
 
 namespace crm::test {
 namespace {
@@ -21,7 +22,7 @@ void countingRoutes(http::Router& router) {
         const int number = ++g_created;
         return http::Response::json(http::Status::Created, {{"number", number}, {"sent", request.json()}})
             .header("Location", "/api/test/things/" + std::to_string(number));
-    });
+    }).query_params = std::set<std::string, std::less<>>{"variant"};
 }
 
 class IdempotencyTest : public ::testing::Test {
@@ -67,6 +68,21 @@ TEST_F(IdempotencyTest, SameKeyOtherBodyIsRefused) {
     const auto other = client.post("/api/test/things", {{"name", "y"}}, {{"Idempotency-Key", "k1"}});
     EXPECT_EQ(other.status, 422);
     EXPECT_EQ(other.json().at("errors").at(0).at("field"), "Idempotency-Key");
+    EXPECT_EQ(g_created.load(), 1);
+}
+
+// So is the same key with other query parameters or another If-Match: a retry of a create
+// refused as a duplicate, now sent with ?allow_duplicate=true, must not replay the refusal.
+TEST_F(IdempotencyTest, SameKeyOtherParametersOrPreconditionIsRefused) {
+    auto client = server_->clientFor(alice_);
+    client.post("/api/test/things?variant=a", {{"name", "x"}}, {{"Idempotency-Key", "k2"}});
+    EXPECT_EQ(client.post("/api/test/things?variant=b", {{"name", "x"}}, {{"Idempotency-Key", "k2"}}).status, 422);
+    EXPECT_EQ(client.post("/api/test/things", {{"name", "x"}}, {{"Idempotency-Key", "k2"}}).status, 422);
+    EXPECT_EQ(client.post("/api/test/things?variant=a", {{"name", "x"}}, {{"Idempotency-Key", "k2"}, {"If-Match", "\"3\""}})
+                  .status,
+              422);
+    const auto replay = client.post("/api/test/things?variant=a", {{"name", "x"}}, {{"Idempotency-Key", "k2"}});
+    EXPECT_EQ(replay.header("Idempotent-Replayed"), "true");
     EXPECT_EQ(g_created.load(), 1);
 }
 

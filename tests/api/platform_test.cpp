@@ -156,6 +156,7 @@ TEST_F(PlatformApiTest, WrongContentTypeIsUnsupported) {
         expectProblem(server_->client().request("POST", "/api/test/echo", "{}", {{"Content-Type", type}}), 415);
     }
     for (const auto* type : {"application/json; charset=UTF-8", "application/json; charset=\"utf-8\"",
+                             "application/json; charset= utf-8", "application/json; charset=us-ascii",
                              "application/json; profile=x"}) {
         EXPECT_EQ(server_->client().request("POST", "/api/test/echo", "{}", {{"Content-Type", type}}).status, 200)
             << type;

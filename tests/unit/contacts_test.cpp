@@ -156,7 +156,11 @@ TEST(SearchPatterns, BuildsLikePatterns) {
     EXPECT_EQ(searchPatterns("+44 (20) 7946", "US")->text, "%44207946%");
     EXPECT_EQ(searchPatterns("+44 (20) 7946", "US")->company, "%+44 (20) 7946%");
     EXPECT_EQ(searchPatterns("50%_off\\", "US")->text, "%50\\%\\_off\\\\%");
-    EXPECT_EQ(searchPatterns("020 7946 0958", "GB")->text, "%442079460958%");  // national form
+    // A number typed as dialled is searched both as typed and as E.164 has it.
+    EXPECT_EQ(searchPatterns("020 7946 0958", "GB")->text, "%02079460958%");
+    EXPECT_EQ(searchPatterns("020 7946 0958", "GB")->dialled, "%442079460958%");
+    EXPECT_FALSE(searchPatterns("+44 20 7946", "GB")->dialled.has_value());  // nothing to leave out
+    EXPECT_FALSE(searchPatterns("Ada L", "GB")->dialled.has_value());
 }
 
 // List parameters are checked and named; a cursor only works with the sort that made it.

@@ -137,6 +137,7 @@ TEST(PhoneSearchDigits, LeavesOutHowTheNumberIsDialled) {
     EXPECT_EQ(phoneSearchDigits("020 7946 0958", "GB"), "442079460958");
     EXPECT_EQ(phoneSearchDigits("030 901820", "de"), "4930901820");
     EXPECT_EQ(phoneSearchDigits("0044 20 7946", "DE"), "44207946");
+    EXPECT_EQ(phoneSearchDigits("0044 (0)20 7946", "DE"), "44207946");
     EXPECT_EQ(phoneSearchDigits("1 212 555 0100", "US"), "12125550100");  // US trunk 1 is its code
     EXPECT_EQ(phoneSearchDigits("0958", "GB"), "0958");                    // a fragment: as typed
     EXPECT_EQ(phoneSearchDigits("555-0100", "US"), "5550100");
