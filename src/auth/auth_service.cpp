@@ -256,6 +256,10 @@ TokenPair AuthService::signup(const SignupDto& input, const core::RequestMeta& m
         pqxx::work tx(lease.get());
         const auto org = repo::insertOrganization(tx, input.organization_name);
         user = repo::insertUser(tx, repo::NewUser{org.id, input.email, input.name, "admin", hash, std::nullopt});
+        // Signing up signs the admin in: the first sign-in is now, the transaction's time that
+        // created_at also has.
+        repo::recordLogin(tx, org.id, user.id);
+        user.last_login_at = user.created_at;
         db::recordAudit(tx, db::AuditEntry{org.id, user.id, "organization.created",
                                            std::string("organization"), org.id,
                                            {{"name", org.name}, {"slug", org.slug}}},

@@ -46,11 +46,16 @@ std::optional<std::string> timeBound(const core::QueryParams& query, const std::
     if (value->size() <= 40 && std::regex_match(*value, match, kSpacedOffset)) {
         value = match[1].str() + "+" + match[3].str();
     }
+    // A date is checked as its midnight (any year PostgreSQL takes: a bound is no birthday, so
+    // the 1900-2999 range of date fields does not apply), and kept as a date.
+    const bool date_only = core::trim(*value).size() == 10;
     core::FieldErrors local;
-    const nlohmann::json holder{{name, *value}};
+    const nlohmann::json holder{{name, date_only ? core::trim(*value) + "T00:00:00Z" : *value}};
     core::ObjectReader in(holder, local);
-    auto bound =
-        core::trim(*value).size() == 10 ? in.optionalDate(name) : in.optionalTimestamp(name);
+    auto bound = in.optionalTimestamp(name);
+    if (bound && date_only) {
+        bound = bound->substr(0, 10);
+    }
     if (!local.empty() || !bound) {
         errors.add(name,
                    "must be an RFC 3339 time such as 2026-03-31T09:30:00Z or a date such "
@@ -220,13 +225,14 @@ void registerRoutes(http::Router& router, ClientService& clients) {
                    clients.remove(request.actor(), id, request.ifMatchVersion(), request.meta());
                    return Response::noContent();
                });
+    // Takes no body: one sent along, of any media type, is ignored (as on sign-out).
     router.post("/api/clients/{id}/restore", Access::require(Permission::ClientsDelete),
                 [&clients](Request& request) {
                     const auto id = request.pathId();
                     const auto client = clients.restore(request.actor(), id,
                                                         request.ifMatchVersion(), request.meta());
                     return Response::json(Status::Ok, toJson(client)).etag(client.version);
-                });
+                }).body_types.clear();
     router.post("/api/clients/{id}/assign", Access::require(Permission::ClientsWrite),
                 [&clients](Request& request) {
                     const auto id = request.pathId();

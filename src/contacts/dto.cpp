@@ -316,6 +316,9 @@ Patch<json> skillList(core::ObjectReader& in, core::FieldErrors& errors) {
                 level = static_cast<int>(raw->get<double>());
             } else if (raw->is_string()) {
                 if (const auto label = item.optionalText("level", 1, 50)) {  // blank, NUL, length
+                    if (label->find_first_of("\t\r\n") != std::string::npos) {
+                        item.fail("level", "must be one line, without tabs");
+                    }
                     level = *label;
                 }
             } else {
@@ -477,10 +480,12 @@ void checkNames(const core::QueryParams& query, const std::vector<std::string>& 
     }
 }
 
-core::QueryParams withoutCursor(const core::QueryParams& query) {
+/// `query` without the parameters named: those checked elsewhere (the cursor, whose arity
+/// depends on the sort) or not taken at all (already named as unknown, so not twice).
+core::QueryParams without(const core::QueryParams& query, std::initializer_list<std::string_view> names) {
     core::QueryParams out;
     for (const auto& [name, value] : query.values()) {
-        if (name != "cursor") {
+        if (std::find(names.begin(), names.end(), name) == names.end()) {
             out.add(name, value);
         }
     }
@@ -644,7 +649,7 @@ ContactListQuery parseContactListQuery(const core::QueryParams& query, std::stri
     // The cursor's arity depends on the sort, so it is decoded here rather than by
     // parsePageRequest (which knows two-key cursors only).
     core::FieldErrors errors;
-    const auto page = core::parsePageRequest(withoutCursor(query), list, repo::contactSorts(), errors);
+    const auto page = core::parsePageRequest(without(query, {"cursor"}), list, repo::contactSorts(), errors);
     ContactListQuery out;
     out.list = std::string(list);
     out.request.limit = page.limit;
@@ -712,7 +717,9 @@ SimplePage parseSimplePage(const core::QueryParams& query, std::string_view list
                            std::size_t arity, const std::vector<std::string>& allowed,
                            core::FieldErrors& errors) {
     checkNames(query, allowed, errors);
-    const auto page = core::parsePageRequest(withoutCursor(query), list, {name}, errors);
+    const bool sortable = std::find(allowed.begin(), allowed.end(), "sort") != allowed.end();
+    const auto page = core::parsePageRequest(sortable ? without(query, {"cursor"}) : without(query, {"cursor", "sort"}),
+                                             list, {name}, errors);
     SimplePage out;
     out.limit = page.limit;
     out.with_total = page.with_total;

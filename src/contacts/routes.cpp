@@ -145,12 +145,15 @@ void registerRoutes(http::Router& router, ContactService& contacts) {
                                    request.meta());
                    return Response::noContent();
                });
-    router.post("/api/contacts/{id}/restore", Access::require(Permission::ContactsDelete),
+    // Restore and make-primary take no body: one sent along, of any media type, is ignored.
+    auto& restore = router.post("/api/contacts/{id}/restore", Access::require(Permission::ContactsDelete),
                 [&contacts](Request& request) {
                     return contactResponse(200, contacts.restore(request.actor(), request.pathId(),
                                                                  allowDuplicate(request),
                                                                  request.ifMatchVersion(), request.meta()));
-                }).query_params = {"allow_duplicate"};
+                });
+    restore.query_params = {"allow_duplicate"};
+    restore.body_types.clear();
 
     // Profiles ----------------------------------------------------------------------------
     router.get("/api/contacts/{id}/profiles", Access::require(Permission::ContactsRead),
@@ -233,7 +236,7 @@ void registerRoutes(http::Router& router, ContactService& contacts) {
                                                              request.pathId("profile_id"),
                                                              request.ifMatchVersion(), request.meta());
                     return Response::json(Status::Ok, result.body).etag(result.version);
-                });
+                }).body_types.clear();
 
     // Client relationships ----------------------------------------------------------------
     router.get("/api/contacts/{id}/client-relationships", Access::require(Permission::ContactsRead),

@@ -672,10 +672,11 @@ std::optional<std::string> ObjectReader::optionalTimestamp(std::string_view key)
     if (!text) {
         return std::nullopt;
     }
-    // As RFC 3339 (a lower-case t and z too) within what PostgreSQL takes: no year 0000, and
-    // offsets up to 15:59 (the widest in use is +14:00), so none reaches it to be refused there.
+    // As RFC 3339 (a lower-case t and z, a leap second, any number of decimals: PostgreSQL
+    // rounds to microseconds) within what PostgreSQL takes: no year 0000, and offsets up to
+    // 15:59 (the widest in use is +14:00), so none reaches it to be refused there.
     static const std::regex kTimestamp(
-        R"(^(?!0000)\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])[Tt]([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d{1,6})?([Zz]|[+-](0\d|1[0-5]):[0-5]\d)$)");
+        R"(^(?!0000)\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])[Tt]([01]\d|2[0-3]):[0-5]\d:([0-5]\d|60)(\.\d+)?([Zz]|[+-](0\d|1[0-5]):[0-5]\d)$)");
     if (!std::regex_match(*text, kTimestamp) || !isCalendarDate(*text)) {
         fail(key, "must be an RFC 3339 time such as 2026-03-31T09:30:00Z");
         return std::nullopt;

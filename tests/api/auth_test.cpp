@@ -587,7 +587,11 @@ TEST_F(AuthApiTest, SignupCreatesOrganisationAndAdmin) {
     const auto body = response.json();
     EXPECT_EQ(body.at("user").at("role"), "admin");
     EXPECT_EQ(body.at("user").at("organization").at("slug"), "globex-recruiting");
-    EXPECT_EQ(bearer(body.at("access_token")).get("/api/auth/me").status, 200);
+    // Signed in by signing up: the answer and the account say when.
+    EXPECT_EQ(body.at("user").at("last_login_at"), body.at("user").at("created_at"));
+    const auto me = bearer(body.at("access_token")).get("/api/auth/me");
+    EXPECT_EQ(me.status, 200);
+    EXPECT_EQ(me.json().at("last_login_at"), body.at("user").at("created_at"));
 }
 
 // An account is locked after the configured failures, with a clear Retry-After.

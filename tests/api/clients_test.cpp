@@ -285,6 +285,8 @@ TEST_F(ClientsApiTest, ImpossibleDatesAndNulTagsNameTheirField) {
     EXPECT_EQ(client.get("/api/clients?created_from=2024-02-29T00:00:00Z").status, 200);
     EXPECT_EQ(client.get("/api/clients?created_from=2024-02-29t00:00:00z&created_to=2026-11-27T10:00:00-12:00").status, 200);
     EXPECT_EQ(client.get("/api/clients?created_from=2024-02-29t10:00:00+02:00").status, 200);  // + sent raw
+    EXPECT_EQ(client.get("/api/clients?created_from=1899-12-31&created_to=9999-12-31").status, 200);
+    EXPECT_EQ(client.get("/api/clients?created_to=2026-01-01T00:00:00.1234567Z").status, 200);
     const auto nul_tag = client.post("/api/clients", {{"name", "Acme"}, {"tags", {std::string("a\0b", 3)}}});
     ASSERT_EQ(nul_tag.status, 422) << nul_tag.body;
     EXPECT_EQ(errorFields(nul_tag), std::set<std::string>{"tags"});
