@@ -114,7 +114,8 @@ FROM contacts c WHERE c.org_id = $1 AND c.deleted_at IS NULL
          FROM sales_profiles sp WHERE sp.org_id = cl.org_id
            AND sp.client_id = cl.id AND sp.deleted_at IS NULL
          UNION ALL SELECT cc.contact_id FROM client_contacts cc WHERE cc.org_id = cl.org_id
-           AND cc.client_id = cl.id AND (cc.end_date IS NULL OR cc.end_date >= current_date)) x
+           AND cc.client_id = cl.id AND (cc.start_date IS NULL OR cc.start_date <= current_date)
+           AND (cc.end_date IS NULL OR cc.end_date >= current_date)) x
        WHERE cl.org_id = $1 AND cl.deleted_at IS NULL AND cl.name ILIKE $3)))
 ORDER BY c.created_at DESC, c.id DESC LIMIT 51
 SQL

@@ -98,7 +98,7 @@ ClientInput readInput(const nlohmann::json& body, std::string_view phone_region,
     } else {
         input.name = requiredTextPatch(in, "name", 200);
     }
-    input.domain = normalizedPatch(in, "domain", core::kMaxDomainLength, core::normalizeDomain,
+    input.domain = normalizedPatch(in, "domain", core::kMaxWebsiteLength, core::normalizeDomain,
                                    "must be a domain name such as acme.com");
     input.website = normalizedPatch(in, "website", core::kMaxWebsiteLength, core::normalizeWebsite,
                                     "must be an http(s) address such as https://acme.com, at most 2048 "

@@ -235,9 +235,9 @@ const db::Statement kSummaryFacts{"clients.summary_facts", R"sql(
         WHERE a.org_id = c.org_id AND a.deleted_at IS NULL
           AND (a.client_id = c.id
                OR a.deal_id IN (SELECT d.id FROM deals d
-                                WHERE d.org_id = c.org_id AND d.client_id = c.id)
+                                WHERE d.org_id = c.org_id AND d.client_id = c.id AND d.deleted_at IS NULL)
                OR a.project_id IN (SELECT p.id FROM projects p
-                                   WHERE p.org_id = c.org_id AND p.client_id = c.id))
+                                   WHERE p.org_id = c.org_id AND p.client_id = c.id AND p.deleted_at IS NULL))
     ) la ON true
     WHERE c.org_id = $1 AND c.id = $2 AND c.deleted_at IS NULL)sql"};
 

@@ -174,7 +174,7 @@ SubListQuery subListQuery(const Request& request, const std::vector<std::string>
         core::checkListParams(request.query, {"status"}, {}, errors);
         result.status = statusFilter(request.query, statuses, errors);
     }
-    result.page = core::parsePageRequest(request.query, request.listKey(), kNewestFirst, errors);
+    result.page = core::parsePageRequest(request.query.without({"with_total"}), request.listKey(), kNewestFirst, errors);
     if (request.query.has("with_total")) {
         errors.add("with_total", "is not offered on this list");
     }

@@ -305,7 +305,7 @@ Patch<json> skillList(core::ObjectReader& in, core::FieldErrors& errors) {
         }
         core::ObjectReader item((*value)[i], errors, in.path("skills") + "[" + std::to_string(i) + "].");
         const auto name = item.requiredText("name", 1, 100);
-        if (name.find_first_of("\t\r\n") != std::string::npos) {
+        if (!core::isOneLine(name)) {
             item.fail("name", "must be one line, without tabs");
         }
         json level = nullptr;
@@ -316,7 +316,7 @@ Patch<json> skillList(core::ObjectReader& in, core::FieldErrors& errors) {
                 level = static_cast<int>(raw->get<double>());
             } else if (raw->is_string()) {
                 if (const auto label = item.optionalText("level", 1, 50)) {  // blank, NUL, length
-                    if (label->find_first_of("\t\r\n") != std::string::npos) {
+                    if (!core::isOneLine(*label)) {
                         item.fail("level", "must be one line, without tabs");
                     }
                     level = *label;
@@ -480,18 +480,6 @@ void checkNames(const core::QueryParams& query, const std::vector<std::string>& 
     }
 }
 
-/// `query` without the parameters named: those checked elsewhere (the cursor, whose arity
-/// depends on the sort) or not taken at all (already named as unknown, so not twice).
-core::QueryParams without(const core::QueryParams& query, std::initializer_list<std::string_view> names) {
-    core::QueryParams out;
-    for (const auto& [name, value] : query.values()) {
-        if (std::find(names.begin(), names.end(), name) == names.end()) {
-            out.add(name, value);
-        }
-    }
-    return out;
-}
-
 }  // namespace
 
 // ---------------------------------------------------------------------------------------------
@@ -649,7 +637,7 @@ ContactListQuery parseContactListQuery(const core::QueryParams& query, std::stri
     // The cursor's arity depends on the sort, so it is decoded here rather than by
     // parsePageRequest (which knows two-key cursors only).
     core::FieldErrors errors;
-    const auto page = core::parsePageRequest(without(query, {"cursor"}), list, repo::contactSorts(), errors);
+    const auto page = core::parsePageRequest(query.without({"cursor"}), list, repo::contactSorts(), errors);
     ContactListQuery out;
     out.list = std::string(list);
     out.request.limit = page.limit;
@@ -717,9 +705,13 @@ SimplePage parseSimplePage(const core::QueryParams& query, std::string_view list
                            std::size_t arity, const std::vector<std::string>& allowed,
                            core::FieldErrors& errors) {
     checkNames(query, allowed, errors);
-    const bool sortable = std::find(allowed.begin(), allowed.end(), "sort") != allowed.end();
-    const auto page = core::parsePageRequest(sortable ? without(query, {"cursor"}) : without(query, {"cursor", "sort"}),
-                                             list, {name}, errors);
+    // A paging parameter this list does not take was named by checkNames: not again here.
+    const auto takes = [&allowed](const char* name) {
+        return std::find(allowed.begin(), allowed.end(), name) != allowed.end();
+    };
+    const auto page = core::parsePageRequest(
+        query.without({"cursor", takes("sort") ? "" : "sort", takes("with_total") ? "" : "with_total"}), list, {name},
+        errors);
     SimplePage out;
     out.limit = page.limit;
     out.with_total = page.with_total;

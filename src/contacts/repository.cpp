@@ -769,8 +769,8 @@ std::string filterClause(BuiltQuery& query, const std::string& org, const Contac
         // Both halves are trigram searches (contacts_search_trgm; sales_profiles_company_trgm
         // and clients_name_trgm) over all tenants' rows, narrowed to this organisation
         // afterwards. The company half finds the contacts whose sales profile names the company,
-        // by text or by client, and those linked to such a client (a link that ended is a former
-        // company, not theirs). It runs first, as an
+        // by text or by client, and those linked to such a client now (a link that ended, or has
+        // not started, is a former or future company, not theirs). It runs first, as an
         // InitPlan, and hands over an array of ids, so both halves of the OR are index
         // conditions on contacts: one bitmap scan reads the matching rows once, where an
         // `IN (... UNION ...)` looked each of them up again by id.
@@ -784,7 +784,8 @@ std::string filterClause(BuiltQuery& query, const std::string& org, const Contac
                  "SELECT sp.contact_id FROM sales_profiles sp WHERE sp.org_id = cl.org_id"
                  " AND sp.client_id = cl.id AND sp.deleted_at IS NULL"
                  " UNION ALL SELECT cc.contact_id FROM client_contacts cc WHERE cc.org_id = cl.org_id"
-                 " AND cc.client_id = cl.id AND (cc.end_date IS NULL OR cc.end_date >= current_date)) x"
+                 " AND cc.client_id = cl.id AND (cc.start_date IS NULL OR cc.start_date <= current_date)"
+                 " AND (cc.end_date IS NULL OR cc.end_date >= current_date)) x"
                  " WHERE cl.org_id = " + org + " AND cl.deleted_at IS NULL AND cl.name ILIKE " + company + ")))";
     }
     if (f.has_sales_profile) {

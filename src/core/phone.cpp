@@ -95,8 +95,9 @@ std::string phoneSearchDigits(std::string_view text, std::string_view default_re
     if (digits.size() < kMinRewrittenDigits || typed.rfind('+', 0) == 0) {
         return digits;
     }
+    // "00" needs a whole country code and more after it: "00 12 34" is a fragment, not 1234.
     if (digits.rfind("00", 0) == 0) {
-        return digits.substr(2);
+        return digits.size() >= kMinRewrittenDigits + 2 ? digits.substr(2) : digits;
     }
     std::string region(default_region);
     for (auto& c : region) {

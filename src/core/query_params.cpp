@@ -1,5 +1,7 @@
 #include "core/query_params.hpp"
 
+#include <algorithm>
+
 #include "core/error.hpp"
 #include "core/validation.hpp"
 
@@ -50,6 +52,16 @@ QueryParams QueryParams::composed() const {
     QueryParams out;
     for (const auto& [name, value] : values_) {
         out.add(name, toNfc(value));
+    }
+    return out;
+}
+
+QueryParams QueryParams::without(std::initializer_list<std::string_view> names) const {
+    QueryParams out;
+    for (const auto& [name, value] : values_) {
+        if (std::find(names.begin(), names.end(), name) == names.end()) {
+            out.add(name, value);
+        }
     }
     return out;
 }

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <map>
+#include <initializer_list>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -17,6 +18,9 @@ public:
     /// The same values in Unicode NFC (core::toNfc), as the API's lists read them: a search term
     /// pasted decomposed ("e" + U+0301) finds the composed text stored.
     QueryParams composed() const;
+    /// The same without the parameters named: ones checked elsewhere (a cursor whose arity
+    /// depends on the sort) or already refused (named once, not again by a second check).
+    QueryParams without(std::initializer_list<std::string_view> names) const;
 
     void add(std::string name, std::string value) { values_.emplace(std::move(name), std::move(value)); }
     /// The first value of `name`, if present.

@@ -139,11 +139,22 @@ bool isControl(char32_t point) {
            (point >= 0x80 && point <= 0x9F);
 }
 
-// Characters that print as nothing: "dave\u200b@x.com" would look like dave@x.com.
+// Characters that print as nothing: "dave\u200b@x.com" would look like dave@x.com. The format
+// controls (soft hyphen, zero-width and bidi marks, embeddings, isolates, word joiners, the
+// deprecated format characters), joiners and variation selectors, tag characters, and the
+// fillers that render blank (Hangul, Braille, Mongolian).
 bool isInvisible(char32_t point) {
-    return point == 0x00AD || (point >= 0x200B && point <= 0x200F) ||
-           (point >= 0x202A && point <= 0x202E) || (point >= 0x2060 && point <= 0x2064) ||
-           point == 0xFEFF;
+    return point == 0x00AD || point == 0x034F || point == 0x061C || point == 0x115F ||
+           point == 0x1160 || (point >= 0x180B && point <= 0x180E) ||
+           (point >= 0x200B && point <= 0x200F) || (point >= 0x202A && point <= 0x202E) ||
+           (point >= 0x2060 && point <= 0x206F) || point == 0x2800 || point == 0x3164 ||
+           (point >= 0xFE00 && point <= 0xFE0F) || point == 0xFEFF || point == 0xFFA0 ||
+           (point >= 0xE0000 && point <= 0xE007F) || (point >= 0xE0100 && point <= 0xE01EF);
+}
+
+// Line and paragraph separators beyond \n and \r: text with one is not on one line.
+bool isLineBreak(char32_t point) {
+    return point == '\n' || point == '\r' || point == 0x0085 || point == 0x2028 || point == 0x2029;
 }
 
 // A domain name: dot-separated labels of letters, digits and hyphens (or non-ASCII, for
@@ -257,6 +268,10 @@ bool containsSpace(std::string_view text) {
 
 bool isBlank(std::string_view text) {
     return !anyCodePoint(text, [](char32_t point) { return !isSpace(point); });
+}
+
+bool isOneLine(std::string_view text) {
+    return !anyCodePoint(text, [](char32_t point) { return point == '\t' || isLineBreak(point); });
 }
 
 bool showsNothing(std::string_view text) {
@@ -418,7 +433,7 @@ void ObjectReader::refuseBlank(std::string_view key) {
         return;
     }
     const auto& value = body_.at(std::string(key));
-    if (value.is_string() && showsNothing(value.get_ref<const std::string&>())) {
+    if (value.is_string() && isBlank(value.get_ref<const std::string&>())) {
         fail(key, "must not be blank");
     }
 }
@@ -672,11 +687,11 @@ std::optional<std::string> ObjectReader::optionalTimestamp(std::string_view key)
     if (!text) {
         return std::nullopt;
     }
-    // As RFC 3339 (a lower-case t and z, a leap second, any number of decimals: PostgreSQL
-    // rounds to microseconds) within what PostgreSQL takes: no year 0000, and offsets up to
+    // As RFC 3339 (a lower-case t and z, a leap second without decimals as PostgreSQL takes
+    // it, any number of decimals otherwise: PostgreSQL rounds to microseconds) within what PostgreSQL takes: no year 0000, and offsets up to
     // 15:59 (the widest in use is +14:00), so none reaches it to be refused there.
     static const std::regex kTimestamp(
-        R"(^(?!0000)\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])[Tt]([01]\d|2[0-3]):[0-5]\d:([0-5]\d|60)(\.\d+)?([Zz]|[+-](0\d|1[0-5]):[0-5]\d)$)");
+        R"(^(?!0000)\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])[Tt]([01]\d|2[0-3]):[0-5]\d:([0-5]\d(\.\d+)?|60)([Zz]|[+-](0\d|1[0-5]):[0-5]\d)$)");
     if (!std::regex_match(*text, kTimestamp) || !isCalendarDate(*text)) {
         fail(key, "must be an RFC 3339 time such as 2026-03-31T09:30:00Z");
         return std::nullopt;
@@ -722,7 +737,7 @@ std::optional<std::vector<std::string>> ObjectReader::optionalTextList(std::stri
             fail(key, "items must not contain NUL characters");
             return std::nullopt;
         }
-        if (anyCodePoint(text, [](char32_t point) { return point < 0x20 || isControl(point); })) {
+        if (anyCodePoint(text, [](char32_t point) { return point < 0x20 || isControl(point) || isLineBreak(point); })) {
             fail(key, "items must not contain control characters, line breaks or tabs");
             return std::nullopt;
         }

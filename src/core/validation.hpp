@@ -126,6 +126,8 @@ bool isBlank(std::string_view text);
 /// True when every character is white space or prints as nothing (U+200B, U+FEFF, the bidi
 /// controls...), and for "": text that would show a reader nothing.
 bool showsNothing(std::string_view text);
+/// True when `text` has no tab and no line break (\n, \r, NEL, U+2028, U+2029).
+bool isOneLine(std::string_view text);
 std::string lowerUnicode(std::string_view text);
 /// A tag as clients and contacts store and filter it: lower case (as above), then composed, so
 /// "VIP" and "vip" are one tag.

@@ -861,7 +861,16 @@ Response Server::Impl::runIdempotent(const Route& route, Request& request) {
     for (const auto& [name, value] : request.query.values()) {  // length-prefixed: no "a=b&c" collisions
         fingerprint_text += std::to_string(name.size()) + ":" + name + std::to_string(value.size()) + ":" + value;
     }
-    fingerprint_text += "\n" + std::string(request.header("If-Match").value_or("")) + "\n" + request.body;
+    // The version If-Match names, as the handler reads it ("3" and W/"3" are one precondition);
+    // a malformed one is refused by the handler anyway.
+    std::string precondition;
+    try {
+        const auto version = request.ifMatchVersion();
+        precondition = version ? std::to_string(*version) : std::string(request.header("If-Match").value_or(""));
+    } catch (const core::AppError&) {
+        precondition = std::string(request.header("If-Match").value_or(""));
+    }
+    fingerprint_text += "\n" + precondition + "\n" + request.body;
     const auto fingerprint = db::sha256Hex(fingerprint_text);
     const std::string id(*key);
     const auto claim = guard_.idempotency->claim(scope, id, fingerprint);

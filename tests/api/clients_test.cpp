@@ -250,6 +250,11 @@ TEST_F(ClientsApiTest, CreateValidatesEveryFieldAtOnce) {
 // back and saves again unchanged.
 TEST_F(ClientsApiTest, StoredFormsStayWithinTheLimits) {
     auto client = server_->clientFor(sales_);
+    // A URL pasted whole as the domain is reduced to its host, however long its path.
+    const auto pasted = client.post("/api/clients", {{"name", "Acme"}, {"domain", "https://www.acme.example/" + std::string(400, 'p')}});
+    ASSERT_EQ(pasted.status, 201) << pasted.body;
+    EXPECT_EQ(pasted.json().at("domain"), "acme.example");
+    sql("DELETE FROM clients");
     const auto short_phone = client.post("/api/clients", {{"name", "Acme"}, {"phone", "+49 30 12"}});
     ASSERT_EQ(short_phone.status, 422) << short_phone.body;
     EXPECT_EQ(errorFields(short_phone), std::set<std::string>{"phone"});
@@ -287,6 +292,9 @@ TEST_F(ClientsApiTest, ImpossibleDatesAndNulTagsNameTheirField) {
     EXPECT_EQ(client.get("/api/clients?created_from=2024-02-29t10:00:00+02:00").status, 200);  // + sent raw
     EXPECT_EQ(client.get("/api/clients?created_from=1899-12-31&created_to=9999-12-31").status, 200);
     EXPECT_EQ(client.get("/api/clients?created_to=2026-01-01T00:00:00.1234567Z").status, 200);
+    EXPECT_EQ(client.get("/api/clients?created_to=2016-12-31T23:59:60Z").status, 200);  // a leap second
+    EXPECT_EQ(errorFields(client.get("/api/clients?created_from=2016-12-31T23:59:60.5Z")),
+              std::set<std::string>{"created_from"});  // PostgreSQL takes no fraction of one
     const auto nul_tag = client.post("/api/clients", {{"name", "Acme"}, {"tags", {std::string("a\0b", 3)}}});
     ASSERT_EQ(nul_tag.status, 422) << nul_tag.body;
     EXPECT_EQ(errorFields(nul_tag), std::set<std::string>{"tags"});
@@ -855,6 +863,11 @@ TEST_F(ClientsApiTest, SummaryDescribesTheRelationship) {
     sql("INSERT INTO sales_activities (org_id, type, subject, deal_id, created_at) "
         "VALUES ($1, 'note', 'Older', $2, now() - interval '10 days')",
         {org_.id, deal});
+    // Activity on a deleted deal is not the client's: it left with the deal.
+    const auto gone_deal = addDeal(id, "open", "500", "EUR", true);
+    sql("INSERT INTO sales_activities (org_id, type, subject, deal_id, created_at) "
+        "VALUES ($1, 'call', 'On a deleted deal', $2, now() - interval '1 day')",
+        {org_.id, gone_deal});
 
     const auto response = server_->clientFor(recruiter_).get("/api/clients/" + id + "/summary");
     ASSERT_EQ(response.status, 200) << response.body;

@@ -136,6 +136,16 @@ TEST_F(ContactsApiTest, BlankAndBorderlineValuesAreNamed) {
                                      "linkedin_url", "tags", "email"}));
     EXPECT_EQ(count("SELECT count(*) FROM contacts"), 0);
 
+    // Bidi isolates and other characters that print as nothing: a name of them is blank, an
+    // address with one is refused (it could pass for another); line separators break a line.
+    const auto invisible = as(manager_).post(
+        "/api/contacts", {{"first_name", "\u2066\u2069"}, {"last_name", "\u3164"}, {"email", "ada\u2066@x.example"},
+                          {"tags", {"a\u2028b"}},
+                          {"candidate_profile", {{"skills", {{{"name", "Go\u2029Rust"}, {"level", "ex\u2028pert"}}}}}}});
+    EXPECT_EQ(errorFields(invisible),
+              (std::set<std::string>{"first_name", "last_name", "email", "tags", "candidate_profile.skills[0].name",
+                                     "candidate_profile.skills[0].level"}));
+
     const auto linkedin = as(manager_).post(
         "/api/contacts", {{"first_name", "Ada"}, {"linkedin_url", "HTTPS://WWW.LinkedIn.com/in/Ada"}});
     ASSERT_EQ(linkedin.status, 201) << linkedin.body;
@@ -715,6 +725,14 @@ TEST_F(ContactsApiTest, SearchCoversNameEmailPhoneAndCompany) {
     const auto fay = createContactId(manager_, {{"first_name", "Fay"}});
     ASSERT_EQ(as(manager_).put("/api/contacts/" + fay + "/client-relationships",
                                {{"relationships", {{{"client_id", initech}}}}}).status, 200);
+    // Links not in force today (ended, or not started) are not the contact's company.
+    for (const auto& [from, to] : std::vector<std::pair<json, json>>{{"2019-01-01", "2020-01-01"}, {"2999-01-01", nullptr}}) {
+        const auto other = createContactId(manager_, {{"first_name", "Gus"}});
+        ASSERT_EQ(as(manager_).put("/api/contacts/" + other + "/client-relationships",
+                                   {{"relationships", {{{"client_id", initech}, {"start_date", from}, {"end_date", to}}}}})
+                      .status,
+                  200);
+    }
     auto found = search("INITECH");
     std::sort(found.begin(), found.end());
     auto expected = std::vector<std::string>{eve, fay};

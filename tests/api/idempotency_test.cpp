@@ -83,7 +83,12 @@ TEST_F(IdempotencyTest, SameKeyOtherParametersOrPreconditionIsRefused) {
               422);
     const auto replay = client.post("/api/test/things?variant=a", {{"name", "x"}}, {{"Idempotency-Key", "k2"}});
     EXPECT_EQ(replay.header("Idempotent-Replayed"), "true");
-    EXPECT_EQ(g_created.load(), 1);
+    // One precondition however it is written: "3" and W/"3" name the same version.
+    client.post("/api/test/things", {{"name", "x"}}, {{"Idempotency-Key", "k3"}, {"If-Match", "\"3\""}});
+    EXPECT_EQ(client.post("/api/test/things", {{"name", "x"}}, {{"Idempotency-Key", "k3"}, {"If-Match", "W/\"3\""}})
+                  .header("Idempotent-Replayed"),
+              "true");
+    EXPECT_EQ(g_created.load(), 2);
 }
 
 // Keys belong to their caller: two users may use the same key.

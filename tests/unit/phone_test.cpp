@@ -140,6 +140,7 @@ TEST(PhoneSearchDigits, LeavesOutHowTheNumberIsDialled) {
     EXPECT_EQ(phoneSearchDigits("0044 (0)20 7946", "DE"), "44207946");
     EXPECT_EQ(phoneSearchDigits("1 212 555 0100", "US"), "12125550100");  // US trunk 1 is its code
     EXPECT_EQ(phoneSearchDigits("0958", "GB"), "0958");                    // a fragment: as typed
+    EXPECT_EQ(phoneSearchDigits("00 12 34", "GB"), "001234");
     EXPECT_EQ(phoneSearchDigits("555-0100", "US"), "5550100");
     EXPECT_EQ(phoneSearchDigits("7946 0958", "GB"), "79460958");
 }
