@@ -222,8 +222,10 @@ void registerRoutes(http::Router& router, ClientService& clients) {
     router.del("/api/clients/{id}", Access::require(Permission::ClientsDelete),
                [&clients](Request& request) {
                    const auto id = request.pathId();
-                   clients.remove(request.actor(), id, request.ifMatchVersion(), request.meta());
-                   return Response::noContent();
+                   // The version the delete left: what a conditional restore names, for an owner
+                   // who can no longer read the client.
+                   return Response::noContent().etag(
+                       clients.remove(request.actor(), id, request.ifMatchVersion(), request.meta()));
                });
     // Takes no body: one sent along, of any media type, is ignored (as on sign-out).
     router.post("/api/clients/{id}/restore", Access::require(Permission::ClientsDelete),

@@ -155,8 +155,8 @@ ClientWrite ClientService::update(const core::Actor& actor, const std::string& c
     return ClientWrite{std::move(updated), std::move(warnings)};
 }
 
-void ClientService::remove(const core::Actor& actor, const std::string& client_id,
-                           std::optional<int> if_match, const core::RequestMeta& meta) {
+int ClientService::remove(const core::Actor& actor, const std::string& client_id,
+                          std::optional<int> if_match, const core::RequestMeta& meta) {
     auto lease = pool_.acquire();
     pqxx::work tx(lease.get());
     lockForChange(tx, actor, client_id, if_match, "delete");
@@ -164,6 +164,7 @@ void ClientService::remove(const core::Actor& actor, const std::string& client_i
     audit(tx, actor, "client.deleted", client_id,
           {{"deleted_at", {{"from", nullptr}, {"to", *deleted.deleted_at}}}}, meta);
     tx.commit();
+    return deleted.version;
 }
 
 repo::ClientRecord ClientService::restore(const core::Actor& actor, const std::string& client_id,

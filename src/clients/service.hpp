@@ -56,9 +56,10 @@ public:
     ClientWrite update(const core::Actor& actor, const std::string& client_id,
                        const ClientInput& input, std::optional<int> if_match,
                        const core::RequestMeta& meta);
-    /// Soft delete; a deleted client is a 404 here (deleting twice).
-    void remove(const core::Actor& actor, const std::string& client_id, std::optional<int> if_match,
-                const core::RequestMeta& meta);
+    /// Soft delete; a deleted client is a 404 here (deleting twice). Returns the version the
+    /// delete left, which a conditional restore names.
+    int remove(const core::Actor& actor, const std::string& client_id, std::optional<int> if_match,
+               const core::RequestMeta& meta);
     /// Undoes a soft delete; 409 when the client is not deleted.
     repo::ClientRecord restore(const core::Actor& actor, const std::string& client_id,
                                std::optional<int> if_match, const core::RequestMeta& meta);

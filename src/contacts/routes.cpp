@@ -141,9 +141,9 @@ void registerRoutes(http::Router& router, ContactService& contacts) {
                }).query_params = {"allow_duplicate"};
     router.del("/api/contacts/{id}", Access::require(Permission::ContactsDelete),
                [&contacts](Request& request) {
-                   contacts.remove(request.actor(), request.pathId(), request.ifMatchVersion(),
-                                   request.meta());
-                   return Response::noContent();
+                   // The version the delete left: what a conditional restore names.
+                   return Response::noContent().etag(contacts.remove(request.actor(), request.pathId(),
+                                                                     request.ifMatchVersion(), request.meta()));
                });
     // Restore and make-primary take no body: one sent along, of any media type, is ignored.
     auto& restore = router.post("/api/contacts/{id}/restore", Access::require(Permission::ContactsDelete),

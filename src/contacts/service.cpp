@@ -560,8 +560,8 @@ repo::ContactDetail ContactService::update(const core::Actor& actor, const std::
     return std::move(*detail);
 }
 
-void ContactService::remove(const core::Actor& actor, const std::string& contact_id,
-                            std::optional<int> if_match, const core::RequestMeta& meta) {
+int ContactService::remove(const core::Actor& actor, const std::string& contact_id,
+                           std::optional<int> if_match, const core::RequestMeta& meta) {
     auto lease = pool_.acquire();
     pqxx::work tx(lease.get());
     const auto current = lockLive(tx, actor, contact_id);
@@ -590,6 +590,7 @@ void ContactService::remove(const core::Actor& actor, const std::string& contact
                                        {{"deleted_at", {{"from", nullptr}, {"to", *deleted.deleted_at}}}}},
                     meta);
     tx.commit();
+    return deleted.version;
 }
 
 repo::ContactDetail ContactService::restore(const core::Actor& actor, const std::string& contact_id,

@@ -54,8 +54,9 @@ public:
                                const UpdateContactDto& input, bool allow_duplicate,
                                std::optional<int> if_match, const core::RequestMeta& meta);
 
-    void remove(const core::Actor& actor, const std::string& contact_id,
-                std::optional<int> if_match, const core::RequestMeta& meta);
+    /// Soft delete; returns the version the delete left, which a conditional restore names.
+    int remove(const core::Actor& actor, const std::string& contact_id,
+               std::optional<int> if_match, const core::RequestMeta& meta);
 
     /// Undoes a soft delete (a live contact is returned as it is); a merged contact cannot be
     /// restored (409), nor one whose e-mail or phone another live contact took meanwhile (409

@@ -676,7 +676,9 @@ TEST_F(ClientsApiTest, PutWithOwnerAssigns) {
 TEST_F(ClientsApiTest, SoftDeleteAndRestore) {
     const auto id = createClient(sales_, {{"name", "Acme"}});
     auto sales = server_->clientFor(sales_);
-    ASSERT_EQ(sales.del("/api/clients/" + id).status, 204);
+    const auto deleted = sales.del("/api/clients/" + id);
+    ASSERT_EQ(deleted.status, 204);
+    EXPECT_EQ(deleted.header("ETag"), "\"2\"");  // what a conditional restore names
     EXPECT_FALSE(sql("SELECT deleted_at FROM clients WHERE id = $1", {id}).empty());
     EXPECT_EQ(sales.get("/api/clients/" + id).status, 404);
     EXPECT_EQ(sales.del("/api/clients/" + id).status, 404);
@@ -685,7 +687,8 @@ TEST_F(ClientsApiTest, SoftDeleteAndRestore) {
     EXPECT_EQ(sales.post("/api/clients/" + id + "/assign", {{"owner_id", sales_.id}}).status, 404);
     EXPECT_TRUE(listIds(sales_, "").empty());
 
-    const auto restored = sales.post("/api/clients/" + id + "/restore", json::object());
+    const auto restored = sales.post("/api/clients/" + id + "/restore", json::object(),
+                                     {{"If-Match", deleted.header("ETag")}});
     ASSERT_EQ(restored.status, 200) << restored.body;
     EXPECT_TRUE(restored.json().at("deleted_at").is_null());
     EXPECT_EQ(restored.header("ETag"), "\"3\"");
