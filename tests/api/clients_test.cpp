@@ -595,6 +595,8 @@ TEST_F(ClientsApiTest, HistoryIsStampedWhenTheChangeIsMade) {
                   "AND created_at >= $2::timestamptz",
                   {id, released}),
               "1");
+    // And so is the row itself (migration 0018): -updated_at follows the order of changes.
+    EXPECT_EQ(sql("SELECT count(*) FROM clients WHERE id = $1 AND updated_at >= $2::timestamptz", {id, released}), "1");
 }
 
 // ---------------------------------------------------------------------------------------------
