@@ -122,7 +122,7 @@ const db::Statement kUpdateClient{"clients.update", R"sql(
 
 const db::Statement kSetDeleted{"clients.set_deleted", R"sql(
     WITH updated AS (
-        UPDATE clients SET deleted_at = CASE WHEN $3::boolean THEN now() END
+        UPDATE clients SET deleted_at = CASE WHEN $3::boolean THEN clock_timestamp() END
         WHERE org_id = $1 AND id = $2
         RETURNING *)
     SELECT )sql" CRM_CLIENT_COLUMNS R"sql( FROM updated c)sql"};

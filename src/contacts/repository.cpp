@@ -98,7 +98,7 @@ const db::Statement kUpdateContact{"contacts.update",
 
 const db::Statement kSetContactDeleted{"contacts.set_deleted",
     "WITH c AS ("
-    " UPDATE contacts SET deleted_at = CASE WHEN $3::boolean THEN now() END,"
+    " UPDATE contacts SET deleted_at = CASE WHEN $3::boolean THEN clock_timestamp() END,"
     " merged_into_id = coalesce($4::uuid, merged_into_id)"
     " WHERE org_id = $1 AND id = $2"
     " RETURNING *)"
@@ -145,6 +145,9 @@ const db::Statement kFindSimilar{"contacts.find_similar", R"sql(
         SELECT cc.contact_id, co.name AS company
         FROM client_contacts cc JOIN companies co ON co.id = cc.client_id
         WHERE cc.org_id = $1 AND cc.client_id = ANY(ARRAY(SELECT id FROM companies))
+          -- A link in force today, as the search reads a company: not a former or future one.
+          AND (cc.start_date IS NULL OR cc.start_date <= current_date)
+          AND (cc.end_date IS NULL OR cc.end_date >= current_date)
         UNION ALL
         SELECT sp.contact_id, coalesce(sp.company_name, co.name, '') AS company
         FROM sales_profiles sp LEFT JOIN companies co ON co.id = sp.client_id

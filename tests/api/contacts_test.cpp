@@ -378,6 +378,17 @@ TEST_F(ContactsApiTest, SameNameAtSameClientWarns) {
     ASSERT_EQ(response.status, 201) << response.body;
     ASSERT_EQ(response.json().at("warnings").size(), 1u);
     EXPECT_EQ(response.json().at("warnings").at(0).at("contact_id"), first);
+    // Someone who left the client long ago is not "at the same company" any more.
+    const auto former = createContactId(manager_, {{"first_name", "Bruno"}, {"last_name", "Bellweather"}});
+    ASSERT_EQ(as(manager_).put("/api/contacts/" + former + "/client-relationships",
+                               {{"relationships", {{{"client_id", client}, {"start_date", "2019-01-01"},
+                                                    {"end_date", "2020-01-01"}}}}})
+                  .status,
+              200);
+    const auto again = as(manager_).post(
+        "/api/contacts", {{"first_name", "Bruno"}, {"last_name", "Bellweather"}, {"sales_profile", {{"client_id", client}}}});
+    ASSERT_EQ(again.status, 201) << again.body;
+    EXPECT_TRUE(again.json().value("warnings", json::array()).empty()) << again.body;
 }
 
 // However the company was recorded, by client or by name, the same company is recognised, and
