@@ -11,7 +11,6 @@
 #include <algorithm>
 #include <iterator>
 #include <charconv>
-#include <cmath>
 #include <map>
 #include <regex>
 #include <set>
@@ -311,9 +310,8 @@ Patch<json> skillList(core::ObjectReader& in, core::FieldErrors& errors) {
         json level = nullptr;
         if (const auto raw = item.optionalJson("level"); raw && !raw->is_null()) {
             // A whole number, as every integer field takes it (4.0 is 4).
-            if (raw->is_number() && raw->get<double>() >= 1 && raw->get<double>() <= 5 &&
-                std::trunc(raw->get<double>()) == raw->get<double>()) {
-                level = static_cast<int>(raw->get<double>());
+            if (const auto number = core::wholeNumber(*raw); number && *number >= 1 && *number <= 5) {
+                level = *number;
             } else if (raw->is_string()) {
                 if (const auto label = item.optionalText("level", 1, 50)) {  // blank, NUL, length
                     if (!core::isOneLine(*label)) {

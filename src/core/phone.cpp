@@ -33,6 +33,15 @@ bool hasOnlyPhoneCharacters(std::string_view text) {
     return true;
 }
 
+// Region codes in libphonenumber's metadata are upper case.
+std::string regionCode(std::string_view region) {
+    std::string code(region);
+    for (auto& c : code) {
+        c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    }
+    return code;
+}
+
 }  // namespace
 
 std::optional<std::string> normalizePhone(std::string_view text, std::string_view default_region) {
@@ -44,12 +53,7 @@ std::optional<std::string> normalizePhone(std::string_view text, std::string_vie
         return std::nullopt;
     }
 
-    // Region codes in libphonenumber's metadata are upper case.
-    std::string region(default_region);
-    for (auto& c : region) {
-        c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-    }
-
+    const auto region = regionCode(default_region);
     const auto& util = *PhoneNumberUtil::GetInstance();
     PhoneNumber number;
     if (util.Parse(std::string(trimmed), region, &number) != PhoneNumberUtil::NO_PARSING_ERROR) {
@@ -99,10 +103,7 @@ std::string phoneSearchDigits(std::string_view text, std::string_view default_re
     if (digits.rfind("00", 0) == 0) {
         return digits.size() >= kMinRewrittenDigits + 2 ? digits.substr(2) : digits;
     }
-    std::string region(default_region);
-    for (auto& c : region) {
-        c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-    }
+    const auto region = regionCode(default_region);
     const auto& util = *PhoneNumberUtil::GetInstance();
     std::string national_prefix;
     util.GetNddPrefixForRegion(region, true, &national_prefix);

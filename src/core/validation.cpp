@@ -157,6 +157,23 @@ bool isLineBreak(char32_t point) {
     return point == '\n' || point == '\r' || point == 0x0085 || point == 0x2028 || point == 0x2029;
 }
 
+// The part before the @ as RFC 5322's dot-atom (with non-ASCII letters, RFC 6531): letters,
+// digits and !#$%&'*+/=?^_`{|}~- in dot-separated runs, none empty. Quoted forms ("a b"@x) and
+// characters such as < > ( ) , ; : that mail software treats as syntax are refused.
+bool isLocalPart(std::string_view local) {
+    static constexpr std::string_view kSymbols = "!#$%&'*+/=?^_`{|}~-";
+    if (local.empty() || local.front() == '.' || local.back() == '.' ||
+        local.find("..") != std::string_view::npos) {
+        return false;
+    }
+    return std::all_of(local.begin(), local.end(), [](char c) {
+        const auto byte = static_cast<unsigned char>(c);
+        return byte >= 0x80 || std::isalnum(byte) || c == '.' || kSymbols.find(c) != std::string_view::npos;
+    });
+}
+
+}  // namespace
+
 // A domain name: dot-separated labels of letters, digits and hyphens (or non-ASCII, for
 // internationalised names), none empty, none starting or ending with a hyphen. So neither
 // "x.com." (the same mailbox as x.com) nor an address literal such as "[127.0.0.1]".
@@ -183,23 +200,6 @@ bool isDomainName(std::string_view domain) {
     }
     return false;
 }
-
-// The part before the @ as RFC 5322's dot-atom (with non-ASCII letters, RFC 6531): letters,
-// digits and !#$%&'*+/=?^_`{|}~- in dot-separated runs, none empty. Quoted forms ("a b"@x) and
-// characters such as < > ( ) , ; : that mail software treats as syntax are refused.
-bool isLocalPart(std::string_view local) {
-    static constexpr std::string_view kSymbols = "!#$%&'*+/=?^_`{|}~-";
-    if (local.empty() || local.front() == '.' || local.back() == '.' ||
-        local.find("..") != std::string_view::npos) {
-        return false;
-    }
-    return std::all_of(local.begin(), local.end(), [](char c) {
-        const auto byte = static_cast<unsigned char>(c);
-        return byte >= 0x80 || std::isalnum(byte) || c == '.' || kSymbols.find(c) != std::string_view::npos;
-    });
-}
-
-}  // namespace
 
 std::string trim(std::string_view text) {
     std::size_t first = text.size();
@@ -268,6 +268,23 @@ bool containsSpace(std::string_view text) {
 
 bool isBlank(std::string_view text) {
     return !anyCodePoint(text, [](char32_t point) { return !isSpace(point); });
+}
+
+std::optional<long long> wholeNumber(const nlohmann::json& value) {
+    if (value.is_number_unsigned()) {
+        return static_cast<long long>(std::min<unsigned long long>(value.get<unsigned long long>(), 1ULL << 62));
+    }
+    if (value.is_number_integer()) {
+        return value.get<long long>();
+    }
+    // 50.0 is the whole number 50 (JSON Schema's integer says so too); 50.5 is not.
+    if (value.is_number_float()) {
+        const auto number = value.get<double>();
+        if (std::isfinite(number) && std::trunc(number) == number && std::fabs(number) <= 9007199254740992.0) {
+            return static_cast<long long>(number);
+        }
+    }
+    return std::nullopt;
 }
 
 bool isOneLine(std::string_view text) {
@@ -562,19 +579,12 @@ std::optional<long long> ObjectReader::optionalInteger(std::string_view key, lon
     if (value == nullptr || value->is_null()) {
         return std::nullopt;
     }
-    // 50.0 is the whole number 50 (JSON Schema's integer says so too); 50.5 is not.
-    const bool whole_float = value->is_number_float() && std::isfinite(value->get<double>()) &&
-                             std::trunc(value->get<double>()) == value->get<double>() &&
-                             std::fabs(value->get<double>()) <= 9007199254740992.0;
-    if (!value->is_number_integer() && !whole_float) {
+    const auto whole = wholeNumber(*value);
+    if (!whole) {
         fail(key, "must be a whole number");
         return std::nullopt;
     }
-    const auto number = whole_float ? static_cast<long long>(value->get<double>())
-                        : value->is_number_unsigned()
-                            ? static_cast<long long>(std::min<unsigned long long>(
-                                  value->get<unsigned long long>(), 1ULL << 62))
-                            : value->get<long long>();
+    const auto number = *whole;
     if (number < min || number > max) {
         fail(key, "must be from " + std::to_string(min) + " to " + std::to_string(max));
         return std::nullopt;
@@ -648,7 +658,7 @@ std::optional<std::string> ObjectReader::optionalEmail(std::string_view key) {
 std::optional<std::string> ObjectReader::optionalUuid(std::string_view key) {
     // null is "none"; a blank string is no id, and taken as none it would clear a reference
     // (an owner, a client) nobody meant to clear.
-    if (const auto* value = body_.is_object() && has(key) ? &body_.at(std::string(key)) : nullptr;
+    if (const auto* value = has(key) ? &body_.at(std::string(key)) : nullptr;
         value && value->is_string() && isBlank(value->get_ref<const std::string&>())) {
         get(key);
         fail(key, "must be a UUID");
@@ -687,9 +697,10 @@ std::optional<std::string> ObjectReader::optionalTimestamp(std::string_view key)
     if (!text) {
         return std::nullopt;
     }
-    // As RFC 3339 (a lower-case t and z, a leap second without decimals as PostgreSQL takes
-    // it, any number of decimals otherwise: PostgreSQL rounds to microseconds) within what PostgreSQL takes: no year 0000, and offsets up to
-    // 15:59 (the widest in use is +14:00), so none reaches it to be refused there.
+    // RFC 3339 (lower-case t and z too; any number of decimals, which PostgreSQL rounds to
+    // microseconds) within what PostgreSQL takes, so none reaches it to be refused there: no
+    // year 0000, a leap second without decimals, offsets up to 15:59 (the widest in use is
+    // +14:00).
     static const std::regex kTimestamp(
         R"(^(?!0000)\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])[Tt]([01]\d|2[0-3]):[0-5]\d:([0-5]\d(\.\d+)?|60)([Zz]|[+-](0\d|1[0-5]):[0-5]\d)$)");
     if (!std::regex_match(*text, kTimestamp) || !isCalendarDate(*text)) {

@@ -114,6 +114,11 @@ std::string toNfc(std::string_view text);
 /// An ISO 3166-1 alpha-2 code in upper case (or XK, Kosovo).
 bool isCountryCode(const std::string& code);
 
+/// Dot-separated labels of letters, digits, hyphens (not at either end of a label) or non-ASCII,
+/// each 1 to 63 bytes, the last not all digits (not an IP address); no trailing dot. Nothing is
+/// folded: the caller lower-cases.
+bool isDomainName(std::string_view domain);
+
 /// Lower-cases and trims; nullopt when it is not an address of the shape the database accepts.
 std::optional<std::string> normalizeEmail(std::string_view text);
 
@@ -126,6 +131,9 @@ bool isBlank(std::string_view text);
 /// True when every character is white space or prints as nothing (U+200B, U+FEFF, the bidi
 /// controls...), and for "": text that would show a reader nothing.
 bool showsNothing(std::string_view text);
+/// A JSON integer, or a float with no fraction (50.0 is 50) up to 2^53; nullopt otherwise.
+/// Unsigned values beyond 2^62 read as 2^62 (out of every range the API takes).
+std::optional<long long> wholeNumber(const nlohmann::json& value);
 /// True when `text` has no tab and no line break (\n, \r, NEL, U+2028, U+2029).
 bool isOneLine(std::string_view text);
 std::string lowerUnicode(std::string_view text);

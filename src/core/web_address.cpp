@@ -56,25 +56,9 @@ std::optional<std::string> normalizeDomain(std::string_view text) {
     while (host.rfind("www.", 0) == 0) {
         host.erase(0, 4);
     }
-    if (host.empty() || host.size() > kMaxDomainLength || !isDomainShape(host)) {
+    // ASCII only (international names in punycode), then the rules of every domain name.
+    if (host.empty() || host.size() > kMaxDomainLength || !isDomainShape(host) || !isDomainName(host)) {
         return std::nullopt;
-    }
-    // Labels of at most 63 characters; the top-level one is not all digits (an IP address).
-    std::size_t start = 0;
-    while (true) {
-        const auto dot = host.find('.', start);
-        const auto label =
-            host.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
-        if (label.size() > 63) {
-            return std::nullopt;
-        }
-        if (dot == std::string::npos) {
-            if (label.find_first_not_of("0123456789") == std::string::npos) {
-                return std::nullopt;
-            }
-            break;
-        }
-        start = dot + 1;
     }
     return host;
 }

@@ -126,6 +126,26 @@ void requireKnownQuery(const Route& route, const Request& request) {
     errors.throwIfAny();
 }
 
+// What makes two requests with one Idempotency-Key the same request: the path, the parameters
+// that change what it does (?allow_duplicate=true), its precondition (a retry with a corrected
+// If-Match is another request, not a replay of the 412), and the body.
+std::string idempotencyFingerprint(const Route& route, const Request& request) {
+    std::string text = route.path + "\n" + request.path + "\n";
+    for (const auto& [name, value] : request.query.values()) {  // length-prefixed: no "a=b&c" collisions
+        text += std::to_string(name.size()) + ":" + name + std::to_string(value.size()) + ":" + value;
+    }
+    // The version If-Match names, as the handler reads it ("3" and W/"3" are one precondition);
+    // a malformed one is kept as sent (the handler refuses it anyway).
+    std::string precondition(request.header("If-Match").value_or(""));
+    try {
+        if (const auto version = request.ifMatchVersion()) {
+            precondition = std::to_string(*version);
+        }
+    } catch (const core::AppError&) {
+    }
+    return db::sha256Hex(text + "\n" + precondition + "\n" + request.body);
+}
+
 // 415 for a body the route does not read, in a media type it does not take.
 void requireBodyType(const Route& route, const Request& request) {
     if (request.body.empty() || route.body_types.empty()) {
@@ -854,24 +874,7 @@ Response Server::Impl::runIdempotent(const Route& route, Request& request) {
             {core::FieldError{"Idempotency-Key", "malformed"}});
     }
     const auto& scope = request.authenticated->user_id;
-    // What makes two requests the same one: the path, the parameters that change what it does
-    // (?allow_duplicate=true), its precondition (a retry with a corrected If-Match is another
-    // request, not a replay of the 412), and the body.
-    std::string fingerprint_text = route.path + "\n" + request.path + "\n";
-    for (const auto& [name, value] : request.query.values()) {  // length-prefixed: no "a=b&c" collisions
-        fingerprint_text += std::to_string(name.size()) + ":" + name + std::to_string(value.size()) + ":" + value;
-    }
-    // The version If-Match names, as the handler reads it ("3" and W/"3" are one precondition);
-    // a malformed one is refused by the handler anyway.
-    std::string precondition;
-    try {
-        const auto version = request.ifMatchVersion();
-        precondition = version ? std::to_string(*version) : std::string(request.header("If-Match").value_or(""));
-    } catch (const core::AppError&) {
-        precondition = std::string(request.header("If-Match").value_or(""));
-    }
-    fingerprint_text += "\n" + precondition + "\n" + request.body;
-    const auto fingerprint = db::sha256Hex(fingerprint_text);
+    const auto fingerprint = idempotencyFingerprint(route, request);
     const std::string id(*key);
     const auto claim = guard_.idempotency->claim(scope, id, fingerprint);
     switch (claim.state) {
