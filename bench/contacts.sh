@@ -110,6 +110,8 @@ SELECT c.id, c.org_id, c.first_name, c.last_name, c.email, c.emails::text, c.pho
 FROM contacts c WHERE c.org_id = $1 AND c.deleted_at IS NULL
   AND (c.search_text LIKE lower($2) OR c.id = ANY (ARRAY(SELECT sp.contact_id FROM sales_profiles sp
        WHERE sp.org_id = $1 AND sp.deleted_at IS NULL AND sp.company_name ILIKE $3
+       UNION ALL SELECT cp.contact_id FROM candidate_profiles cp
+       WHERE cp.org_id = $1 AND cp.deleted_at IS NULL AND cp.current_employer ILIKE $3
        UNION ALL SELECT x.contact_id FROM clients cl CROSS JOIN LATERAL (SELECT sp.contact_id
          FROM sales_profiles sp WHERE sp.org_id = cl.org_id
            AND sp.client_id = cl.id AND sp.deleted_at IS NULL

@@ -129,18 +129,18 @@ const db::Statement kFindPhoneDuplicate{"contacts.find_phone_duplicate",
     "SELECT id FROM crm_contacts_with_phone($1, $2, $3::uuid) AS id"};
 
 // Contacts at the same company found from the company side (client links by client id, sales
-// profiles by client id or by company name through the trigram index), then compared by
-// normalised full name: equal, or trigram similarity >= 0.5.
+// profiles by client id or by company name, candidates by current employer, names through the
+// trigram indexes), then compared by normalised full name: equal, or trigram similarity >= 0.5.
 const db::Statement kFindSimilar{"contacts.find_similar", R"sql(
     WITH target AS (
         SELECT btrim(regexp_replace(lower($3::text || ' ' || coalesce($4::text, '')),
                                     '[^[:alnum:]]+', ' ', 'g')) AS name),
-    -- The company is the client ($5) or any live client named like it ($6, $7): a contact at
-    -- Initech may have been recorded by its client_id, its company_name, or both.
+    -- The company is the client ($5) or any live client named like it ($6, $7, $8): a contact
+    -- at Initech may have been recorded by its client_id, its company_name, or both.
     companies AS (
         SELECT cl.id, cl.name FROM clients cl
         WHERE cl.org_id = $1 AND cl.deleted_at IS NULL
-          AND (cl.id = $5::uuid OR cl.name ILIKE $6 OR cl.name ILIKE $7)),
+          AND (cl.id = $5::uuid OR cl.name ILIKE $6 OR cl.name ILIKE $7 OR cl.name ILIKE $8)),
     at_company AS (
         SELECT cc.contact_id, co.name AS company
         FROM client_contacts cc JOIN companies co ON co.id = cc.client_id
@@ -154,7 +154,12 @@ const db::Statement kFindSimilar{"contacts.find_similar", R"sql(
         WHERE sp.org_id = $1 AND sp.deleted_at IS NULL
           -- An array, not a join, so both halves of the OR stay index conditions (BitmapOr).
           AND (sp.client_id = ANY(ARRAY(SELECT id FROM companies))
-               OR sp.company_name ILIKE $6 OR sp.company_name ILIKE $7))
+               OR sp.company_name ILIKE $6 OR sp.company_name ILIKE $7 OR sp.company_name ILIKE $8)
+        UNION ALL
+        SELECT cp.contact_id, cp.current_employer
+        FROM candidate_profiles cp
+        WHERE cp.org_id = $1 AND cp.deleted_at IS NULL
+          AND (cp.current_employer ILIKE $6 OR cp.current_employer ILIKE $7 OR cp.current_employer ILIKE $8))
     SELECT c.id, c.first_name, c.last_name, a.company, similarity(n.name, t.name)::float8 AS score
     FROM (SELECT contact_id, max(company) AS company FROM at_company GROUP BY contact_id) a
     JOIN contacts c ON c.org_id = $1 AND c.id = a.contact_id AND c.deleted_at IS NULL AND c.id <> $2
@@ -769,11 +774,12 @@ std::string filterClause(BuiltQuery& query, const std::string& org, const Contac
         where += " AND c.deleted_at IS NULL";
     }
     if (f.search_pattern) {
-        // Both halves are trigram searches (contacts_search_trgm; sales_profiles_company_trgm
-        // and clients_name_trgm) over all tenants' rows, narrowed to this organisation
-        // afterwards. The company half finds the contacts whose sales profile names the company,
-        // by text or by client, and those linked to such a client now (a link that ended, or has
-        // not started, is a former or future company, not theirs). It runs first, as an
+        // Both halves are trigram searches (contacts_search_trgm; sales_profiles_company_trgm,
+        // candidate_profiles_employer_trgm and clients_name_trgm) over all tenants' rows,
+        // narrowed to this organisation afterwards. The company half finds the contacts whose
+        // sales profile names the company, by text or by client, the candidates who work there,
+        // and those linked to such a client now (a link that ended, or has not started, is a
+        // former or future company, not theirs). It runs first, as an
         // InitPlan, and hands over an array of ids, so both halves of the OR are index
         // conditions on contacts: one bitmap scan reads the matching rows once, where an
         // `IN (... UNION ...)` looked each of them up again by id.
@@ -783,6 +789,8 @@ std::string filterClause(BuiltQuery& query, const std::string& org, const Contac
         where += " AND (c.search_text LIKE lower(" + text + ")" + dialled + " OR c.id = ANY (ARRAY("
                  "SELECT sp.contact_id FROM sales_profiles sp WHERE sp.org_id = " + org +
                  " AND sp.deleted_at IS NULL AND sp.company_name ILIKE " + company +
+                 " UNION ALL SELECT cp.contact_id FROM candidate_profiles cp WHERE cp.org_id = " + org +
+                 " AND cp.deleted_at IS NULL AND cp.current_employer ILIKE " + company +
                  " UNION ALL SELECT x.contact_id FROM clients cl CROSS JOIN LATERAL ("
                  "SELECT sp.contact_id FROM sales_profiles sp WHERE sp.org_id = cl.org_id"
                  " AND sp.client_id = cl.id AND sp.deleted_at IS NULL"
@@ -1102,17 +1110,13 @@ std::vector<SimilarContact> findSimilarAtCompany(pqxx::transaction_base& tx,
         }
         return escaped;
     };
-    std::optional<std::string> name1;
-    std::optional<std::string> name2;
-    if (!company_names.empty()) {
-        name1 = exact(company_names[0]);
-    }
-    if (company_names.size() > 1) {
-        name2 = exact(company_names[1]);
+    std::optional<std::string> names[kMaxSimilarCompanyNames];
+    for (std::size_t i = 0; i < company_names.size() && i < kMaxSimilarCompanyNames; ++i) {
+        names[i] = exact(company_names[i]);
     }
     std::vector<SimilarContact> out;
     for (const auto& row : db::exec(tx, kFindSimilar, org_id, contact_id, first_name, last_name,
-                                    client_id, name1, name2)) {
+                                    client_id, names[0], names[1], names[2])) {
         out.push_back(SimilarContact{row[0].as<std::string>(), row[1].as<std::string>(),
                                      db::nullable<std::string>(row[2]), row[3].as<std::string>(),
                                      row[4].as<double>()});

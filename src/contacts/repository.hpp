@@ -297,8 +297,10 @@ struct SimilarContact {
     std::string company;
     double similarity = 0;
 };
-/// Live contacts (other than `contact_id`) at the same company (client link or sales profile,
-/// by client id or company name) whose normalised full name equals or resembles the given one.
+/// Live contacts (other than `contact_id`) at the same company (client link, sales profile by
+/// client id or company name, candidate profile by current employer) whose normalised full name
+/// equals or resembles the given one. The first kMaxSimilarCompanyNames names count.
+constexpr std::size_t kMaxSimilarCompanyNames = 3;
 std::vector<SimilarContact> findSimilarAtCompany(pqxx::transaction_base& tx,
                                                  const std::string& org_id,
                                                  const std::string& contact_id,

@@ -126,28 +126,34 @@ void guardDuplicates(pqxx::transaction_base& tx, const std::string& org_id,
     throw error;
 }
 
-// "A similar name at the same company" warnings for a new contact.
+// "A similar name at the same company" warnings for a new contact. Its companies: what its
+// sales profile names (text or client) and where its candidate profile says it works.
 json similarNameWarnings(pqxx::transaction_base& tx, const core::Actor& actor,
                          const repo::ContactRecord& contact,
                          const std::optional<repo::SalesProfileRecord>& sales,
-                         const std::optional<std::string>& client_name) {
+                         const std::optional<std::string>& client_name,
+                         const std::optional<repo::CandidateProfileRecord>& candidate) {
     auto warnings = json::array();
-    if (!sales) {
-        return warnings;
-    }
     std::vector<std::string> names;
-    if (sales->company_name) {
-        names.push_back(*sales->company_name);
+    const auto add = [&names](const std::optional<std::string>& name) {
+        if (name && std::find(names.begin(), names.end(), *name) == names.end()) {
+            names.push_back(*name);
+        }
+    };
+    if (sales) {
+        add(sales->company_name);
+        add(client_name);
     }
-    if (client_name && (!sales->company_name || *client_name != *sales->company_name)) {
-        names.push_back(*client_name);
+    if (candidate) {
+        add(candidate->current_employer);
     }
-    if (!sales->client_id && names.empty()) {
+    const std::optional<std::string> client_id = sales ? sales->client_id : std::nullopt;
+    if (!client_id && names.empty()) {
         return warnings;
     }
     for (const auto& similar : repo::findSimilarAtCompany(tx, actor.org_id, contact.id,
                                                           contact.first_name, contact.last_name,
-                                                          sales->client_id, names)) {
+                                                          client_id, names)) {
         const auto name = fullName(similar.first_name, similar.last_name);
         warnings.push_back({
             {"type", "possible_duplicate"},
@@ -519,7 +525,7 @@ ContactService::Created ContactService::create(const core::Actor& actor,
     }
     detail.contact.has_sales_profile = !detail.sales_profiles.empty();
     detail.contact.has_candidate_profile = !detail.candidate_profiles.empty();
-    result.warnings = similarNameWarnings(tx, actor, detail.contact, sales, client_name);
+    result.warnings = similarNameWarnings(tx, actor, detail.contact, sales, client_name, candidate);
     repo::insertHistory(tx, actor.org_id, detail.contact.id, changes, actor.user_id, meta.request_id);
     tx.commit();
     return result;

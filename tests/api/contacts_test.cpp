@@ -366,6 +366,32 @@ TEST_F(ContactsApiTest, SimilarNameAtSameCompanyWarns) {
     EXPECT_EQ(other_company.json().at("warnings"), json::array());
 }
 
+// A candidate's current employer is a company too: the warning works in both directions.
+TEST_F(ContactsApiTest, SimilarNameAtEmployerWarns) {
+    const auto buyer = createContactId(manager_, {{"first_name", "Ada"}, {"last_name", "Byron"},
+                                                  {"sales_profile", {{"company_name", "Analytical Engines"}}}});
+    const auto candidate = as(manager_).post("/api/contacts", {{"first_name", "Ada"}, {"last_name", "Byron"},
+                                                               {"candidate_profile", {{"current_employer", "analytical ENGINES"}}}});
+    ASSERT_EQ(candidate.status, 201) << candidate.body;
+    const auto warned = candidate.json().at("warnings");
+    ASSERT_EQ(warned.size(), 1u) << warned;
+    EXPECT_EQ(warned.at(0).at("contact_id"), buyer);
+    EXPECT_EQ(warned.at(0).at("company"), "Analytical Engines");
+    const auto third = as(manager_).post("/api/contacts", {{"first_name", "Ada"}, {"last_name", "Byron"},
+                                                           {"sales_profile", {{"company_name", "Analytical Engines"}}}});
+    ASSERT_EQ(third.status, 201) << third.body;
+    std::set<std::string> named;
+    const auto third_body = third.json();
+    for (const auto& warning : third_body.at("warnings")) {
+        named.insert(warning.at("contact_id").get<std::string>());
+    }
+    EXPECT_EQ(named, (std::set<std::string>{buyer, candidate.json().at("id").get<std::string>()}));
+    const auto elsewhere = as(manager_).post("/api/contacts", {{"first_name", "Ada"}, {"last_name", "Byron"},
+                                                               {"candidate_profile", {{"current_employer", "Difference Ltd"}}}});
+    ASSERT_EQ(elsewhere.status, 201) << elsewhere.body;
+    EXPECT_EQ(elsewhere.json().at("warnings"), json::array());
+}
+
 // The same name linked to the same client (by client id) also warns.
 TEST_F(ContactsApiTest, SameNameAtSameClientWarns) {
     const auto client = insertClient(org_, "Umbrella");
@@ -725,6 +751,13 @@ TEST_F(ContactsApiTest, SearchCoversNameEmailPhoneAndCompany) {
     EXPECT_EQ(search("%2B44%20(0)20%207946"), std::vector<std::string>{ada});  // with the (0)
     EXPECT_EQ(search("cyberdyne"), std::vector<std::string>{bob});
     EXPECT_EQ(search("100%25"), std::vector<std::string>{});  // % is a literal character
+    // A candidate's company is their current employer, while the profile lives.
+    const auto cyd = createContactId(manager_, {{"first_name", "Cyd"},
+                                                {"candidate_profile", {{"current_employer", "Wayne Enterprises"}}}});
+    EXPECT_EQ(search("wayne%20ENTER"), std::vector<std::string>{cyd});
+    const auto profile = as(manager_).get("/api/contacts/" + cyd + "/profiles").json().at("candidate_profiles").at(0);
+    ASSERT_EQ(as(manager_).del("/api/contacts/" + cyd + "/candidate-profile/" + profile.at("id").get<std::string>()).status, 204);
+    EXPECT_EQ(search("wayne"), std::vector<std::string>{});
     // Every e-mail and phone of a contact is searched, not only the main ones.
     const auto dee = createContactId(manager_, {{"first_name", "Dee"},
                                                 {"emails", {{{"email", "dee@second.example"}}}},
@@ -842,6 +875,12 @@ TEST_F(ContactsApiTest, SearchNeverSeqScansContacts) {
         SELECT org_id, id, 'Company ' || substr(md5(id::text), 1, 8), true FROM contacts
         WHERE org_id = $1 AND last_name LIKE 'Smith%')sql",
         org_.id);
+    // Candidates with their employers, for the company half's third branch.
+    sql(R"sql(
+        INSERT INTO candidate_profiles (org_id, contact_id, current_employer, is_primary)
+        SELECT org_id, id, 'Employer ' || substr(md5(id::text), 1, 8), true FROM contacts
+        WHERE org_id = $1 AND last_name LIKE 'Garcia%')sql",
+        org_.id);
     // Clients for the company half's other branch: buyers recorded by client, linked contacts.
     sql(R"sql(
         INSERT INTO clients (org_id, name) SELECT $1, 'Client ' || g FROM generate_series(1, 400) AS g)sql",
@@ -857,7 +896,7 @@ TEST_F(ContactsApiTest, SearchNeverSeqScansContacts) {
         // and refreshes the statistics the planner costs them with.
         auto connection = server_->database().connect();
         pqxx::nontransaction tx(connection);
-        for (const auto* table : {"contacts", "sales_profiles", "clients", "client_contacts"}) {
+        for (const auto* table : {"contacts", "sales_profiles", "candidate_profiles", "clients", "client_contacts"}) {
             tx.exec0(std::string("VACUUM ANALYZE ") + table);
         }
     }
@@ -876,8 +915,8 @@ TEST_F(ContactsApiTest, SearchNeverSeqScansContacts) {
             }
         }
     };
-    // No sequential scan of any table: contacts, sales profiles, clients or their links.
-    for (const std::string q : {"kowalski3998", "person42@", "5550123", "company a", "smi", "client 12",
+    // No sequential scan of any table: contacts, profiles, clients or their links.
+    for (const std::string q : {"kowalski3998", "person42@", "5550123", "company a", "smi", "client 12", "employer",
                                 "001 212 555 0123"}) {
         contacts::repo::ListRequest request;
         const auto patterns = contacts::searchPatterns(q, "US");
@@ -906,6 +945,9 @@ TEST_F(ContactsApiTest, SearchNeverSeqScansContacts) {
     const auto linked = as(admin_).get("/api/contacts?q=client%20399&with_total=true");
     ASSERT_EQ(linked.status, 200);
     EXPECT_EQ(linked.json().at("page").at("total"), 2);  // 800 Jones contacts over 400 clients
+    const auto employed = as(admin_).get("/api/contacts?q=employer&with_total=true");
+    ASSERT_EQ(employed.status, 200);
+    EXPECT_EQ(employed.json().at("page").at("total"), 800);  // every Garcia is a candidate
 }
 
 }  // namespace
