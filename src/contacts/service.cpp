@@ -183,6 +183,13 @@ json relationshipSetJson(const std::vector<repo::RelationshipRecord>& links) {
     return out;
 }
 
+// The history row of a change to a contact's client links: none when the set is the same.
+std::vector<repo::HistoryChange> relationshipChanges(const std::vector<repo::RelationshipRecord>& before,
+                                                     const std::vector<repo::RelationshipRecord>& after) {
+    return diffFields("contact", std::nullopt, {{"client_relationships", relationshipSetJson(before)}},
+                      {{"client_relationships", relationshipSetJson(after)}}, {"client_relationships"});
+}
+
 // ---------------------------------------------------------------------------------------------
 // The two profile kinds share their rules; these traits give each kind's types and SQL.
 
@@ -586,8 +593,7 @@ int ContactService::remove(const core::Actor& actor, const std::string& contact_
             link.is_primary_contact = link.is_primary_contact ||
                                       std::find(released.begin(), released.end(), link.client_id) != released.end();
         }
-        auto diff = diffFields("contact", std::nullopt, {{"client_relationships", relationshipSetJson(before)}},
-                               {{"client_relationships", relationshipSetJson(after)}}, {"client_relationships"});
+        const auto diff = relationshipChanges(before, after);
         changes.insert(changes.end(), diff.begin(), diff.end());
     }
     repo::insertHistory(tx, actor.org_id, contact_id, changes, actor.user_id, meta.request_id);
@@ -795,10 +801,7 @@ ContactService::Relationships ContactService::replaceRelationships(
     const auto before = repo::listRelationships(tx, actor.org_id, contact_id);
     repo::replaceRelationships(tx, actor.org_id, contact_id, input.relationships, actor.user_id);
     Relationships result{repo::listRelationships(tx, actor.org_id, contact_id), contact.version};
-    const auto changes = diffFields("contact", std::nullopt,
-                                    {{"client_relationships", relationshipSetJson(before)}},
-                                    {{"client_relationships", relationshipSetJson(result.links)}},
-                                    {"client_relationships"});
+    const auto changes = relationshipChanges(before, result.links);
     if (!changes.empty()) {
         result.contact_version = repo::bumpContactVersion(tx, actor.org_id, contact_id);
         repo::insertHistory(tx, actor.org_id, contact_id, changes, actor.user_id, meta.request_id);
@@ -926,6 +929,7 @@ repo::ContactDetail ContactService::merge(const core::Actor& actor, const std::s
         std::erase(filled, std::string("owner_id"));
     }
     // Then the move: the profiles and links the survivor gains count in its flags afterwards.
+    const auto links_before = repo::listRelationships(tx, actor.org_id, contact_id);
     const auto moved = repo::moveContactData(tx, actor.org_id, contact_id, input.other_id);
     const bool consent_from_other = values.consent_updated_at != survivor->consent_updated_at;
     const auto updated = repo::updateContact(
@@ -955,6 +959,9 @@ repo::ContactDetail ContactService::merge(const core::Actor& actor, const std::s
                        {{"contact_id", input.other_id},
                         {"name", fullName(other->first_name, other->last_name)},
                         {"moved", moved_json}}});
+    // The links it gained or filled in from the other's, as a links PUT records them.
+    const auto link_changes = relationshipChanges(links_before, repo::listRelationships(tx, actor.org_id, contact_id));
+    changes.insert(changes.end(), link_changes.begin(), link_changes.end());
     // Profile changes are in the history like any other: the other's primaries that lost the
     // primary place to the survivor's.
     for (const auto& id : moved.demoted_sales_profiles) {

@@ -509,6 +509,17 @@ TEST_F(ContactProfilesApiTest, MergeMovesEverythingToTheSurvivor) {
     }
     EXPECT_TRUE(merged_from);
     EXPECT_TRUE(demotion) << "the other's sales profile lost its primary place: a history row says so";
+    // The survivor's links before and after, as a links PUT records them (newest row first).
+    const auto newest_links = std::find_if(history.at("data").begin(), history.at("data").end(), [](const json& entry) {
+        return entry.at("field") == "client_relationships";
+    });
+    ASSERT_NE(newest_links, history.at("data").end());
+    EXPECT_EQ(newest_links->at("old_value").size(), 1u);
+    EXPECT_EQ(newest_links->at("old_value").at(0).at("role"), nullptr);
+    EXPECT_EQ(newest_links->at("new_value").size(), 2u);
+    for (const auto& link : newest_links->at("new_value")) {
+        EXPECT_EQ(link.at("role"), link.at("client_id") == shared ? json("cfo") : json(nullptr)) << link;
+    }
     EXPECT_EQ(records, 5);  // two contacts and three profiles created
     // A merged contact cannot come back.
     const auto restore = as(manager_).post("/api/contacts/" + other_id + "/restore", json::object());
