@@ -4,6 +4,8 @@
 #include "core/ids.hpp"
 #include "db/migrations.hpp"
 
+#include <chrono>
+#include <cstdio>
 #include <ctime>
 
 namespace crm::auth {
@@ -13,13 +15,26 @@ constexpr const char kRefreshPrefix[] = "rt_";
 constexpr std::size_t kRefreshBytes = 32;  // 256 bits
 constexpr std::size_t kMaxCachedSessions = 100000;
 
+// The API's form of a time: RFC 3339 UTC with six fraction digits, as db::utcTimestamp().
 std::string nowRfc3339() {
-    const auto now = std::time(nullptr);
+    const auto now = std::chrono::system_clock::now();
+    const auto seconds = std::chrono::system_clock::to_time_t(now);
+    const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(now.time_since_epoch()).count() % 1000000;
     std::tm utc{};
-    gmtime_r(&now, &utc);
-    char buffer[32];
-    std::strftime(buffer, sizeof buffer, "%Y-%m-%dT%H:%M:%SZ", &utc);
+    gmtime_r(&seconds, &utc);
+    char date[24];
+    std::strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%S", &utc);
+    char buffer[40];
+    std::snprintf(buffer, sizeof buffer, "%s.%06lldZ", date, static_cast<long long>(micros));
     return buffer;
+}
+
+// Sessions stored before times carried microseconds hold "2026-03-31T09:30:00Z".
+std::string storedTime(std::string text) {
+    if (text.size() > 1 && text.back() == 'Z' && text.find('.') == std::string::npos) {
+        text.insert(text.size() - 1, ".000000");
+    }
+    return text;
 }
 
 // Checks the token, marks it spent, stores its successor and touches the session, atomically.
@@ -66,8 +81,8 @@ Session fromFields(const std::string& id, const std::vector<kv::Reply>& values) 
     session.user_id = at(0);
     session.org_id = at(1);
     session.role = at(2);
-    session.created_at = at(3);
-    session.last_used_at = at(4);
+    session.created_at = storedTime(at(3));
+    session.last_used_at = storedTime(at(4));
     session.ip = at(5);
     session.user_agent = at(6);
     return session;
@@ -143,7 +158,7 @@ Rotation SessionStore::rotate(const std::string& refresh_token, const std::strin
         rotation.session.user_id = items[2].text;
         rotation.session.org_id = items[3].text;
         rotation.session.role = items[4].text;
-        rotation.session.created_at = items[5].text;
+        rotation.session.created_at = storedTime(items[5].text);
         rotation.refresh_token = successor;
     } else if (status == "reused" && items.size() >= 3) {
         rotation.outcome = RotationOutcome::Reused;

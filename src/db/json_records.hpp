@@ -1,5 +1,7 @@
 #pragma once
 
+#include "db/statement.hpp"
+
 #include <nlohmann/json.hpp>
 
 #include <functional>
@@ -25,13 +27,13 @@ struct JsonColumn {
     std::optional<long long> optionalInteger() const {
         return null ? std::nullopt : std::optional<long long>(integer);
     }
-    /// A `timestamp AT TIME ZONE 'UTC'` column, which row_to_json prints without a zone.
-    std::optional<std::string> optionalUtcTimestamp() {
+    /// A `timestamp AT TIME ZONE 'UTC'` column, which row_to_json prints without a zone (and
+    /// with its `T`), in the form utcTimestamp() writes.
+    std::optional<std::string> optionalUtcTimestamp() const {
         if (null) {
             return std::nullopt;
         }
-        text.push_back('Z');
-        return std::move(text);
+        return utcTimestamp(UtcTimestampText{text});
     }
 };
 

@@ -44,18 +44,30 @@ void prepareAll(pqxx::connection& connection) {
 namespace crm::db {
 
 void appendUtcTimestamp(std::string& out, UtcTimestampText timestamp) {
-    // PostgreSQL prints "2026-03-31 09:30:00" or "2026-03-31 09:30:00.123456".
+    // PostgreSQL prints "2026-03-31 09:30:00" or "2026-03-31 09:30:00.1234", dropping the
+    // fraction's trailing zeros. Written with all six digits, the text sorts as the time does:
+    // "09:30:00.54072Z" came after "09:30:00.540721Z" as text, before it as time.
+    constexpr std::size_t kDigits = 6;
+    const auto text = timestamp.text;
     const auto start = out.size();
-    out.append(timestamp.text);
-    if (timestamp.text.size() > 10 && timestamp.text[10] == ' ') {
-        out[start + 10] = 'T';
+    out.append(text);
+    const auto space = text.find(' ');  // after the date: a year may have five digits
+    if (space != std::string_view::npos) {
+        out[start + space] = 'T';
+    }
+    const auto dot = text.find('.');
+    if (dot == std::string_view::npos) {
+        out.push_back('.');
+        out.append(kDigits, '0');
+    } else if (const auto digits = text.size() - dot - 1; digits < kDigits) {
+        out.append(kDigits - digits, '0');
     }
     out.push_back('Z');
 }
 
 std::string utcTimestamp(UtcTimestampText timestamp) {
     std::string text;
-    text.reserve(timestamp.text.size() + 1);
+    text.reserve(timestamp.text.size() + 8);
     appendUtcTimestamp(text, timestamp);
     return text;
 }

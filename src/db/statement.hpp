@@ -77,7 +77,8 @@ std::optional<std::string> nullableUtcTimestamp(const pqxx::field& field);
 struct UtcTimestampText {
     std::string_view text;
 };
-/// Appends the RFC 3339 form utcTimestamp() returns.
+/// Appends the RFC 3339 form utcTimestamp() returns, always with six fraction digits
+/// ("2026-03-31T09:30:00.000000Z"), so that the text sorts as the time does.
 void appendUtcTimestamp(std::string& out, UtcTimestampText timestamp);
 std::string utcTimestamp(UtcTimestampText timestamp);
 

@@ -406,6 +406,12 @@ TEST_F(AuthApiTest, ListAndRevokeSessions) {
     for (const auto& session : sessions.at("data")) {
         current += session.at("current").get<bool>() ? 1 : 0;
         EXPECT_EQ(session.at("ip"), "127.0.0.1");
+        // Times in the API's one form, six fraction digits, as every other time it writes.
+        for (const auto* field : {"created_at", "last_used_at"}) {
+            EXPECT_TRUE(std::regex_match(session.at(field).get<std::string>(),
+                                         std::regex(R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z)")))
+                << session.at(field);
+        }
     }
     EXPECT_EQ(current, 1);
     EXPECT_EQ(client.del("/api/auth/sessions/" + phone.at("session_id").get<std::string>()).status, 204);

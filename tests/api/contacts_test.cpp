@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <functional>
+#include <regex>
 
 namespace crm::test {
 namespace {
@@ -813,6 +814,13 @@ TEST_F(ContactsApiTest, TotalsAndIncludedProfiles) {
         ASSERT_EQ(item.at("sales_profiles").size(), 1u);
         ASSERT_EQ(item.at("candidate_profiles").size(), 1u);
         EXPECT_EQ(item.at("sales_profiles").at(0).at("contact_id"), item.at("id"));
+        // Times read as columns and times read from a profile's JSON alike: six fraction
+        // digits, so their text sorts as the time does.
+        static const std::regex kTime(R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z)");
+        for (const auto& time : {item.at("created_at"), item.at("sales_profiles").at(0).at("updated_at"),
+                                 item.at("candidate_profiles").at(0).at("created_at")}) {
+            EXPECT_TRUE(std::regex_match(time.get<std::string>(), kTime)) << time;
+        }
     }
     EXPECT_EQ(as(sales_).get("/api/contacts?include=everything").status, 422);
 }

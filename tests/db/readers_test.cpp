@@ -119,7 +119,7 @@ TEST_F(Readers, JsonRecordsReadAggregatedRowsIntoRecords) {
     EXPECT_EQ(people[0].nickname, "Ada");
     EXPECT_EQ(people[0].age, 36);
     EXPECT_TRUE(people[0].active);
-    EXPECT_EQ(people[0].seen_at, "2026-03-31T09:30:00.5Z");
+    EXPECT_EQ(people[0].seen_at, "2026-03-31T09:30:00.500000Z");
     EXPECT_EQ(people[0].skills, nlohmann::json::parse(
                                     R"([{"name": "Go", "level": 3,
                                          "tags": {"since": 2019, "via": ["work", "night \"school\""]}}])"));
