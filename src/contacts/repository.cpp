@@ -266,6 +266,9 @@ CRM_PROFILE_STATEMENTS(Candidate, candidate_profiles)
 
 const db::Statement kLiveClientName{"contacts.live_client_name",
     "SELECT name FROM clients WHERE org_id = $1 AND id = $2 AND deleted_at IS NULL"};
+// As kLockLiveClients: a delete under way is waited for, and one after it waits for the commit.
+const db::Statement kLockLiveClientName{"contacts.lock_live_client_name",
+    "SELECT name FROM clients WHERE org_id = $1 AND id = $2 AND deleted_at IS NULL FOR SHARE"};
 
 // Client relationships ----------------------------------------------------------------------
 
@@ -537,6 +540,14 @@ std::vector<std::string> firstColumn(const pqxx::result& rows) {
         out.push_back(row[0].as<std::string>());
     }
     return out;
+}
+
+// The first row's first column, if there is a row.
+std::optional<std::string> optionalFirstText(const pqxx::result& rows) {
+    if (rows.empty()) {
+        return std::nullopt;
+    }
+    return rows[0][0].as<std::string>();
 }
 
 std::vector<std::string> stringList(const nlohmann::json& array) {
@@ -1249,11 +1260,12 @@ std::optional<std::string> profileCreator(pqxx::transaction_base& tx, ProfileKin
 
 std::optional<std::string> liveClientName(pqxx::transaction_base& tx, const std::string& org_id,
                                           const std::string& client_id) {
-    const auto rows = db::exec(tx, kLiveClientName, org_id, client_id);
-    if (rows.empty()) {
-        return std::nullopt;
-    }
-    return rows[0][0].as<std::string>();
+    return optionalFirstText(db::exec(tx, kLiveClientName, org_id, client_id));
+}
+
+std::optional<std::string> lockLiveClientName(pqxx::transaction_base& tx, const std::string& org_id,
+                                              const std::string& client_id) {
+    return optionalFirstText(db::exec(tx, kLockLiveClientName, org_id, client_id));
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -366,6 +366,10 @@ std::optional<std::string> profileCreator(pqxx::transaction_base& tx, ProfileKin
 /// The name of a live client of the organisation, if it exists.
 std::optional<std::string> liveClientName(pqxx::transaction_base& tx, const std::string& org_id,
                                           const std::string& client_id);
+/// The same, share-locking the client for the rest of the transaction, for a write that
+/// records it: a delete under way is waited for (and then the client is gone), a later one waits.
+std::optional<std::string> lockLiveClientName(pqxx::transaction_base& tx, const std::string& org_id,
+                                              const std::string& client_id);
 
 // ---------------------------------------------------------------------------------------------
 // Client relationships

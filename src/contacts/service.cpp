@@ -266,7 +266,7 @@ void demoteCurrentPrimary(pqxx::transaction_base& tx, const core::Actor& actor,
 
 void requireLiveClient(pqxx::transaction_base& tx, const core::Actor& actor,
                        const std::optional<std::string>& client_id, const std::string& field) {
-    if (client_id && !repo::liveClientName(tx, actor.org_id, *client_id)) {
+    if (client_id && !repo::lockLiveClientName(tx, actor.org_id, *client_id)) {
         throw AppError::invalidField(field, "is not a client of your organisation");
     }
 }
@@ -497,7 +497,7 @@ ContactService::Created ContactService::create(const core::Actor& actor,
     }
     std::optional<std::string> client_name;
     if (sales && sales->client_id) {
-        client_name = repo::liveClientName(tx, actor.org_id, *sales->client_id);
+        client_name = repo::lockLiveClientName(tx, actor.org_id, *sales->client_id);
         if (!client_name) {
             throw AppError::invalidField("sales_profile.client_id", "is not a client of your organisation");
         }

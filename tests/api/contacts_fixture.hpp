@@ -10,8 +10,10 @@
 
 #include <pqxx/pqxx>
 
+#include <chrono>
 #include <set>
 #include <string>
+#include <thread>
 
 namespace crm::test {
 
@@ -105,6 +107,19 @@ protected:
 
     static long long count(const std::string& query) {
         return sql(query)[0][0].as<long long>();
+    }
+
+    // Whether another session is seen waiting for a lock within five seconds: a test that holds
+    // a lock shows that a request waits for it before letting it go.
+    static bool someoneWaitsForALock() {
+        for (int i = 0; i < 200; ++i) {
+            if (count("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                      "AND wait_event_type = 'Lock'") > 0) {
+                return true;
+            }
+            std::this_thread::sleep_for(std::chrono::milliseconds(25));
+        }
+        return false;
     }
 
     static std::vector<std::string> ids(const nlohmann::json& items) {
