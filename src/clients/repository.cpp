@@ -135,9 +135,6 @@ const db::Statement kFindLiveClientWithDomain{"clients.find_live_with_domain", R
     ORDER BY created_at, id
     LIMIT 1)sql"};
 
-const db::Statement kIsActiveUser{"clients.is_active_user", R"sql(
-    SELECT 1 FROM users WHERE org_id = $1 AND id = $2 AND active)sql"};
-
 // Sub-lists: newest first, keyset on (created_at, id); per-client sets are small and each is
 // found through its (org_id, client_id) index.
 const db::Statement kListClientContacts{"clients.list_contacts", R"sql(
@@ -467,11 +464,6 @@ std::optional<std::string> findLiveClientWithDomain(pqxx::transaction_base& tx,
         return std::nullopt;
     }
     return rows[0][0].as<std::string>();
-}
-
-bool isActiveUser(pqxx::transaction_base& tx, const std::string& org_id,
-                  const std::string& user_id) {
-    return !db::exec(tx, kIsActiveUser, org_id, user_id).empty();
 }
 
 ListQuery buildListQuery(const std::string& org_id, const ClientFilter& filter,

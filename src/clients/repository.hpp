@@ -88,10 +88,6 @@ std::optional<std::string> findLiveClientWithDomain(pqxx::transaction_base& tx,
                                                     const std::string& domain,
                                                     const std::optional<std::string>& except_id);
 
-/// True when the user exists in the organisation and is active.
-bool isActiveUser(pqxx::transaction_base& tx, const std::string& org_id,
-                  const std::string& user_id);
-
 /// Filters of the client list; every member is optional.
 struct ClientFilter {
     std::optional<std::string> q;         // name or domain contains, any case

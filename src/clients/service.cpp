@@ -2,6 +2,7 @@
 
 #include "core/error.hpp"
 #include "db/audit.hpp"
+#include "db/owners.hpp"
 #include "db/statement.hpp"
 
 namespace crm::clients {
@@ -43,7 +44,7 @@ void checkNewOwner(pqxx::transaction_base& tx, const core::Actor& actor,
     if (!owner_id && !actor.can(core::Permission::RecordsManageAny)) {
         throw core::AppError::forbidden("Only managers and admins may leave a client without an owner");
     }
-    if (owner_id && !repo::isActiveUser(tx, actor.org_id, *owner_id)) {
+    if (owner_id && !db::lockActiveOwner(tx, actor.org_id, *owner_id)) {
         throw inactiveOwner();
     }
 }
@@ -118,7 +119,7 @@ ClientWrite ClientService::create(const core::Actor& actor, const ClientInput& i
     auto lease = pool_.acquire();
     pqxx::work tx(lease.get());
     if (fields.owner_id && *fields.owner_id != actor.user_id &&
-        !repo::isActiveUser(tx, actor.org_id, *fields.owner_id)) {
+        !db::lockActiveOwner(tx, actor.org_id, *fields.owner_id)) {
         throw inactiveOwner();
     }
     // Looked up before the insert, so the new client does not find itself.

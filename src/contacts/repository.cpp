@@ -108,9 +108,6 @@ const db::Statement kSetContactDeleted{"contacts.set_deleted",
 const db::Statement kBumpContactVersion{"contacts.bump_version",
     "UPDATE contacts SET version = version + 1 WHERE org_id = $1 AND id = $2 RETURNING version"};
 
-const db::Statement kIsActiveUser{"contacts.is_active_user",
-    "SELECT 1 FROM users WHERE org_id = $1 AND id = $2 AND active"};
-
 // Sorted, so that two transactions wanting overlapping keys take them in the same order.
 const db::Statement kLockDuplicateKeys{"contacts.lock_duplicate_keys",
     "SELECT pg_advisory_xact_lock(k.h) FROM ("
@@ -283,9 +280,14 @@ const db::Statement kListRelationships{"contacts.list_relationships", R"sql(
 
 // FOR SHARE: a client deleted meanwhile (its delete locks the row FOR UPDATE) waits for this
 // change or is seen deleted, never linked after it went. In id order, as every multi-row lock.
-const db::Statement kLockLiveClients{"contacts.lock_live_clients",
-    "SELECT id FROM clients WHERE org_id = $1 AND id = ANY($2::uuid[]) AND deleted_at IS NULL "
-    "ORDER BY id FOR SHARE"};
+// In id order, so that two changes wanting overlapping clients cannot deadlock. A row that was
+// being deleted or restored is read again once that commits: `live` is its state after.
+const db::Statement kLockClientsOfLinks{"contacts.lock_clients_of_links", R"sql(
+    SELECT id, deleted_at IS NULL AS live FROM clients
+    WHERE org_id = $1
+      AND (id = ANY($3::uuid[])
+           OR id IN (SELECT cc.client_id FROM client_contacts cc WHERE cc.org_id = $1 AND cc.contact_id = $2))
+    ORDER BY id FOR SHARE)sql"};
 
 const db::Statement kReleasePrimaryContact{"contacts.release_primary_contact", R"sql(
     UPDATE client_contacts SET is_primary_contact = false
@@ -1069,10 +1071,6 @@ int bumpContactVersion(pqxx::transaction_base& tx, const std::string& org_id,
     return db::exec(tx, kBumpContactVersion, org_id, contact_id).at(0).at(0).as<int>();
 }
 
-bool isActiveUser(pqxx::transaction_base& tx, const std::string& org_id, const std::string& user_id) {
-    return !db::exec(tx, kIsActiveUser, org_id, user_id).empty();
-}
-
 void lockDuplicateKeys(pqxx::transaction_base& tx, const std::string& org_id,
                        const std::vector<std::string>& keys) {
     if (!keys.empty()) {
@@ -1298,12 +1296,17 @@ std::vector<std::string> releasePrimaryContact(pqxx::transaction_base& tx, const
     return firstColumn(db::exec(tx, kReleasePrimaryContact, org_id, contact_id));
 }
 
-std::vector<std::string> lockLiveClients(pqxx::transaction_base& tx, const std::string& org_id,
-                                         const std::vector<std::string>& client_ids) {
-    if (client_ids.empty()) {
-        return {};
+std::vector<std::string> lockClientsOfLinks(pqxx::transaction_base& tx, const std::string& org_id,
+                                            const std::string& contact_id,
+                                            const std::vector<std::string>& client_ids) {
+    std::vector<std::string> live;
+    for (const auto& row : db::exec(tx, kLockClientsOfLinks, org_id, contact_id, uuidArray(client_ids))) {
+        auto id = row[0].as<std::string>();
+        if (row[1].as<bool>() && std::find(client_ids.begin(), client_ids.end(), id) != client_ids.end()) {
+            live.push_back(std::move(id));
+        }
     }
-    return firstColumn(db::exec(tx, kLockLiveClients, org_id, uuidArray(client_ids)));
+    return live;
 }
 
 std::map<std::string, std::string> primaryContactsOf(pqxx::transaction_base& tx,

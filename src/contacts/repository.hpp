@@ -265,9 +265,6 @@ ContactRecord setContactDeleted(pqxx::transaction_base& tx, const std::string& o
 int bumpContactVersion(pqxx::transaction_base& tx, const std::string& org_id,
                        const std::string& contact_id);
 
-/// True when `user_id` is an active user of the organisation.
-bool isActiveUser(pqxx::transaction_base& tx, const std::string& org_id, const std::string& user_id);
-
 /// Takes transaction-scoped advisory locks on duplicate-detection keys ("email:x", "phone:y"),
 /// so two concurrent creates of the same person cannot both pass the duplicate check.
 void lockDuplicateKeys(pqxx::transaction_base& tx, const std::string& org_id,
@@ -397,10 +394,14 @@ std::vector<RelationshipRecord> listRelationships(pqxx::transaction_base& tx,
 std::vector<std::string> releasePrimaryContact(pqxx::transaction_base& tx, const std::string& org_id,
                                                const std::string& contact_id);
 
-/// Of `client_ids`, those naming a live client of the organisation, share-locked until the
-/// transaction ends so that none is deleted before the change that names it commits.
-std::vector<std::string> lockLiveClients(pqxx::transaction_base& tx, const std::string& org_id,
-                                         const std::vector<std::string>& client_ids);
+/// Share-locks, until the transaction ends, the clients named in `client_ids` and those the
+/// contact is linked to now, and returns those of `client_ids` that are live. None of them is
+/// deleted or restored while the contact's links change: a delete of a named client would leave
+/// it linked, and one of a client left out would have the change remove (or keep) a link its
+/// history row does not show.
+std::vector<std::string> lockClientsOfLinks(pqxx::transaction_base& tx, const std::string& org_id,
+                                            const std::string& contact_id,
+                                            const std::vector<std::string>& client_ids);
 
 /// Takes transaction-scoped advisory locks on the primary-contact places of these clients, so
 /// two contacts claiming the same place one after the other see each other's claim in

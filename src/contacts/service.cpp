@@ -4,6 +4,7 @@
 #include "core/error.hpp"
 #include "core/pagination.hpp"
 #include "db/audit.hpp"
+#include "db/owners.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -492,7 +493,7 @@ ContactService::Created ContactService::create(const core::Actor& actor,
     auto lease = pool_.acquire();
     pqxx::work tx(lease.get());
     if (values.owner_id && *values.owner_id != actor.user_id &&
-        !repo::isActiveUser(tx, actor.org_id, *values.owner_id)) {
+        !db::lockActiveOwner(tx, actor.org_id, *values.owner_id)) {
         throw AppError::invalidField("owner_id", "is not an active user of your organisation");
     }
     std::optional<std::string> client_name;
@@ -553,7 +554,7 @@ repo::ContactDetail ContactService::update(const core::Actor& actor, const std::
         if (!actor.can(Permission::RecordsManageAny)) {
             throw AppError::forbidden("Only managers and admins may reassign a contact");
         }
-        if (values.owner_id && !repo::isActiveUser(tx, actor.org_id, *values.owner_id)) {
+        if (values.owner_id && !db::lockActiveOwner(tx, actor.org_id, *values.owner_id)) {
             throw AppError::invalidField("owner_id", "is not an active user of your organisation");
         }
     }
@@ -772,7 +773,7 @@ ContactService::Relationships ContactService::replaceRelationships(
             wanted_primary.push_back(link.client_id);
         }
     }
-    const auto existing = repo::lockLiveClients(tx, actor.org_id, ids);
+    const auto existing = repo::lockClientsOfLinks(tx, actor.org_id, contact_id, ids);
     core::FieldErrors errors;
     for (std::size_t i = 0; i < ids.size(); ++i) {
         if (std::find(existing.begin(), existing.end(), ids[i]) == existing.end()) {
@@ -924,7 +925,7 @@ repo::ContactDetail ContactService::merge(const core::Actor& actor, const std::s
     auto values = mergedValues(*survivor, *other, filled);
     // Only an active user may own a contact: an owner who has left is not carried over.
     if (values.owner_id && values.owner_id != survivor->owner_id &&
-        !repo::isActiveUser(tx, actor.org_id, *values.owner_id)) {
+        !db::lockActiveOwner(tx, actor.org_id, *values.owner_id)) {
         values.owner_id.reset();
         std::erase(filled, std::string("owner_id"));
     }

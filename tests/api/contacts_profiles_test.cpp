@@ -302,6 +302,34 @@ TEST_F(ContactProfilesApiTest, RelationshipToAClientBeingDeletedIsRefused) {
     EXPECT_EQ(sql("SELECT count(*) FROM client_contacts WHERE contact_id = $1", contact)[0][0].as<int>(), 0);
 }
 
+// A client the new set leaves out, deleted meanwhile: the save waits for the delete and then
+// leaves that link alone, as it does every link to a deleted client. It once read the link as
+// live, answered and recorded its removal, and the link came back with the client's restore.
+TEST_F(ContactProfilesApiTest, LinksSavedWhileALinkedClientIsDeletedAreRecordedAsTheyAre) {
+    const auto going = insertClient(org_, "Going");
+    const auto staying = insertClient(org_, "Staying");
+    const auto contact = createContactId(sales_, {{"first_name", "Abe"}});
+    const auto path = "/api/contacts/" + contact + "/client-relationships";
+    ASSERT_EQ(as(sales_).put(path, {{"relationships", {{{"client_id", going}}, {{"client_id", staying}}}}}).status, 200);
+    const auto rows_before = count("SELECT count(*) FROM contact_profile_audit_log WHERE contact_id = '" + contact + "'");
+    auto connection = server_->database().connect();
+    pqxx::work deleting(connection);
+    deleting.exec_params("SELECT 1 FROM clients WHERE id = $1 FOR UPDATE", going);
+    deleting.exec_params("UPDATE clients SET deleted_at = now() WHERE id = $1", going);
+    auto put = std::async(std::launch::async, [&] {
+        return as(sales_).put(path, {{"relationships", {{{"client_id", staying}}}}});
+    });
+    EXPECT_TRUE(someoneWaitsForALock()) << "the save never waited for the delete";
+    deleting.commit();
+    const auto response = put.get();
+    ASSERT_EQ(response.status, 200) << response.body;
+    EXPECT_EQ(response.json().at("data").size(), 1u);
+    // The live set was [Staying] before and after: no change to record.
+    EXPECT_EQ(count("SELECT count(*) FROM contact_profile_audit_log WHERE contact_id = '" + contact + "'"), rows_before);
+    sql("UPDATE clients SET deleted_at = NULL WHERE id = $1", going);
+    EXPECT_EQ(as(sales_).get(path).json().at("data").size(), 2u) << "the hidden link was kept, as its history says";
+}
+
 // The same for a buyer recorded by client: a sales profile saved while its client is deleted
 // waits for the delete and is refused, never left pointing at a client deleted meanwhile.
 TEST_F(ContactProfilesApiTest, SalesProfileAtAClientBeingDeletedIsRefused) {

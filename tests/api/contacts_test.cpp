@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <functional>
+#include <future>
 #include <regex>
 
 namespace crm::test {
@@ -855,6 +856,29 @@ TEST_F(ContactsApiTest, ForeignCursorsAreRefused) {
               (std::set<std::string>{"cursor", "limit"}));
     // q's length is counted after trimming, as its minimum is.
     EXPECT_EQ(as(sales_).get("/api/contacts?q=%20%20" + std::string(199, 'a') + "%20%20").status, 200);
+}
+
+// A record handed to a user being deactivated at that moment: the handover waits for the
+// deactivation and is refused, for contacts and clients alike (db::lockActiveOwner).
+TEST_F(ContactsApiTest, NothingIsHandedToAUserBeingDeactivated) {
+    const auto contact = createContactId(sales_, {{"first_name", "Abe"}});
+    const auto client = insertClient(org_, "Handed");
+    const std::vector<std::pair<std::string, std::function<HttpResponse(const std::string&)>>> handovers{
+        {"contact", [&](const std::string& owner) { return as(manager_).put("/api/contacts/" + contact, {{"owner_id", owner}}); }},
+        {"client", [&](const std::string& owner) { return as(manager_).post("/api/clients/" + client + "/assign", {{"owner_id", owner}}); }},
+    };
+    for (const auto& [record, handover] : handovers) {
+        const auto leaving = server_->createUser(org_, "sales");
+        auto connection = server_->database().connect();
+        pqxx::work deactivating(connection);
+        deactivating.exec_params("UPDATE users SET active = false WHERE id = $1", leaving.id);
+        auto handed = std::async(std::launch::async, [&handover, &leaving] { return handover(leaving.id); });
+        EXPECT_TRUE(someoneWaitsForALock()) << record << ": the handover never waited for the deactivation";
+        deactivating.commit();
+        const auto response = handed.get();
+        EXPECT_EQ(response.status, 422) << record << ": " << response.body;
+        EXPECT_EQ(errorFields(response), std::set<std::string>{"owner_id"}) << record;
+    }
 }
 
 // Another organisation's contacts are never listed and are a 404 by id.
