@@ -41,14 +41,7 @@ repo::UserFilter userFilter(const Request& request, core::FieldErrors& errors) {
         }
         filter.active = *active == "true";
     }
-    if (const auto q = request.query.get("q")) {
-        auto text = core::trim(*q);  // a blank q is no filter, as on the other lists
-        if (core::utf8Length(text) > 200) {
-            errors.add("q", "must be at most 200 characters");
-        } else if (!text.empty()) {
-            filter.q = std::move(text);
-        }
-    }
+    filter.q = core::searchParam(request.query, "q", 200, errors);  // blank: no filter, as on the other lists
     return filter;
 }
 

@@ -71,14 +71,7 @@ repo::ClientFilter clientFilter(const core::QueryParams& query, core::FieldError
                  "include_deleted"},
                 {"status", "tag"}, errors);
     repo::ClientFilter filter;
-    if (const auto q = query.get("q")) {
-        const auto text = core::trim(*q);
-        if (core::utf8Length(text) > 200) {
-            errors.add("q", "must be at most 200 characters");
-        } else if (!text.empty()) {
-            filter.q = text;
-        }
-    }
+    filter.q = core::searchParam(query, "q", 200, errors);
     for (const auto& status : query.all("status")) {
         if (std::find(kStatuses.begin(), kStatuses.end(), status) == kStatuses.end()) {
             errors.add("status", oneOf(kStatuses));
@@ -86,14 +79,7 @@ repo::ClientFilter clientFilter(const core::QueryParams& query, core::FieldError
         }
         filter.statuses.push_back(status);
     }
-    if (const auto industry = query.get("industry")) {
-        const auto text = core::trim(*industry);
-        if (text.empty() || core::utf8Length(text) > 100) {
-            errors.add("industry", "must be 1 to 100 characters");
-        } else {
-            filter.industry = text;
-        }
-    }
+    filter.industry = core::textParam(query, "industry", 100, errors);
     if (const auto owner = query.get("owner_id")) {
         if (!core::isUuid(*owner)) {
             errors.add("owner_id", "must be a UUID");
@@ -108,12 +94,11 @@ repo::ClientFilter clientFilter(const core::QueryParams& query, core::FieldError
         errors.add("tag", "must be given at most 20 times");
     }
     for (const auto& tag : query.all("tag")) {
-        const auto text = core::trim(tag);
-        if (text.empty() || core::utf8Length(text) > 50) {
-            errors.add("tag", "must be 1 to 50 characters");
+        const auto text = core::filterText("tag", tag, 50, errors);
+        if (!text) {
             break;
         }
-        filter.tags.push_back(core::foldTag(text));
+        filter.tags.push_back(core::foldTag(*text));
     }
     filter.created_from = timeBound(query, "created_from", errors);
     filter.created_to = timeBound(query, "created_to", errors);

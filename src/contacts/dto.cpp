@@ -430,23 +430,6 @@ std::optional<bool> boolParam(const core::QueryParams& query, const char* name,
     return std::nullopt;
 }
 
-std::optional<std::string> textParam(const core::QueryParams& query, const char* name,
-                                     std::size_t max, core::FieldErrors& errors) {
-    const auto value = query.get(name);
-    if (!value) {
-        return std::nullopt;
-    }
-    auto text = core::trim(*value);
-    if (!core::isStorableText(text)) {
-        errors.add(name, core::kStorableTextRule);
-        return std::nullopt;
-    }
-    if (text.empty() || core::utf8Length(text) > max) {
-        errors.add(name, "must be 1 to " + std::to_string(max) + " characters");
-        return std::nullopt;
-    }
-    return text;
-}
 
 std::optional<std::string> uuidParam(const core::QueryParams& query, const char* name,
                                      core::FieldErrors& errors) {
@@ -647,12 +630,8 @@ ContactListQuery parseContactListQuery(const core::QueryParams& query, std::stri
                        "include_deleted", "include"},
                errors);
     auto& filter = out.request.filter;
-    if (const auto q = query.get("q"); q && !core::trim(*q).empty()) {
-        if (!core::isStorableText(*q)) {
-            errors.add("q", core::kStorableTextRule);
-        } else if (core::utf8Length(core::trim(*q)) > 200) {
-            errors.add("q", "must be at most 200 characters");
-        } else if (const auto patterns = searchPatterns(*q, phone_region)) {
+    if (const auto q = core::searchParam(query, "q", 200, errors)) {
+        if (const auto patterns = searchPatterns(*q, phone_region)) {
             filter.search_pattern = patterns->text;
             filter.company_pattern = patterns->company;
             filter.dialled_pattern = patterns->dialled;
@@ -664,13 +643,13 @@ ContactListQuery parseContactListQuery(const core::QueryParams& query, std::stri
     filter.has_candidate_profile = boolParam(query, "has_candidate_profile", errors);
     filter.owner_id = uuidParam(query, "owner_id", errors);
     filter.client_id = uuidParam(query, "client_id", errors);
-    if (const auto tag = textParam(query, "tag", 50, errors)) {
+    if (const auto tag = core::textParam(query, "tag", 50, errors)) {
         filter.tag = core::foldTag(*tag);
     }
-    if (const auto skill = textParam(query, "skill", 100, errors)) {
+    if (const auto skill = core::textParam(query, "skill", 100, errors)) {
         filter.skill = core::lowerUnicode(*skill);  // as crm_skill_names() lowers the composed name
     }
-    filter.location = textParam(query, "location", 200, errors);
+    filter.location = core::textParam(query, "location", 200, errors);
     out.include_deleted = boolParam(query, "include_deleted", errors).value_or(false);
     filter.include_deleted = out.include_deleted;
     if (const auto include = query.get("include")) {

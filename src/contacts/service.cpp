@@ -930,6 +930,10 @@ repo::ContactDetail ContactService::merge(const core::Actor& actor, const std::s
         std::erase(filled, std::string("owner_id"));
     }
     // Then the move: the profiles and links the survivor gains count in its flags afterwards.
+    // Both contacts' clients hold still until the merge commits, as for a links PUT, so the
+    // survivor's links read before and after differ by the merge alone.
+    repo::lockClientsOfLinks(tx, actor.org_id, contact_id, {});
+    repo::lockClientsOfLinks(tx, actor.org_id, input.other_id, {});
     const auto links_before = repo::listRelationships(tx, actor.org_id, contact_id);
     const auto moved = repo::moveContactData(tx, actor.org_id, contact_id, input.other_id);
     const bool consent_from_other = values.consent_updated_at != survivor->consent_updated_at;

@@ -110,4 +110,45 @@ std::vector<std::string> QueryParams::all(std::string_view name) const {
     return out;
 }
 
+std::optional<std::string> searchParam(const QueryParams& query, std::string_view name, std::size_t max,
+                                       FieldErrors& errors) {
+    const auto value = query.get(name);
+    if (!value) {
+        return std::nullopt;
+    }
+    auto text = trim(*value);
+    if (!isStorableText(text)) {
+        errors.add(std::string(name), kStorableTextRule);
+        return std::nullopt;
+    }
+    if (showsNothing(text)) {
+        return std::nullopt;
+    }
+    if (utf8Length(text) > max) {
+        errors.add(std::string(name), "must be at most " + std::to_string(max) + " characters");
+        return std::nullopt;
+    }
+    return text;
+}
+
+std::optional<std::string> filterText(std::string_view name, std::string_view value, std::size_t max,
+                                      FieldErrors& errors) {
+    auto text = trim(value);
+    if (!isStorableText(text)) {
+        errors.add(std::string(name), kStorableTextRule);
+        return std::nullopt;
+    }
+    if (showsNothing(text) || utf8Length(text) > max) {
+        errors.add(std::string(name), "must be 1 to " + std::to_string(max) + " characters");
+        return std::nullopt;
+    }
+    return text;
+}
+
+std::optional<std::string> textParam(const QueryParams& query, std::string_view name, std::size_t max,
+                                     FieldErrors& errors) {
+    const auto value = query.get(name);
+    return value ? filterText(name, *value, max, errors) : std::nullopt;
+}
+
 }  // namespace crm::core

@@ -33,6 +33,24 @@ private:
     std::multimap<std::string, std::string> values_;
 };
 
+class FieldErrors;
+
+/// A list's search text (`q`), trimmed. Absent or blank (spaces, or only characters that print
+/// as nothing, as a body's blank text) is no filter: nullopt. Text that is not storable (a NUL)
+/// or longer than `max` characters is added to `errors` under `name`.
+std::optional<std::string> searchParam(const QueryParams& query, std::string_view name, std::size_t max,
+                                       FieldErrors& errors);
+
+/// One value of a text filter (tag, skill, industry, ...), trimmed; a value that is blank
+/// (spaces, or only characters that print as nothing), longer than `max` characters or not
+/// storable is added to `errors` under `name`, and nullopt returned.
+std::optional<std::string> filterText(std::string_view name, std::string_view value, std::size_t max,
+                                      FieldErrors& errors);
+
+/// The text filter `name`, if given (see filterText).
+std::optional<std::string> textParam(const QueryParams& query, std::string_view name, std::size_t max,
+                                     FieldErrors& errors);
+
 /// Percent-decodes `text`; '+' becomes a space when `plus_is_space`. Empty on a bad escape.
 std::optional<std::string> percentDecode(std::string_view text, bool plus_is_space);
 

@@ -977,6 +977,11 @@ TEST_F(ClientsApiTest, BadFiltersAreNamed) {
     EXPECT_EQ(
         errorFields(server_->clientFor(sales_).get("/api/clients?industry=a&industry=b&q=%FF")),
         (std::set<std::string>{"industry", "q"}));
+    // Text that prints as nothing (U+200B, U+FEFF) is blank: a 422 as a filter, no filter as q.
+    EXPECT_EQ(errorFields(server_->clientFor(sales_).get("/api/clients?tag=%E2%80%8B&industry=%EF%BB%BF")),
+              (std::set<std::string>{"tag", "industry"}));
+    createClient(sales_, {{"name", "Seen"}});
+    EXPECT_EQ(server_->clientFor(sales_).get("/api/clients?q=%E2%80%8B%E2%80%8B%E2%80%8B").json().at("data").size(), 1u);
 }
 
 // A cursor that was not handed out, or belongs to another sort, is a 422 naming `cursor`.

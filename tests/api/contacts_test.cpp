@@ -796,6 +796,13 @@ TEST_F(ContactsApiTest, SearchCoversNameEmailPhoneAndCompany) {
     const auto nul = as(recruiter_).get("/api/contacts?q=abc%00def&tag=a%00b&skill=c%00&location=x%00");
     EXPECT_EQ(nul.status, 422);
     EXPECT_EQ(errorFields(nul), (std::set<std::string>{"q", "tag", "skill", "location"}));
+    // Text that prints as nothing (U+200B, U+FEFF) is blank: no filter as q, as spaces are, and
+    // a 422 as any other filter.
+    const auto unseen = as(recruiter_).get("/api/contacts?tag=%E2%80%8B&skill=%E2%80%8B%E2%80%8B&location=%EF%BB%BF");
+    EXPECT_EQ(unseen.status, 422);
+    EXPECT_EQ(errorFields(unseen), (std::set<std::string>{"tag", "skill", "location"}));
+    const auto everyone = as(recruiter_).get("/api/contacts?limit=200").json().at("data").size();
+    EXPECT_EQ(as(recruiter_).get("/api/contacts?limit=200&q=%E2%80%8B%E2%80%8B%E2%80%8B").json().at("data").size(), everyone);
 }
 
 // with_total counts every match; include=profiles embeds both lists per contact.
