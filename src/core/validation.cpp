@@ -456,6 +456,9 @@ void ObjectReader::refuseBlank(std::string_view key) {
 }
 
 void ObjectReader::fail(std::string_view key, std::string_view message) {
+    if (!is_object_) {
+        return;  // "must be a JSON object" says it all: no field of it is there to be required
+    }
     errors_.add(path(key), std::string(message));
 }
 

@@ -120,6 +120,19 @@ TEST_F(ContactsApiTest, CreateReportsEveryBadField) {
     EXPECT_EQ(count("SELECT count(*) FROM contacts"), 0);
 }
 
+// A body, or a part of it, that is no object is named alone: none of its fields can be there,
+// so none is reported missing.
+TEST_F(ContactsApiTest, ANonObjectIsNamedAlone) {
+    for (const auto& body : {json::array(), json("x"), json(nullptr)}) {
+        const auto response = as(manager_).post("/api/contacts", body);
+        EXPECT_EQ(response.status, 422) << body;
+        EXPECT_EQ(errorFields(response), std::set<std::string>{"body"}) << body;
+    }
+    const auto nested = as(manager_).post("/api/contacts", {{"first_name", "Ann"}, {"sales_profile", json::array()}});
+    EXPECT_EQ(errorFields(nested), std::set<std::string>{"sales_profile"});
+    EXPECT_EQ(count("SELECT count(*) FROM contacts"), 0);
+}
+
 // Values that look sent but say nothing, or that PostgreSQL's checks would refuse, are each
 // named: a blank entry of a list is not silently dropped (its label with it), a number too
 // short for E.164 in full, a LinkedIn address without a real host.
