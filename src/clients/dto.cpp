@@ -124,8 +124,7 @@ ClientInput readInput(const nlohmann::json& body, std::string_view phone_region,
             in.optionalJson("tags");
             input.tags = set(std::optional<std::vector<std::string>>(std::vector<std::string>{}));
         } else {
-            auto tags = in.optionalTextList("tags", kMaxTags, kMaxTagLength);
-            input.tags = set(tags ? std::optional(core::foldTags(*tags)) : std::nullopt);
+            input.tags = set(in.optionalTextList("tags", kMaxTags, kMaxTagLength, core::foldTag));
         }
     }
     input.notes = textPatch(in, "notes", 10000);

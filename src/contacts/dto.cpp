@@ -240,9 +240,7 @@ ContactInput readContact(core::ObjectReader& in, core::FieldErrors& errors,
     c.owner_id = uuid(in, "owner_id");
     c.source = text(in, "source", 100);
     c.tags.present = in.has("tags");
-    if (const auto tags = in.optionalTextList("tags", kMaxTags, 50)) {
-        c.tags.value = core::foldTags(*tags);
-    }
+    c.tags.value = in.optionalTextList("tags", kMaxTags, 50, core::foldTag);
     c.marketing_consent = flag(in, "marketing_consent");
     c.consent_source = text(in, "consent_source", 200);
     c.lawful_basis = enumeration(in, "lawful_basis", kLawfulBases);

@@ -727,13 +727,16 @@ std::optional<std::string> ObjectReader::optionalCurrency(std::string_view key) 
 
 std::optional<std::vector<std::string>> ObjectReader::optionalTextList(std::string_view key,
                                                                       std::size_t max_items,
-                                                                      std::size_t max_length) {
+                                                                      std::size_t max_length,
+                                                                      std::string (*fold)(std::string_view)) {
     const auto* value = get(key);
     if (value == nullptr || value->is_null()) {
         return std::nullopt;
     }
-    if (!value->is_array() || value->size() > max_items) {
-        fail(key, "must be a list of at most " + std::to_string(max_items) + " strings");
+    const auto too_many = "must be a list of at most " + std::to_string(max_items) +
+                          " different strings";
+    if (!value->is_array()) {
+        fail(key, too_many);
         return std::nullopt;
     }
     std::vector<std::string> items;
@@ -755,7 +758,14 @@ std::optional<std::vector<std::string>> ObjectReader::optionalTextList(std::stri
             fail(key, "items must not contain control characters, line breaks or tabs");
             return std::nullopt;
         }
+        if (fold != nullptr) {
+            text = fold(text);
+        }
         if (std::find(items.begin(), items.end(), text) == items.end()) {
+            if (items.size() == max_items) {
+                fail(key, too_many);
+                return std::nullopt;
+            }
             items.push_back(std::move(text));
         }
     }

@@ -55,9 +55,11 @@ public:
     std::optional<std::string> optionalTimestamp(std::string_view key);
     /// An ISO 4217-shaped currency code (three capitals).
     std::optional<std::string> optionalCurrency(std::string_view key);
-    /// An array of distinct trimmed strings, each 1..`max_length`, at most `max_items`.
+    /// An array of trimmed strings, each 1..`max_length`, as `fold` has them (NFC text when
+    /// null), each kept once: at most `max_items` different ones, repeats counted once.
     std::optional<std::vector<std::string>> optionalTextList(std::string_view key, std::size_t max_items,
-                                                             std::size_t max_length);
+                                                             std::size_t max_length,
+                                                             std::string (*fold)(std::string_view) = nullptr);
     /// A nested value returned as is (the caller validates it), marking the key as read.
     std::optional<nlohmann::json> optionalJson(std::string_view key);
 

@@ -47,6 +47,27 @@ TEST_F(ContactsApiTest, CreateNormalisesContactDetails) {
     EXPECT_EQ(body.at("tags"), json({"vip", "speaker", "été"}));
 }
 
+// The limit of 50 tags counts different tags: a repeat, in any case, is kept once, not refused.
+TEST_F(ContactsApiTest, TagLimitCountsDifferentTags) {
+    json tags = json::array();
+    for (int i = 0; i < 50; ++i) {
+        tags.push_back("t" + std::to_string(i));
+    }
+    tags.push_back("T7");
+    tags.push_back("t7");
+    const auto body = createContact(sales_, {{"first_name", "Tess"}, {"tags", tags}});
+    EXPECT_EQ(body.at("tags").size(), 50u);
+    tags.push_back("t50");
+    const auto refused = as(sales_).post("/api/contacts", {{"first_name", "Tess"}, {"tags", tags}});
+    EXPECT_EQ(refused.status, 422);
+    EXPECT_EQ(errorFields(refused), std::set<std::string>{"tags"});
+    auto client_tags = body.at("tags");
+    client_tags.push_back("T0");
+    const auto client = as(sales_).post("/api/clients", {{"name", "Tagged"}, {"tags", client_tags}});
+    ASSERT_EQ(client.status, 201) << client.body;
+    EXPECT_EQ(client.json().at("tags").size(), 50u);
+}
+
 // Decimals may come as JSON numbers too, taken as the digits written; a number that carries
 // more decimals than the field keeps (what float arithmetic leaves) is refused, never rounded.
 TEST_F(ContactsApiTest, DecimalNumbersAreTakenAsWritten) {
