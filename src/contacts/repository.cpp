@@ -79,7 +79,7 @@ const db::Statement kInsertContact{"contacts.insert",
     " country, linkedin_url, owner_id, source, tags, marketing_consent, consent_updated_at,"
     " consent_source, lawful_basis, do_not_contact, created_by)"
     " VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7::jsonb, $8, $9, $10, $11, $12,"
-    " ARRAY(SELECT jsonb_array_elements_text($13::jsonb)), $14, CASE WHEN $15::boolean THEN now() END,"
+    " ARRAY(SELECT jsonb_array_elements_text($13::jsonb)), $14, CASE WHEN $15::boolean THEN clock_timestamp() END,"
     " $16, $17, $18, $19)"
     " RETURNING *)"
     " SELECT " CRM_CONTACT_COLUMNS ", false, false FROM c"};
@@ -91,7 +91,7 @@ const db::Statement kUpdateContact{"contacts.update",
     " owner_id = $12, source = $13, tags = ARRAY(SELECT jsonb_array_elements_text($14::jsonb)),"
     " marketing_consent = $15, consent_source = $16, lawful_basis = $17, do_not_contact = $18,"
     " consent_updated_at = coalesce($20::timestamptz,"
-    " CASE WHEN $19::boolean THEN now() ELSE consent_updated_at END)"
+    " CASE WHEN $19::boolean THEN clock_timestamp() ELSE consent_updated_at END)"
     " WHERE org_id = $1 AND id = $2"
     " RETURNING *)"
     " SELECT " CRM_CONTACT_COLUMNS ", " CRM_CONTACT_FLAGS " FROM c"};

@@ -899,6 +899,28 @@ TEST_F(ContactsApiTest, ForeignCursorsAreRefused) {
     EXPECT_EQ(as(sales_).get("/api/contacts?q=%20%20" + std::string(199, 'a') + "%20%20").status, 200);
 }
 
+// A change that waited for another's row lock is stamped when it was made: its history row,
+// updated_at and, for a consent change, consent_updated_at all come after the lock's release.
+TEST_F(ContactsApiTest, ChangesAreStampedWhenMade) {
+    const auto id = createContactId(sales_, {{"first_name", "Abe"}});
+    auto connection = server_->database().connect();
+    pqxx::work hold(connection);
+    hold.exec_params("SELECT 1 FROM contacts WHERE id = $1 FOR UPDATE", id);
+    auto edit = std::async(std::launch::async, [&] {
+        return as(sales_).put("/api/contacts/" + id, {{"marketing_consent", true}, {"consent_source", "fair"}});
+    });
+    EXPECT_TRUE(someoneWaitsForALock()) << "the PUT never waited for the row lock";
+    const auto released = hold.exec("SELECT clock_timestamp()::text")[0][0].as<std::string>();
+    hold.commit();
+    ASSERT_EQ(edit.get().status, 200);
+    EXPECT_EQ(count("SELECT count(*) FROM contacts WHERE id = '" + id + "' AND consent_updated_at >= '" + released +
+                    "' AND updated_at >= '" + released + "'"),
+              1);
+    EXPECT_EQ(count("SELECT count(*) FROM contact_profile_audit_log WHERE contact_id = '" + id +
+                    "' AND field = 'marketing_consent' AND changed_at >= '" + released + "'"),
+              1);
+}
+
 // A record handed to a user being deactivated at that moment: the handover waits for the
 // deactivation and is refused, for contacts and clients alike (db::lockActiveOwner).
 TEST_F(ContactsApiTest, NothingIsHandedToAUserBeingDeactivated) {
