@@ -266,6 +266,10 @@ bool containsSpace(std::string_view text) {
     return anyCodePoint(text, isSpace);
 }
 
+bool containsInvisible(std::string_view text) {
+    return anyCodePoint(text, isInvisible);
+}
+
 bool isBlank(std::string_view text) {
     return !anyCodePoint(text, [](char32_t point) { return !isSpace(point); });
 }

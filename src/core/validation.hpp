@@ -128,6 +128,8 @@ std::optional<std::string> normalizeEmail(std::string_view text);
 /// tables), for valid UTF-8: U+3000 is a space, "Ä" lower-cases to "ä". White space also takes
 /// in the no-break spaces (U+00A0, U+2007, U+202F) and NEL, which Unicode counts and glibc not.
 bool containsSpace(std::string_view text);
+/// True when some character prints as nothing (U+200B, U+FEFF, the bidi controls...).
+bool containsInvisible(std::string_view text);
 /// True when every character is white space (and for "").
 bool isBlank(std::string_view text);
 /// True when every character is white space or prints as nothing (U+200B, U+FEFF, the bidi

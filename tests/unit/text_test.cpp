@@ -90,7 +90,10 @@ TEST(NormalizeWebsite, AddsHttpsAndKeepsThePath) {
 // Websites of other schemes, with spaces or without a real host are refused.
 TEST(NormalizeWebsite, RefusesOtherSchemesAndBadHosts) {
     for (const auto* text : {"ftp://acme.com", "javascript:alert(1)", "mailto:a@acme.com",
-                             "https://acme", "https://acme .com", "https://", "acme com"}) {
+                             "https://acme", "https://acme .com", "https://", "acme com",
+                             // a character that prints as nothing, anywhere: the same-looking
+                             // address would be another one
+                             "https://acme.com/a\u200b", "https://acme.com/?q=\u2066x", "\ufeffacme.com"}) {
         EXPECT_EQ(normalizeWebsite(text), std::nullopt) << text;
     }
 }
