@@ -84,10 +84,7 @@ repo::ClientFilter clientFilter(const core::QueryParams& query, core::FieldError
         if (!core::isUuid(*owner)) {
             errors.add("owner_id", "must be a UUID");
         } else {
-            auto lower = *owner;
-            std::transform(lower.begin(), lower.end(), lower.begin(),
-                           [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-            filter.owner_id = lower;
+            filter.owner_id = core::lowerUuid(*owner);
         }
     }
     if (query.all("tag").size() > 20) {

@@ -1,5 +1,6 @@
 #include "http/message.hpp"
 
+#include "core/ids.hpp"
 #include "core/validation.hpp"
 
 #include <algorithm>
@@ -182,14 +183,10 @@ const std::string& Request::pathParam(std::string_view name) const {
 
 std::string Request::pathId(std::string_view name) const {
     const auto& value = pathParam(name);
-    if (value.size() != 36 || value.find_first_not_of("0123456789abcdefABCDEF-") != std::string::npos ||
-        value[8] != '-' || value[13] != '-' || value[18] != '-' || value[23] != '-') {
+    if (!core::isUuid(value)) {
         throw core::AppError::notFound("Not found");
     }
-    std::string lower = value;
-    std::transform(lower.begin(), lower.end(), lower.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    return lower;
+    return core::lowerUuid(value);
 }
 
 const core::Actor& Request::actor() const {

@@ -130,8 +130,15 @@ void requireKnownQuery(const Route& route, const Request& request) {
 // that change what it does (?allow_duplicate=true), its precondition (a retry with a corrected
 // If-Match is another request, not a replay of the 412), and the body.
 std::string idempotencyFingerprint(const Route& route, const Request& request) {
-    std::string text = route.path + "\n" + request.path + "\n";
-    for (const auto& [name, value] : request.query.values()) {  // length-prefixed: no "a=b&c" collisions
+    // The route and its parameters rather than the path as sent: /api/v1/x and /api/x/ are one
+    // operation, and an id is one record in either case.
+    std::string text = route.path + "\n";
+    for (const auto& [name, value] : request.path_params) {  // length-prefixed: no collisions
+        const auto id = core::isUuid(value) ? core::lowerUuid(value) : value;
+        text += std::to_string(name.size()) + ":" + name + std::to_string(id.size()) + ":" + id;
+    }
+    text += "\n";
+    for (const auto& [name, value] : request.query.values()) {
         text += std::to_string(name.size()) + ":" + name + std::to_string(value.size()) + ":" + value;
     }
     // The version If-Match names, as the handler reads it ("3" and W/"3" are one precondition);

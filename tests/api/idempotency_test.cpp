@@ -3,7 +3,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
+#include <cctype>
 #include <future>
 #include <set>
 
@@ -23,6 +25,9 @@ void countingRoutes(http::Router& router) {
         return http::Response::json(http::Status::Created, {{"number", number}, {"sent", request.json()}})
             .header("Location", "/api/test/things/" + std::to_string(number));
     }).query_params = std::set<std::string, std::less<>>{"variant"};
+    router.post("/api/test/things/{id}/copies", http::Access::signedIn(), [](http::Request& request) {
+        return http::Response::json(http::Status::Created, {{"number", ++g_created}, {"of", request.pathId()}});
+    });
 }
 
 class IdempotencyTest : public ::testing::Test {
@@ -89,6 +94,25 @@ TEST_F(IdempotencyTest, SameKeyOtherParametersOrPreconditionIsRefused) {
                   .header("Idempotent-Replayed"),
               "true");
     EXPECT_EQ(g_created.load(), 2);
+}
+
+// One operation on one record however its path is written: an id in either case, with or
+// without /v1. Another record is another request.
+TEST_F(IdempotencyTest, SamePathWrittenAnotherWayReplays) {
+    auto client = server_->clientFor(alice_);
+    const std::string id = "01a21d6e-6345-7f03-8efb-9ac8c519ba7f";
+    std::string upper = id;
+    std::transform(upper.begin(), upper.end(), upper.begin(), [](unsigned char c) { return std::toupper(c); });
+    const auto first = client.post("/api/test/things/" + id + "/copies", nlohmann::json::object(), {{"Idempotency-Key", "k4"}});
+    ASSERT_EQ(first.status, 201);
+    for (const auto& path : {"/api/test/things/" + upper + "/copies", "/api/v1/test/things/" + id + "/copies"}) {
+        const auto again = client.post(path, nlohmann::json::object(), {{"Idempotency-Key", "k4"}});
+        EXPECT_EQ(again.header("Idempotent-Replayed"), "true") << path << ": " << again.body;
+    }
+    const auto other = client.post("/api/test/things/01a21d6e-6345-7f03-8efb-9ac8c519ba70/copies", nlohmann::json::object(),
+                                   {{"Idempotency-Key", "k4"}});
+    EXPECT_EQ(other.status, 422);
+    EXPECT_EQ(g_created.load(), 1);
 }
 
 // Keys belong to their caller: two users may use the same key.
