@@ -4,12 +4,26 @@
 #include "core/validation.hpp"
 
 #include <algorithm>
+#include <cctype>
 
 namespace crm::contacts {
 namespace {
 
 std::string plural(long long count, const std::string& singular, const std::string& plural_form) {
     return std::to_string(count) + " " + (count == 1 ? singular : plural_form);
+}
+
+// "no deals", or "3 deals (1 open)" when `qualifier` names part of them.
+std::string tally(long long count, const std::string& singular, const std::string& plural_form,
+                  long long part = 0, const std::string& qualifier = {}) {
+    if (count == 0) {
+        return "no " + plural_form;
+    }
+    auto text = plural(count, singular, plural_form);
+    if (!qualifier.empty()) {
+        text += " (" + std::to_string(part) + " " + qualifier + ")";
+    }
+    return text;
 }
 
 std::string joinParts(const std::vector<std::string>& parts) {
@@ -150,11 +164,12 @@ std::string summaryText(const repo::ContactRecord& contact, const repo::SalesPro
     if (candidate) {
         text += " " + candidateSentence(*candidate, facts.candidate_profile_count);
     }
-    text += " " + plural(facts.application_count, "application", "applications") + " (" +
-            std::to_string(facts.active_application_count) + " active), " +
-            plural(facts.deal_count, "deal", "deals") + " (" +
-            std::to_string(facts.open_deal_count) + " open), " +
-            plural(facts.message_count, "message", "messages") + ".";
+    auto tallies = tally(facts.application_count, "application", "applications",
+                         facts.active_application_count, "active") +
+                   ", " + tally(facts.deal_count, "deal", "deals", facts.open_deal_count, "open") + ", " +
+                   tally(facts.message_count, "message", "messages") + ".";
+    tallies[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(tallies[0])));  // "No applications"
+    text += " " + tallies;
     if (facts.last_activity_at) {
         text += " Last activity on " + facts.last_activity_at->substr(0, 10) + ".";
     } else {

@@ -82,8 +82,8 @@ TEST_F(ContactInsightsApiTest, SummaryNamesTheClientButShowsTheProfileAsStored) 
 TEST_F(ContactInsightsApiTest, SummaryOfABareContact) {
     const auto id = createContactId(sales_, {{"first_name", "Olaf"}, {"do_not_contact", true}});
     const auto text = as(sales_).get("/api/contacts/" + id + "/summary").json().at("text").get<std::string>();
-    EXPECT_EQ(text, "Olaf has no sales or candidate profile yet. 0 applications (0 active), 0 deals (0 open), "
-                    "0 messages. No activity recorded yet. Marked do not contact.");
+    EXPECT_EQ(text, "Olaf has no sales or candidate profile yet. No applications, no deals, no messages. "
+                    "No activity recorded yet. Marked do not contact.");
 }
 
 // A candidate working at (or linked to) a client with open deals is flagged for sales.

@@ -338,7 +338,7 @@ TEST(SummaryText, IsDeterministicPlainText) {
     const auto text = summaryText(contact, &sales, nullptr, facts);
     EXPECT_EQ(text,
               "Ann Lee is a buyer. Based in Lyon. As a buyer: Head of Talent at Globex, lead status contacted. "
-              "(2 sales profiles in all.) 0 applications (0 active), 1 deal (1 open), 0 messages. Last activity "
+              "(2 sales profiles in all.) No applications, 1 deal (1 open), no messages. Last activity "
               "on 2026-02-03.");
     EXPECT_EQ(summaryText(contact, &sales, nullptr, facts), text);
 }
