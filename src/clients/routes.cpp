@@ -4,6 +4,7 @@
 #include "core/validation.hpp"
 
 #include <regex>
+#include <utility>
 #include <set>
 
 namespace crm::clients {
@@ -65,6 +66,60 @@ std::optional<std::string> timeBound(const core::QueryParams& query, const std::
     return bound;
 }
 
+// A bound as a moment: seconds since 1970 (any year) and nanoseconds. A date is the start of
+// its UTC day. The text is one timeBound() accepted.
+std::pair<long long, long long> moment(const std::string& bound) {
+    const auto number = [&bound](std::size_t from, std::size_t to) {
+        return std::stoll(bound.substr(from, to - from));
+    };
+    const auto year_end = bound.find('-');
+    long long y = number(0, year_end);
+    const long long m = number(year_end + 1, year_end + 3);
+    const long long d = number(year_end + 4, year_end + 6);
+    // Days from 1970-01-01 to the civil date (H. Hinnant's days_from_civil).
+    y -= m <= 2 ? 1 : 0;
+    const long long era = (y >= 0 ? y : y - 399) / 400;
+    const long long yoe = y - era * 400;
+    const long long doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    const long long days = era * 146097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719468;
+    long long seconds = days * 86400;
+    long long nanos = 0;
+    const auto time = year_end + 7;  // after "-MM-DDT"
+    if (bound.size() > time) {
+        seconds += number(time, time + 2) * 3600 + number(time + 3, time + 5) * 60 + number(time + 6, time + 8);
+        auto rest = time + 8;  // '.', or the offset: "Z", "+02:00"
+        if (bound[rest] == '.') {
+            const auto digits_end = bound.find_first_not_of("0123456789", rest + 1);
+            auto digits = bound.substr(rest + 1, digits_end - rest - 1).substr(0, 9);
+            digits.resize(9, '0');
+            nanos = std::stoll(digits);
+            rest = digits_end;
+        }
+        if (bound[rest] == '+' || bound[rest] == '-') {
+            const long long offset = number(rest + 1, rest + 3) * 3600 + number(rest + 4, rest + 6) * 60;
+            seconds -= bound[rest] == '+' ? offset : -offset;
+        }
+    }
+    return {seconds, nanos};
+}
+
+// created_to before created_from can match nothing: more likely the two were swapped.
+void checkRange(const std::optional<std::string>& from, const std::optional<std::string>& to,
+                core::FieldErrors& errors) {
+    if (!from || !to) {
+        return;
+    }
+    const bool to_is_date = to->find_first_of("Tt") == std::string::npos;
+    auto end = moment(*to);
+    if (to_is_date) {
+        end.first += 86400;  // the whole day: up to the next one's start, exclusive
+    }
+    const auto start = moment(*from);
+    if (to_is_date ? start >= end : start > end) {
+        errors.add("created_to", "must not be before created_from");
+    }
+}
+
 repo::ClientFilter clientFilter(const core::QueryParams& query, core::FieldErrors& errors) {
     core::checkListParams(query,
                 {"q", "status", "industry", "owner_id", "tag", "created_from", "created_to",
@@ -99,6 +154,7 @@ repo::ClientFilter clientFilter(const core::QueryParams& query, core::FieldError
     }
     filter.created_from = timeBound(query, "created_from", errors);
     filter.created_to = timeBound(query, "created_to", errors);
+    checkRange(filter.created_from, filter.created_to, errors);
     if (const auto include_deleted = query.get("include_deleted")) {
         if (*include_deleted != "true" && *include_deleted != "false") {
             errors.add("include_deleted", "must be true or false");

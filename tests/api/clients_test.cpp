@@ -295,6 +295,22 @@ TEST_F(ClientsApiTest, ImpossibleDatesAndNulTagsNameTheirField) {
     EXPECT_EQ(client.get("/api/clients?created_to=2016-12-31T23:59:60Z").status, 200);  // a leap second
     EXPECT_EQ(errorFields(client.get("/api/clients?created_from=2016-12-31T23:59:60.5Z")),
               std::set<std::string>{"created_from"});  // PostgreSQL takes no fraction of one
+    // A range that ends before it starts matches nothing: the bounds were likely swapped. The
+    // moments are compared, offsets and whole days included.
+    for (const std::string range : {"created_from=2026-11-27&created_to=2026-11-26",
+                                    "created_from=2026-11-27T10:00:00Z&created_to=2026-11-27T09:59:59.999Z",
+                                    "created_from=2026-11-27T10:00:00Z&created_to=2026-11-27T11:59:59%2B02:00",
+                                    "created_from=2026-11-28T00:00:00Z&created_to=2026-11-27",
+                                    "created_from=2024-03-01&created_to=2024-02-29", "created_from=0001-01-02&created_to=0001-01-01"}) {
+        EXPECT_EQ(errorFields(client.get("/api/clients?" + range)), std::set<std::string>{"created_to"}) << range;
+    }
+    for (const std::string range : {"created_from=2026-11-27&created_to=2026-11-27",
+                                    "created_from=2026-11-27T23:59:59.999999Z&created_to=2026-11-27",
+                                    "created_from=2026-11-27T10:00:00Z&created_to=2026-11-27T12:00:00%2B02:00",
+                                    "created_from=2026-11-27T10:00:00%2B02:00&created_to=2026-11-27T08:00:00Z",
+                                    "created_from=2026-12-31&created_to=2027-01-01", "created_from=1969-12-31T23:00:00-02:00&created_to=1970-01-01"}) {
+        EXPECT_EQ(client.get("/api/clients?" + range).status, 200) << range;
+    }
     const auto nul_tag = client.post("/api/clients", {{"name", "Acme"}, {"tags", {std::string("a\0b", 3)}}});
     ASSERT_EQ(nul_tag.status, 422) << nul_tag.body;
     EXPECT_EQ(errorFields(nul_tag), std::set<std::string>{"tags"});
