@@ -228,7 +228,7 @@ repo::ClientFields applyInput(const repo::ClientFields& current, const ClientInp
     apply(next.owner_id, input.owner_id);
 
     // The domain follows a new website unless it was given, or set apart from the website.
-    if (!input.domain && input.website && *input.website) {
+    if (!input.domain && input.website && *input.website && *input.website != current.website) {
         const auto old_website_domain =
             current.website ? core::normalizeDomain(*current.website) : std::nullopt;
         if (!current.domain || current.domain == old_website_domain) {

@@ -49,6 +49,13 @@ TEST(ApplyInput, DomainFollowsTheWebsiteUnlessSetApart) {
 
     current.domain = "acme-group.com";  // chosen on purpose
     EXPECT_EQ(applyInput(current, input).domain, "acme-group.com");
+
+    // A domain cleared on purpose stays cleared when the same website is sent back (a client
+    // saving the whole record it read), and follows a website that really changes.
+    current.domain = std::nullopt;
+    const auto same = ClientInput::fromUpdateJson({{"website", "https://acme.com"}, {"city", "Oslo"}}, "US");
+    EXPECT_EQ(applyInput(current, same).domain, std::nullopt);
+    EXPECT_EQ(applyInput(current, input).domain, "acme.io");
 }
 
 // null clears nullable fields; absent fields stay as they were.
