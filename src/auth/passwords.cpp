@@ -37,13 +37,6 @@ const std::unordered_set<std::string>& commonPasswords() {
     return list;
 }
 
-std::string lower(std::string_view text) {
-    std::string out(text);
-    std::transform(out.begin(), out.end(), out.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    return out;
-}
-
 // "password2024!" → "password": people satisfy length rules by appending digits and symbols.
 std::string withoutTrailingNoise(std::string_view text) {
     auto end = text.size();
@@ -108,11 +101,11 @@ std::vector<std::string> personalWords(const std::vector<std::string>& personal)
     std::vector<std::string> words;
     for (const auto& item : personal) {
         std::string word;
-        for (const char c : lower(item) + " ") {
+        for (const char c : core::lowerUnicode(item) + " ") {
             if (std::isalnum(static_cast<unsigned char>(c)) || (static_cast<unsigned char>(c) & 0x80)) {
                 word.push_back(c);
             } else {
-                if (word.size() >= kMinPersonalWord) {
+                if (core::utf8Length(word) >= kMinPersonalWord) {
                     words.push_back(word);
                 }
                 word.clear();
@@ -163,7 +156,7 @@ std::string passwordProblem(std::string_view password, const std::vector<std::st
     if (length > kMaxPasswordLength) {
         return "must be at most " + std::to_string(kMaxPasswordLength) + " characters";
     }
-    const auto folded = lower(password);
+    const auto folded = core::lowerUnicode(password);  // "Émile" is "émile", as "Ada" is "ada"
     if (isCommon(folded) || isRepetition(folded) || isRun(folded)) {
         return "is too common or too easy to guess: choose a less predictable password";
     }
@@ -176,7 +169,13 @@ std::string passwordProblem(std::string_view password, const std::vector<std::st
                       covered.begin() + static_cast<std::ptrdiff_t>(at + word.size()), true);
         }
     }
-    if (std::count(covered.begin(), covered.end(), true) * 2 >= static_cast<std::ptrdiff_t>(folded.size())) {
+    // Counted in characters, not bytes: "gracehopper" + "ééééééé" is mostly the name.
+    std::size_t covered_characters = 0;
+    for (std::size_t i = 0; i < folded.size(); ++i) {
+        const bool starts_character = (static_cast<unsigned char>(folded[i]) & 0xC0) != 0x80;
+        covered_characters += covered[i] && starts_character ? 1 : 0;
+    }
+    if (covered_characters * 2 >= core::utf8Length(folded)) {
         return "must not be based on your name or e-mail address";
     }
     return {};

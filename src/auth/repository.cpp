@@ -1,6 +1,7 @@
 #include "auth/repository.hpp"
 
 #include "core/error.hpp"
+#include "core/validation.hpp"
 #include "db/row_reader.hpp"
 #include "db/statement.hpp"
 
@@ -172,12 +173,14 @@ std::optional<std::string> likePattern(const std::optional<std::string>& q) {
     if (!q) {
         return std::nullopt;
     }
+    // Lower case in every alphabet, as lower(u.name) and the stored e-mail have it: "Ödön" finds
+    // "Ödön", not only "ödön".
     std::string escaped;
-    for (const char c : *q) {
+    for (const char c : core::lowerUnicode(*q)) {
         if (c == '%' || c == '_' || c == '\\') {
             escaped.push_back('\\');
         }
-        escaped.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+        escaped.push_back(c);
     }
     return escaped;
 }

@@ -1,5 +1,7 @@
 #include "core/error.hpp"
 
+#include <algorithm>
+
 namespace crm::core {
 
 AppError::AppError(ErrorCode code, std::string message, std::string detail,
@@ -67,7 +69,12 @@ AppError AppError::internal(std::string detail) {
 }
 
 void FieldErrors::add(std::string field, std::string message) {
-    errors_.push_back(FieldError{std::move(field), std::move(message)});
+    // Two checks may find the same fault (a NUL in a filter: the list's and the filter's own);
+    // the answer names it once.
+    const auto same = [&](const FieldError& known) { return known.field == field && known.message == message; };
+    if (std::none_of(errors_.begin(), errors_.end(), same)) {
+        errors_.push_back(FieldError{std::move(field), std::move(message)});
+    }
 }
 
 void FieldErrors::throwIfAny() const {

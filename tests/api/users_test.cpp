@@ -190,6 +190,19 @@ TEST_F(UsersApiTest, FiltersByRoleAndText) {
     ASSERT_EQ(by_text.at("data").size(), 1u);
     EXPECT_EQ(by_text.at("data").at(0).at("id"), manager_.id);
     EXPECT_EQ(server_->clientFor(admin_).get("/api/users?role=king").status, 422);
+    // A fault two checks find is named once.
+    const auto nul = server_->clientFor(admin_).get("/api/users?q=a%00b");
+    ASSERT_EQ(nul.status, 422);
+    EXPECT_EQ(nul.json().at("errors").size(), 1u) << nul.body;
+    // Any case in every alphabet, the stored one included.
+    const auto created = server_->clientFor(admin_).post(
+        "/api/users", {{"email", "\u00f6d\u00f6n@acme.example"}, {"name", "\u00d6d\u00f6n Kov\u00e1cs"}, {"role", "sales"}});
+    ASSERT_EQ(created.status, 201) << created.body;
+    for (const std::string q : {"%C3%96d%C3%B6n", "%C3%96D%C3%96N", "KOV%C3%81CS", "%C3%B6d%C3%B6n%40"}) {
+        const auto found = server_->clientFor(admin_).get("/api/users?q=" + q).json();
+        ASSERT_EQ(found.at("data").size(), 1u) << q;
+        EXPECT_EQ(found.at("data").at(0).at("id"), created.json().at("id")) << q;
+    }
     // A blank q is no filter; a misspelt or repeated parameter is refused by name, with the
     // paging errors in the same answer, never silently ignored.
     const auto all = server_->clientFor(admin_).get("/api/users?limit=200").json().at("data").size();

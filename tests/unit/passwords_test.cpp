@@ -19,5 +19,15 @@ TEST(PasswordRules, PersonalWordsTogetherOrApart) {
     EXPECT_EQ(passwordProblem("copper kettle orchestra", {"Grace Hopper", "gh@navy.example"}), "");
 }
 
+// In every alphabet: case is folded beyond ASCII, and "half the password" counts characters.
+TEST(PasswordRules, AnyAlphabet) {
+    EXPECT_EQ(passwordProblem("Émilezola2026", {"Émile Zola", "ez@example.com"}), kPersonal);
+    EXPECT_EQ(passwordProblem("ÖDÖNKOVÁCS2026", {"Ödön Kovács", "ok@example.com"}), kPersonal);
+    EXPECT_EQ(passwordProblem("gracehopper\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9", {"Grace Hopper", "gh@navy.example"}),
+              kPersonal);  // 11 of 18 characters are the name (though only 11 of 25 bytes)
+    EXPECT_NE(passwordProblem("\u00c9\u00c9\u00c9\u00c9\u00c9\u00c9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9", {"Ann Lee", "al@example.com"}), "");
+    EXPECT_EQ(passwordProblem("\u00e9t\u00e9 \u00e0 la montagne bleue", {"Grace Hopper", "gh@navy.example"}), "");
+}
+
 }  // namespace
 }  // namespace crm::auth
