@@ -44,7 +44,7 @@ void checkNewOwner(pqxx::transaction_base& tx, const core::Actor& actor,
     if (!owner_id && !actor.can(core::Permission::RecordsManageAny)) {
         throw core::AppError::forbidden("Only managers and admins may leave a client without an owner");
     }
-    if (owner_id && !db::lockActiveOwner(tx, actor.org_id, *owner_id)) {
+    if (owner_id && !db::isActiveOwner(tx, actor.org_id, *owner_id)) {
         throw inactiveOwner();
     }
 }
@@ -119,7 +119,7 @@ ClientWrite ClientService::create(const core::Actor& actor, const ClientInput& i
     auto lease = pool_.acquire();
     pqxx::work tx(lease.get());
     if (fields.owner_id && *fields.owner_id != actor.user_id &&
-        !db::lockActiveOwner(tx, actor.org_id, *fields.owner_id)) {
+        !db::isActiveOwner(tx, actor.org_id, *fields.owner_id)) {
         throw inactiveOwner();
     }
     // Looked up before the insert, so the new client does not find itself.

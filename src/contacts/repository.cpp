@@ -248,7 +248,7 @@ const db::Statement kUpdateCandidateProfile{"contacts.update_candidate_profile",
     const db::Statement kSetPrimary##kind{"contacts.set_primary_" #table,                          \
         "UPDATE " #table " SET is_primary = $3 WHERE org_id = $1 AND id = $2"};                    \
     const db::Statement kSoftDelete##kind{"contacts.soft_delete_" #table,                          \
-        "UPDATE " #table " SET deleted_at = now(), is_primary = false"                             \
+        "UPDATE " #table " SET deleted_at = clock_timestamp(), is_primary = false"                 \
         " WHERE org_id = $1 AND id = $2 AND deleted_at IS NULL"                                    \
         " RETURNING deleted_at AT TIME ZONE 'UTC'"};                                               \
     const db::Statement kOldest##kind{"contacts.oldest_" #table,                                   \
@@ -263,9 +263,6 @@ CRM_PROFILE_STATEMENTS(Candidate, candidate_profiles)
 
 const db::Statement kLiveClientName{"contacts.live_client_name",
     "SELECT name FROM clients WHERE org_id = $1 AND id = $2 AND deleted_at IS NULL"};
-// As kLockLiveClients: a delete under way is waited for, and one after it waits for the commit.
-const db::Statement kLockLiveClientName{"contacts.lock_live_client_name",
-    "SELECT name FROM clients WHERE org_id = $1 AND id = $2 AND deleted_at IS NULL FOR SHARE"};
 
 // Client relationships ----------------------------------------------------------------------
 
@@ -278,15 +275,15 @@ const db::Statement kListRelationships{"contacts.list_relationships", R"sql(
     WHERE cc.org_id = $1 AND cc.contact_id = $2 AND cl.deleted_at IS NULL
     ORDER BY cl.name, cc.client_id)sql"};
 
-// FOR SHARE: a client deleted meanwhile (its delete locks the row FOR UPDATE) waits for this
-// change or is seen deleted, never linked after it went. In id order, as every multi-row lock.
-// In id order, so that two changes wanting overlapping clients cannot deadlock. A row that was
-// being deleted or restored is read again once that commits: `live` is its state after.
+// FOR SHARE: a client deleted or restored meanwhile (which locks the row FOR UPDATE) waits for
+// this change, or is seen as it is after. A row read again once that commits gives `live` as it
+// is then. One array of ids, so the lookup stays on the primary key (an `OR id IN (...)` reads
+// every client of the organisation), and in id order, as every multi-row lock.
 const db::Statement kLockClientsOfLinks{"contacts.lock_clients_of_links", R"sql(
     SELECT id, deleted_at IS NULL AS live FROM clients
     WHERE org_id = $1
-      AND (id = ANY($3::uuid[])
-           OR id IN (SELECT cc.client_id FROM client_contacts cc WHERE cc.org_id = $1 AND cc.contact_id = $2))
+      AND id = ANY($3::uuid[] || ARRAY(SELECT cc.client_id FROM client_contacts cc
+                                       WHERE cc.org_id = $1 AND cc.contact_id = ANY($2::uuid[])))
     ORDER BY id FOR SHARE)sql"};
 
 const db::Statement kReleasePrimaryContact{"contacts.release_primary_contact", R"sql(
@@ -1261,11 +1258,6 @@ std::optional<std::string> liveClientName(pqxx::transaction_base& tx, const std:
     return optionalFirstText(db::exec(tx, kLiveClientName, org_id, client_id));
 }
 
-std::optional<std::string> lockLiveClientName(pqxx::transaction_base& tx, const std::string& org_id,
-                                              const std::string& client_id) {
-    return optionalFirstText(db::exec(tx, kLockLiveClientName, org_id, client_id));
-}
-
 // ---------------------------------------------------------------------------------------------
 // Client relationships
 
@@ -1297,10 +1289,10 @@ std::vector<std::string> releasePrimaryContact(pqxx::transaction_base& tx, const
 }
 
 std::vector<std::string> lockClientsOfLinks(pqxx::transaction_base& tx, const std::string& org_id,
-                                            const std::string& contact_id,
+                                            const std::vector<std::string>& contact_ids,
                                             const std::vector<std::string>& client_ids) {
     std::vector<std::string> live;
-    for (const auto& row : db::exec(tx, kLockClientsOfLinks, org_id, contact_id, uuidArray(client_ids))) {
+    for (const auto& row : db::exec(tx, kLockClientsOfLinks, org_id, uuidArray(contact_ids), uuidArray(client_ids))) {
         auto id = row[0].as<std::string>();
         if (row[1].as<bool>() && std::find(client_ids.begin(), client_ids.end(), id) != client_ids.end()) {
             live.push_back(std::move(id));

@@ -363,10 +363,6 @@ std::optional<std::string> profileCreator(pqxx::transaction_base& tx, ProfileKin
 /// The name of a live client of the organisation, if it exists.
 std::optional<std::string> liveClientName(pqxx::transaction_base& tx, const std::string& org_id,
                                           const std::string& client_id);
-/// The same, share-locking the client for the rest of the transaction, for a write that
-/// records it: a delete under way is waited for (and then the client is gone), a later one waits.
-std::optional<std::string> lockLiveClientName(pqxx::transaction_base& tx, const std::string& org_id,
-                                              const std::string& client_id);
 
 // ---------------------------------------------------------------------------------------------
 // Client relationships
@@ -395,12 +391,12 @@ std::vector<std::string> releasePrimaryContact(pqxx::transaction_base& tx, const
                                                const std::string& contact_id);
 
 /// Share-locks, until the transaction ends, the clients named in `client_ids` and those the
-/// contact is linked to now, and returns those of `client_ids` that are live. None of them is
-/// deleted or restored while the contact's links change: a delete of a named client would leave
+/// contacts are linked to now, and returns those of `client_ids` that are live. None of them is
+/// deleted or restored while the contacts' links change: a delete of a named client would leave
 /// it linked, and one of a client left out would have the change remove (or keep) a link its
 /// history row does not show.
 std::vector<std::string> lockClientsOfLinks(pqxx::transaction_base& tx, const std::string& org_id,
-                                            const std::string& contact_id,
+                                            const std::vector<std::string>& contact_ids,
                                             const std::vector<std::string>& client_ids);
 
 /// Takes transaction-scoped advisory locks on the primary-contact places of these clients, so

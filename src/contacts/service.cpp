@@ -267,7 +267,7 @@ void demoteCurrentPrimary(pqxx::transaction_base& tx, const core::Actor& actor,
 
 void requireLiveClient(pqxx::transaction_base& tx, const core::Actor& actor,
                        const std::optional<std::string>& client_id, const std::string& field) {
-    if (client_id && !repo::lockLiveClientName(tx, actor.org_id, *client_id)) {
+    if (client_id && !repo::liveClientName(tx, actor.org_id, *client_id)) {
         throw AppError::invalidField(field, "is not a client of your organisation");
     }
 }
@@ -493,12 +493,12 @@ ContactService::Created ContactService::create(const core::Actor& actor,
     auto lease = pool_.acquire();
     pqxx::work tx(lease.get());
     if (values.owner_id && *values.owner_id != actor.user_id &&
-        !db::lockActiveOwner(tx, actor.org_id, *values.owner_id)) {
+        !db::isActiveOwner(tx, actor.org_id, *values.owner_id)) {
         throw AppError::invalidField("owner_id", "is not an active user of your organisation");
     }
     std::optional<std::string> client_name;
     if (sales && sales->client_id) {
-        client_name = repo::lockLiveClientName(tx, actor.org_id, *sales->client_id);
+        client_name = repo::liveClientName(tx, actor.org_id, *sales->client_id);
         if (!client_name) {
             throw AppError::invalidField("sales_profile.client_id", "is not a client of your organisation");
         }
@@ -554,7 +554,7 @@ repo::ContactDetail ContactService::update(const core::Actor& actor, const std::
         if (!actor.can(Permission::RecordsManageAny)) {
             throw AppError::forbidden("Only managers and admins may reassign a contact");
         }
-        if (values.owner_id && !db::lockActiveOwner(tx, actor.org_id, *values.owner_id)) {
+        if (values.owner_id && !db::isActiveOwner(tx, actor.org_id, *values.owner_id)) {
             throw AppError::invalidField("owner_id", "is not an active user of your organisation");
         }
     }
@@ -773,7 +773,7 @@ ContactService::Relationships ContactService::replaceRelationships(
             wanted_primary.push_back(link.client_id);
         }
     }
-    const auto existing = repo::lockClientsOfLinks(tx, actor.org_id, contact_id, ids);
+    const auto existing = repo::lockClientsOfLinks(tx, actor.org_id, {contact_id}, ids);
     core::FieldErrors errors;
     for (std::size_t i = 0; i < ids.size(); ++i) {
         if (std::find(existing.begin(), existing.end(), ids[i]) == existing.end()) {
@@ -925,15 +925,14 @@ repo::ContactDetail ContactService::merge(const core::Actor& actor, const std::s
     auto values = mergedValues(*survivor, *other, filled);
     // Only an active user may own a contact: an owner who has left is not carried over.
     if (values.owner_id && values.owner_id != survivor->owner_id &&
-        !db::lockActiveOwner(tx, actor.org_id, *values.owner_id)) {
+        !db::isActiveOwner(tx, actor.org_id, *values.owner_id)) {
         values.owner_id.reset();
         std::erase(filled, std::string("owner_id"));
     }
     // Then the move: the profiles and links the survivor gains count in its flags afterwards.
     // Both contacts' clients hold still until the merge commits, as for a links PUT, so the
     // survivor's links read before and after differ by the merge alone.
-    repo::lockClientsOfLinks(tx, actor.org_id, contact_id, {});
-    repo::lockClientsOfLinks(tx, actor.org_id, input.other_id, {});
+    repo::lockClientsOfLinks(tx, actor.org_id, {contact_id, input.other_id}, {});
     const auto links_before = repo::listRelationships(tx, actor.org_id, contact_id);
     const auto moved = repo::moveContactData(tx, actor.org_id, contact_id, input.other_id);
     const bool consent_from_other = values.consent_updated_at != survivor->consent_updated_at;

@@ -152,6 +152,13 @@ bool isInvisible(char32_t point) {
            (point >= 0xE0000 && point <= 0xE007F) || (point >= 0xE0100 && point <= 0xE01EF);
 }
 
+// Joiners and variation selectors shape the characters around them (a Persian word, an emoji
+// sequence): invisible, but text that uses them does not read the same without them.
+bool isShaping(char32_t point) {
+    return point == 0x200C || point == 0x200D || (point >= 0x180B && point <= 0x180D) ||
+           (point >= 0xFE00 && point <= 0xFE0F) || (point >= 0xE0100 && point <= 0xE01EF);
+}
+
 // Line and paragraph separators beyond \n and \r: text with one is not on one line.
 bool isLineBreak(char32_t point) {
     return point == '\n' || point == '\r' || point == 0x0085 || point == 0x2028 || point == 0x2029;
@@ -266,8 +273,8 @@ bool containsSpace(std::string_view text) {
     return anyCodePoint(text, isSpace);
 }
 
-bool containsInvisible(std::string_view text) {
-    return anyCodePoint(text, isInvisible);
+bool containsHiddenMark(std::string_view text) {
+    return anyCodePoint(text, [](char32_t point) { return isInvisible(point) && !isShaping(point); });
 }
 
 bool isBlank(std::string_view text) {
@@ -679,10 +686,7 @@ std::optional<std::string> ObjectReader::optionalUuid(std::string_view key) {
         fail(key, "must be a UUID");
         return std::nullopt;
     }
-    auto lower = *text;
-    std::transform(lower.begin(), lower.end(), lower.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    return lower;
+    return lowerUuid(*text);
 }
 
 std::optional<std::string> ObjectReader::optionalDate(std::string_view key) {
@@ -739,8 +743,10 @@ std::optional<std::vector<std::string>> ObjectReader::optionalTextList(std::stri
     }
     const auto too_many = "must be a list of at most " + std::to_string(max_items) +
                           " different strings";
-    if (!value->is_array()) {
-        fail(key, too_many);
+    // Repeats are kept once, but a list of them is still read and normalised item by item: ten
+    // entries for each different one allowed is room for any honest repetition.
+    if (!value->is_array() || value->size() > max_items * kListEntriesPerItem) {
+        fail(key, too_many + " in at most " + std::to_string(max_items * kListEntriesPerItem) + " entries");
         return std::nullopt;
     }
     std::vector<std::string> items;

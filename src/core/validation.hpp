@@ -22,6 +22,9 @@ namespace crm::core {
 ///     dto.title = in.optionalText("title", 0, 200);
 ///     in.finish();            // unknown fields become errors
 ///     errors.throwIfAny();    // one 422 listing them all
+/// How many entries a list may hold for each different value it may keep (see optionalTextList).
+inline constexpr std::size_t kListEntriesPerItem = 10;
+
 class ObjectReader {
 public:
     /// `prefix` names nested objects in field paths ("sales_profile.").
@@ -56,7 +59,8 @@ public:
     /// An ISO 4217-shaped currency code (three capitals).
     std::optional<std::string> optionalCurrency(std::string_view key);
     /// An array of trimmed strings, each 1..`max_length`, as `fold` has them (NFC text when
-    /// null), each kept once: at most `max_items` different ones, repeats counted once.
+    /// null), each kept once: at most `max_items` different ones, repeats counted once, in at
+    /// most kListEntriesPerItem times `max_items` entries.
     std::optional<std::vector<std::string>> optionalTextList(std::string_view key, std::size_t max_items,
                                                              std::size_t max_length,
                                                              std::string (*fold)(std::string_view) = nullptr);
@@ -128,8 +132,9 @@ std::optional<std::string> normalizeEmail(std::string_view text);
 /// tables), for valid UTF-8: U+3000 is a space, "Ä" lower-cases to "ä". White space also takes
 /// in the no-break spaces (U+00A0, U+2007, U+202F) and NEL, which Unicode counts and glibc not.
 bool containsSpace(std::string_view text);
-/// True when some character prints as nothing (U+200B, U+FEFF, the bidi controls...).
-bool containsInvisible(std::string_view text);
+/// True when some character prints as nothing and shapes nothing either (U+200B, U+FEFF, the
+/// bidi controls...; not the joiners and variation selectors a Persian word or an emoji needs).
+bool containsHiddenMark(std::string_view text);
 /// True when every character is white space (and for "").
 bool isBlank(std::string_view text);
 /// True when every character is white space or prints as nothing (U+200B, U+FEFF, the bidi

@@ -66,7 +66,7 @@ std::optional<std::string> normalizeDomain(std::string_view text) {
 std::optional<std::string> normalizeWebsite(std::string_view text) {
     const auto url = core::trim(text);
     // Characters that print as nothing would make two addresses that read the same differ.
-    if (url.empty() || core::containsSpace(url) || core::containsInvisible(url) ||
+    if (url.empty() || core::containsSpace(url) || core::containsHiddenMark(url) ||
         std::any_of(url.begin(), url.end(),
                     [](unsigned char c) { return c <= 0x20 || c == 0x7f; })) {
         return std::nullopt;

@@ -129,16 +129,9 @@ void requireKnownQuery(const Route& route, const Request& request) {
 // What makes two requests with one Idempotency-Key the same request: the path, the parameters
 // that change what it does (?allow_duplicate=true), its precondition (a retry with a corrected
 // If-Match is another request, not a replay of the 412), and the body.
-std::string idempotencyFingerprint(const Route& route, const Request& request) {
-    // The route and its parameters rather than the path as sent: /api/v1/x and /api/x/ are one
-    // operation, and an id is one record in either case.
-    std::string text = route.path + "\n";
-    for (const auto& [name, value] : request.path_params) {  // length-prefixed: no collisions
-        const auto id = core::isUuid(value) ? core::lowerUuid(value) : value;
-        text += std::to_string(name.size()) + ":" + name + std::to_string(id.size()) + ":" + id;
-    }
-    text += "\n";
-    for (const auto& [name, value] : request.query.values()) {
+std::string fingerprintOf(const std::string& where, const Request& request) {
+    std::string text = where + "\n";
+    for (const auto& [name, value] : request.query.values()) {  // length-prefixed: no collisions
         text += std::to_string(name.size()) + ":" + name + std::to_string(value.size()) + ":" + value;
     }
     // The version If-Match names, as the handler reads it ("3" and W/"3" are one precondition);
@@ -151,6 +144,24 @@ std::string idempotencyFingerprint(const Route& route, const Request& request) {
     } catch (const core::AppError&) {
     }
     return db::sha256Hex(text + "\n" + precondition + "\n" + request.body);
+}
+
+std::string idempotencyFingerprint(const Route& route, const Request& request) {
+    // The route and its parameters rather than the path as sent: /api/v1/x and /api/x are one
+    // operation, and an id is one record in either case.
+    std::string where = route.path + "\n";
+    for (const auto& [name, value] : request.path_params) {
+        const auto id = core::isUuid(value) ? core::lowerUuid(value) : value;
+        where += std::to_string(name.size()) + ":" + name + std::to_string(id.size()) + ":" + id;
+    }
+    return fingerprintOf(where, request);
+}
+
+// The fingerprint as the release before this one took it, with the path as sent: a retry that
+// reaches this release after its first attempt reached the previous one is still the same
+// request. Answers are kept 24 hours; this goes in the release after.
+std::string formerIdempotencyFingerprint(const Route& route, const Request& request) {
+    return fingerprintOf(route.path + "\n" + request.path, request);
 }
 
 // 415 for a body the route does not read, in a media type it does not take.
@@ -883,7 +894,8 @@ Response Server::Impl::runIdempotent(const Route& route, Request& request) {
     const auto& scope = request.authenticated->user_id;
     const auto fingerprint = idempotencyFingerprint(route, request);
     const std::string id(*key);
-    const auto claim = guard_.idempotency->claim(scope, id, fingerprint);
+    const auto claim = guard_.idempotency->claim(scope, id, fingerprint,
+                                                 formerIdempotencyFingerprint(route, request));
     switch (claim.state) {
         case kv::IdempotencyClaim::State::Replay:
             return deserializeAnswer(claim.stored);

@@ -22,7 +22,11 @@ std::string IdempotencyStore::redisKey(const std::string& scope, const std::stri
 }
 
 IdempotencyClaim IdempotencyStore::claim(const std::string& scope, const std::string& key,
-                                         const std::string& fingerprint) {
+                                         const std::string& fingerprint,
+                                         const std::string& former_fingerprint) {
+    const auto same = [&](const std::string& held) {
+        return held == fingerprint || (!former_fingerprint.empty() && held == former_fingerprint);
+    };
     const auto reply = redis_.eval(kClaim, {redisKey(scope, key)},
                                    {fingerprint, std::to_string(kClaimTtlSeconds)});
     IdempotencyClaim claim;
@@ -33,14 +37,14 @@ IdempotencyClaim IdempotencyStore::claim(const std::string& scope, const std::st
     const std::string pending = "pending:";
     const std::string done = "done:";
     if (held.rfind(pending, 0) == 0) {
-        claim.state = held.substr(pending.size()) == fingerprint ? IdempotencyClaim::State::InProgress
-                                                                 : IdempotencyClaim::State::Mismatch;
+        claim.state = same(held.substr(pending.size())) ? IdempotencyClaim::State::InProgress
+                                                        : IdempotencyClaim::State::Mismatch;
         return claim;
     }
     if (held.rfind(done, 0) == 0) {
         const auto rest = held.substr(done.size());
         const auto colon = rest.find(':');
-        if (colon != std::string::npos && rest.substr(0, colon) == fingerprint) {
+        if (colon != std::string::npos && same(rest.substr(0, colon))) {
             claim.state = IdempotencyClaim::State::Replay;
             claim.stored = rest.substr(colon + 1);
         } else {

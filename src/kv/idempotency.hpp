@@ -27,8 +27,10 @@ public:
     explicit IdempotencyStore(Redis& redis) : redis_(redis) {}
 
     /// Claims `key` for `scope` (the caller) and a request whose body hashes to `fingerprint`.
+    /// A key held under `former_fingerprint` (the same request as an earlier release took its
+    /// fingerprint) is held for this request too.
     IdempotencyClaim claim(const std::string& scope, const std::string& key,
-                           const std::string& fingerprint);
+                           const std::string& fingerprint, const std::string& former_fingerprint = {});
     /// Records the answer of a claimed key.
     void complete(const std::string& scope, const std::string& key, const std::string& fingerprint,
                   const std::string& answer);

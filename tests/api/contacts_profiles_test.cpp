@@ -3,7 +3,6 @@
 #include "contacts_fixture.hpp"
 
 #include <chrono>
-#include <functional>
 #include <future>
 #include <thread>
 
@@ -328,36 +327,6 @@ TEST_F(ContactProfilesApiTest, LinksSavedWhileALinkedClientIsDeletedAreRecordedA
     EXPECT_EQ(count("SELECT count(*) FROM contact_profile_audit_log WHERE contact_id = '" + contact + "'"), rows_before);
     sql("UPDATE clients SET deleted_at = NULL WHERE id = $1", going);
     EXPECT_EQ(as(sales_).get(path).json().at("data").size(), 2u) << "the hidden link was kept, as its history says";
-}
-
-// The same for a buyer recorded by client: a sales profile saved while its client is deleted
-// waits for the delete and is refused, never left pointing at a client deleted meanwhile.
-TEST_F(ContactProfilesApiTest, SalesProfileAtAClientBeingDeletedIsRefused) {
-    const auto contact = createContactId(sales_, {{"first_name", "Abe"}});
-    const std::vector<std::pair<std::string, std::function<HttpResponse(const std::string&)>>> saves{
-        {"client_id",
-         [&](const std::string& client) {
-             return as(sales_).post("/api/contacts/" + contact + "/sales-profile", {{"client_id", client}});
-         }},
-        {"sales_profile.client_id",
-         [&](const std::string& client) {
-             return as(sales_).post("/api/contacts", {{"first_name", "Bea"}, {"sales_profile", {{"client_id", client}}}});
-         }},
-    };
-    for (const auto& [field, save] : saves) {
-        const auto client = insertClient(org_, "Going " + field);
-        auto connection = server_->database().connect();
-        pqxx::work deleting(connection);  // as ClientService::remove: lock, then mark deleted
-        deleting.exec_params("SELECT 1 FROM clients WHERE id = $1 FOR UPDATE", client);
-        deleting.exec_params("UPDATE clients SET deleted_at = now() WHERE id = $1", client);
-        auto saved = std::async(std::launch::async, [&save, &client] { return save(client); });
-        EXPECT_TRUE(someoneWaitsForALock()) << field << ": the save never waited for the delete";
-        deleting.commit();
-        const auto response = saved.get();
-        EXPECT_EQ(response.status, 422) << field << ": " << response.body;
-        EXPECT_EQ(errorFields(response), std::set<std::string>{field});
-        EXPECT_EQ(sql("SELECT count(*) FROM sales_profiles WHERE client_id = $1", client)[0][0].as<int>(), 0);
-    }
 }
 
 // An unknown or foreign client fails the whole set with a 422 naming the entry.

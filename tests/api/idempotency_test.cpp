@@ -1,4 +1,6 @@
 #include "http/router.hpp"
+#include "kv/idempotency.hpp"
+#include "kv/redis.hpp"
 #include "support/test_server.hpp"
 
 #include <gtest/gtest.h>
@@ -113,6 +115,20 @@ TEST_F(IdempotencyTest, SamePathWrittenAnotherWayReplays) {
                                    {{"Idempotency-Key", "k4"}});
     EXPECT_EQ(other.status, 422);
     EXPECT_EQ(g_created.load(), 1);
+}
+
+// A key whose request was answered by the previous release, which took its fingerprint from
+// the path as sent, still replays for the same request.
+TEST_F(IdempotencyTest, AnswersUnderTheFormerFingerprintReplay) {
+    kv::Redis redis(kv::RedisOptions{testRedisUrl(), 1, std::chrono::milliseconds(2000),
+                                     server_->settings().at("CRM_REDIS_PREFIX")});
+    kv::IdempotencyStore store(redis);
+    store.complete(alice_.id, "k5", "former", "the answer");
+    const auto replay = store.claim(alice_.id, "k5", "current", "former");
+    EXPECT_EQ(replay.state, kv::IdempotencyClaim::State::Replay);
+    EXPECT_EQ(replay.stored, "the answer");
+    EXPECT_EQ(store.claim(alice_.id, "k5", "current").state, kv::IdempotencyClaim::State::Mismatch);
+    EXPECT_EQ(store.claim(alice_.id, "k5", "current", "another").state, kv::IdempotencyClaim::State::Mismatch);
 }
 
 // Keys belong to their caller: two users may use the same key.

@@ -96,6 +96,10 @@ TEST(NormalizeWebsite, RefusesOtherSchemesAndBadHosts) {
                              "https://acme.com/a\u200b", "https://acme.com/?q=\u2066x", "\ufeffacme.com"}) {
         EXPECT_EQ(normalizeWebsite(text), std::nullopt) << text;
     }
+    // Joiners and variation selectors belong to the words and emoji of a path.
+    EXPECT_EQ(normalizeWebsite("acme.ir/\u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645"),
+              "https://acme.ir/\u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645");
+    EXPECT_EQ(normalizeWebsite("acme.com/\u2764\ufe0f"), "https://acme.com/\u2764\ufe0f");
 }
 
 // At most 2048 characters as stored: the https:// it adds counts, and characters are not bytes.
