@@ -101,7 +101,7 @@ std::vector<std::string> personalWords(const std::vector<std::string>& personal)
     std::vector<std::string> words;
     for (const auto& item : personal) {
         std::string word;
-        for (const char c : core::lowerUnicode(item) + " ") {
+        for (const char c : core::foldCase(item) + " ") {
             if (std::isalnum(static_cast<unsigned char>(c)) || (static_cast<unsigned char>(c) & 0x80)) {
                 word.push_back(c);
             } else {
@@ -156,7 +156,7 @@ std::string passwordProblem(std::string_view password, const std::vector<std::st
     if (length > kMaxPasswordLength) {
         return "must be at most " + std::to_string(kMaxPasswordLength) + " characters";
     }
-    const auto folded = core::lowerUnicode(password);  // "Émile" is "émile", as "Ada" is "ada"
+    const auto folded = core::foldCase(password);  // "Émile" is "émile", as "Ada" is "ada"
     if (isCommon(folded) || isRepetition(folded) || isRun(folded)) {
         return "is too common or too easy to guess: choose a less predictable password";
     }

@@ -166,17 +166,18 @@ constexpr const char kUserFilterSql[] =
     "u.org_id = $1 "
     "AND ($2::text IS NULL OR u.role = $2) "
     "AND ($3::boolean IS NULL OR u.active = $3) "
-    "AND ($4::text IS NULL OR u.email LIKE '%' || $4 || '%' OR lower(u.name) LIKE '%' || $4 || '%') ";
+    "AND ($4::text IS NULL OR translate(u.email, 'ς', 'σ') LIKE '%' || $4 || '%' "
+    "OR translate(lower(u.name), 'ς', 'σ') LIKE '%' || $4 || '%') ";
 
 // Lower-cases the search text and makes LIKE wildcards in it literal.
 std::optional<std::string> likePattern(const std::optional<std::string>& q) {
     if (!q) {
         return std::nullopt;
     }
-    // Lower case in every alphabet, as lower(u.name) and the stored e-mail have it: "Ödön" finds
-    // "Ödön", not only "ödön".
+    // Folded in every alphabet, as the statement folds the name and the stored e-mail: "Ödön"
+    // finds "Ödön", not only "ödön", and "ΣΊΣΥΦΟΣ" finds "Σίσυφος".
     std::string escaped;
-    for (const char c : core::lowerUnicode(*q)) {
+    for (const char c : core::foldCase(*q)) {
         if (c == '%' || c == '_' || c == '\\') {
             escaped.push_back('\\');
         }

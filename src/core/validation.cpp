@@ -324,6 +324,18 @@ std::string lowerUnicode(std::string_view text) {
     return out;
 }
 
+std::string foldCase(std::string_view text) {
+    auto folded = lowerUnicode(text);
+    // Greek's final sigma is a sigma at the end of a word: "ΣΊΣΥΦΟΣ" lowers to "σίσυφοσ", and
+    // "Σίσυφος" to "σίσυφος"; as σ, the two are one word.
+    static constexpr std::string_view kFinalSigma = "\u03c2";
+    static constexpr std::string_view kSigma = "\u03c3";
+    for (auto at = folded.find(kFinalSigma); at != std::string::npos; at = folded.find(kFinalSigma, at)) {
+        folded.replace(at, kFinalSigma.size(), kSigma);
+    }
+    return folded;
+}
+
 std::string foldTag(std::string_view tag) {
     return toNfc(lowerUnicode(tag));  // composed after lower-casing, as e-mails are
 }

@@ -146,6 +146,10 @@ std::optional<long long> wholeNumber(const nlohmann::json& value);
 /// True when `text` has no tab and no line break (\n, \r, NEL, U+2028, U+2029).
 bool isOneLine(std::string_view text);
 std::string lowerUnicode(std::string_view text);
+/// Lower case for comparing text that differs only in case: lowerUnicode(), with Greek's final
+/// sigma as a sigma (upper case has one form for both). SQL compares the same way with
+/// translate(lower(x), 'ς', 'σ').
+std::string foldCase(std::string_view text);
 /// A tag as clients and contacts store and filter it: lower case (as above), then composed, so
 /// "VIP" and "vip" are one tag.
 std::string foldTag(std::string_view tag);

@@ -23,6 +23,7 @@ TEST(PasswordRules, PersonalWordsTogetherOrApart) {
 TEST(PasswordRules, AnyAlphabet) {
     EXPECT_EQ(passwordProblem("Émilezola2026", {"Émile Zola", "ez@example.com"}), kPersonal);
     EXPECT_EQ(passwordProblem("ÖDÖNKOVÁCS2026", {"Ödön Kovács", "ok@example.com"}), kPersonal);
+    EXPECT_EQ(passwordProblem("ΣΊΣΥΦΟΣ-Qz7wK4", {"Σίσυφος Παπαδόπουλος", "sp@example.com"}), kPersonal);
     EXPECT_EQ(passwordProblem("gracehopper\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9", {"Grace Hopper", "gh@navy.example"}),
               kPersonal);  // 11 of 18 characters are the name (though only 11 of 25 bytes)
     EXPECT_NE(passwordProblem("\u00c9\u00c9\u00c9\u00c9\u00c9\u00c9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9", {"Ann Lee", "al@example.com"}), "");
