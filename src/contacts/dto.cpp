@@ -454,7 +454,7 @@ void checkNames(const core::QueryParams& query, const std::vector<std::string>& 
         if (std::find(allowed.begin(), allowed.end(), name) == allowed.end()) {
             errors.add(name, "is not a parameter of this list");
         } else if (count > 1) {
-            errors.add(name, "may be given only once");
+            errors.add(name, "must be given once");
         }
     }
 }

@@ -110,10 +110,20 @@ std::vector<std::string> QueryParams::all(std::string_view name) const {
     return out;
 }
 
+namespace {
+
+// A filter given twice is refused by the list's check of its parameters ("must be given
+// once"); its values are not also judged, which would name it twice.
+bool repeated(const QueryParams& query, std::string_view name) {
+    return query.all(name).size() > 1;
+}
+
+}  // namespace
+
 std::optional<std::string> searchParam(const QueryParams& query, std::string_view name, std::size_t max,
                                        FieldErrors& errors) {
     const auto value = query.get(name);
-    if (!value) {
+    if (!value || repeated(query, name)) {
         return std::nullopt;
     }
     auto text = trim(*value);
@@ -148,7 +158,7 @@ std::optional<std::string> filterText(std::string_view name, std::string_view va
 std::optional<std::string> textParam(const QueryParams& query, std::string_view name, std::size_t max,
                                      FieldErrors& errors) {
     const auto value = query.get(name);
-    return value ? filterText(name, *value, max, errors) : std::nullopt;
+    return value && !repeated(query, name) ? filterText(name, *value, max, errors) : std::nullopt;
 }
 
 }  // namespace crm::core

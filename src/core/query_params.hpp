@@ -47,7 +47,7 @@ std::optional<std::string> searchParam(const QueryParams& query, std::string_vie
 std::optional<std::string> filterText(std::string_view name, std::string_view value, std::size_t max,
                                       FieldErrors& errors);
 
-/// The text filter `name`, if given (see filterText).
+/// The text filter `name`, if given once (see filterText; a repeat is the list's to refuse).
 std::optional<std::string> textParam(const QueryParams& query, std::string_view name, std::size_t max,
                                      FieldErrors& errors);
 

@@ -833,6 +833,14 @@ TEST_F(ContactsApiTest, SearchCoversNameEmailPhoneAndCompany) {
     const auto unseen = as(recruiter_).get("/api/contacts?tag=%E2%80%8B&skill=%E2%80%8B%E2%80%8B&location=%EF%BB%BF");
     EXPECT_EQ(unseen.status, 422);
     EXPECT_EQ(errorFields(unseen), (std::set<std::string>{"tag", "skill", "location"}));
+    // A filter given twice is named once, for the repeat, whatever its values.
+    const auto twice = as(recruiter_).get("/api/contacts?q=ab&q=cd&tag=&tag=x");
+    ASSERT_EQ(twice.status, 422);
+    const auto twice_body = twice.json();
+    ASSERT_EQ(twice_body.at("errors").size(), 2u) << twice.body;
+    for (const auto& error : twice_body.at("errors")) {
+        EXPECT_EQ(error.at("message"), "must be given once") << twice.body;
+    }
     const auto everyone = as(recruiter_).get("/api/contacts?limit=200").json().at("data").size();
     EXPECT_EQ(as(recruiter_).get("/api/contacts?limit=200&q=%E2%80%8B%E2%80%8B%E2%80%8B").json().at("data").size(), everyone);
 }
