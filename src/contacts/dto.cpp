@@ -345,7 +345,8 @@ CandidateProfileInput readCandidate(core::ObjectReader& in, core::FieldErrors& e
     p.desired_salary_max = decimal(in, "desired_salary_max", kMoneyDigits, 2);
     p.currency = currency(in, "currency");
     p.desired_locations.present = in.has("desired_locations");
-    p.desired_locations.value = in.optionalTextList("desired_locations", kMaxListItems, 200);
+    // "Oslo" and "oslo" are one place: the first spelling is kept.
+    p.desired_locations.value = in.optionalTextList("desired_locations", kMaxListItems, 200, nullptr, core::foldCase);
     p.remote_preference = enumeration(in, "remote_preference", kRemotePreferences);
     p.available_from = date(in, "available_from");
     p.notice_period_days = integer(in, "notice_period_days", 0, 365);

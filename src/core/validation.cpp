@@ -748,7 +748,8 @@ std::optional<std::string> ObjectReader::optionalCurrency(std::string_view key) 
 std::optional<std::vector<std::string>> ObjectReader::optionalTextList(std::string_view key,
                                                                       std::size_t max_items,
                                                                       std::size_t max_length,
-                                                                      std::string (*fold)(std::string_view)) {
+                                                                      std::string (*fold)(std::string_view),
+                                                                      std::string (*key_of)(std::string_view)) {
     const auto* value = get(key);
     if (value == nullptr || value->is_null()) {
         return std::nullopt;
@@ -762,6 +763,7 @@ std::optional<std::vector<std::string>> ObjectReader::optionalTextList(std::stri
         return std::nullopt;
     }
     std::vector<std::string> items;
+    std::vector<std::string> keys;  // what a repeat is recognised by, one per item
     for (const auto& item : *value) {
         if (!item.is_string()) {
             fail(key, "must contain only strings");
@@ -783,12 +785,14 @@ std::optional<std::vector<std::string>> ObjectReader::optionalTextList(std::stri
         if (fold != nullptr) {
             text = fold(text);
         }
-        if (std::find(items.begin(), items.end(), text) == items.end()) {
+        auto repeat_key = key_of != nullptr ? key_of(text) : text;
+        if (std::find(keys.begin(), keys.end(), repeat_key) == keys.end()) {
             if (items.size() == max_items) {
                 fail(key, too_many);
                 return std::nullopt;
             }
             items.push_back(std::move(text));
+            keys.push_back(std::move(repeat_key));
         }
     }
     return items;

@@ -59,11 +59,13 @@ public:
     /// An ISO 4217-shaped currency code (three capitals).
     std::optional<std::string> optionalCurrency(std::string_view key);
     /// An array of trimmed strings, each 1..`max_length`, as `fold` has them (NFC text when
-    /// null), each kept once: at most `max_items` different ones, repeats counted once, in at
+    /// null), each kept once (the first of its repeats, recognised by `key_of`'s form of it, or
+    /// by itself when null): at most `max_items` different ones, repeats counted once, in at
     /// most kListEntriesPerItem times `max_items` entries.
     std::optional<std::vector<std::string>> optionalTextList(std::string_view key, std::size_t max_items,
                                                              std::size_t max_length,
-                                                             std::string (*fold)(std::string_view) = nullptr);
+                                                             std::string (*fold)(std::string_view) = nullptr,
+                                                             std::string (*key_of)(std::string_view) = nullptr);
     /// A nested value returned as is (the caller validates it), marking the key as read.
     std::optional<nlohmann::json> optionalJson(std::string_view key);
 

@@ -66,6 +66,10 @@ TEST_F(ContactsApiTest, TagLimitCountsDifferentTags) {
     const auto client = as(sales_).post("/api/clients", {{"name", "Tagged"}, {"tags", client_tags}});
     ASSERT_EQ(client.status, 201) << client.body;
     EXPECT_EQ(client.json().at("tags").size(), 50u);
+    // Places are one place in any case too; the first spelling is kept.
+    const auto places = createContact(
+        recruiter_, {{"first_name", "Pia"}, {"candidate_profile", {{"desired_locations", {"Oslo", "oslo", "OSLO", "Bergen"}}}}});
+    EXPECT_EQ(places.at("candidate_profiles").at(0).at("desired_locations"), json({"Oslo", "Bergen"}));
 }
 
 // Decimals may come as JSON numbers too, taken as the digits written; a number that carries
