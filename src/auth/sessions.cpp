@@ -2,11 +2,9 @@
 
 #include "core/error.hpp"
 #include "core/ids.hpp"
+#include "core/utc_time.hpp"
 #include "db/migrations.hpp"
 
-#include <chrono>
-#include <cstdio>
-#include <ctime>
 
 namespace crm::auth {
 namespace {
@@ -14,20 +12,6 @@ namespace {
 constexpr const char kRefreshPrefix[] = "rt_";
 constexpr std::size_t kRefreshBytes = 32;  // 256 bits
 constexpr std::size_t kMaxCachedSessions = 100000;
-
-// The API's form of a time: RFC 3339 UTC with six fraction digits, as db::utcTimestamp().
-std::string nowRfc3339() {
-    const auto now = std::chrono::system_clock::now();
-    const auto seconds = std::chrono::system_clock::to_time_t(now);
-    const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(now.time_since_epoch()).count() % 1000000;
-    std::tm utc{};
-    gmtime_r(&seconds, &utc);
-    char date[24];
-    std::strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%S", &utc);
-    char buffer[40];
-    std::snprintf(buffer, sizeof buffer, "%s.%06lldZ", date, static_cast<long long>(micros));
-    return buffer;
-}
 
 // Sessions stored before times carried microseconds hold "2026-03-31T09:30:00Z".
 std::string storedTime(std::string text) {
@@ -118,7 +102,7 @@ NewSession SessionStore::create(const std::string& user_id, const std::string& o
     created.session.user_id = user_id;
     created.session.org_id = org_id;
     created.session.role = role;
-    created.session.created_at = nowRfc3339();
+    created.session.created_at = core::utcNow();
     created.session.last_used_at = created.session.created_at;
     created.session.ip = ip;
     created.session.user_agent = user_agent.substr(0, 300);
@@ -149,7 +133,7 @@ Rotation SessionStore::rotate(const std::string& refresh_token, const std::strin
     const auto reply = redis_.eval(
         kRotate, {},
         {redis_.key(""), digest(refresh_token), digest(successor),
-         std::to_string(refresh_ttl_.count()), nowRfc3339(), ip, user_agent.substr(0, 300)});
+         std::to_string(refresh_ttl_.count()), core::utcNow(), ip, user_agent.substr(0, 300)});
     const auto& items = reply.elements;
     const auto status = items.empty() ? std::string{} : items[0].text;
     if (status == "ok" && items.size() >= 6) {

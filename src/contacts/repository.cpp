@@ -541,14 +541,6 @@ std::vector<std::string> firstColumn(const pqxx::result& rows) {
     return out;
 }
 
-// The first row's first column, if there is a row.
-std::optional<std::string> optionalFirstText(const pqxx::result& rows) {
-    if (rows.empty()) {
-        return std::nullopt;
-    }
-    return rows[0][0].as<std::string>();
-}
-
 std::vector<std::string> stringList(const nlohmann::json& array) {
     std::vector<std::string> out;
     if (array.is_array()) {
@@ -1255,7 +1247,11 @@ std::optional<std::string> profileCreator(pqxx::transaction_base& tx, ProfileKin
 
 std::optional<std::string> liveClientName(pqxx::transaction_base& tx, const std::string& org_id,
                                           const std::string& client_id) {
-    return optionalFirstText(db::exec(tx, kLiveClientName, org_id, client_id));
+    const auto rows = db::exec(tx, kLiveClientName, org_id, client_id);
+    if (rows.empty()) {
+        return std::nullopt;
+    }
+    return rows[0][0].as<std::string>();
 }
 
 // ---------------------------------------------------------------------------------------------
