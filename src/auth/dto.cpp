@@ -24,6 +24,15 @@ std::string requiredSecret(core::ObjectReader& in, std::string_view key) {
     return in.rawText(key, 1, kMaxPasswordField).value_or(std::string{});
 }
 
+// Slugs are made lower case (slugify), so "Northwind" as typed names the same organisation.
+std::optional<std::string> optionalSlug(core::ObjectReader& in, std::string_view key) {
+    auto slug = in.optionalText(key, 0, 63);
+    if (slug) {
+        *slug = core::foldCase(*slug);
+    }
+    return slug;
+}
+
 }  // namespace
 
 LoginDto LoginDto::fromJson(const nlohmann::json& body) {
@@ -32,7 +41,7 @@ LoginDto LoginDto::fromJson(const nlohmann::json& body) {
     LoginDto dto;
     dto.email = requiredEmail(in, "email");
     dto.password = requiredSecret(in, "password");
-    dto.organization = in.optionalText("organization", 0, 63);
+    dto.organization = optionalSlug(in, "organization");
     in.finish();
     errors.throwIfAny();
     return dto;
@@ -72,7 +81,7 @@ ForgotPasswordDto ForgotPasswordDto::fromJson(const nlohmann::json& body) {
     core::ObjectReader in(body, errors);
     ForgotPasswordDto dto;
     dto.email = requiredEmail(in, "email");
-    dto.organization = in.optionalText("organization", 0, 63);
+    dto.organization = optionalSlug(in, "organization");
     in.finish();
     errors.throwIfAny();
     return dto;

@@ -27,11 +27,12 @@ Patch<T> set(std::optional<T> value) {
 }
 
 /// A nullable text field: absent, null or blank (cleared), or trimmed text of 1..max.
-Patch<std::string> textPatch(ObjectReader& in, std::string_view key, std::size_t max) {
+Patch<std::string> textPatch(ObjectReader& in, std::string_view key, std::size_t max,
+                             core::TextLines lines = core::TextLines::One) {
     if (!in.has(key)) {
         return std::nullopt;
     }
-    return set(in.optionalText(key, 0, max));
+    return set(in.optionalText(key, 0, max, lines));
 }
 
 /// A text field that must keep a value: null or blank is refused.
@@ -127,7 +128,7 @@ ClientInput readInput(const nlohmann::json& body, std::string_view phone_region,
             input.tags = set(in.optionalTextList("tags", kMaxTags, kMaxTagLength, core::foldTag));
         }
     }
-    input.notes = textPatch(in, "notes", 10000);
+    input.notes = textPatch(in, "notes", 10000, core::TextLines::Many);
     if (in.isNull("owner_id")) {
         in.optionalJson("owner_id");
         input.owner_id = cleared<std::string>();  // no owner

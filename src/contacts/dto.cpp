@@ -53,10 +53,11 @@ json optional(const std::optional<std::string>& value) {
 }
 
 // A nullable text field: absent, null or blank (cleared), or 1..max characters.
-Patch<std::string> text(core::ObjectReader& in, std::string_view key, std::size_t max) {
+Patch<std::string> text(core::ObjectReader& in, std::string_view key, std::size_t max,
+                        core::TextLines lines = core::TextLines::One) {
     Patch<std::string> patch;
     patch.present = in.has(key);
-    patch.value = in.optionalText(key, 0, max);
+    patch.value = in.optionalText(key, 0, max, lines);
     return patch;
 }
 
@@ -273,7 +274,7 @@ SalesProfileInput readSales(core::ObjectReader& in, bool create) {
     }
     s.lead_status = enumeration(in, "lead_status", kLeadStatuses);
     s.lead_score = integer(in, "lead_score", 0, 100);
-    s.notes = text(in, "notes", 5000);
+    s.notes = text(in, "notes", 5000, core::TextLines::Many);
     s.is_primary = flag(in, "is_primary");
     in.forbid("id", "is assigned by the server");
     in.forbid("contact_id", "is the contact of the path");
@@ -333,7 +334,7 @@ Patch<json> skillList(core::ObjectReader& in, core::FieldErrors& errors) {
 CandidateProfileInput readCandidate(core::ObjectReader& in, core::FieldErrors& errors) {
     CandidateProfileInput p;
     p.headline = text(in, "headline", 300);
-    p.summary = text(in, "summary", 10000);
+    p.summary = text(in, "summary", 10000, core::TextLines::Many);
     p.skills = skillList(in, errors);
     p.years_experience = decimal(in, "years_experience", 3, 1);
     if (p.years_experience.value && compareDecimal(*p.years_experience.value, "70") > 0) {

@@ -68,9 +68,10 @@ const db::Statement kLockContact{"contacts.lock",
     " FROM contacts c WHERE c.org_id = $1 AND c.id = $2 FOR NO KEY UPDATE OF c"};
 
 // Rows are locked as the sort returns them: always in id order.
-const db::Statement kLockContacts{"contacts.lock_many",
+const db::Statement kLockContactsForMerge{"contacts.lock_for_merge",
     "SELECT " CRM_CONTACT_COLUMNS ", " CRM_CONTACT_FLAGS
-    " FROM contacts c WHERE c.org_id = $1 AND c.id = ANY($2::uuid[]) ORDER BY c.id"
+    " FROM contacts c WHERE c.org_id = $1"
+    " AND (c.id = ANY($2::uuid[]) OR c.merged_into_id = ANY($2::uuid[])) ORDER BY c.id"
     " FOR NO KEY UPDATE OF c"};
 
 const db::Statement kInsertContact{"contacts.insert",
@@ -881,10 +882,10 @@ std::optional<ContactRecord> lockContact(pqxx::transaction_base& tx, const std::
     return contactFromRow(rows[0], true);
 }
 
-std::vector<ContactRecord> lockContacts(pqxx::transaction_base& tx, const std::string& org_id,
-                                        const std::vector<std::string>& contact_ids) {
+std::vector<ContactRecord> lockContactsForMerge(pqxx::transaction_base& tx, const std::string& org_id,
+                                                const std::vector<std::string>& contact_ids) {
     std::vector<ContactRecord> out;
-    for (const auto& row : db::exec(tx, kLockContacts, org_id, uuidArray(contact_ids))) {
+    for (const auto& row : db::exec(tx, kLockContactsForMerge, org_id, uuidArray(contact_ids))) {
         out.push_back(contactFromRow(row, true));
     }
     return out;

@@ -167,9 +167,11 @@ std::optional<ContactRecord> findContact(pqxx::transaction_base& tx, const std::
 std::optional<ContactRecord> lockContact(pqxx::transaction_base& tx, const std::string& org_id,
                                          const std::string& contact_id);
 
-/// Two contacts locked in id order (merge), so two merges of the same pair cannot deadlock.
-std::vector<ContactRecord> lockContacts(pqxx::transaction_base& tx, const std::string& org_id,
-                                        const std::vector<std::string>& contact_ids);
+/// The contacts of a merge, and those merged into them earlier (which a merge re-points), locked
+/// in one id-ordered statement: merges of overlapping contacts, in a chain or a cycle, wait for
+/// each other instead of deadlocking. Returns every row locked.
+std::vector<ContactRecord> lockContactsForMerge(pqxx::transaction_base& tx, const std::string& org_id,
+                                                const std::vector<std::string>& contact_ids);
 
 struct ContactFilter {
     /// LIKE pattern (already escaped, with %) over contacts.search_text.

@@ -43,10 +43,11 @@ void requireOwnership(const core::Actor& actor, const repo::ContactRecord& conta
 // A profile may be changed by whoever may change its contact, or by the user who created it
 // (a recruiter keeps the candidate profile they added to a colleague's contact).
 void requireProfileRights(const core::Actor& actor, const repo::ContactRecord& contact,
-                          const std::optional<std::string>& created_by) {
+                          const std::optional<std::string>& created_by,
+                          const char* message =
+                              "Only the contact's owner, the profile's creator or a manager may change this profile") {
     if (!actor.mayManage(contact.owner_id) && !(created_by && *created_by == actor.user_id)) {
-        throw AppError::forbidden(
-            "Only the contact's owner, the profile's creator or a manager may change this profile");
+        throw AppError::forbidden(message);
     }
 }
 
@@ -260,7 +261,10 @@ void demoteCurrentPrimary(pqxx::transaction_base& tx, const core::Actor& actor,
     if (!current || *current == keep_id) {
         return;
     }
-    requireProfileRights(actor, contact, repo::profileCreator(tx, Kind::kKind, actor.org_id, *current));
+    // The caller may own the new primary; the refusal is about the one it would demote.
+    requireProfileRights(actor, contact, repo::profileCreator(tx, Kind::kKind, actor.org_id, *current),
+                         "Making this profile primary demotes the current primary profile, which only "
+                         "its creator, the contact's owner or a manager may change");
     repo::setProfilePrimary(tx, Kind::kKind, actor.org_id, *current, false);
     changes.push_back(primaryChange(Kind::kType, *current, true, false));
 }
@@ -901,7 +905,7 @@ repo::ContactDetail ContactService::merge(const core::Actor& actor, const std::s
     }
     auto lease = pool_.acquire();
     pqxx::work tx(lease.get());
-    const auto locked = repo::lockContacts(tx, actor.org_id, {contact_id, input.other_id});
+    const auto locked = repo::lockContactsForMerge(tx, actor.org_id, {contact_id, input.other_id});
     const auto find = [&locked](const std::string& id) -> const repo::ContactRecord* {
         for (const auto& contact : locked) {
             if (contact.id == id && !contact.deleted_at) {

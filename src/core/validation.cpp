@@ -159,6 +159,13 @@ bool isShaping(char32_t point) {
            (point >= 0xFE00 && point <= 0xFE0F) || (point >= 0xE0100 && point <= 0xE01EF);
 }
 
+// Left-to-right and right-to-left override: what follows shows in forced order, so "Li\u202Etset"
+// reads "Litest" ("RLO spoofing"). The embeddings and isolates, which mixed-direction text
+// copied from some applications carries, only set a direction and are kept.
+bool isBidiOverride(char32_t point) {
+    return point == 0x202D || point == 0x202E;
+}
+
 // Line and paragraph separators beyond \n and \r: text with one is not on one line.
 bool isLineBreak(char32_t point) {
     return point == '\n' || point == '\r' || point == 0x0085 || point == 0x2028 || point == 0x2029;
@@ -509,7 +516,7 @@ std::optional<std::string> ObjectReader::rawText(std::string_view key, std::size
 }
 
 std::optional<std::string> ObjectReader::optionalText(std::string_view key, std::size_t min,
-                                                      std::size_t max) {
+                                                      std::size_t max, TextLines lines) {
     const auto* value = get(key);
     if (value == nullptr || value->is_null()) {
         return std::nullopt;
@@ -529,7 +536,16 @@ std::optional<std::string> ObjectReader::optionalText(std::string_view key, std:
     }
     const auto text = toNfc(trim(raw));
     if (anyCodePoint(text, isControl)) {
-        fail(key, "must not contain control characters (line breaks and tabs excepted)");
+        fail(key, lines == TextLines::One ? "must not contain control characters"
+                                          : "must not contain control characters (line breaks and tabs excepted)");
+        return std::nullopt;
+    }
+    if (lines == TextLines::One && !isOneLine(text)) {
+        fail(key, "must be one line, without tabs");
+        return std::nullopt;
+    }
+    if (lines == TextLines::One && anyCodePoint(text, isBidiOverride)) {
+        fail(key, "must not contain bidi overrides (U+202D, U+202E), which show text reversed");
         return std::nullopt;
     }
     const auto length = utf8Length(text);
@@ -558,13 +574,14 @@ std::optional<std::string> ObjectReader::optionalText(std::string_view key, std:
     return text;
 }
 
-std::string ObjectReader::requiredText(std::string_view key, std::size_t min, std::size_t max) {
+std::string ObjectReader::requiredText(std::string_view key, std::size_t min, std::size_t max,
+                                       TextLines lines) {
     if (!has(key) || isNull(key)) {
         get(key);
         fail(key, "is required");
         return {};
     }
-    return optionalText(key, std::max<std::size_t>(min, 1), max).value_or(std::string{});
+    return optionalText(key, std::max<std::size_t>(min, 1), max, lines).value_or(std::string{});
 }
 
 std::optional<std::string> ObjectReader::optionalEnum(std::string_view key,

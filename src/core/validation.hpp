@@ -25,6 +25,10 @@ namespace crm::core {
 /// How many entries a list may hold for each different value it may keep (see optionalTextList).
 inline constexpr std::size_t kListEntriesPerItem = 10;
 
+/// Whether a text field is one line (a name, a title, a city: the default) or may hold
+/// paragraphs (notes, a summary).
+enum class TextLines { One, Many };
+
 class ObjectReader {
 public:
     /// `prefix` names nested objects in field paths ("sales_profile.").
@@ -35,10 +39,13 @@ public:
     bool isNull(std::string_view key) const;
 
     /// A trimmed string of `min`..`max` characters (code points). Missing or null → error.
-    std::string requiredText(std::string_view key, std::size_t min = 1, std::size_t max = 10000);
+    /// One-line text refuses tabs, line breaks and bidi overrides (U+202D, U+202E), which
+    /// would show a name in a list reversed or split.
+    std::string requiredText(std::string_view key, std::size_t min = 1, std::size_t max = 10000,
+                             TextLines lines = TextLines::One);
     /// Missing → nullopt; null or blank → nullopt when `min` is 0, else an error.
     std::optional<std::string> optionalText(std::string_view key, std::size_t min = 0,
-                                            std::size_t max = 10000);
+                                            std::size_t max = 10000, TextLines lines = TextLines::One);
     /// A string taken exactly as sent (passwords: no trimming), `min`..`max` code points.
     std::optional<std::string> rawText(std::string_view key, std::size_t min, std::size_t max);
     /// One of `allowed`.

@@ -12,6 +12,7 @@
 #include <gtest/gtest.h>
 #include <sodium.h>
 
+#include <cctype>
 #include <future>
 #include <thread>
 #include <regex>
@@ -733,6 +734,12 @@ TEST_F(AuthApiTest, SameEmailInTwoOrganisations) {
     const auto chosen = login(admin_.email, kTestPassword, {{"organization", other_org.slug}});
     ASSERT_EQ(chosen.status, 200);
     EXPECT_EQ(chosen.json().at("user").at("role"), "sales");
+    // Typed as the organisation is written ("Second-Org"): the same organisation.
+    std::string typed = other_org.slug;
+    typed[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(typed[0])));
+    const auto typed_login = login(admin_.email, kTestPassword, {{"organization", typed}});
+    ASSERT_EQ(typed_login.status, 200);
+    EXPECT_EQ(typed_login.json().at("user").at("organization").at("slug"), other_org.slug);
 }
 
 // An e-mail with active accounts in two organisations must name one: without it no password

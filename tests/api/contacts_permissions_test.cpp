@@ -196,6 +196,28 @@ TEST_F(ContactPermissionsApiTest, MakePrimaryNeedsTheKindsPermission) {
                    [&](const TestUser& user) { return as(user).post(sales_path, json::object()); });
 }
 
+// recruiter2_ may change the candidate profile they added, but making it primary demotes
+// recruiter_'s: the refusal says so, rather than a rule recruiter2_ seems to meet.
+TEST_F(ContactPermissionsApiTest, DemotingAnotherUsersPrimaryIsExplained) {
+    const auto own = as(recruiter2_).post("/api/contacts/" + contact_ + "/candidate-profile", {{"headline", "Own"}});
+    ASSERT_EQ(own.status, 201) << own.body;
+    const auto own_path = "/api/contacts/" + contact_ + "/candidate-profile/" + own.json().at("id").get<std::string>();
+    EXPECT_EQ(as(recruiter2_).put(own_path, {{"headline", "Own, edited"}}).status, 200);
+    for (const auto& response :
+         {as(recruiter2_).post("/api/contacts/" + contact_ + "/profiles/" + own.json().at("id").get<std::string>() +
+                                   "/make-primary",
+                               json::object()),
+          as(recruiter2_).post("/api/contacts/" + contact_ + "/candidate-profile",
+                               {{"headline", "Third"}, {"is_primary", true}})}) {
+        ASSERT_EQ(response.status, 403) << response.body;
+        EXPECT_NE(response.json().at("detail").get<std::string>().find("demotes the current primary"),
+                  std::string::npos)
+            << response.body;
+    }
+    EXPECT_EQ(count("SELECT count(*) FROM candidate_profiles WHERE is_primary AND id = '" + candidate_profile_ + "'"), 1);
+    EXPECT_EQ(count("SELECT count(*) FROM candidate_profiles WHERE headline = 'Third'"), 0);
+}
+
 // Client links are the contact's: owner, managers and admins replace them.
 TEST_F(ContactPermissionsApiTest, ReplacingRelationshipsNeedsOwnership) {
     const auto client = insertClient(org_, "Linked");

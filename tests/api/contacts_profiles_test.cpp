@@ -601,6 +601,41 @@ TEST_F(ContactProfilesApiTest, MergePastTheTagCapChangesNothing) {
     EXPECT_EQ(as(manager_).get("/api/contacts/" + other).status, 200);  // not merged away
 }
 
+// Merges that overlap through an earlier merge wait for each other rather than deadlock (which
+// answered one of them 503 after PostgreSQL's second of detection). B was merged into A; then
+// "merge A into C" re-points B at C while "merge C into B" holds B: locking the contacts merged
+// into a pair with the pair, in id order, makes the second wait for the first.
+TEST_F(ContactProfilesApiTest, OverlappingMergesWaitInsteadOfDeadlocking) {
+    const auto a = createContactId(manager_, {{"first_name", "Ann"}});
+    const auto b = createContactId(manager_, {{"first_name", "Ben"}});
+    const auto c = createContactId(manager_, {{"first_name", "Cal"}});
+    ASSERT_LT(a, b);  // v7 ids: created in this order
+    ASSERT_LT(b, c);
+    ASSERT_EQ(as(manager_).post("/api/contacts/" + a + "/merge", {{"other_id", b}}).status, 200);
+
+    auto connection = server_->database().connect();
+    pqxx::work holding(connection);
+    holding.exec_params("SELECT 1 FROM contacts WHERE id = $1 FOR UPDATE", c);
+    auto a_into_c = std::async(std::launch::async, [&] {
+        return as(manager_).post("/api/contacts/" + c + "/merge", {{"other_id", a}});
+    });
+    ASSERT_TRUE(someoneWaitsForALock());
+    auto c_into_b = std::async(std::launch::async, [&] {
+        return as(manager_).post("/api/contacts/" + b + "/merge", {{"other_id", c}});
+    });
+    for (int i = 0; i < 200 && count("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                                     "AND wait_event_type = 'Lock'") < 2; ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(25));
+    }
+    holding.commit();
+    const auto first = a_into_c.get();
+    const auto second = c_into_b.get();
+    EXPECT_EQ(first.status, 200) << first.body;
+    EXPECT_EQ(second.status, 404) << second.body;  // B was merged away before it could survive
+    EXPECT_EQ(sql("SELECT merged_into_id::text FROM contacts WHERE id = $1", b)[0][0].as<std::string>(), c);
+    EXPECT_EQ(sql("SELECT merged_into_id::text FROM contacts WHERE id = $1", a)[0][0].as<std::string>(), c);
+}
+
 // Merging a contact with itself is a 422; with another organisation's contact a 404.
 TEST_F(ContactProfilesApiTest, MergeNeedsAnotherContactOfTheOrganisation) {
     const auto mine = createContactId(manager_, {{"first_name", "Fox"}});

@@ -213,6 +213,20 @@ TEST_F(ContactsApiTest, HostileInputIsRefusedByField) {
     ASSERT_EQ(controls.status, 422) << controls.body;
     EXPECT_EQ(errorFields(controls), (std::set<std::string>{"first_name", "last_name", "tags"}));
 
+    // A name, a city or a title is one line: a line break would split it in a list or an
+    // e-mail greeting, and a bidi override shows it reversed ("Li\u202Etset" reads "Litest").
+    const auto one_line = as(manager_).post(
+        "/api/contacts", {{"first_name", "Ann\nDrop"}, {"last_name", "Li\u202Etset"}, {"city", "Oslo\u2028X"},
+                          {"sales_profile", {{"title", "Head\tof sales"}, {"notes", "Met at the fair.\nCall in May."}}},
+                          {"candidate_profile", {{"current_employer", "Initech\r\nLtd"}}}});
+    ASSERT_EQ(one_line.status, 422) << one_line.body;
+    EXPECT_EQ(errorFields(one_line),
+              (std::set<std::string>{"first_name", "last_name", "city", "sales_profile.title",
+                                     "candidate_profile.current_employer"}));
+    EXPECT_NE(one_line.body.find("must be one line"), std::string::npos) << one_line.body;
+    EXPECT_NE(one_line.body.find("bidi overrides"), std::string::npos) << one_line.body;
+
+
     const auto nul_level = as(manager_).post(
         "/api/contacts", {{"first_name", "Ada"},
                           {"candidate_profile", {{"skills", {{{"name", "C++"}, {"level", std::string("a\0", 2)}}}}}}});
@@ -226,6 +240,20 @@ TEST_F(ContactsApiTest, HostileInputIsRefusedByField) {
 
     EXPECT_EQ(as(manager_).get("/api/contacts").status, 200);
     EXPECT_EQ(count("SELECT count(*) FROM contacts"), 0);
+}
+
+// Paragraphs belong in notes and a summary; a Persian name keeps its joiner (U+200C), and a
+// name copied with direction isolates (U+2068, U+2069) keeps them: only overrides are refused.
+TEST_F(ContactsApiTest, ParagraphsInNotesAndShapingInNamesAreKept) {
+    const auto kept = as(manager_).post(
+        "/api/contacts", {{"first_name", "\u2068Ann\u2069"}, {"last_name", "\u0645\u06cc\u200c\u0631\u0648\u062f"},
+                          {"sales_profile", {{"notes", "Met at the fair.\nCall in May."}}},
+                          {"candidate_profile", {{"summary", "First line\nsecond line\twith a tab"}}}});
+    ASSERT_EQ(kept.status, 201) << kept.body;
+    EXPECT_EQ(kept.json().at("first_name"), "\u2068Ann\u2069");
+    EXPECT_EQ(kept.json().at("last_name"), "\u0645\u06cc\u200c\u0631\u0648\u062f");
+    EXPECT_EQ(kept.json().at("sales_profiles").at(0).at("notes"), "Met at the fair.\nCall in May.");
+    EXPECT_EQ(kept.json().at("candidate_profiles").at(0).at("summary"), "First line\nsecond line\twith a tab");
 }
 
 // E-mails are lower-cased beyond ASCII and white space is recognised beyond ASCII, the way

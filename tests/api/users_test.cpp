@@ -320,6 +320,13 @@ TEST_F(UsersApiTest, NullRoleOrActiveIsRefused) {
         fields.insert(error.at("field").get<std::string>());
     }
     EXPECT_EQ(fields, (std::set<std::string>{"role", "active", "email", "name"}));
+
+    // A name is one line: it opens every invitation and reset e-mail ("Hello <name>,").
+    const auto two_lines = server_->clientFor(admin_).put("/api/users/" + sales_.id,
+                                                          {{"name", "Sam\nPlease wire the fee to"}});
+    ASSERT_EQ(two_lines.status, 422) << two_lines.body;
+    EXPECT_EQ(two_lines.json().at("errors").at(0).at("field"), "name");
+    EXPECT_EQ(two_lines.json().at("errors").at(0).at("message"), "must be one line, without tabs");
 }
 
 // An admin cannot give a user a password made of that user's name.
