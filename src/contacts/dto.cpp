@@ -655,8 +655,8 @@ ContactListQuery parseContactListQuery(const core::QueryParams& query, std::stri
     if (const auto include = query.get("include")) {
         if (*include == "profiles") {
             out.include_profiles = true;
-        } else if (!include->empty()) {
-            errors.add("include", "must be profiles");
+        } else {
+            errors.add("include", "must be profiles");  // an empty one too, as oneOf's choices
         }
     }
     // Checked with the other parameters, so one 422 names them all (unless the sort was refused:

@@ -34,8 +34,10 @@ bool allowDuplicate(const Request& request) {
 // with the list's other parameters.
 std::optional<std::string> oneOf(const Request& request, const char* name,
                                  const std::vector<std::string>& allowed, core::FieldErrors& errors) {
+    // An empty value is refused like any other that is not a choice, as the clients' and users'
+    // lists refuse `status=` and `role=`: a blank filter would silently return everything.
     const auto value = request.query.get(name);
-    if (!value || value->empty()) {
+    if (!value) {
         return std::nullopt;
     }
     if (std::find(allowed.begin(), allowed.end(), *value) == allowed.end()) {

@@ -170,6 +170,10 @@ std::string Request::listKey() const {
         std::transform(value.begin(), value.end(), std::back_inserter(key),
                        [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
     }
+    if (authenticated) {
+        key += " org ";
+        key += authenticated->org_id;
+    }
     return key;
 }
 

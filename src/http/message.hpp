@@ -61,7 +61,8 @@ public:
     std::optional<std::string_view> header(std::string_view name) const { return headers.get(name); }
 
     /// Which list this is, for binding its cursors: the route template and its path values in
-    /// lower case, so that `/api/v1/...`, a trailing slash or an upper-case id name the same list.
+    /// lower case, so that `/api/v1/...`, a trailing slash or an upper-case id name the same list,
+    /// and the caller's organisation (another organisation's cursor is not one of this list's).
     std::string listKey() const;
 
     /// The body as JSON. Throws 400 when it is empty or malformed (the media type was checked

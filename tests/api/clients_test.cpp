@@ -1030,6 +1030,9 @@ TEST_F(ClientsApiTest, ForeignCursorsAreRefused) {
               (std::set<std::string>{"cursor", "limit"}));
     // The same list by another spelling of its path takes the cursor.
     EXPECT_EQ(client.get("/api/v1/clients/?limit=1&sort=name&cursor=" + cursor).status, 200);
+    // Another organisation's cursor names a place in its list, not in this one.
+    EXPECT_EQ(errorFields(server_->clientFor(stranger_).get("/api/clients?limit=1&sort=name&cursor=" + cursor)),
+              std::set<std::string>{"cursor"});
     // A cursor is good for the list that handed it out only: not another list, not another
     // client's sub-list.
     const auto list_cursor = client.get("/api/clients?limit=1").json().at("page").at("next_cursor").get<std::string>();

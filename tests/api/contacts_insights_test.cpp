@@ -238,6 +238,7 @@ TEST_F(ContactInsightsApiTest, CrossProfileInsightsPageAndStayInTheOrganisation)
     } while (!cursor.empty() && ++pages < 10);
     EXPECT_EQ(seen.size(), 6u);  // three candidates at a client with deals, three buyers at one with jobs
     EXPECT_EQ(as(sales_).get("/api/insights/cross-profile?type=gossip").status, 422);
+    EXPECT_EQ(as(sales_).get("/api/insights/cross-profile?type=").status, 422);  // not "every type"
     EXPECT_EQ(byType(as(stranger_).get("/api/insights/cross-profile")).size(), 1u);
 }
 

@@ -707,6 +707,8 @@ TEST_F(ContactsApiTest, HistoryNamesEveryBadParameter) {
     const auto response = as(manager_).get("/api/contacts/" + id + "/history?profile_type=x&limit=0&colour=red");
     EXPECT_EQ(response.status, 422);
     EXPECT_EQ(errorFields(response), (std::set<std::string>{"profile_type", "limit", "colour"}));
+    const auto empty = as(manager_).get("/api/contacts/" + id + "/history?profile_type=");
+    EXPECT_EQ(errorFields(empty), std::set<std::string>{"profile_type"}) << empty.body;
 }
 
 // Keyset pages cover every contact exactly once, in every sort, names missing included.
@@ -903,6 +905,8 @@ TEST_F(ContactsApiTest, TotalsAndIncludedProfiles) {
         }
     }
     EXPECT_EQ(as(sales_).get("/api/contacts?include=everything").status, 422);
+    // An empty choice is no choice: refused, not read as "no filter" (nothing would be embedded).
+    EXPECT_EQ(errorFields(as(sales_).get("/api/contacts?include=")), std::set<std::string>{"include"});
 }
 
 // Only managers and admins may list deleted contacts along with the others.
@@ -927,6 +931,11 @@ TEST_F(ContactsApiTest, ForeignCursorsAreRefused) {
     EXPECT_EQ(errorFields(other_sort), std::set<std::string>{"cursor"});
     EXPECT_EQ(as(sales_).get("/api/contacts?cursor=" + cursor + "x").status, 422);
     EXPECT_EQ(as(sales_).get("/api/contacts?sort=first_name").status, 422);
+    // Another organisation's cursor names a place in its list, not in this one.
+    const auto stranger_page = as(stranger_).get("/api/contacts?cursor=" + cursor);
+    EXPECT_EQ(stranger_page.status, 422) << stranger_page.body;
+    EXPECT_EQ(errorFields(stranger_page), std::set<std::string>{"cursor"});
+    EXPECT_EQ(as(manager_).get("/api/contacts?cursor=" + cursor).status, 200);  // a colleague's is fine
     // Named with the other bad parameters in one 422, not on the next try.
     EXPECT_EQ(errorFields(as(sales_).get("/api/contacts?cursor=bogus&tag=&limit=0")),
               (std::set<std::string>{"cursor", "tag", "limit"}));
