@@ -1,6 +1,7 @@
 #include "contacts/repository.hpp"
 
 #include "core/error.hpp"
+#include "core/validation.hpp"
 #include "db/json_records.hpp"
 #include "db/row_reader.hpp"
 #include "db/statement.hpp"
@@ -133,12 +134,15 @@ const db::Statement kFindSimilar{"contacts.find_similar", R"sql(
     WITH target AS (
         SELECT btrim(regexp_replace(lower($3::text || ' ' || coalesce($4::text, '')),
                                     '[^[:alnum:]]+', ' ', 'g')) AS name),
-    -- The company is the client ($5) or any live client named like it ($6, $7, $8): a contact
-    -- at Initech may have been recorded by its client_id, its company_name, or both.
+    -- The company is the client ($5) or any live client named like it ($6, $7, $8, folded as
+    -- core::foldCase folds, the form the trigram indexes hold): a contact at Initech may have
+    -- been recorded by its client_id, its company_name, or both.
     companies AS (
         SELECT cl.id, cl.name FROM clients cl
         WHERE cl.org_id = $1 AND cl.deleted_at IS NULL
-          AND (cl.id = $5::uuid OR cl.name ILIKE $6 OR cl.name ILIKE $7 OR cl.name ILIKE $8)),
+          AND (cl.id = $5::uuid OR translate(lower(cl.name), 'ς', 'σ') LIKE $6
+               OR translate(lower(cl.name), 'ς', 'σ') LIKE $7
+               OR translate(lower(cl.name), 'ς', 'σ') LIKE $8)),
     at_company AS (
         SELECT cc.contact_id, co.name AS company
         FROM client_contacts cc JOIN companies co ON co.id = cc.client_id
@@ -152,12 +156,16 @@ const db::Statement kFindSimilar{"contacts.find_similar", R"sql(
         WHERE sp.org_id = $1 AND sp.deleted_at IS NULL
           -- An array, not a join, so both halves of the OR stay index conditions (BitmapOr).
           AND (sp.client_id = ANY(ARRAY(SELECT id FROM companies))
-               OR sp.company_name ILIKE $6 OR sp.company_name ILIKE $7 OR sp.company_name ILIKE $8)
+               OR translate(lower(sp.company_name), 'ς', 'σ') LIKE $6
+               OR translate(lower(sp.company_name), 'ς', 'σ') LIKE $7
+               OR translate(lower(sp.company_name), 'ς', 'σ') LIKE $8)
         UNION ALL
         SELECT cp.contact_id, cp.current_employer
         FROM candidate_profiles cp
         WHERE cp.org_id = $1 AND cp.deleted_at IS NULL
-          AND (cp.current_employer ILIKE $6 OR cp.current_employer ILIKE $7 OR cp.current_employer ILIKE $8))
+          AND (translate(lower(cp.current_employer), 'ς', 'σ') LIKE $6
+               OR translate(lower(cp.current_employer), 'ς', 'σ') LIKE $7
+               OR translate(lower(cp.current_employer), 'ς', 'σ') LIKE $8))
     SELECT c.id, c.first_name, c.last_name, a.company, similarity(n.name, t.name)::float8 AS score
     FROM (SELECT contact_id, max(company) AS company FROM at_company GROUP BY contact_id) a
     JOIN contacts c ON c.org_id = $1 AND c.id = a.contact_id AND c.deleted_at IS NULL AND c.id <> $2
@@ -761,6 +769,12 @@ pqxx::result execBuilt(pqxx::transaction_base& tx, const BuiltQuery& query) {
     return tx.exec_params(query.sql, params);
 }
 
+// Text as searches compare it (core::foldCase): lower case, Greek's final sigma as a sigma, so
+// "ΚΑΡΑΓΙΑΝΝΗΣ" and "Καραγιάννης" are one word. The trigram indexes are on this form (0020).
+std::string folded(const std::string& expression) {
+    return "translate(lower(" + expression + "), 'ς', 'σ')";
+}
+
 // The WHERE clause shared by the list and its count; parameters are appended to `query`.
 std::string filterClause(BuiltQuery& query, const std::string& org, const ContactFilter& f) {
     // Only unfiltered pages (the hot path) keep a prepared, generic plan. A filter's best plan
@@ -789,18 +803,19 @@ std::string filterClause(BuiltQuery& query, const std::string& org, const Contac
         const auto text = param(f.search_pattern);
         const auto company = param(f.company_pattern ? f.company_pattern : f.search_pattern);
         const auto dialled = f.dialled_pattern ? " OR c.search_text LIKE " + param(f.dialled_pattern) : "";
-        where += " AND (c.search_text LIKE lower(" + text + ")" + dialled + " OR c.id = ANY (ARRAY("
+        where += " AND (c.search_text LIKE " + folded(text) + dialled + " OR c.id = ANY (ARRAY("
                  "SELECT sp.contact_id FROM sales_profiles sp WHERE sp.org_id = " + org +
-                 " AND sp.deleted_at IS NULL AND sp.company_name ILIKE " + company +
+                 " AND sp.deleted_at IS NULL AND " + folded("sp.company_name") + " LIKE " + folded(company) +
                  " UNION ALL SELECT cp.contact_id FROM candidate_profiles cp WHERE cp.org_id = " + org +
-                 " AND cp.deleted_at IS NULL AND cp.current_employer ILIKE " + company +
+                 " AND cp.deleted_at IS NULL AND " + folded("cp.current_employer") + " LIKE " + folded(company) +
                  " UNION ALL SELECT x.contact_id FROM clients cl CROSS JOIN LATERAL ("
                  "SELECT sp.contact_id FROM sales_profiles sp WHERE sp.org_id = cl.org_id"
                  " AND sp.client_id = cl.id AND sp.deleted_at IS NULL"
                  " UNION ALL SELECT cc.contact_id FROM client_contacts cc WHERE cc.org_id = cl.org_id"
                  " AND cc.client_id = cl.id AND (cc.start_date IS NULL OR cc.start_date <= current_date)"
                  " AND (cc.end_date IS NULL OR cc.end_date >= current_date)) x"
-                 " WHERE cl.org_id = " + org + " AND cl.deleted_at IS NULL AND cl.name ILIKE " + company + ")))";
+                 " WHERE cl.org_id = " + org + " AND cl.deleted_at IS NULL AND " + folded("cl.name") + " LIKE " +
+                 folded(company) + ")))";
     }
     if (f.has_sales_profile) {
         where += *f.has_sales_profile ? " AND c.has_sales_profile" : " AND NOT c.has_sales_profile";
@@ -828,7 +843,7 @@ std::string filterClause(BuiltQuery& query, const std::string& org, const Contac
     }
     if (f.location) {
         const auto location = param(f.location);
-        where += " AND (lower(c.city) = lower(" + location + ") OR c.country = upper(" + location + "))";
+        where += " AND (" + folded("c.city") + " = " + folded(location) + " OR c.country = upper(" + location + "))";
     }
     return where;
 }
@@ -1097,8 +1112,8 @@ std::vector<SimilarContact> findSimilarAtCompany(pqxx::transaction_base& tx,
                                                  const std::optional<std::string>& last_name,
                                                  const std::optional<std::string>& client_id,
                                                  const std::vector<std::string>& company_names) {
-    // Company names are compared exactly but without regard to case: ILIKE with every wildcard
-    // escaped, which the trigram index on company_name serves.
+    // Company names are compared exactly but without regard to case: LIKE on the folded forms
+    // with every wildcard escaped, which the trigram indexes on those forms serve.
     auto exact = [](const std::string& text) {
         std::string escaped;
         for (const char c : text) {
@@ -1111,7 +1126,7 @@ std::vector<SimilarContact> findSimilarAtCompany(pqxx::transaction_base& tx,
     };
     std::optional<std::string> names[kMaxSimilarCompanyNames];
     for (std::size_t i = 0; i < company_names.size() && i < kMaxSimilarCompanyNames; ++i) {
-        names[i] = exact(company_names[i]);
+        names[i] = exact(core::foldCase(company_names[i]));  // as the indexed columns are folded
     }
     std::vector<SimilarContact> out;
     for (const auto& row : db::exec(tx, kFindSimilar, org_id, contact_id, first_name, last_name,

@@ -331,20 +331,54 @@ std::string lowerUnicode(std::string_view text) {
     return out;
 }
 
+// ς and σ in UTF-8: two bytes each, the first shared.
+constexpr std::string_view kFinalSigma = "\u03c2";
+constexpr std::string_view kSigma = "\u03c3";
+
 std::string foldCase(std::string_view text) {
     auto folded = lowerUnicode(text);
     // Greek's final sigma is a sigma at the end of a word: "ΣΊΣΥΦΟΣ" lowers to "σίσυφοσ", and
     // "Σίσυφος" to "σίσυφος"; as σ, the two are one word.
-    static constexpr std::string_view kFinalSigma = "\u03c2";
-    static constexpr std::string_view kSigma = "\u03c3";
     for (auto at = folded.find(kFinalSigma); at != std::string::npos; at = folded.find(kFinalSigma, at)) {
-        folded.replace(at, kFinalSigma.size(), kSigma);
+        folded[at + 1] = kSigma[1];  // CF 82 → CF 83: the same lead byte
     }
     return folded;
 }
 
+namespace {
+
+bool isLetter(char32_t point) {
+    const auto locale = unicodeCtype();
+    return point < 0x80 ? std::isalpha(static_cast<int>(point)) != 0
+                        : locale != static_cast<locale_t>(nullptr) && iswalpha_l(static_cast<wint_t>(point), locale) != 0;
+}
+
+// Greek spells a sigma that ends a word ς: lower() makes "ΦΊΛΟΣ" "φίλοσ", which no Greek reader
+// would write. A σ after a letter and before none is written ς (migration 0020 does the same
+// in SQL: '([[:alpha:]])σ(?![[:alpha:]])').
+std::string spellFinalSigma(std::string text) {
+    for (auto at = text.find(kSigma); at != std::string::npos; at = text.find(kSigma, at + kSigma.size())) {
+        if (at == 0) {
+            continue;
+        }
+        auto before = at - 1;  // back to the first byte of the character before
+        while (before > 0 && (static_cast<unsigned char>(text[before]) & 0xC0) == 0x80) {
+            --before;
+        }
+        const auto after = at + kSigma.size();
+        if (isLetter(codePointAt(text, before).first) &&
+            (after == text.size() || !isLetter(codePointAt(text, after).first))) {
+            text[at + 1] = kFinalSigma[1];
+        }
+    }
+    return text;
+}
+
+}  // namespace
+
 std::string foldTag(std::string_view tag) {
-    return toNfc(lowerUnicode(tag));  // composed after lower-casing, as e-mails are
+    // Composed after lower-casing, as e-mails are; a word's last sigma as Greek writes it.
+    return spellFinalSigma(toNfc(lowerUnicode(tag)));
 }
 
 std::vector<std::string> foldTags(const std::vector<std::string>& tags) {

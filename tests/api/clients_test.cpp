@@ -952,6 +952,11 @@ TEST_F(ClientsApiTest, SearchMatchesNameOrDomain) {
     EXPECT_EQ(listIds(sales_, "q=Trading"), sorted({underscore, lookalike}));
     EXPECT_EQ(listIds(sales_, "q=").size(), 5u);  // an empty search is no filter
     EXPECT_EQ(listIds(sales_, "q=zz").size(), 0u);
+    // Greek in capitals is the same word: "ΌΜΙΛΟΣ" finds "Όμιλος" (one Σ for both sigmas), and a
+    // tag typed in capitals is spelt as Greek writes it.
+    const auto greek = createClient(sales_, {{"name", "Αθηναϊκός Όμιλος"}, {"tags", {"ΦΊΛΟΣ"}}});
+    EXPECT_EQ(listIds(sales_, "q=%CE%8C%CE%9C%CE%99%CE%9B%CE%9F%CE%A3"), std::vector<std::string>{greek});
+    EXPECT_EQ(listIds(sales_, "tag=%CF%86%CE%AF%CE%BB%CE%BF%CF%82"), std::vector<std::string>{greek});  // φίλος
 }
 
 // status (any of), industry, owner_id and tag (all of) narrow the list.

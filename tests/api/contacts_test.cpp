@@ -4,6 +4,7 @@
 #include "contacts_fixture.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <functional>
 #include <future>
 #include <regex>
@@ -799,6 +800,46 @@ TEST_F(ContactsApiTest, ListFilters) {
     // A deleted client's links are hidden from the filter, as from the contact's relationships.
     ASSERT_EQ(as(admin_).del("/api/clients/" + client).status, 204);
     EXPECT_EQ(list("client_id=" + client), std::vector<std::string>{});
+}
+
+// Percent-encodes a query value (Greek letters and all).
+std::string encoded(const std::string& text) {
+    static constexpr char kHex[] = "0123456789ABCDEF";
+    std::string out;
+    for (const char c : text) {
+        const auto byte = static_cast<unsigned char>(c);
+        if (std::isalnum(byte) != 0 && byte < 0x80) {
+            out.push_back(c);
+        } else {
+            out += {'%', kHex[byte >> 4], kHex[byte & 0xF]};
+        }
+    }
+    return out;
+}
+
+// Greek writes a word's last sigma ς, and capitals have one Σ for both: a name, a company, a
+// city or a tag typed in capitals is the same word as in lower case, and a tag typed in
+// capitals is stored as Greek spells it ("φίλος", not lower()'s "φίλοσ").
+TEST_F(ContactsApiTest, GreekWordsMatchInAnyCase) {
+    const auto created = createContact(manager_, {{"first_name", "Σωκράτης"}, {"last_name", "ΚΑΡΑΓΙΑΝΝΗΣ"},
+                                                  {"city", "ΒΌΛΟΣ"}, {"tags", {"ΦΊΛΟΣ", "φίλος"}},
+                                                  {"sales_profile", {{"company_name", "Αθηναϊκός Όμιλος"}}}});
+    const auto id = created.at("id").get<std::string>();
+    EXPECT_EQ(created.at("tags"), json::array({"φίλος"}));
+    createContact(manager_, {{"first_name", "Νίκος"}, {"city", "Αθήνα"}});
+    const auto list = [this](const std::string& name, const std::string& value) {
+        const auto response = as(recruiter_).get("/api/contacts?" + name + "=" + encoded(value));
+        EXPECT_EQ(response.status, 200) << name << "=" << value << ": " << response.body;
+        return ids(response.json().at("data"));
+    };
+    for (const std::string q : {"ΣΩΚΡΆΤΗΣ", "σωκράτης", "καραγιαννης", "ΚΑΡΑΓΙΑΝΝΗΣ", "ΑΘΗΝΑΪΚΌΣ", "όμιλος"}) {
+        EXPECT_EQ(list("q", q), std::vector<std::string>{id}) << q;
+    }
+    for (const std::string tag : {"φίλος", "ΦΊΛΟΣ", "φίλοσ"}) {
+        EXPECT_EQ(list("tag", tag), std::vector<std::string>{id}) << tag;
+    }
+    EXPECT_EQ(list("location", "βόλος"), std::vector<std::string>{id});
+    EXPECT_EQ(list("location", "Βόλος"), std::vector<std::string>{id});
 }
 
 // q finds contacts by name, e-mail, phone (in any format) and company.

@@ -155,6 +155,43 @@ TEST(Migrations, FoldTagsStoredBefore) {
     EXPECT_TRUE(contact_audit[3].as<bool>());
 }
 
+// Tags stored before 0020 with a word-final σ (lower() of a capital Σ) are spelt with ς, as the
+// API now folds them, repeats dropped; and the search column finds Greek in either case.
+TEST(Migrations, SpellFinalSigmaStoredBefore) {
+    auto database = TestDatabase::createEmpty();
+    auto connection = database->connect();
+    migrateBefore(connection, 20);
+    {
+        pqxx::work tx(connection);
+        tx.exec(R"sql(
+            INSERT INTO organizations (id, name, slug) VALUES
+                ('00000000-0000-7000-8000-000000000001', 'Org', 'org');
+            INSERT INTO clients (id, org_id, name, tags) VALUES
+                ('00000000-0000-7000-8000-000000000011', '00000000-0000-7000-8000-000000000001',
+                 'Όμιλος', '{φίλοσ,vip,φίλος,σ,ασσ}'),
+                ('00000000-0000-7000-8000-000000000012', '00000000-0000-7000-8000-000000000001',
+                 'Quiet', '{κόσμος,σοφία}');
+            INSERT INTO contacts (id, org_id, first_name, last_name, tags) VALUES
+                ('00000000-0000-7000-8000-000000000021', '00000000-0000-7000-8000-000000000001',
+                 'Σωκράτης', 'ΚΑΡΑΓΙΑΝΝΗΣ', '{οδοσ 1}');
+        )sql");
+        tx.commit();
+    }
+    db::migrate(connection, db::builtInMigrations());
+
+    pqxx::read_transaction tx(connection);
+    const auto text = [&tx](const std::string& sql) {
+        return tx.exec1(sql)[0].as<std::string>();
+    };
+    EXPECT_EQ(text("SELECT tags::text FROM clients WHERE name = 'Όμιλος'"), "{φίλος,vip,σ,ασς}");
+    EXPECT_EQ(text("SELECT tags::text FROM clients WHERE name = 'Quiet'"), "{κόσμος,σοφία}");
+    EXPECT_EQ(text("SELECT version::text FROM clients WHERE name = 'Quiet'"), "1");
+    EXPECT_EQ(text("SELECT tags::text FROM contacts"), "{\"οδος 1\"}");
+    EXPECT_EQ(text("SELECT count(*)::text FROM audit_log WHERE action = 'client.updated'"), "1");
+    EXPECT_EQ(text("SELECT count(*)::text FROM contact_profile_audit_log WHERE field = 'tags'"), "1");
+    EXPECT_EQ(text("SELECT search_text FROM contacts"), "σωκράτησ καραγιαννησ  ");
+}
+
 // Text stored before 0015 in decomposed form becomes NFC where matching reads it; a user whose
 // e-mail would collide with another's is left alone rather than failing the migration.
 TEST(Migrations, ComposeStoredText) {

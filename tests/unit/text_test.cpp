@@ -50,6 +50,17 @@ TEST(FoldTags, OneTagWhateverItsCase) {
     EXPECT_EQ(foldTags({}), std::vector<std::string>{});
 }
 
+// Greek writes a word's last sigma ς: "ΦΊΛΟΣ" is the tag "φίλος" (not lower()'s "φίλοσ"), one
+// tag with "φίλος" as typed; a sigma inside a word, or standing alone, stays σ.
+TEST(FoldTags, GreekFinalSigmaIsSpeltAsWritten) {
+    EXPECT_EQ(foldTags({"ΦΊΛΟΣ", "φίλος", "φίλοσ"}), std::vector<std::string>{"φίλος"});
+    EXPECT_EQ(foldTag("ΣΊΣΥΦΟΣ"), "σίσυφος");
+    EXPECT_EQ(foldTag("ΟΔΟΣ ΠΑΝΟΣ-2"), "οδος πανος-2");
+    EXPECT_EQ(foldTag("Σ"), "σ");
+    EXPECT_EQ(foldTag("ΣΣ"), "σς");
+    EXPECT_EQ(foldTag("ΚΌΣΜΟΣ."), "κόσμος.");
+}
+
 // ---------------------------------------------------------------------------------------------
 // Domains and websites
 

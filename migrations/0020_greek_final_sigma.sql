@@ -1,0 +1,79 @@
+-- 0020_greek_final_sigma.sql - a Greek word is one word in any case, in search and in tags.
+--
+-- lower() turns a capital sigma into σ wherever it stands: "ΚΑΡΑΓΙΑΝΝΗΣ" lowers to
+-- "καραγιαννησ", while "Καραγιάννης" ends in ς. So a search typed in capitals missed names
+-- written in lower case and the reverse (contacts' q, their companies, clients' q, the
+-- similar-name warning, the location filter), and a tag typed in capitals was stored misspelt
+-- ("φίλοσ") and was another tag than "φίλος".
+--
+-- Text is now compared as translate(lower(x), 'ς', 'σ') on both sides (core::foldCase, as the
+-- users' search and the password rules already do), with trigram indexes on that form; tags
+-- spell a word's last sigma ς (core::foldTag). Rows whose stored tags change get a history
+-- row without an actor and a new version, as 0014 did.
+--
+-- contacts is rewritten once for its search column, under an exclusive lock, as 0017 was: a
+-- deployment with many contacts applies this in a maintenance window (docs/operations.md).
+
+SET LOCAL lock_timeout = '5s';
+
+-- Tags: a sigma after a letter and before none is ς; two tags that become one keep the first
+-- one's place.
+CREATE FUNCTION pg_temp.spell_final_sigma(tags text[]) RETURNS text[] LANGUAGE sql IMMUTABLE AS $$
+    SELECT coalesce(array_agg(f.tag ORDER BY f.first_place), '{}')
+    FROM (SELECT regexp_replace(u.tag, '([[:alpha:]])σ(?![[:alpha:]])', '\1ς', 'g') AS tag,
+                 min(u.place) AS first_place
+          FROM unnest(tags) WITH ORDINALITY AS u(tag, place)
+          GROUP BY 1) f
+$$;
+
+WITH spelt AS (
+    SELECT id, tags AS old_tags, pg_temp.spell_final_sigma(tags) AS new_tags
+    FROM clients
+    WHERE array_to_string(tags, ' ') LIKE '%σ%' AND tags <> pg_temp.spell_final_sigma(tags)
+    FOR UPDATE
+), changed AS (
+    UPDATE clients c SET tags = s.new_tags
+    FROM spelt s
+    WHERE c.id = s.id
+    RETURNING c.org_id, c.id, s.old_tags, s.new_tags
+)
+INSERT INTO audit_log (org_id, action, entity_type, entity_id, changes)
+SELECT org_id, 'client.updated', 'client', id,
+       jsonb_build_object('tags', jsonb_build_object('from', to_jsonb(old_tags), 'to', to_jsonb(new_tags)))
+FROM changed;
+
+WITH spelt AS (
+    SELECT id, tags AS old_tags, pg_temp.spell_final_sigma(tags) AS new_tags
+    FROM contacts
+    WHERE array_to_string(tags, ' ') LIKE '%σ%' AND tags <> pg_temp.spell_final_sigma(tags)
+    FOR UPDATE
+), changed AS (
+    UPDATE contacts c SET tags = s.new_tags
+    FROM spelt s
+    WHERE c.id = s.id
+    RETURNING c.org_id, c.id, s.old_tags, s.new_tags
+)
+INSERT INTO contact_profile_audit_log (org_id, contact_id, profile_type, field, old_value, new_value)
+SELECT org_id, id, 'contact', 'tags', to_jsonb(old_tags), to_jsonb(new_tags)
+FROM changed;
+
+DROP FUNCTION pg_temp.spell_final_sigma(text[]);
+
+-- Contacts' search text, folded as core::foldCase folds `q` (0017's expression otherwise).
+ALTER TABLE contacts DROP COLUMN search_text;
+ALTER TABLE contacts ADD COLUMN search_text text GENERATED ALWAYS AS (
+    translate(lower(coalesce(first_name, '') || ' ' || coalesce(last_name, '') || ' ' ||
+                    coalesce(email, '') || ' ' || coalesce(phone, '') ||
+                    coalesce(' ' || nullif(crm_contact_points_text(emails, phones), ''), '')),
+              'ς', 'σ')) STORED;
+CREATE INDEX contacts_search_trgm ON contacts USING gin (search_text gin_trgm_ops);
+
+-- Company names are searched and compared in the same form.
+DROP INDEX clients_name_trgm;
+CREATE INDEX clients_name_trgm ON clients USING gin ((translate(lower(name), 'ς', 'σ')) gin_trgm_ops);
+DROP INDEX sales_profiles_company_trgm;
+CREATE INDEX sales_profiles_company_trgm ON sales_profiles
+    USING gin ((translate(lower(company_name), 'ς', 'σ')) gin_trgm_ops);
+DROP INDEX candidate_profiles_employer_trgm;
+CREATE INDEX candidate_profiles_employer_trgm ON candidate_profiles
+    USING gin ((translate(lower(current_employer), 'ς', 'σ')) gin_trgm_ops);
