@@ -11,10 +11,16 @@
 -- spell a word's last sigma ς (core::foldTag). Rows whose stored tags change get a history
 -- row without an actor and a new version, as 0014 did.
 --
--- contacts is rewritten once for its search column, under an exclusive lock, as 0017 was: a
--- deployment with many contacts applies this in a maintenance window (docs/operations.md).
+-- contacts is rewritten once for its search column, under an exclusive lock, as 0017 was, and
+-- clients, sales_profiles and candidate_profiles cannot be read while their indexes are rebuilt:
+-- a deployment with many contacts applies this in a maintenance window (README, Migrations).
 
 SET LOCAL lock_timeout = '5s';
+
+-- Every table this changes, at once and in one order, before any row is read: the index
+-- rebuilds need these locks anyway, and taking row locks first and table locks later could
+-- deadlock with a server still running. Reads of the four tables wait until the commit.
+LOCK TABLE clients, contacts, sales_profiles, candidate_profiles IN ACCESS EXCLUSIVE MODE;
 
 -- Tags: a sigma after a letter and before none is ς; two tags that become one keep the first
 -- one's place.
@@ -77,3 +83,7 @@ CREATE INDEX sales_profiles_company_trgm ON sales_profiles
 DROP INDEX candidate_profiles_employer_trgm;
 CREATE INDEX candidate_profiles_employer_trgm ON candidate_profiles
     USING gin ((translate(lower(current_employer), 'ς', 'σ')) gin_trgm_ops);
+
+-- Statistics for the new column and expression indexes now, not at autovacuum's next visit:
+-- the search's plans depend on them.
+ANALYZE contacts, clients, sales_profiles, candidate_profiles;

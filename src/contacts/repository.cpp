@@ -69,11 +69,13 @@ const db::Statement kLockContact{"contacts.lock",
     " FROM contacts c WHERE c.org_id = $1 AND c.id = $2 FOR NO KEY UPDATE OF c"};
 
 // Rows are locked as the sort returns them: always in id order.
-const db::Statement kLockContactsForMerge{"contacts.lock_for_merge",
+const db::Statement kLockContacts{"contacts.lock_many",
     "SELECT " CRM_CONTACT_COLUMNS ", " CRM_CONTACT_FLAGS
-    " FROM contacts c WHERE c.org_id = $1"
-    " AND (c.id = ANY($2::uuid[]) OR c.merged_into_id = ANY($2::uuid[])) ORDER BY c.id"
+    " FROM contacts c WHERE c.org_id = $1 AND c.id = ANY($2::uuid[]) ORDER BY c.id"
     " FOR NO KEY UPDATE OF c"};
+
+const db::Statement kSerializeMerges{"contacts.serialize_merges",
+    "SELECT pg_advisory_xact_lock(hashtextextended('contact-merge:' || $1::text, 0))"};
 
 const db::Statement kInsertContact{"contacts.insert",
     "WITH c AS ("
@@ -132,7 +134,7 @@ const db::Statement kFindPhoneDuplicate{"contacts.find_phone_duplicate",
 // trigram indexes), then compared by normalised full name: equal, or trigram similarity >= 0.5.
 const db::Statement kFindSimilar{"contacts.find_similar", R"sql(
     WITH target AS (
-        SELECT btrim(regexp_replace(lower($3::text || ' ' || coalesce($4::text, '')),
+        SELECT btrim(regexp_replace(translate(lower($3::text || ' ' || coalesce($4::text, '')), 'ς', 'σ'),
                                     '[^[:alnum:]]+', ' ', 'g')) AS name),
     -- The company is the client ($5) or any live client named like it ($6, $7, $8, folded as
     -- core::foldCase folds, the form the trigram indexes hold): a contact at Initech may have
@@ -171,7 +173,7 @@ const db::Statement kFindSimilar{"contacts.find_similar", R"sql(
     JOIN contacts c ON c.org_id = $1 AND c.id = a.contact_id AND c.deleted_at IS NULL AND c.id <> $2
     CROSS JOIN target t
     CROSS JOIN LATERAL (
-        SELECT btrim(regexp_replace(lower(c.first_name || ' ' || coalesce(c.last_name, '')),
+        SELECT btrim(regexp_replace(translate(lower(c.first_name || ' ' || coalesce(c.last_name, '')), 'ς', 'σ'),
                                     '[^[:alnum:]]+', ' ', 'g')) AS name) n
     WHERE n.name = t.name OR similarity(n.name, t.name) >= 0.5
     ORDER BY score DESC, c.id
@@ -375,7 +377,8 @@ const db::Statement kSummaryFacts{"contacts.summary_facts", R"sql(
 // Insights ----------------------------------------------------------------------------------
 
 // Every insight type is one branch, each started from the small side (clients with open deals
-// or jobs, hired or active applications). $2 limits them to one contact.
+// or jobs, hired or active applications). $2 limits them to one contact. Company names match
+// as searches compare them (core::foldCase): any case, Greek's final sigma as a sigma.
 const db::Statement kListInsights{"contacts.list_insights", R"sql(
     WITH open_deals AS (
         SELECT d.client_id, count(*) AS n FROM deals d
@@ -391,7 +394,8 @@ const db::Statement kListInsights{"contacts.list_insights", R"sql(
                 NULL::text AS company, od.n AS count, x.via AS detail
          FROM (SELECT p.contact_id, cl.id AS client_id, 'current_employer' AS via, 2 AS rank
                FROM candidate_profiles p
-               JOIN clients cl ON cl.org_id = p.org_id AND lower(cl.name) = lower(btrim(p.current_employer))
+               JOIN clients cl ON cl.org_id = p.org_id
+                    AND translate(lower(cl.name), 'ς', 'σ') = translate(lower(btrim(p.current_employer)), 'ς', 'σ')
                WHERE p.org_id = $1 AND p.deleted_at IS NULL AND cl.deleted_at IS NULL
                  AND ($2::uuid IS NULL OR p.contact_id = $2)
                UNION ALL
@@ -418,27 +422,29 @@ const db::Statement kListInsights{"contacts.list_insights", R"sql(
                UNION ALL
                SELECT s.contact_id, cl.id, 'company_name', 3
                FROM sales_profiles s
-               JOIN clients cl ON cl.org_id = s.org_id AND lower(cl.name) = lower(btrim(s.company_name))
+               JOIN clients cl ON cl.org_id = s.org_id
+                    AND translate(lower(cl.name), 'ς', 'σ') = translate(lower(btrim(s.company_name)), 'ς', 'σ')
                WHERE s.org_id = $1 AND s.deleted_at IS NULL AND cl.deleted_at IS NULL
                  AND ($2::uuid IS NULL OR s.contact_id = $2)) x
          JOIN open_jobs oj ON oj.client_id = x.client_id
          ORDER BY x.contact_id, x.client_id, x.rank)
         UNION ALL
-        (SELECT DISTINCT ON (p.contact_id, lower(btrim(p.current_employer)))
+        (SELECT DISTINCT ON (p.contact_id, translate(lower(btrim(p.current_employer)), 'ς', 'σ'))
                 'placed_candidate_at_non_client', p.contact_id, pc.id, btrim(p.current_employer),
                 NULL::bigint, j.title
          FROM job_applications a
          JOIN candidate_profiles p ON p.org_id = a.org_id AND p.id = a.candidate_profile_id
          JOIN jobs j ON j.org_id = a.org_id AND j.id = a.job_id AND j.deleted_at IS NULL
          LEFT JOIN clients pc ON pc.org_id = p.org_id AND pc.deleted_at IS NULL
-               AND pc.status = 'prospect' AND lower(pc.name) = lower(btrim(p.current_employer))
+               AND pc.status = 'prospect'
+               AND translate(lower(pc.name), 'ς', 'σ') = translate(lower(btrim(p.current_employer)), 'ς', 'σ')
          WHERE a.org_id = $1 AND a.status = 'hired' AND p.deleted_at IS NULL
            AND btrim(coalesce(p.current_employer, '')) <> ''
            AND ($2::uuid IS NULL OR p.contact_id = $2)
            AND NOT EXISTS (SELECT 1 FROM clients cl WHERE cl.org_id = p.org_id
                            AND cl.deleted_at IS NULL AND cl.status <> 'prospect'
-                           AND lower(cl.name) = lower(btrim(p.current_employer)))
-         ORDER BY p.contact_id, lower(btrim(p.current_employer)), a.updated_at DESC)
+                           AND translate(lower(cl.name), 'ς', 'σ') = translate(lower(btrim(p.current_employer)), 'ς', 'σ'))
+         ORDER BY p.contact_id, translate(lower(btrim(p.current_employer)), 'ς', 'σ'), a.updated_at DESC)
         UNION ALL
         (SELECT 'buyer_is_active_candidate', n.contact_id, s.client_id, s.company_name, n.active, NULL
          FROM (SELECT p.contact_id, count(*) AS active
@@ -454,7 +460,7 @@ const db::Statement kListInsights{"contacts.list_insights", R"sql(
     SELECT * FROM (
         SELECT i.type, i.contact_id, c.first_name, c.last_name, cl.id AS client_id,
                coalesce(cl.name, i.company) AS company, i.count, i.detail,
-               coalesce(cl.id::text, 'company:' || lower(coalesce(i.company, ''))) AS subject_key
+               coalesce(cl.id::text, 'company:' || translate(lower(coalesce(i.company, '')), 'ς', 'σ')) AS subject_key
         FROM insights i
         JOIN contacts c ON c.org_id = $1 AND c.id = i.contact_id AND c.deleted_at IS NULL
         LEFT JOIN clients cl ON cl.org_id = $1 AND cl.id = i.client_id AND cl.deleted_at IS NULL
@@ -897,10 +903,14 @@ std::optional<ContactRecord> lockContact(pqxx::transaction_base& tx, const std::
     return contactFromRow(rows[0], true);
 }
 
-std::vector<ContactRecord> lockContactsForMerge(pqxx::transaction_base& tx, const std::string& org_id,
-                                                const std::vector<std::string>& contact_ids) {
+void serializeMerges(pqxx::transaction_base& tx, const std::string& org_id) {
+    db::exec(tx, kSerializeMerges, org_id);
+}
+
+std::vector<ContactRecord> lockContacts(pqxx::transaction_base& tx, const std::string& org_id,
+                                        const std::vector<std::string>& contact_ids) {
     std::vector<ContactRecord> out;
-    for (const auto& row : db::exec(tx, kLockContactsForMerge, org_id, uuidArray(contact_ids))) {
+    for (const auto& row : db::exec(tx, kLockContacts, org_id, uuidArray(contact_ids))) {
         out.push_back(contactFromRow(row, true));
     }
     return out;

@@ -167,11 +167,16 @@ std::optional<ContactRecord> findContact(pqxx::transaction_base& tx, const std::
 std::optional<ContactRecord> lockContact(pqxx::transaction_base& tx, const std::string& org_id,
                                          const std::string& contact_id);
 
-/// The contacts of a merge, and those merged into them earlier (which a merge re-points), locked
-/// in one id-ordered statement: merges of overlapping contacts, in a chain or a cycle, wait for
-/// each other instead of deadlocking. Returns every row locked.
-std::vector<ContactRecord> lockContactsForMerge(pqxx::transaction_base& tx, const std::string& org_id,
-                                                const std::vector<std::string>& contact_ids);
+/// Waits until no other merge of the organisation is under way, and keeps the others waiting
+/// until this transaction ends. A merge locks its pair and then re-points the contacts merged
+/// into the other one earlier, which a merge committed a moment ago may have just added: two
+/// merges in a chain or a cycle (A into B, B into C, C into A at once) would each hold a
+/// contact the other re-points. Merges are rare; one at a time per organisation costs nothing.
+void serializeMerges(pqxx::transaction_base& tx, const std::string& org_id);
+
+/// Two contacts locked in id order (merge).
+std::vector<ContactRecord> lockContacts(pqxx::transaction_base& tx, const std::string& org_id,
+                                        const std::vector<std::string>& contact_ids);
 
 struct ContactFilter {
     /// LIKE pattern (already escaped, with %) over contacts.search_text.

@@ -905,7 +905,8 @@ repo::ContactDetail ContactService::merge(const core::Actor& actor, const std::s
     }
     auto lease = pool_.acquire();
     pqxx::work tx(lease.get());
-    const auto locked = repo::lockContactsForMerge(tx, actor.org_id, {contact_id, input.other_id});
+    repo::serializeMerges(tx, actor.org_id);
+    const auto locked = repo::lockContacts(tx, actor.org_id, {contact_id, input.other_id});
     const auto find = [&locked](const std::string& id) -> const repo::ContactRecord* {
         for (const auto& contact : locked) {
             if (contact.id == id && !contact.deleted_at) {

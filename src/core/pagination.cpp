@@ -171,10 +171,18 @@ nlohmann::json decodeCursor(std::string_view cursor, std::string_view list, cons
         throw badCursor();
     }
     const auto parsed = nlohmann::json::parse(payload, nullptr, false);
-    // Cursors handed out before they named their list carry no "l": still good for their sort,
+    // Cursors handed out before they named their list carry no "l", and those from before the
+    // list's name took the organisation name it without: still good for their list and sort,
     // so that a client paging through a deployment's upgrade is not refused.
-    if (!parsed.is_object() || !parsed.contains("s") || !parsed.contains("k") ||
-        (parsed.contains("l") && parsed["l"] != list) || parsed["s"] != sort || !parsed["k"].is_array() || parsed["k"].size() != arity) {
+    const auto same_list = [&parsed, list] {
+        if (!parsed.contains("l")) {
+            return true;
+        }
+        const auto& named = parsed["l"];
+        return named == list || named == list.substr(0, list.find(kListOrganisation));
+    };
+    if (!parsed.is_object() || !parsed.contains("s") || !parsed.contains("k") || !same_list() ||
+        parsed["s"] != sort || !parsed["k"].is_array() || parsed["k"].size() != arity) {
         throw badCursor();
     }
     for (const auto& key : parsed["k"]) {

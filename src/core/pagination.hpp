@@ -56,6 +56,10 @@ void checkListParams(const QueryParams& query, const std::set<std::string, std::
 /// derives it from CRM_JWT_SECRET). Until set, a random per-process key is used.
 void setCursorSecret(const std::string& secret);
 
+/// Joins the caller's organisation to a list's name (Request::listKey): another organisation's
+/// cursor is not one of this list's.
+inline constexpr std::string_view kListOrganisation = " org ";
+
 /// An opaque cursor for the row whose sort-key values (then id) are `keys`, bound to the list
 /// (its request path) and `sort` and signed, so a cursor the server did not hand out, or handed
 /// out for another list (another client's contacts, say), is refused before any SQL sees it.

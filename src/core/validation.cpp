@@ -833,6 +833,10 @@ std::optional<std::vector<std::string>> ObjectReader::optionalTextList(std::stri
             fail(key, "items must not contain control characters, line breaks or tabs");
             return std::nullopt;
         }
+        if (anyCodePoint(text, isBidiOverride)) {
+            fail(key, "items must not contain bidi overrides (U+202D, U+202E), which show text reversed");
+            return std::nullopt;
+        }
         if (fold != nullptr) {
             text = fold(text);
         }

@@ -1,6 +1,7 @@
 #include "http/message.hpp"
 
 #include "core/ids.hpp"
+#include "core/pagination.hpp"
 #include "core/validation.hpp"
 
 #include <algorithm>
@@ -171,7 +172,7 @@ std::string Request::listKey() const {
                        [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
     }
     if (authenticated) {
-        key += " org ";
+        key += core::kListOrganisation;
         key += authenticated->org_id;
     }
     return key;

@@ -333,9 +333,10 @@ TEST_F(ClientsApiTest, CountryIsAnIsoCode) {
 TEST_F(ClientsApiTest, OnlyNotesHoldSeveralLines) {
     auto client = server_->clientFor(sales_);
     const auto split = client.post("/api/clients", {{"name", "Acme\nEvil"}, {"address_line1", "1 Main St\tRear"},
-                                                    {"industry", "Acme\u202Eenil"}, {"notes", "Fine.\nReally."}});
+                                                    {"industry", "Acme\u202Eenil"}, {"notes", "Fine.\nReally."},
+                                                    {"tags", {"v\u202Eip"}}});
     ASSERT_EQ(split.status, 422) << split.body;
-    EXPECT_EQ(errorFields(split), (std::set<std::string>{"name", "address_line1", "industry"}));
+    EXPECT_EQ(errorFields(split), (std::set<std::string>{"name", "address_line1", "industry", "tags"}));
     EXPECT_EQ(sql("SELECT count(*) FROM clients"), "0");
     const auto created = client.post("/api/clients", {{"name", "Acme"}, {"notes", "Fine.\n\tReally."}});
     ASSERT_EQ(created.status, 201) << created.body;

@@ -115,6 +115,14 @@ TEST_F(ContactInsightsApiTest, CandidateAtClientWithOpenDeals) {
               "approaching them.");
     const auto mine = byType(as(recruiter_).get("/api/contacts/" + by_employer + "/insights"));
     EXPECT_EQ(mine.count("candidate_at_client_with_open_deals"), 1u);
+    // An employer typed in Greek capitals is the client of that name ("ΌΜΙΛΟΣ" is "Όμιλος").
+    const auto omilos = insertClient(org_, "Όμιλος");
+    insertDeal(org_, omilos, std::nullopt);
+    const auto greek = createContactId(
+        recruiter_, {{"first_name", "Άρης"}, {"candidate_profile", {{"current_employer", "ΌΜΙΛΟΣ"}}}});
+    const auto greek_insights = byType(as(recruiter_).get("/api/contacts/" + greek + "/insights"));
+    ASSERT_EQ(greek_insights.count("candidate_at_client_with_open_deals"), 1u);
+    EXPECT_EQ(greek_insights.find("candidate_at_client_with_open_deals")->second.at("client_id"), omilos);
 }
 
 // A buyer at a client with open jobs is a hiring contact too.

@@ -601,39 +601,51 @@ TEST_F(ContactProfilesApiTest, MergePastTheTagCapChangesNothing) {
     EXPECT_EQ(as(manager_).get("/api/contacts/" + other).status, 200);  // not merged away
 }
 
-// Merges that overlap through an earlier merge wait for each other rather than deadlock (which
-// answered one of them 503 after PostgreSQL's second of detection). B was merged into A; then
-// "merge A into C" re-points B at C while "merge C into B" holds B: locking the contacts merged
-// into a pair with the pair, in id order, makes the second wait for the first.
-TEST_F(ContactProfilesApiTest, OverlappingMergesWaitInsteadOfDeadlocking) {
+// Merges in a cycle (C takes A, A takes B, B takes C, all at once) wait for each other instead of
+// deadlocking, which answered one of them 503 after PostgreSQL's second of detection: once C
+// had taken A, "B takes C" re-pointed A at B while "A takes B" held A and waited for B. Merges
+// of an organisation now run one at a time, and each finds what the one before left.
+TEST_F(ContactProfilesApiTest, MergesInACycleWaitInsteadOfDeadlocking) {
     const auto a = createContactId(manager_, {{"first_name", "Ann"}});
     const auto b = createContactId(manager_, {{"first_name", "Ben"}});
     const auto c = createContactId(manager_, {{"first_name", "Cal"}});
-    ASSERT_LT(a, b);  // v7 ids: created in this order
-    ASSERT_LT(b, c);
-    ASSERT_EQ(as(manager_).post("/api/contacts/" + a + "/merge", {{"other_id", b}}).status, 200);
+    const auto waiting = [] {
+        return count("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                     "AND wait_event_type = 'Lock'");
+    };
+    const auto until_waiting = [&](long long expected) {
+        for (int i = 0; i < 200 && waiting() < expected; ++i) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(25));
+        }
+        return waiting() >= expected;
+    };
+    const auto merge = [this](const std::string& survivor, const std::string& other) {
+        return std::async(std::launch::async, [this, survivor, other] {
+            return as(manager_).post("/api/contacts/" + survivor + "/merge", {{"other_id", other}});
+        });
+    };
 
     auto connection = server_->database().connect();
     pqxx::work holding(connection);
     holding.exec_params("SELECT 1 FROM contacts WHERE id = $1 FOR UPDATE", c);
-    auto a_into_c = std::async(std::launch::async, [&] {
-        return as(manager_).post("/api/contacts/" + c + "/merge", {{"other_id", a}});
-    });
-    ASSERT_TRUE(someoneWaitsForALock());
-    auto c_into_b = std::async(std::launch::async, [&] {
-        return as(manager_).post("/api/contacts/" + b + "/merge", {{"other_id", c}});
-    });
-    for (int i = 0; i < 200 && count("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                                     "AND wait_event_type = 'Lock'") < 2; ++i) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(25));
-    }
+    auto c_takes_a = merge(c, a);
+    ASSERT_TRUE(until_waiting(1));
+    auto a_takes_b = merge(a, b);
+    ASSERT_TRUE(until_waiting(2));
+    auto b_takes_c = merge(b, c);
+    ASSERT_TRUE(until_waiting(3));
     holding.commit();
-    const auto first = a_into_c.get();
-    const auto second = c_into_b.get();
+
+    const auto first = c_takes_a.get();
+    const auto second = a_takes_b.get();
+    const auto third = b_takes_c.get();
     EXPECT_EQ(first.status, 200) << first.body;
-    EXPECT_EQ(second.status, 404) << second.body;  // B was merged away before it could survive
-    EXPECT_EQ(sql("SELECT merged_into_id::text FROM contacts WHERE id = $1", b)[0][0].as<std::string>(), c);
-    EXPECT_EQ(sql("SELECT merged_into_id::text FROM contacts WHERE id = $1", a)[0][0].as<std::string>(), c);
+    EXPECT_EQ(second.status, 404) << second.body;  // A had been merged into C
+    EXPECT_EQ(third.status, 200) << third.body;
+    // merged_into_id never names a merged contact: A, merged into C, now names B as C does.
+    EXPECT_EQ(sql("SELECT merged_into_id::text FROM contacts WHERE id = $1", a)[0][0].as<std::string>(), b);
+    EXPECT_EQ(sql("SELECT merged_into_id::text FROM contacts WHERE id = $1", c)[0][0].as<std::string>(), b);
+    EXPECT_EQ(as(manager_).get("/api/contacts/" + b).status, 200);
 }
 
 // Merging a contact with itself is a 422; with another organisation's contact a 404.

@@ -186,6 +186,7 @@ TEST(Migrations, SpellFinalSigmaStoredBefore) {
     EXPECT_EQ(text("SELECT tags::text FROM clients WHERE name = 'Όμιλος'"), "{φίλος,vip,σ,ασς}");
     EXPECT_EQ(text("SELECT tags::text FROM clients WHERE name = 'Quiet'"), "{κόσμος,σοφία}");
     EXPECT_EQ(text("SELECT version::text FROM clients WHERE name = 'Quiet'"), "1");
+    EXPECT_EQ(text("SELECT version::text FROM clients WHERE name = 'Όμιλος'"), "2");
     EXPECT_EQ(text("SELECT tags::text FROM contacts"), "{\"οδος 1\"}");
     EXPECT_EQ(text("SELECT count(*)::text FROM audit_log WHERE action = 'client.updated'"), "1");
     EXPECT_EQ(text("SELECT count(*)::text FROM contact_profile_audit_log WHERE field = 'tags'"), "1");

@@ -57,6 +57,20 @@ TEST(CursorCodec, RejectsTamperedCursor) {
     EXPECT_EQ(fieldOf(QueryParams::parse("cursor=" + cursor)), "");
 }
 
+// A cursor names its organisation with its list: another organisation's is refused, and one
+// handed out before lists named it (the list alone) is still taken for that list.
+TEST(CursorCodec, BindsTheOrganisation) {
+    const std::string mine = std::string("/api/things") + std::string(kListOrganisation) + "org-a";
+    const std::string theirs = std::string("/api/things") + std::string(kListOrganisation) + "org-b";
+    const auto cursor = encodeCursor(mine, "-created_at", {"2026-01-01T00:00:00Z", "x"});
+    EXPECT_NO_THROW(decodeCursor(cursor, mine, "-created_at", 2));
+    EXPECT_THROW(decodeCursor(cursor, theirs, "-created_at", 2), AppError);
+    const auto before = encodeCursor("/api/things", "-created_at", {"2026-01-01T00:00:00Z", "x"});
+    EXPECT_NO_THROW(decodeCursor(before, mine, "-created_at", 2));
+    const auto other_list_before = encodeCursor("/api/other", "-created_at", {"2026-01-01T00:00:00Z", "x"});
+    EXPECT_THROW(decodeCursor(other_list_before, mine, "-created_at", 2), AppError);
+}
+
 // A malformed percent-escape in the query string is a 400, not a 422.
 TEST(QueryParams, MalformedEscapeIsBadRequest) {
     try {
