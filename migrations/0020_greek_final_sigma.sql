@@ -8,8 +8,8 @@
 --
 -- Text is now compared as translate(lower(x), 'ς', 'σ') on both sides (core::foldCase, as the
 -- users' search and the password rules already do), with trigram indexes on that form; tags
--- spell a word's last sigma ς (core::foldTag). Rows whose stored tags change get a history
--- row without an actor and a new version, as 0014 did.
+-- and skill names spell a word's last sigma ς (core::foldTag, core::lowerAsWritten). Rows whose
+-- stored tags change get a history row without an actor and a new version, as 0014 did.
 --
 -- contacts is rewritten once for its search column, under an exclusive lock, as 0017 was, and
 -- clients, sales_profiles and candidate_profiles cannot be read while their indexes are rebuilt:
@@ -20,7 +20,7 @@ SET LOCAL lock_timeout = '5s';
 -- Every table this changes, at once and in one order, before any row is read: the index
 -- rebuilds need these locks anyway, and taking row locks first and table locks later could
 -- deadlock with a server still running. Reads of the four tables wait until the commit.
-LOCK TABLE clients, contacts, sales_profiles, candidate_profiles IN ACCESS EXCLUSIVE MODE;
+LOCK TABLE clients, contacts, sales_profiles, candidate_profiles, jobs IN ACCESS EXCLUSIVE MODE;
 
 -- Tags: a sigma after a letter and before none is ς; two tags that become one keep the first
 -- one's place.
@@ -65,6 +65,30 @@ FROM changed;
 
 DROP FUNCTION pg_temp.spell_final_sigma(text[]);
 
+-- Skill names, which the API shows and the skill filter matches, are spelt the same way
+-- (core::lowerAsWritten): "ΠΩΛΉΣΕΙΣ" and "Πωλήσεις" are the skill "πωλήσεις". 0010's function
+-- otherwise; rows with a sigma have their generated column computed again (skill_names is a
+-- quiet column: no new version).
+CREATE OR REPLACE FUNCTION crm_skill_names(v jsonb) RETURNS text[]
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
+BEGIN
+    IF v IS NULL OR v = '[]'::jsonb THEN
+        RETURN '{}';
+    END IF;
+    RETURN (
+        SELECT coalesce(array_agg(DISTINCT n.name ORDER BY n.name), '{}')
+        FROM jsonb_array_elements(CASE WHEN jsonb_typeof(v) = 'array' THEN v ELSE '[]'::jsonb END) AS e(item)
+        CROSS JOIN LATERAL (
+            SELECT regexp_replace(lower(btrim(e.item ->> 'name')), '([[:alpha:]])σ(?![[:alpha:]])', '\1ς', 'g')
+                   AS name) n
+        WHERE jsonb_typeof(e.item) = 'object'
+          AND jsonb_typeof(e.item -> 'name') = 'string'
+          AND btrim(e.item ->> 'name') <> '');
+END
+$$;
+UPDATE candidate_profiles SET skills = skills WHERE skills::text LIKE '%σ%' OR skills::text LIKE '%Σ%';
+UPDATE jobs SET skills = skills WHERE skills::text LIKE '%σ%' OR skills::text LIKE '%Σ%';
+
 -- Contacts' search text, folded as core::foldCase folds `q` (0017's expression otherwise).
 ALTER TABLE contacts DROP COLUMN search_text;
 ALTER TABLE contacts ADD COLUMN search_text text GENERATED ALWAYS AS (
@@ -86,4 +110,4 @@ CREATE INDEX candidate_profiles_employer_trgm ON candidate_profiles
 
 -- Statistics for the new column and expression indexes now, not at autovacuum's next visit:
 -- the search's plans depend on them.
-ANALYZE contacts, clients, sales_profiles, candidate_profiles;
+ANALYZE contacts, clients, sales_profiles, candidate_profiles, jobs;

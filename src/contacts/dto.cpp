@@ -303,19 +303,13 @@ Patch<json> skillList(core::ObjectReader& in, core::FieldErrors& errors) {
         }
         core::ObjectReader item((*value)[i], errors, in.path("skills") + "[" + std::to_string(i) + "].");
         const auto name = item.requiredText("name", 1, 100);
-        if (!core::isOneLine(name)) {
-            item.fail("name", "must be one line, without tabs");
-        }
         json level = nullptr;
         if (const auto raw = item.optionalJson("level"); raw && !raw->is_null()) {
             // A whole number, as every integer field takes it (4.0 is 4).
             if (const auto number = core::wholeNumber(*raw); number && *number >= 1 && *number <= 5) {
                 level = *number;
             } else if (raw->is_string()) {
-                if (const auto label = item.optionalText("level", 1, 50)) {  // blank, NUL, length
-                    if (!core::isOneLine(*label)) {
-                        item.fail("level", "must be one line, without tabs");
-                    }
+                if (const auto label = item.optionalText("level", 1, 50)) {  // blank, NUL, lines, length
                     level = *label;
                 }
             } else {
@@ -323,7 +317,7 @@ Patch<json> skillList(core::ObjectReader& in, core::FieldErrors& errors) {
             }
         }
         item.finish();
-        if (!name.empty() && seen.insert(core::lowerUnicode(name)).second) {
+        if (!name.empty() && seen.insert(core::lowerAsWritten(name)).second) {
             out.push_back({{"name", name}, {"level", level}});
         }
     }
@@ -647,7 +641,7 @@ ContactListQuery parseContactListQuery(const core::QueryParams& query, std::stri
         filter.tag = core::foldTag(*tag);
     }
     if (const auto skill = core::textParam(query, "skill", 100, errors)) {
-        filter.skill = core::lowerUnicode(*skill);  // as crm_skill_names() lowers the composed name
+        filter.skill = core::lowerAsWritten(*skill);  // as crm_skill_names() lowers the composed name
     }
     filter.location = core::textParam(query, "location", 200, errors);
     out.include_deleted = boolParam(query, "include_deleted", errors).value_or(false);

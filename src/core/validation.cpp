@@ -354,8 +354,7 @@ bool isLetter(char32_t point) {
 }
 
 // Greek spells a sigma that ends a word ς: lower() makes "ΦΊΛΟΣ" "φίλοσ", which no Greek reader
-// would write. A σ after a letter and before none is written ς (migration 0020 does the same
-// in SQL: '([[:alpha:]])σ(?![[:alpha:]])').
+// would write. A σ after a letter and before none is written ς.
 std::string spellFinalSigma(std::string text) {
     for (auto at = text.find(kSigma); at != std::string::npos; at = text.find(kSigma, at + kSigma.size())) {
         if (at == 0) {
@@ -376,8 +375,12 @@ std::string spellFinalSigma(std::string text) {
 
 }  // namespace
 
+std::string lowerAsWritten(std::string_view text) {
+    return spellFinalSigma(lowerUnicode(text));
+}
+
 std::string foldTag(std::string_view tag) {
-    // Composed after lower-casing, as e-mails are; a word's last sigma as Greek writes it.
+    // Composed after lower-casing, as e-mails are, and before the sigma is read at its place.
     return spellFinalSigma(toNfc(lowerUnicode(tag)));
 }
 

@@ -159,8 +159,12 @@ std::string lowerUnicode(std::string_view text);
 /// sigma as a sigma (upper case has one form for both). SQL compares the same way with
 /// translate(lower(x), 'ς', 'σ').
 std::string foldCase(std::string_view text);
-/// A tag as clients and contacts store and filter it: lower case (as above), then composed, so
-/// "VIP" and "vip" are one tag.
+/// Lower case as a reader writes it: lowerUnicode(), with a Greek word's last sigma spelt ς
+/// ("ΦΊΛΟΣ" → "φίλος", where lower() gives "φίλοσ"; a σ after a letter and before none). SQL
+/// writes it regexp_replace(lower(x), '([[:alpha:]])σ(?![[:alpha:]])', '\1ς', 'g') (0020).
+std::string lowerAsWritten(std::string_view text);
+/// A tag as clients and contacts store and filter it: lower case as written (above), then
+/// composed, so "VIP" and "vip" are one tag, and so are "ΦΊΛΟΣ" and "φίλος".
 std::string foldTag(std::string_view tag);
 /// Each tag folded; duplicates after folding dropped, the first one's place kept.
 std::vector<std::string> foldTags(const std::vector<std::string>& tags);

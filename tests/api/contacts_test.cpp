@@ -851,6 +851,16 @@ TEST_F(ContactsApiTest, GreekWordsMatchInAnyCase) {
     }
     EXPECT_EQ(list("location", "βόλος"), std::vector<std::string>{id});
     EXPECT_EQ(list("location", "Βόλος"), std::vector<std::string>{id});
+    // A skill is listed as written in lower case, and found in either case.
+    const auto seller = createContact(recruiter_, {{"first_name", "Ελένη"},
+                                                   {"candidate_profile", {{"skills", {{{"name", "ΠΩΛΉΣΕΙΣ"}},
+                                                                                      {{"name", "Πωλήσεις"}}}}}}});
+    const auto& profile = seller.at("candidate_profiles").at(0);
+    EXPECT_EQ(profile.at("skills").size(), 1u) << profile;  // one skill in two cases
+    EXPECT_EQ(profile.at("skill_names"), json::array({"πωλήσεις"}));
+    for (const std::string skill : {"πωλήσεις", "ΠΩΛΉΣΕΙΣ"}) {
+        EXPECT_EQ(list("skill", skill), std::vector<std::string>{seller.at("id").get<std::string>()}) << skill;
+    }
 }
 
 // q finds contacts by name, e-mail, phone (in any format) and company.

@@ -174,6 +174,9 @@ TEST(Migrations, SpellFinalSigmaStoredBefore) {
             INSERT INTO contacts (id, org_id, first_name, last_name, tags) VALUES
                 ('00000000-0000-7000-8000-000000000021', '00000000-0000-7000-8000-000000000001',
                  'Σωκράτης', 'ΚΑΡΑΓΙΑΝΝΗΣ', '{οδοσ 1}');
+            INSERT INTO candidate_profiles (org_id, contact_id, skills) VALUES
+                ('00000000-0000-7000-8000-000000000001', '00000000-0000-7000-8000-000000000021',
+                 '[{"name": "ΠΩΛΗΣΕΙΣ"}, {"name": "Πωλήσεις"}, {"name": "Go"}]');
         )sql");
         tx.commit();
     }
@@ -191,6 +194,9 @@ TEST(Migrations, SpellFinalSigmaStoredBefore) {
     EXPECT_EQ(text("SELECT count(*)::text FROM audit_log WHERE action = 'client.updated'"), "1");
     EXPECT_EQ(text("SELECT count(*)::text FROM contact_profile_audit_log WHERE field = 'tags'"), "1");
     EXPECT_EQ(text("SELECT search_text FROM contacts"), "σωκράτησ καραγιαννησ  ");
+    // Accent kept: the capitals had none, so two skills (as the API would have kept them).
+    EXPECT_EQ(text("SELECT skill_names::text FROM candidate_profiles"), "{go,πωλήσεις,πωλησεις}");
+    EXPECT_EQ(text("SELECT version::text FROM candidate_profiles"), "1");
 }
 
 // Text stored before 0015 in decomposed form becomes NFC where matching reads it; a user whose

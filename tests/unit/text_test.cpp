@@ -59,6 +59,8 @@ TEST(FoldTags, GreekFinalSigmaIsSpeltAsWritten) {
     EXPECT_EQ(foldTag("Σ"), "σ");
     EXPECT_EQ(foldTag("ΣΣ"), "σς");
     EXPECT_EQ(foldTag("ΚΌΣΜΟΣ."), "κόσμος.");
+    EXPECT_EQ(lowerAsWritten("ΠΩΛΗΣΕΙΣ B2B"), "πωλησεις b2b");
+    EXPECT_EQ(lowerAsWritten("Πωλήσεις"), "πωλήσεις");
 }
 
 // ---------------------------------------------------------------------------------------------
