@@ -108,17 +108,17 @@ SELECT c.id, c.org_id, c.first_name, c.last_name, c.email, c.emails::text, c.pho
        c.updated_at AT TIME ZONE 'UTC', c.created_by, c.version, c.deleted_at AT TIME ZONE 'UTC',
        c.has_sales_profile, c.has_candidate_profile
 FROM contacts c WHERE c.org_id = $1 AND c.deleted_at IS NULL
-  AND (c.search_text LIKE translate(lower($2), 'ς', 'σ') OR c.id = ANY (ARRAY(SELECT sp.contact_id FROM sales_profiles sp
-       WHERE sp.org_id = $1 AND sp.deleted_at IS NULL AND translate(lower(sp.company_name), 'ς', 'σ') LIKE translate(lower($3), 'ς', 'σ')
+  AND (c.search_text LIKE crm_fold($2) OR c.id = ANY (ARRAY(SELECT sp.contact_id FROM sales_profiles sp
+       WHERE sp.org_id = $1 AND sp.deleted_at IS NULL AND crm_fold(sp.company_name) LIKE crm_fold($3)
        UNION ALL SELECT cp.contact_id FROM candidate_profiles cp
-       WHERE cp.org_id = $1 AND cp.deleted_at IS NULL AND translate(lower(cp.current_employer), 'ς', 'σ') LIKE translate(lower($3), 'ς', 'σ')
+       WHERE cp.org_id = $1 AND cp.deleted_at IS NULL AND crm_fold(cp.current_employer) LIKE crm_fold($3)
        UNION ALL SELECT x.contact_id FROM clients cl CROSS JOIN LATERAL (SELECT sp.contact_id
          FROM sales_profiles sp WHERE sp.org_id = cl.org_id
            AND sp.client_id = cl.id AND sp.deleted_at IS NULL
          UNION ALL SELECT cc.contact_id FROM client_contacts cc WHERE cc.org_id = cl.org_id
            AND cc.client_id = cl.id AND (cc.start_date IS NULL OR cc.start_date <= current_date)
            AND (cc.end_date IS NULL OR cc.end_date >= current_date)) x
-       WHERE cl.org_id = $1 AND cl.deleted_at IS NULL AND translate(lower(cl.name), 'ς', 'σ') LIKE translate(lower($3), 'ς', 'σ'))))
+       WHERE cl.org_id = $1 AND cl.deleted_at IS NULL AND crm_fold(cl.name) LIKE crm_fold($3))))
 ORDER BY c.created_at DESC, c.id DESC LIMIT 51
 SQL
 )

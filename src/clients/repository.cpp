@@ -358,9 +358,9 @@ bool isDate(const std::string& text) {
 
 std::string searchClause(ListQuery& query, const std::string& q) {
     const auto pattern = bind(query, containsPattern(q));
-    // The name as searches compare it (core::foldCase), which clients_name_trgm indexes (0020).
-    return "(translate(lower(c.name), 'ς', 'σ') LIKE translate(lower(" + pattern + "), 'ς', 'σ') OR c.domain ILIKE " +
-           pattern + ")";
+    // The name as searches compare it (crm_fold: any case, any accents), which clients_name_trgm
+    // indexes (0020).
+    return "(crm_fold(c.name) LIKE crm_fold(" + pattern + ") OR c.domain ILIKE " + pattern + ")";
 }
 
 /// Every filter but the cursor, ANDed; the text search only `with_search`.

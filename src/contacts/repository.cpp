@@ -134,17 +134,17 @@ const db::Statement kFindPhoneDuplicate{"contacts.find_phone_duplicate",
 // trigram indexes), then compared by normalised full name: equal, or trigram similarity >= 0.5.
 const db::Statement kFindSimilar{"contacts.find_similar", R"sql(
     WITH target AS (
-        SELECT btrim(regexp_replace(translate(lower($3::text || ' ' || coalesce($4::text, '')), 'ς', 'σ'),
+        SELECT btrim(regexp_replace(crm_fold($3::text || ' ' || coalesce($4::text, '')),
                                     '[^[:alnum:]]+', ' ', 'g')) AS name),
-    -- The company is the client ($5) or any live client named like it ($6, $7, $8, folded as
-    -- core::foldCase folds, the form the trigram indexes hold): a contact at Initech may have
-    -- been recorded by its client_id, its company_name, or both.
+    -- The company is the client ($5) or any live client named like it ($6, $7, $8, compared
+    -- folded, the form the trigram indexes hold): a contact at Initech may have been recorded
+    -- by its client_id, its company_name, or both.
     companies AS (
         SELECT cl.id, cl.name FROM clients cl
         WHERE cl.org_id = $1 AND cl.deleted_at IS NULL
-          AND (cl.id = $5::uuid OR translate(lower(cl.name), 'ς', 'σ') LIKE $6
-               OR translate(lower(cl.name), 'ς', 'σ') LIKE $7
-               OR translate(lower(cl.name), 'ς', 'σ') LIKE $8)),
+          AND (cl.id = $5::uuid OR crm_fold(cl.name) LIKE crm_fold($6)
+               OR crm_fold(cl.name) LIKE crm_fold($7)
+               OR crm_fold(cl.name) LIKE crm_fold($8))),
     at_company AS (
         SELECT cc.contact_id, co.name AS company
         FROM client_contacts cc JOIN companies co ON co.id = cc.client_id
@@ -158,22 +158,22 @@ const db::Statement kFindSimilar{"contacts.find_similar", R"sql(
         WHERE sp.org_id = $1 AND sp.deleted_at IS NULL
           -- An array, not a join, so both halves of the OR stay index conditions (BitmapOr).
           AND (sp.client_id = ANY(ARRAY(SELECT id FROM companies))
-               OR translate(lower(sp.company_name), 'ς', 'σ') LIKE $6
-               OR translate(lower(sp.company_name), 'ς', 'σ') LIKE $7
-               OR translate(lower(sp.company_name), 'ς', 'σ') LIKE $8)
+               OR crm_fold(sp.company_name) LIKE crm_fold($6)
+               OR crm_fold(sp.company_name) LIKE crm_fold($7)
+               OR crm_fold(sp.company_name) LIKE crm_fold($8))
         UNION ALL
         SELECT cp.contact_id, cp.current_employer
         FROM candidate_profiles cp
         WHERE cp.org_id = $1 AND cp.deleted_at IS NULL
-          AND (translate(lower(cp.current_employer), 'ς', 'σ') LIKE $6
-               OR translate(lower(cp.current_employer), 'ς', 'σ') LIKE $7
-               OR translate(lower(cp.current_employer), 'ς', 'σ') LIKE $8))
+          AND (crm_fold(cp.current_employer) LIKE crm_fold($6)
+               OR crm_fold(cp.current_employer) LIKE crm_fold($7)
+               OR crm_fold(cp.current_employer) LIKE crm_fold($8)))
     SELECT c.id, c.first_name, c.last_name, a.company, similarity(n.name, t.name)::float8 AS score
     FROM (SELECT contact_id, max(company) AS company FROM at_company GROUP BY contact_id) a
     JOIN contacts c ON c.org_id = $1 AND c.id = a.contact_id AND c.deleted_at IS NULL AND c.id <> $2
     CROSS JOIN target t
     CROSS JOIN LATERAL (
-        SELECT btrim(regexp_replace(translate(lower(c.first_name || ' ' || coalesce(c.last_name, '')), 'ς', 'σ'),
+        SELECT btrim(regexp_replace(crm_fold(c.first_name || ' ' || coalesce(c.last_name, '')),
                                     '[^[:alnum:]]+', ' ', 'g')) AS name) n
     WHERE n.name = t.name OR similarity(n.name, t.name) >= 0.5
     ORDER BY score DESC, c.id
@@ -378,7 +378,7 @@ const db::Statement kSummaryFacts{"contacts.summary_facts", R"sql(
 
 // Every insight type is one branch, each started from the small side (clients with open deals
 // or jobs, hired or active applications). $2 limits them to one contact. Company names match
-// as searches compare them (core::foldCase): any case, Greek's final sigma as a sigma.
+// as searches compare them (crm_fold): any case, any accents.
 const db::Statement kListInsights{"contacts.list_insights", R"sql(
     WITH open_deals AS (
         SELECT d.client_id, count(*) AS n FROM deals d
@@ -395,7 +395,7 @@ const db::Statement kListInsights{"contacts.list_insights", R"sql(
          FROM (SELECT p.contact_id, cl.id AS client_id, 'current_employer' AS via, 2 AS rank
                FROM candidate_profiles p
                JOIN clients cl ON cl.org_id = p.org_id
-                    AND translate(lower(cl.name), 'ς', 'σ') = translate(lower(btrim(p.current_employer)), 'ς', 'σ')
+                    AND crm_fold(cl.name) = crm_fold(btrim(p.current_employer))
                WHERE p.org_id = $1 AND p.deleted_at IS NULL AND cl.deleted_at IS NULL
                  AND ($2::uuid IS NULL OR p.contact_id = $2)
                UNION ALL
@@ -423,13 +423,13 @@ const db::Statement kListInsights{"contacts.list_insights", R"sql(
                SELECT s.contact_id, cl.id, 'company_name', 3
                FROM sales_profiles s
                JOIN clients cl ON cl.org_id = s.org_id
-                    AND translate(lower(cl.name), 'ς', 'σ') = translate(lower(btrim(s.company_name)), 'ς', 'σ')
+                    AND crm_fold(cl.name) = crm_fold(btrim(s.company_name))
                WHERE s.org_id = $1 AND s.deleted_at IS NULL AND cl.deleted_at IS NULL
                  AND ($2::uuid IS NULL OR s.contact_id = $2)) x
          JOIN open_jobs oj ON oj.client_id = x.client_id
          ORDER BY x.contact_id, x.client_id, x.rank)
         UNION ALL
-        (SELECT DISTINCT ON (p.contact_id, translate(lower(btrim(p.current_employer)), 'ς', 'σ'))
+        (SELECT DISTINCT ON (p.contact_id, crm_fold(btrim(p.current_employer)))
                 'placed_candidate_at_non_client', p.contact_id, pc.id, btrim(p.current_employer),
                 NULL::bigint, j.title
          FROM job_applications a
@@ -437,14 +437,14 @@ const db::Statement kListInsights{"contacts.list_insights", R"sql(
          JOIN jobs j ON j.org_id = a.org_id AND j.id = a.job_id AND j.deleted_at IS NULL
          LEFT JOIN clients pc ON pc.org_id = p.org_id AND pc.deleted_at IS NULL
                AND pc.status = 'prospect'
-               AND translate(lower(pc.name), 'ς', 'σ') = translate(lower(btrim(p.current_employer)), 'ς', 'σ')
+               AND crm_fold(pc.name) = crm_fold(btrim(p.current_employer))
          WHERE a.org_id = $1 AND a.status = 'hired' AND p.deleted_at IS NULL
            AND btrim(coalesce(p.current_employer, '')) <> ''
            AND ($2::uuid IS NULL OR p.contact_id = $2)
            AND NOT EXISTS (SELECT 1 FROM clients cl WHERE cl.org_id = p.org_id
                            AND cl.deleted_at IS NULL AND cl.status <> 'prospect'
-                           AND translate(lower(cl.name), 'ς', 'σ') = translate(lower(btrim(p.current_employer)), 'ς', 'σ'))
-         ORDER BY p.contact_id, translate(lower(btrim(p.current_employer)), 'ς', 'σ'), a.updated_at DESC)
+                           AND crm_fold(cl.name) = crm_fold(btrim(p.current_employer)))
+         ORDER BY p.contact_id, crm_fold(btrim(p.current_employer)), a.updated_at DESC)
         UNION ALL
         (SELECT 'buyer_is_active_candidate', n.contact_id, s.client_id, s.company_name, n.active, NULL
          FROM (SELECT p.contact_id, count(*) AS active
@@ -460,7 +460,7 @@ const db::Statement kListInsights{"contacts.list_insights", R"sql(
     SELECT * FROM (
         SELECT i.type, i.contact_id, c.first_name, c.last_name, cl.id AS client_id,
                coalesce(cl.name, i.company) AS company, i.count, i.detail,
-               coalesce(cl.id::text, 'company:' || translate(lower(coalesce(i.company, '')), 'ς', 'σ')) AS subject_key
+               coalesce(cl.id::text, 'company:' || crm_fold(coalesce(i.company, ''))) AS subject_key
         FROM insights i
         JOIN contacts c ON c.org_id = $1 AND c.id = i.contact_id AND c.deleted_at IS NULL
         LEFT JOIN clients cl ON cl.org_id = $1 AND cl.id = i.client_id AND cl.deleted_at IS NULL
@@ -775,10 +775,11 @@ pqxx::result execBuilt(pqxx::transaction_base& tx, const BuiltQuery& query) {
     return tx.exec_params(query.sql, params);
 }
 
-// Text as searches compare it (core::foldCase): lower case, Greek's final sigma as a sigma, so
-// "ΚΑΡΑΓΙΑΝΝΗΣ" and "Καραγιάννης" are one word. The trigram indexes are on this form (0020).
+// Text as searches compare it (crm_fold, migration 0020): without accents, lower case, Greek's
+// final sigma as a sigma, so "ΚΑΡΑΓΙΑΝΝΗΣ" and "Καραγιάννης" are one word, and "Jose" finds
+// "José". The trigram indexes are on this form.
 std::string folded(const std::string& expression) {
-    return "translate(lower(" + expression + "), 'ς', 'σ')";
+    return "crm_fold(" + expression + ")";
 }
 
 // The WHERE clause shared by the list and its count; parameters are appended to `query`.
@@ -1122,8 +1123,8 @@ std::vector<SimilarContact> findSimilarAtCompany(pqxx::transaction_base& tx,
                                                  const std::optional<std::string>& last_name,
                                                  const std::optional<std::string>& client_id,
                                                  const std::vector<std::string>& company_names) {
-    // Company names are compared exactly but without regard to case: LIKE on the folded forms
-    // with every wildcard escaped, which the trigram indexes on those forms serve.
+    // Company names are compared exactly but without regard to case or accents: LIKE on the
+    // folded forms with every wildcard escaped, which the trigram indexes on those forms serve.
     auto exact = [](const std::string& text) {
         std::string escaped;
         for (const char c : text) {
@@ -1136,7 +1137,7 @@ std::vector<SimilarContact> findSimilarAtCompany(pqxx::transaction_base& tx,
     };
     std::optional<std::string> names[kMaxSimilarCompanyNames];
     for (std::size_t i = 0; i < company_names.size() && i < kMaxSimilarCompanyNames; ++i) {
-        names[i] = exact(core::foldCase(company_names[i]));  // as the indexed columns are folded
+        names[i] = exact(company_names[i]);
     }
     std::vector<SimilarContact> out;
     for (const auto& row : db::exec(tx, kFindSimilar, org_id, contact_id, first_name, last_name,

@@ -957,6 +957,9 @@ TEST_F(ClientsApiTest, SearchMatchesNameOrDomain) {
     // tag typed in capitals is spelt as Greek writes it.
     const auto greek = createClient(sales_, {{"name", "Αθηναϊκός Όμιλος"}, {"tags", {"ΦΊΛΟΣ"}}});
     EXPECT_EQ(listIds(sales_, "q=%CE%8C%CE%9C%CE%99%CE%9B%CE%9F%CE%A3"), std::vector<std::string>{greek});
+    EXPECT_EQ(listIds(sales_, "q=%CE%9F%CE%9C%CE%99%CE%9B%CE%9F%CE%A3"), std::vector<std::string>{greek});  // ΟΜΙΛΟΣ
+    const auto societe = createClient(sales_, {{"name", "Société Générale"}});
+    EXPECT_EQ(listIds(sales_, "q=societe%20gen"), std::vector<std::string>{societe});  // accents ignored
     EXPECT_EQ(listIds(sales_, "tag=%CF%86%CE%AF%CE%BB%CE%BF%CF%82"), std::vector<std::string>{greek});  // φίλος
 }
 

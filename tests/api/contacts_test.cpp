@@ -433,11 +433,12 @@ TEST_F(ContactsApiTest, SimilarNameAtSameCompanyWarns) {
     const auto other_company = as(manager_).post(
         "/api/contacts", {{"first_name", "Jon"}, {"last_name", "Smith"}, {"sales_profile", {{"company_name", "Globex"}}}});
     EXPECT_EQ(other_company.json().at("warnings"), json::array());
-    // Greek in capitals is the same name ("ΆΡΗΣ ΖΑΣ" is "Άρης Ζας": capitals have one Σ).
+    // Greek in capitals is the same name ("ΑΡΗΣ ΖΑΣ" is "Άρης Ζας": capitals carry no accents
+    // and have one Σ), as is a name typed without its accents ("Jose" for "José").
     const auto aris = createContactId(
         manager_, {{"first_name", "Άρης"}, {"last_name", "Ζας"}, {"sales_profile", {{"company_name", "Όμιλος"}}}});
     const auto shouted = as(manager_).post(
-        "/api/contacts", {{"first_name", "ΆΡΗΣ"}, {"last_name", "ΖΑΣ"}, {"sales_profile", {{"company_name", "ΌΜΙΛΟΣ"}}}});
+        "/api/contacts", {{"first_name", "ΑΡΗΣ"}, {"last_name", "ΖΑΣ"}, {"sales_profile", {{"company_name", "ΟΜΙΛΟΣ"}}}});
     ASSERT_EQ(shouted.status, 201) << shouted.body;
     ASSERT_EQ(shouted.json().at("warnings").size(), 1u) << shouted.body;
     EXPECT_EQ(shouted.json().at("warnings").at(0).at("contact_id"), aris);
@@ -828,10 +829,10 @@ std::string encoded(const std::string& text) {
     return out;
 }
 
-// Greek writes a word's last sigma ς, and capitals have one Σ for both: a name, a company, a
-// city or a tag typed in capitals is the same word as in lower case, and a tag typed in
-// capitals is stored as Greek spells it ("φίλος", not lower()'s "φίλοσ").
-TEST_F(ContactsApiTest, GreekWordsMatchInAnyCase) {
+// Searches ignore case and accents: Greek capitals carry no accents and have one Σ for both
+// sigmas, so a name, a company or a city typed in capitals is the same word as in lower case;
+// a tag typed in capitals is stored as Greek spells it ("φίλος", not lower()'s "φίλοσ").
+TEST_F(ContactsApiTest, SearchesIgnoreCaseAndAccents) {
     const auto created = createContact(manager_, {{"first_name", "Σωκράτης"}, {"last_name", "ΚΑΡΑΓΙΑΝΝΗΣ"},
                                                   {"city", "ΒΌΛΟΣ"}, {"tags", {"ΦΊΛΟΣ", "φίλος"}},
                                                   {"sales_profile", {{"company_name", "Αθηναϊκός Όμιλος"}}}});
@@ -843,7 +844,9 @@ TEST_F(ContactsApiTest, GreekWordsMatchInAnyCase) {
         EXPECT_EQ(response.status, 200) << name << "=" << value << ": " << response.body;
         return ids(response.json().at("data"));
     };
-    for (const std::string q : {"ΣΩΚΡΆΤΗΣ", "σωκράτης", "καραγιαννης", "ΚΑΡΑΓΙΑΝΝΗΣ", "ΑΘΗΝΑΪΚΌΣ", "όμιλος"}) {
+    // Greek capitals carry no accents: "ΣΩΚΡΑΤΗΣ" is "Σωκράτης".
+    for (const std::string q : {"ΣΩΚΡΆΤΗΣ", "ΣΩΚΡΑΤΗΣ", "σωκράτης", "καραγιαννης", "ΚΑΡΑΓΙΑΝΝΗΣ", "ΑΘΗΝΑΪΚΟΣ",
+                                "όμιλος", "ΟΜΙΛΟΣ"}) {
         EXPECT_EQ(list("q", q), std::vector<std::string>{id}) << q;
     }
     for (const std::string tag : {"φίλος", "ΦΊΛΟΣ", "φίλοσ"}) {
@@ -851,6 +854,13 @@ TEST_F(ContactsApiTest, GreekWordsMatchInAnyCase) {
     }
     EXPECT_EQ(list("location", "βόλος"), std::vector<std::string>{id});
     EXPECT_EQ(list("location", "Βόλος"), std::vector<std::string>{id});
+    EXPECT_EQ(list("location", "ΒΟΛΟΣ"), std::vector<std::string>{id});
+    // Accents are ignored in every alphabet: "jose" finds "José" at "Société Générale".
+    const auto jose = createContactId(manager_, {{"first_name", "José"}, {"last_name", "Müller"},
+                                                 {"sales_profile", {{"company_name", "Société Générale"}}}});
+    for (const std::string q : {"jose", "JOSÉ", "muller", "societe gen"}) {
+        EXPECT_EQ(list("q", q), std::vector<std::string>{jose}) << q;
+    }
     // A skill is listed as written in lower case, and found in either case.
     const auto seller = createContact(recruiter_, {{"first_name", "Ελένη"},
                                                    {"candidate_profile", {{"skills", {{{"name", "ΠΩΛΉΣΕΙΣ"}},

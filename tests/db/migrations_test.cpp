@@ -156,8 +156,8 @@ TEST(Migrations, FoldTagsStoredBefore) {
 }
 
 // Tags stored before 0020 with a word-final σ (lower() of a capital Σ) are spelt with ς, as the
-// API now folds them, repeats dropped; and the search column finds Greek in either case.
-TEST(Migrations, SpellFinalSigmaStoredBefore) {
+// API now folds them, repeats dropped; and the search column is folded (crm_fold).
+TEST(Migrations, FoldSearchesAndSpellGreekTags) {
     auto database = TestDatabase::createEmpty();
     auto connection = database->connect();
     migrateBefore(connection, 20);
@@ -193,7 +193,7 @@ TEST(Migrations, SpellFinalSigmaStoredBefore) {
     EXPECT_EQ(text("SELECT tags::text FROM contacts"), "{\"οδος 1\"}");
     EXPECT_EQ(text("SELECT count(*)::text FROM audit_log WHERE action = 'client.updated'"), "1");
     EXPECT_EQ(text("SELECT count(*)::text FROM contact_profile_audit_log WHERE field = 'tags'"), "1");
-    EXPECT_EQ(text("SELECT search_text FROM contacts"), "σωκράτησ καραγιαννησ  ");
+    EXPECT_EQ(text("SELECT search_text FROM contacts"), "σωκρατησ καραγιαννησ  ");  // no accents
     // Accent kept: the capitals had none, so two skills (as the API would have kept them).
     EXPECT_EQ(text("SELECT skill_names::text FROM candidate_profiles"), "{go,πωλήσεις,πωλησεις}");
     EXPECT_EQ(text("SELECT version::text FROM candidate_profiles"), "1");

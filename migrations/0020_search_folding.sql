@@ -1,19 +1,31 @@
--- 0020_greek_final_sigma.sql - a Greek word is one word in any case, in search and in tags.
+-- 0020_search_folding.sql - searches ignore case and accents in every alphabet; Greek tags and
+-- skills are spelt as Greek writes them.
 --
 -- lower() turns a capital sigma into σ wherever it stands: "ΚΑΡΑΓΙΑΝΝΗΣ" lowers to
--- "καραγιαννησ", while "Καραγιάννης" ends in ς. So a search typed in capitals missed names
--- written in lower case and the reverse (contacts' q, their companies, clients' q, the
--- similar-name warning, the location filter), and a tag typed in capitals was stored misspelt
--- ("φίλοσ") and was another tag than "φίλος".
---
--- Text is now compared as translate(lower(x), 'ς', 'σ') on both sides (core::foldCase, as the
--- users' search and the password rules already do), with trigram indexes on that form; tags
--- and skill names spell a word's last sigma ς (core::foldTag, core::lowerAsWritten). Rows whose
--- stored tags change get a history row without an actor and a new version, as 0014 did.
+-- "καραγιαννησ", while "Καραγιάννης" ends in ς; and Greek capitals drop their accents, so a
+-- name typed in capitals never matched the same name in lower case. Searches (contacts' q and
+-- their companies, clients' q, the similar-name warning, the location filter, the insights'
+-- company names) now compare crm_fold(x) on both sides: accents removed (unaccent: "José" is
+-- "jose", "Παπαδόπουλος" is "παπαδοπουλοσ"), lower case, and ς as σ. The trigram indexes hold
+-- that form. A tag typed in capitals was stored misspelt ("φίλοσ") and was another tag than
+-- "φίλος": tags and skill names now spell a word's last sigma ς (core::foldTag,
+-- core::lowerAsWritten); accents stay in them. Rows whose stored tags change get a history row
+-- without an actor and a new version, as 0014 did.
 --
 -- contacts is rewritten once for its search column, under an exclusive lock, as 0017 was, and
--- clients, sales_profiles and candidate_profiles cannot be read while their indexes are rebuilt:
--- a deployment with many contacts applies this in a maintenance window (README, Migrations).
+-- clients, sales_profiles, candidate_profiles and jobs cannot be read until the commit: a
+-- deployment with many contacts applies this in a maintenance window (README, Migrations).
+
+CREATE EXTENSION IF NOT EXISTS unaccent;
+
+-- Text as searches compare it. Declared IMMUTABLE for the generated column and the indexes
+-- (unaccent() is STABLE only because its rules file could change; a change to it needs a
+-- REINDEX, as with any dictionary). SQL callers write crm_fold(x) on both sides of a
+-- comparison, so that the indexed expression and the query's are the same call.
+CREATE FUNCTION crm_fold(t text) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE STRICT AS $$
+    SELECT translate(lower(public.unaccent('public.unaccent'::regdictionary, t)), 'ς', 'σ')
+$$;
 
 SET LOCAL lock_timeout = '5s';
 
@@ -89,24 +101,22 @@ $$;
 UPDATE candidate_profiles SET skills = skills WHERE skills::text LIKE '%σ%' OR skills::text LIKE '%Σ%';
 UPDATE jobs SET skills = skills WHERE skills::text LIKE '%σ%' OR skills::text LIKE '%Σ%';
 
--- Contacts' search text, folded as core::foldCase folds `q` (0017's expression otherwise).
+-- Contacts' search text in that form (0017's expression otherwise).
 ALTER TABLE contacts DROP COLUMN search_text;
 ALTER TABLE contacts ADD COLUMN search_text text GENERATED ALWAYS AS (
-    translate(lower(coalesce(first_name, '') || ' ' || coalesce(last_name, '') || ' ' ||
-                    coalesce(email, '') || ' ' || coalesce(phone, '') ||
-                    coalesce(' ' || nullif(crm_contact_points_text(emails, phones), ''), '')),
-              'ς', 'σ')) STORED;
+    crm_fold(coalesce(first_name, '') || ' ' || coalesce(last_name, '') || ' ' ||
+             coalesce(email, '') || ' ' || coalesce(phone, '') ||
+             coalesce(' ' || nullif(crm_contact_points_text(emails, phones), ''), ''))) STORED;
 CREATE INDEX contacts_search_trgm ON contacts USING gin (search_text gin_trgm_ops);
 
 -- Company names are searched and compared in the same form.
 DROP INDEX clients_name_trgm;
-CREATE INDEX clients_name_trgm ON clients USING gin ((translate(lower(name), 'ς', 'σ')) gin_trgm_ops);
+CREATE INDEX clients_name_trgm ON clients USING gin (crm_fold(name) gin_trgm_ops);
 DROP INDEX sales_profiles_company_trgm;
-CREATE INDEX sales_profiles_company_trgm ON sales_profiles
-    USING gin ((translate(lower(company_name), 'ς', 'σ')) gin_trgm_ops);
+CREATE INDEX sales_profiles_company_trgm ON sales_profiles USING gin (crm_fold(company_name) gin_trgm_ops);
 DROP INDEX candidate_profiles_employer_trgm;
 CREATE INDEX candidate_profiles_employer_trgm ON candidate_profiles
-    USING gin ((translate(lower(current_employer), 'ς', 'σ')) gin_trgm_ops);
+    USING gin (crm_fold(current_employer) gin_trgm_ops);
 
 -- Statistics for the new column and expression indexes now, not at autovacuum's next visit:
 -- the search's plans depend on them.
