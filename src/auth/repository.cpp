@@ -166,18 +166,18 @@ constexpr const char kUserFilterSql[] =
     "u.org_id = $1 "
     "AND ($2::text IS NULL OR u.role = $2) "
     "AND ($3::boolean IS NULL OR u.active = $3) "
-    "AND ($4::text IS NULL OR translate(u.email, 'ς', 'σ') LIKE '%' || $4 || '%' "
-    "OR translate(lower(u.name), 'ς', 'σ') LIKE '%' || $4 || '%') ";
+    "AND ($4::text IS NULL OR crm_fold(u.email) LIKE '%' || crm_fold($4) || '%' "
+    "OR crm_fold(u.name) LIKE '%' || crm_fold($4) || '%') ";
 
-// Lower-cases the search text and makes LIKE wildcards in it literal.
+// Makes the LIKE wildcards of the search text literal.
 std::optional<std::string> likePattern(const std::optional<std::string>& q) {
     if (!q) {
         return std::nullopt;
     }
-    // Folded in every alphabet, as the statement folds the name and the stored e-mail: "Ödön"
-    // finds "Ödön", not only "ödön", and "ΣΊΣΥΦΟΣ" finds "Σίσυφος".
+    // The statement folds it as it folds the name and the e-mail (crm_fold: case and accents in
+    // every alphabet): "odon" finds "Ödön", and "ΣΙΣΥΦΟΣ" finds "Σίσυφος".
     std::string escaped;
-    for (const char c : core::foldCase(*q)) {
+    for (const char c : *q) {
         if (c == '%' || c == '_' || c == '\\') {
             escaped.push_back('\\');
         }
