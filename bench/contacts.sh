@@ -98,7 +98,7 @@ ORDER BY c.created_at DESC, c.id DESC LIMIT 51
 SQL
 )
 
-# GET /api/contacts?q=...: $1 org, $2 search_text pattern, $3 company pattern.
+# GET /api/contacts?q=...: $1 org, $2 the text searched in search_text, $3 in company names.
 SEARCH_SQL=$(cat <<'SQL'
 SELECT c.id, c.org_id, c.first_name, c.last_name, c.email, c.emails::text, c.phone, c.phones::text,
        c.city, c.country, c.linkedin_url, c.owner_id, c.source, array_to_json(c.tags)::text,
@@ -108,17 +108,17 @@ SELECT c.id, c.org_id, c.first_name, c.last_name, c.email, c.emails::text, c.pho
        c.updated_at AT TIME ZONE 'UTC', c.created_by, c.version, c.deleted_at AT TIME ZONE 'UTC',
        c.has_sales_profile, c.has_candidate_profile
 FROM contacts c WHERE c.org_id = $1 AND c.deleted_at IS NULL
-  AND (c.search_text LIKE crm_fold($2) OR c.id = ANY (ARRAY(SELECT sp.contact_id FROM sales_profiles sp
-       WHERE sp.org_id = $1 AND sp.deleted_at IS NULL AND crm_fold(sp.company_name) LIKE crm_fold($3)
+  AND (c.search_text LIKE '%' || crm_like_literal(crm_fold($2)) || '%' OR c.id = ANY (ARRAY(SELECT sp.contact_id FROM sales_profiles sp
+       WHERE sp.org_id = $1 AND sp.deleted_at IS NULL AND crm_fold(sp.company_name) LIKE '%' || crm_like_literal(crm_fold($3)) || '%'
        UNION ALL SELECT cp.contact_id FROM candidate_profiles cp
-       WHERE cp.org_id = $1 AND cp.deleted_at IS NULL AND crm_fold(cp.current_employer) LIKE crm_fold($3)
+       WHERE cp.org_id = $1 AND cp.deleted_at IS NULL AND crm_fold(cp.current_employer) LIKE '%' || crm_like_literal(crm_fold($3)) || '%'
        UNION ALL SELECT x.contact_id FROM clients cl CROSS JOIN LATERAL (SELECT sp.contact_id
          FROM sales_profiles sp WHERE sp.org_id = cl.org_id
            AND sp.client_id = cl.id AND sp.deleted_at IS NULL
          UNION ALL SELECT cc.contact_id FROM client_contacts cc WHERE cc.org_id = cl.org_id
            AND cc.client_id = cl.id AND (cc.start_date IS NULL OR cc.start_date <= current_date)
            AND (cc.end_date IS NULL OR cc.end_date >= current_date)) x
-       WHERE cl.org_id = $1 AND cl.deleted_at IS NULL AND crm_fold(cl.name) LIKE crm_fold($3))))
+       WHERE cl.org_id = $1 AND cl.deleted_at IS NULL AND crm_fold(cl.name) LIKE '%' || crm_like_literal(crm_fold($3)) || '%')))
 ORDER BY c.created_at DESC, c.id DESC LIMIT 51
 SQL
 )
@@ -344,7 +344,7 @@ pgbench_run() {  # pgbench_run <key> <clients> <seconds>
   fi
   local out
   out=$(cd "$dir" && PGOPTIONS="$plan_options" "$PGBENCH" -n -M prepared -c "$clients" -j 2 -T "$seconds" -f "$WORK/$key.pgb" \
-    -D org="$ORG" -D key="$DEEP_TIME" -D kid="$DEEP_ID" -D pat="%$SEARCH_TERM%" \
+    -D org="$ORG" -D key="$DEEP_TIME" -D kid="$DEEP_ID" -D pat="$SEARCH_TERM" \
     -l --sampling-rate=0.2 "$DB" 2>&1) || { echo "$out" >&2; return 1; }
   local tps
   tps=$(echo "$out" | awk '/^tps = / { printf "%.0f", $3; exit }')

@@ -16,22 +16,31 @@
 -- clients, sales_profiles, candidate_profiles and jobs cannot be read until the commit: a
 -- deployment with many contacts applies this in a maintenance window (README, Migrations).
 
-CREATE EXTENSION IF NOT EXISTS unaccent;
+CREATE EXTENSION IF NOT EXISTS unaccent SCHEMA public;
 
--- Text as searches compare it. Declared IMMUTABLE for the generated column and the indexes
--- (unaccent() is STABLE only because its rules file could change; a change to it needs a
--- REINDEX, as with any dictionary). SQL callers write crm_fold(x) on both sides of a
--- comparison, so that the indexed expression and the query's are the same call.
+-- Text as searches compare it. Declared IMMUTABLE for the generated column and the indexes:
+-- unaccent() is STABLE only because its rules file could change. A change to the rules (a new
+-- PostgreSQL major version's) needs the indexes rebuilt and contacts.search_text computed again
+-- (docs/operations.md). SQL callers write crm_fold(x) on both sides of a comparison, so that
+-- the indexed expression and the query's are the same call.
 CREATE FUNCTION crm_fold(t text) RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE STRICT AS $$
     SELECT translate(lower(public.unaccent('public.unaccent'::regdictionary, t)), 'ς', 'σ')
+$$;
+
+-- The text a LIKE pattern matches as it is: \, % and _ escaped. Searches fold first and escape
+-- after (crm_like_literal(crm_fold($1))): unaccent() turns a full-width ％, ＿ or ＼ into the
+-- ASCII one, which escaping before folding would have left a wildcard.
+CREATE FUNCTION crm_like_literal(t text) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE STRICT AS $$
+    SELECT replace(replace(replace(t, '\', '\\'), '%', '\%'), '_', '\_')
 $$;
 
 SET LOCAL lock_timeout = '5s';
 
 -- Every table this changes, at once and in one order, before any row is read: the index
 -- rebuilds need these locks anyway, and taking row locks first and table locks later could
--- deadlock with a server still running. Reads of the four tables wait until the commit.
+-- deadlock with a server still running. Reads of the five tables wait until the commit.
 LOCK TABLE clients, contacts, sales_profiles, candidate_profiles, jobs IN ACCESS EXCLUSIVE MODE;
 
 -- Tags: a sigma after a letter and before none is ς; two tags that become one keep the first

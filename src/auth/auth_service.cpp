@@ -497,7 +497,12 @@ void AuthService::changePassword(const core::Actor& actor, const ChangePasswordD
     {
         auto lease = pool_.acquire();
         pqxx::work tx(lease.get());
-        repo::setPassword(tx, actor.org_id, actor.user_id, hash);
+        // Two changes at once both passed the check against the old password; the second must
+        // not overwrite the first (its session is being ended by it, too).
+        if (!repo::replacePassword(tx, actor.org_id, actor.user_id, hash, user.password_hash)) {
+            throw core::AppError::conflict(
+                "The password was changed at the same moment by another session; sign in again");
+        }
         repo::invalidateResetTokens(tx, actor.org_id, actor.user_id);
         db::recordAudit(tx, audit(actor.org_id, actor.user_id, "auth.password_changed", actor.user_id), meta);
         tx.commit();

@@ -67,6 +67,11 @@ const db::Statement kSetPassword{"auth.set_password", R"sql(
     UPDATE users SET password_hash = $3, password_changed_at = now()
     WHERE org_id = $1 AND id = $2)sql"};
 
+// Only while the stored hash is still `$4`, the one the current password was checked against.
+const db::Statement kReplacePassword{"auth.replace_password", R"sql(
+    UPDATE users SET password_hash = $3, password_changed_at = now()
+    WHERE org_id = $1 AND id = $2 AND password_hash = $4)sql"};
+
 const db::Statement kRecordLogin{"auth.record_login", R"sql(
     UPDATE users SET last_login_at = now()
     WHERE org_id = $1 AND id = $2)sql"};
@@ -161,30 +166,15 @@ std::optional<UserRecord> findUserForUpdate(pqxx::transaction_base& tx, const st
 
 namespace {
 
-// The user-list filter, shared by the page query and the count. $2 role, $3 active, $4 text.
+// The user-list filter, shared by the page query and the count. $2 role, $3 active, $4 text,
+// found in the name or the e-mail as searches compare them (crm_fold: any case, any accents):
+// "odon" finds "Ödön", "ΣΙΣΥΦΟΣ" finds "Σίσυφος". Folded, then made literal (crm_like_literal).
 constexpr const char kUserFilterSql[] =
     "u.org_id = $1 "
     "AND ($2::text IS NULL OR u.role = $2) "
     "AND ($3::boolean IS NULL OR u.active = $3) "
-    "AND ($4::text IS NULL OR crm_fold(u.email) LIKE '%' || crm_fold($4) || '%' "
-    "OR crm_fold(u.name) LIKE '%' || crm_fold($4) || '%') ";
-
-// Makes the LIKE wildcards of the search text literal.
-std::optional<std::string> likePattern(const std::optional<std::string>& q) {
-    if (!q) {
-        return std::nullopt;
-    }
-    // The statement folds it as it folds the name and the e-mail (crm_fold: case and accents in
-    // every alphabet): "odon" finds "Ödön", and "ΣΙΣΥΦΟΣ" finds "Σίσυφος".
-    std::string escaped;
-    for (const char c : *q) {
-        if (c == '%' || c == '_' || c == '\\') {
-            escaped.push_back('\\');
-        }
-        escaped.push_back(c);
-    }
-    return escaped;
-}
+    "AND ($4::text IS NULL OR crm_fold(u.email) LIKE '%' || crm_like_literal(crm_fold($4)) || '%' "
+    "OR crm_fold(u.name) LIKE '%' || crm_like_literal(crm_fold($4)) || '%') ";
 
 }  // namespace
 
@@ -192,7 +182,7 @@ long long countUsers(pqxx::transaction_base& tx, const std::string& org_id, cons
     const auto rows = tx.exec_params(
         std::string("SELECT count(*) FROM (SELECT 1 FROM users u WHERE ") + kUserFilterSql +
             "LIMIT $5) capped",
-        org_id, filter.role, filter.active, likePattern(filter.q), core::kTotalCountCap + 1);
+        org_id, filter.role, filter.active, filter.q, core::kTotalCountCap + 1);
     return rows[0][0].as<long long>();
 }
 
@@ -215,8 +205,7 @@ UserPage listUsers(pqxx::transaction_base& tx, const std::string& org_id, const 
         after_key = (*page.after)[0].is_string() ? (*page.after)[0].get<std::string>() : std::string{};
         after_id = (*page.after)[1].is_string() ? (*page.after)[1].get<std::string>() : std::string{};
     }
-    const auto q = likePattern(filter.q);
-    const auto rows = tx.exec_params(sql, org_id, filter.role, filter.active, q, after_key, after_id,
+    const auto rows = tx.exec_params(sql, org_id, filter.role, filter.active, filter.q, after_key, after_id,
                                      page.limit + 1);
     UserPage result;
     for (const auto& row : rows) {
@@ -266,6 +255,11 @@ std::optional<UserRecord> updateUser(pqxx::transaction_base& tx, const std::stri
 void setPassword(pqxx::transaction_base& tx, const std::string& org_id, const std::string& user_id,
                  const std::string& password_hash) {
     db::exec(tx, kSetPassword, org_id, user_id, password_hash);
+}
+
+bool replacePassword(pqxx::transaction_base& tx, const std::string& org_id, const std::string& user_id,
+                     const std::string& password_hash, const std::string& checked_hash) {
+    return db::exec(tx, kReplacePassword, org_id, user_id, password_hash, checked_hash).affected_rows() == 1;
 }
 
 void recordLogin(pqxx::transaction_base& tx, const std::string& org_id, const std::string& user_id) {

@@ -89,6 +89,10 @@ std::optional<UserRecord> updateUser(pqxx::transaction_base& tx, const std::stri
 
 void setPassword(pqxx::transaction_base& tx, const std::string& org_id, const std::string& user_id,
                  const std::string& password_hash);
+/// Sets the password only if the stored hash is still `checked_hash` (the one the caller's
+/// current password was checked against): false when it changed meanwhile.
+bool replacePassword(pqxx::transaction_base& tx, const std::string& org_id, const std::string& user_id,
+                     const std::string& password_hash, const std::string& checked_hash);
 void recordLogin(pqxx::transaction_base& tx, const std::string& org_id, const std::string& user_id);
 
 /// Active admins of the organisation, locked, so two concurrent demotions cannot both pass.

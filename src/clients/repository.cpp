@@ -359,8 +359,9 @@ bool isDate(const std::string& text) {
 std::string searchClause(ListQuery& query, const std::string& q) {
     const auto pattern = bind(query, containsPattern(q));
     // The name as searches compare it (crm_fold: any case, any accents), which clients_name_trgm
-    // indexes (0020).
-    return "(crm_fold(c.name) LIKE crm_fold(" + pattern + ") OR c.domain ILIKE " + pattern + ")";
+    // indexes (0020); folded first, then escaped, as unaccent() makes a full-width ％ a %.
+    return "(crm_fold(c.name) LIKE '%' || crm_like_literal(crm_fold(" + bind(query, q) +
+           ")) || '%' OR c.domain ILIKE " + pattern + ")";
 }
 
 /// Every filter but the cursor, ANDed; the text search only `with_search`.

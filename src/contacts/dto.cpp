@@ -575,7 +575,7 @@ MergeDto MergeDto::fromJson(const json& body) {
 // ---------------------------------------------------------------------------------------------
 // Query strings
 
-std::optional<SearchPatterns> searchPatterns(const std::string& raw, std::string_view phone_region) {
+std::optional<SearchTerms> searchTerms(const std::string& raw, std::string_view phone_region) {
     const auto q = core::trim(raw);
     // Phone numbers are stored in E.164: "+44 20 7946" searches for the digits "44207946".
     const bool phone_like = !q.empty() && q.find_first_not_of("0123456789 +-().\t/") == std::string::npos;
@@ -587,24 +587,14 @@ std::optional<SearchPatterns> searchPatterns(const std::string& raw, std::string
     if (core::utf8Length(text) < 3) {
         return std::nullopt;
     }
-    auto escape = [](const std::string& value) {
-        std::string out = "%";
-        for (const char c : value) {
-            if (c == '%' || c == '_' || c == '\\') {
-                out.push_back('\\');
-            }
-            out.push_back(c);
-        }
-        return out + "%";
-    };
-    SearchPatterns patterns{escape(text), escape(q), std::nullopt};
+    SearchTerms terms{text, q, std::nullopt};
     // Also as dialled numbers are stored ("020 7946" in GB: 44207946); the digits as typed stay
     // searched, since a fragment such as "09 75 83 51" may just start with a 0.
     if (const auto dialled = phone_like ? core::phoneSearchDigits(q, phone_region) : std::string{};
         dialled.size() >= 3 && dialled != text) {
-        patterns.dialled = escape(dialled);
+        terms.dialled = dialled;
     }
-    return patterns;
+    return terms;
 }
 
 ContactListQuery parseContactListQuery(const core::QueryParams& query, std::string_view list,
@@ -625,10 +615,10 @@ ContactListQuery parseContactListQuery(const core::QueryParams& query, std::stri
                errors);
     auto& filter = out.request.filter;
     if (const auto q = core::searchParam(query, "q", 200, errors)) {
-        if (const auto patterns = searchPatterns(*q, phone_region)) {
-            filter.search_pattern = patterns->text;
-            filter.company_pattern = patterns->company;
-            filter.dialled_pattern = patterns->dialled;
+        if (const auto terms = searchTerms(*q, phone_region)) {
+            filter.search_terms = terms->text;
+            filter.company_terms = terms->company;
+            filter.dialled_terms = terms->dialled;
         } else {
             errors.add("q", "must have at least 3 characters (or 3 digits of a phone number)");
         }

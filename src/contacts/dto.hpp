@@ -130,24 +130,24 @@ struct ContactListQuery {
     /// The list's request path: its cursors are good for it alone.
     std::string list;
 };
-/// `phone_region` reads a phone number typed in national form in `q` (see searchPatterns).
+/// `phone_region` reads a phone number typed in national form in `q` (see searchTerms).
 ContactListQuery parseContactListQuery(const core::QueryParams& query, std::string_view list,
                                        std::string_view phone_region);
 
 /// A cursor of the list at `list` for `sort` with its keys; the list routes hand these out.
 std::string listCursor(std::string_view list, const std::string& sort, const nlohmann::json& keys);
 
-/// `q` as the list searches it: a LIKE pattern over search_text (lower-case; for a phone-like
-/// text, its digits), an ILIKE pattern over company names, and for a phone number typed as
-/// dialled a second pattern over search_text, its digits as E.164 has them
-/// (core::phoneSearchDigits in `phone_region`). nullopt when `q` has fewer than three
-/// characters (trigrams need three).
-struct SearchPatterns {
+/// `q` as the list searches it, each text found anywhere (the SQL folds it with crm_fold and
+/// makes it a LIKE pattern with crm_like_literal): the text over search_text (for a phone-like
+/// text, its digits), `q` as typed over company names, and for a phone number typed as dialled
+/// its digits as E.164 has them (core::phoneSearchDigits in `phone_region`), over search_text
+/// too. nullopt when `q` has fewer than three characters (trigrams need three).
+struct SearchTerms {
     std::string text;
     std::string company;
     std::optional<std::string> dialled;
 };
-std::optional<SearchPatterns> searchPatterns(const std::string& q, std::string_view phone_region);
+std::optional<SearchTerms> searchTerms(const std::string& q, std::string_view phone_region);
 
 /// Limit, cursor and with_total of the history and insight lists (fixed sort, newest first or
 /// by type), with a cursor of `arity` keys; `list` (the request path) and `name` bind cursors

@@ -142,9 +142,9 @@ const db::Statement kFindSimilar{"contacts.find_similar", R"sql(
     companies AS (
         SELECT cl.id, cl.name FROM clients cl
         WHERE cl.org_id = $1 AND cl.deleted_at IS NULL
-          AND (cl.id = $5::uuid OR crm_fold(cl.name) LIKE crm_fold($6)
-               OR crm_fold(cl.name) LIKE crm_fold($7)
-               OR crm_fold(cl.name) LIKE crm_fold($8))),
+          AND (cl.id = $5::uuid OR crm_fold(cl.name) LIKE crm_like_literal(crm_fold($6))
+               OR crm_fold(cl.name) LIKE crm_like_literal(crm_fold($7))
+               OR crm_fold(cl.name) LIKE crm_like_literal(crm_fold($8)))),
     at_company AS (
         SELECT cc.contact_id, co.name AS company
         FROM client_contacts cc JOIN companies co ON co.id = cc.client_id
@@ -158,16 +158,16 @@ const db::Statement kFindSimilar{"contacts.find_similar", R"sql(
         WHERE sp.org_id = $1 AND sp.deleted_at IS NULL
           -- An array, not a join, so both halves of the OR stay index conditions (BitmapOr).
           AND (sp.client_id = ANY(ARRAY(SELECT id FROM companies))
-               OR crm_fold(sp.company_name) LIKE crm_fold($6)
-               OR crm_fold(sp.company_name) LIKE crm_fold($7)
-               OR crm_fold(sp.company_name) LIKE crm_fold($8))
+               OR crm_fold(sp.company_name) LIKE crm_like_literal(crm_fold($6))
+               OR crm_fold(sp.company_name) LIKE crm_like_literal(crm_fold($7))
+               OR crm_fold(sp.company_name) LIKE crm_like_literal(crm_fold($8)))
         UNION ALL
         SELECT cp.contact_id, cp.current_employer
         FROM candidate_profiles cp
         WHERE cp.org_id = $1 AND cp.deleted_at IS NULL
-          AND (crm_fold(cp.current_employer) LIKE crm_fold($6)
-               OR crm_fold(cp.current_employer) LIKE crm_fold($7)
-               OR crm_fold(cp.current_employer) LIKE crm_fold($8)))
+          AND (crm_fold(cp.current_employer) LIKE crm_like_literal(crm_fold($6))
+               OR crm_fold(cp.current_employer) LIKE crm_like_literal(crm_fold($7))
+               OR crm_fold(cp.current_employer) LIKE crm_like_literal(crm_fold($8))))
     SELECT c.id, c.first_name, c.last_name, a.company, similarity(n.name, t.name)::float8 AS score
     FROM (SELECT contact_id, max(company) AS company FROM at_company GROUP BY contact_id) a
     JOIN contacts c ON c.org_id = $1 AND c.id = a.contact_id AND c.deleted_at IS NULL AND c.id <> $2
@@ -782,12 +782,19 @@ std::string folded(const std::string& expression) {
     return "crm_fold(" + expression + ")";
 }
 
+// A LIKE pattern that finds the text anywhere in a folded column. Folded first, then escaped:
+// unaccent() turns a full-width ％ into %, so escaping before folding would let it match
+// anything.
+std::string foldedAnywhere(const std::string& text) {
+    return "'%' || crm_like_literal(crm_fold(" + text + ")) || '%'";
+}
+
 // The WHERE clause shared by the list and its count; parameters are appended to `query`.
 std::string filterClause(BuiltQuery& query, const std::string& org, const ContactFilter& f) {
     // Only unfiltered pages (the hot path) keep a prepared, generic plan. A filter's best plan
     // depends on its value: a rare owner or tag is best found through its index, a common one
     // by walking the sort index, and a generic plan cannot tell them apart.
-    query.cacheable = !f.search_pattern && !f.has_sales_profile && !f.has_candidate_profile &&
+    query.cacheable = !f.search_terms && !f.has_sales_profile && !f.has_candidate_profile &&
                       !f.owner_id && !f.client_id && !f.tag && !f.skill && !f.location;
     auto param = [&query](std::optional<std::string> value) {
         query.params.push_back(std::move(value));
@@ -797,7 +804,7 @@ std::string filterClause(BuiltQuery& query, const std::string& org, const Contac
     if (!f.include_deleted) {
         where += " AND c.deleted_at IS NULL";
     }
-    if (f.search_pattern) {
+    if (f.search_terms) {
         // Both halves are trigram searches (contacts_search_trgm; sales_profiles_company_trgm,
         // candidate_profiles_employer_trgm and clients_name_trgm) over all tenants' rows,
         // narrowed to this organisation afterwards. The company half finds the contacts whose
@@ -807,14 +814,15 @@ std::string filterClause(BuiltQuery& query, const std::string& org, const Contac
         // InitPlan, and hands over an array of ids, so both halves of the OR are index
         // conditions on contacts: one bitmap scan reads the matching rows once, where an
         // `IN (... UNION ...)` looked each of them up again by id.
-        const auto text = param(f.search_pattern);
-        const auto company = param(f.company_pattern ? f.company_pattern : f.search_pattern);
-        const auto dialled = f.dialled_pattern ? " OR c.search_text LIKE " + param(f.dialled_pattern) : "";
-        where += " AND (c.search_text LIKE " + folded(text) + dialled + " OR c.id = ANY (ARRAY("
+        const auto text = param(f.search_terms);
+        const auto company = param(f.company_terms ? f.company_terms : f.search_terms);
+        const auto dialled =
+            f.dialled_terms ? " OR c.search_text LIKE " + foldedAnywhere(param(f.dialled_terms)) : "";
+        where += " AND (c.search_text LIKE " + foldedAnywhere(text) + dialled + " OR c.id = ANY (ARRAY("
                  "SELECT sp.contact_id FROM sales_profiles sp WHERE sp.org_id = " + org +
-                 " AND sp.deleted_at IS NULL AND " + folded("sp.company_name") + " LIKE " + folded(company) +
+                 " AND sp.deleted_at IS NULL AND " + folded("sp.company_name") + " LIKE " + foldedAnywhere(company) +
                  " UNION ALL SELECT cp.contact_id FROM candidate_profiles cp WHERE cp.org_id = " + org +
-                 " AND cp.deleted_at IS NULL AND " + folded("cp.current_employer") + " LIKE " + folded(company) +
+                 " AND cp.deleted_at IS NULL AND " + folded("cp.current_employer") + " LIKE " + foldedAnywhere(company) +
                  " UNION ALL SELECT x.contact_id FROM clients cl CROSS JOIN LATERAL ("
                  "SELECT sp.contact_id FROM sales_profiles sp WHERE sp.org_id = cl.org_id"
                  " AND sp.client_id = cl.id AND sp.deleted_at IS NULL"
@@ -822,7 +830,7 @@ std::string filterClause(BuiltQuery& query, const std::string& org, const Contac
                  " AND cc.client_id = cl.id AND (cc.start_date IS NULL OR cc.start_date <= current_date)"
                  " AND (cc.end_date IS NULL OR cc.end_date >= current_date)) x"
                  " WHERE cl.org_id = " + org + " AND cl.deleted_at IS NULL AND " + folded("cl.name") + " LIKE " +
-                 folded(company) + ")))";
+                 foldedAnywhere(company) + ")))";
     }
     if (f.has_sales_profile) {
         where += *f.has_sales_profile ? " AND c.has_sales_profile" : " AND NOT c.has_sales_profile";
@@ -1124,20 +1132,11 @@ std::vector<SimilarContact> findSimilarAtCompany(pqxx::transaction_base& tx,
                                                  const std::optional<std::string>& client_id,
                                                  const std::vector<std::string>& company_names) {
     // Company names are compared exactly but without regard to case or accents: LIKE on the
-    // folded forms with every wildcard escaped, which the trigram indexes on those forms serve.
-    auto exact = [](const std::string& text) {
-        std::string escaped;
-        for (const char c : text) {
-            if (c == '%' || c == '_' || c == '\\') {
-                escaped.push_back('\\');
-            }
-            escaped.push_back(c);
-        }
-        return escaped;
-    };
+    // folded forms, every wildcard escaped after folding (crm_like_literal), which the trigram
+    // indexes on those forms serve.
     std::optional<std::string> names[kMaxSimilarCompanyNames];
     for (std::size_t i = 0; i < company_names.size() && i < kMaxSimilarCompanyNames; ++i) {
-        names[i] = exact(company_names[i]);
+        names[i] = company_names[i];
     }
     std::vector<SimilarContact> out;
     for (const auto& row : db::exec(tx, kFindSimilar, org_id, contact_id, first_name, last_name,

@@ -179,13 +179,13 @@ std::vector<ContactRecord> lockContacts(pqxx::transaction_base& tx, const std::s
                                         const std::vector<std::string>& contact_ids);
 
 struct ContactFilter {
-    /// LIKE pattern (already escaped, with %) over contacts.search_text.
-    std::optional<std::string> search_pattern;
-    /// ILIKE pattern over sales_profiles.company_name.
-    std::optional<std::string> company_pattern;
-    /// A second LIKE pattern over search_text: a phone number's digits with the way it was
-    /// dialled left out (core::phoneSearchDigits), searched besides the digits as typed.
-    std::optional<std::string> dialled_pattern;
+    /// Text found anywhere in contacts.search_text (searchTerms).
+    std::optional<std::string> search_terms;
+    /// Text found anywhere in a company name: the profiles' and the linked clients'.
+    std::optional<std::string> company_terms;
+    /// Also found in search_text: a phone number's digits with the way it was dialled left out
+    /// (core::phoneSearchDigits), searched besides the digits as typed.
+    std::optional<std::string> dialled_terms;
     std::optional<bool> has_sales_profile;
     std::optional<bool> has_candidate_profile;
     std::optional<std::string> owner_id;

@@ -156,8 +156,8 @@ std::optional<long long> wholeNumber(const nlohmann::json& value);
 bool isOneLine(std::string_view text);
 std::string lowerUnicode(std::string_view text);
 /// Lower case for comparing text that differs only in case: lowerUnicode(), with Greek's final
-/// sigma as a sigma (upper case has one form for both). SQL compares the same way with
-/// translate(lower(x), 'ς', 'σ').
+/// sigma as a sigma (upper case has one form for both): passwords, slugs, list entries. SQL
+/// searches also drop accents (crm_fold, migration 0020).
 std::string foldCase(std::string_view text);
 /// Lower case as a reader writes it: lowerUnicode(), with a Greek word's last sigma spelt ς
 /// ("ΦΊΛΟΣ" → "φίλος", where lower() gives "φίλοσ"; a σ after a letter and before none). SQL

@@ -567,6 +567,36 @@ TEST_F(AuthApiTest, ChangePassword) {
     EXPECT_EQ(server_->auditCount("auth.password_changed"), 1);
 }
 
+// Two sessions changing the password at once both pass the check against the old one; only one
+// change is made, and the other is told (409), rather than both answering 204 and the last
+// write silently winning.
+TEST_F(AuthApiTest, ConcurrentPasswordChangesMakeOneChange) {
+    const auto first = login(admin_.email, kTestPassword).json().at("access_token").get<std::string>();
+    const auto second = login(admin_.email, kTestPassword).json().at("access_token").get<std::string>();
+    const std::string first_password = "the first new passphrase here";
+    const std::string second_password = "the second new passphrase here";
+    auto change = [this](const std::string& token, const std::string& password) {
+        return std::async(std::launch::async, [this, token, password] {
+            return bearer(token).post("/api/auth/password/change",
+                                      {{"current_password", kTestPassword}, {"new_password", password}});
+        });
+    };
+    auto a = change(first, first_password);
+    auto b = change(second, second_password);
+    const auto ra = a.get();
+    const auto rb = b.get();
+    ASSERT_EQ((ra.status == 204) + (rb.status == 204), 1) << ra.body << " / " << rb.body;
+    const auto& loser = ra.status == 204 ? rb : ra;
+    // At once: 409; a moment later the winner has ended its session (401) or it checks the
+    // current password against the new one (422).
+    EXPECT_TRUE(loser.status == 409 || loser.status == 401 || loser.status == 422) << loser.body;
+    const auto& winner_password = ra.status == 204 ? first_password : second_password;
+    const auto& loser_password = ra.status == 204 ? second_password : first_password;
+    EXPECT_EQ(login(admin_.email, winner_password).status, 200);
+    EXPECT_EQ(login(admin_.email, loser_password).status, 401);
+    EXPECT_EQ(server_->auditCount("auth.password_changed"), 1);
+}
+
 // The password policy: 12+ characters, long passphrases and any characters welcome, common ones refused.
 TEST_F(AuthApiTest, PasswordPolicy) {
     auto signup = [](const std::string& password) {

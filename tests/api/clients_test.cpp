@@ -960,6 +960,7 @@ TEST_F(ClientsApiTest, SearchMatchesNameOrDomain) {
     EXPECT_EQ(listIds(sales_, "q=%CE%9F%CE%9C%CE%99%CE%9B%CE%9F%CE%A3"), std::vector<std::string>{greek});  // ΟΜΙΛΟΣ
     const auto societe = createClient(sales_, {{"name", "Société Générale"}});
     EXPECT_EQ(listIds(sales_, "q=societe%20gen"), std::vector<std::string>{societe});  // accents ignored
+    EXPECT_EQ(listIds(sales_, "q=A%EF%BC%BFB"), std::vector<std::string>{underscore});  // ＿ is a literal _
     EXPECT_EQ(listIds(sales_, "tag=%CF%86%CE%AF%CE%BB%CE%BF%CF%82"), std::vector<std::string>{greek});  // φίλος
 }
 

@@ -891,6 +891,16 @@ TEST_F(ContactsApiTest, SearchCoversNameEmailPhoneAndCompany) {
     EXPECT_EQ(search("%2B44%20(0)20%207946"), std::vector<std::string>{ada});  // with the (0)
     EXPECT_EQ(search("cyberdyne"), std::vector<std::string>{bob});
     EXPECT_EQ(search("100%25"), std::vector<std::string>{});  // % is a literal character
+    // So are their full-width forms, which the folding makes ASCII: "50％ off" (U+FF05) is no
+    // wildcard that would find "50x off", and a company ending in ＼ (U+FF3C) no escape that
+    // would end a pattern.
+    const auto fifty = createContactId(manager_, {{"first_name", "Fay"}, {"last_name", "50x off"}});
+    EXPECT_EQ(search("50%EF%BC%85%20off"), std::vector<std::string>{});
+    EXPECT_EQ(search("50x%20off"), std::vector<std::string>{fifty});
+    const auto slash = as(manager_).post("/api/contacts", {{"first_name", "Sal"},
+                                                           {"sales_profile", {{"company_name", "Cyberdyne\uFF3C"}}}});
+    ASSERT_EQ(slash.status, 201) << slash.body;
+    EXPECT_EQ(search("dyne%EF%BC%BC"), std::vector<std::string>{slash.json().at("id").get<std::string>()});
     // A candidate's company is their current employer, while the profile lives.
     const auto cyd = createContactId(manager_, {{"first_name", "Cyd"},
                                                 {"candidate_profile", {{"current_employer", "Wayne Enterprises"}}}});
@@ -1110,11 +1120,11 @@ TEST_F(ContactsApiTest, SearchNeverSeqScansContacts) {
     for (const std::string q : {"kowalski3998", "person42@", "5550123", "company a", "smi", "client 12", "employer",
                                 "001 212 555 0123"}) {
         contacts::repo::ListRequest request;
-        const auto patterns = contacts::searchPatterns(q, "US");
+        const auto patterns = contacts::searchTerms(q, "US");
         ASSERT_TRUE(patterns);
-        request.filter.search_pattern = patterns->text;
-        request.filter.company_pattern = patterns->company;
-        request.filter.dialled_pattern = patterns->dialled;
+        request.filter.search_terms = patterns->text;
+        request.filter.company_terms = patterns->company;
+        request.filter.dialled_terms = patterns->dialled;
         const auto query = contacts::repo::buildListQuery(org_.id, request);
         auto connection = server_->database().connect();
         pqxx::read_transaction tx(connection);

@@ -148,19 +148,20 @@ TEST(ApplyPatch, AbsentKeepsNullClears) {
     EXPECT_EQ(after.lead_score, 40);
 }
 
-// q searches a lower-cased substring; a phone-like q searches its digits; wildcards are literal.
-TEST(SearchPatterns, BuildsLikePatterns) {
-    EXPECT_FALSE(searchPatterns("ab", "US").has_value());
-    EXPECT_FALSE(searchPatterns(" +4 ", "US").has_value());
-    EXPECT_EQ(searchPatterns("Ada L", "US")->text, "%Ada L%");
-    EXPECT_EQ(searchPatterns("+44 (20) 7946", "US")->text, "%44207946%");
-    EXPECT_EQ(searchPatterns("+44 (20) 7946", "US")->company, "%+44 (20) 7946%");
-    EXPECT_EQ(searchPatterns("50%_off\\", "US")->text, "%50\\%\\_off\\\\%");
+// q is searched as typed (the SQL folds it and makes it literal); a phone-like q searches its
+// digits.
+TEST(SearchTerms, ReadsTheTextToSearch) {
+    EXPECT_FALSE(searchTerms("ab", "US").has_value());
+    EXPECT_FALSE(searchTerms(" +4 ", "US").has_value());
+    EXPECT_EQ(searchTerms("Ada L", "US")->text, "Ada L");
+    EXPECT_EQ(searchTerms("+44 (20) 7946", "US")->text, "44207946");
+    EXPECT_EQ(searchTerms("+44 (20) 7946", "US")->company, "+44 (20) 7946");
+    EXPECT_EQ(searchTerms("50%_off\\", "US")->text, "50%_off\\");
     // A number typed as dialled is searched both as typed and as E.164 has it.
-    EXPECT_EQ(searchPatterns("020 7946 0958", "GB")->text, "%02079460958%");
-    EXPECT_EQ(searchPatterns("020 7946 0958", "GB")->dialled, "%442079460958%");
-    EXPECT_FALSE(searchPatterns("+44 20 7946", "GB")->dialled.has_value());  // nothing to leave out
-    EXPECT_FALSE(searchPatterns("Ada L", "GB")->dialled.has_value());
+    EXPECT_EQ(searchTerms("020 7946 0958", "GB")->text, "02079460958");
+    EXPECT_EQ(searchTerms("020 7946 0958", "GB")->dialled, "442079460958");
+    EXPECT_FALSE(searchTerms("+44 20 7946", "GB")->dialled.has_value());  // nothing to leave out
+    EXPECT_FALSE(searchTerms("Ada L", "GB")->dialled.has_value());
 }
 
 // List parameters are checked and named; a cursor only works with the sort that made it.
@@ -403,8 +404,8 @@ TEST(BenchSql, MatchesTheRepository) {
     const auto deep_sql = repo::buildListQuery(org, deep).sql;
     EXPECT_EQ(squash(block("DEEP_SQL")), squash(deep_sql)) << deep_sql;
     repo::ListRequest search;
-    search.filter.search_pattern = "%x%";
-    search.filter.company_pattern = "%x%";
+    search.filter.search_terms = "x";
+    search.filter.company_terms = "x";
     const auto search_sql = repo::buildListQuery(org, search).sql;
     EXPECT_EQ(squash(block("SEARCH_SQL")), squash(search_sql)) << search_sql;
 }
