@@ -23,9 +23,23 @@ CREATE EXTENSION IF NOT EXISTS unaccent SCHEMA public;
 -- PostgreSQL major version's) needs the indexes rebuilt and contacts.search_text computed again
 -- (docs/operations.md). SQL callers write crm_fold(x) on both sides of a comparison, so that
 -- the indexed expression and the query's are the same call.
+--
+-- After unaccent() and lower(), one translate(): ς becomes σ, the spaces other than U+0020
+-- that white space trimming knows (no-break, ideographic U+3000 between Japanese names...)
+-- become U+0020, and the marks unaccent() leaves (Arabic harakat and tatweel, Hebrew niqqud
+-- and cantillation) are deleted, so "مُحَمَّد" is "محمد" and "שָׁלוֹם" is "שלום".
 CREATE FUNCTION crm_fold(t text) RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE STRICT AS $$
-    SELECT translate(lower(public.unaccent('public.unaccent'::regdictionary, t)), 'ς', 'σ')
+    SELECT translate(lower(public.unaccent('public.unaccent'::regdictionary, t)),
+                     'ς' || U&'\00A0\1680\2000\2001\2002\2003\2004\2005\2006\2007\2008\2009\200A\202F\205F\3000' ||
+                         U&'\0610\0611\0612\0613\0614\0615\0616\0617\0618\0619\061A\0640\064B\064C\064D\064E' ||
+                         U&'\064F\0650\0651\0652\0653\0654\0655\0656\0657\0658\0659\065A\065B\065C\065D\065E' ||
+                         U&'\065F\0670\06D6\06D7\06D8\06D9\06DA\06DB\06DC\06DF\06E0\06E1\06E2\06E3\06E4\06E7' ||
+                         U&'\06E8\06EA\06EB\06EC\06ED\0591\0592\0593\0594\0595\0596\0597\0598\0599\059A\059B' ||
+                         U&'\059C\059D\059E\059F\05A0\05A1\05A2\05A3\05A4\05A5\05A6\05A7\05A8\05A9\05AA\05AB' ||
+                         U&'\05AC\05AD\05AE\05AF\05B0\05B1\05B2\05B3\05B4\05B5\05B6\05B7\05B8\05B9\05BA\05BB' ||
+                         U&'\05BC\05BD\05BF\05C1\05C2\05C4\05C5\05C7',
+                     'σ' || repeat(' ', 16))
 $$;
 
 -- The text a LIKE pattern matches as it is: \, % and _ escaped. Searches fold first and escape

@@ -349,7 +349,7 @@ std::string containsPattern(const std::string& text) {
 /// Whether the search text is long enough for the trigram indexes: pg_trgm needs three
 /// characters to extract a trigram from `%q%`; shorter texts are a filter on the org's rows.
 bool searchesByTrigram(const ClientFilter& filter) {
-    return filter.q && core::utf8Length(*filter.q) >= 3;
+    return filter.q && core::searchedLength(*filter.q) >= 3;
 }
 
 bool isDate(const std::string& text) {

@@ -577,20 +577,23 @@ MergeDto MergeDto::fromJson(const json& body) {
 
 std::optional<SearchTerms> searchTerms(const std::string& raw, std::string_view phone_region) {
     const auto q = core::trim(raw);
-    // Phone numbers are stored in E.164: "+44 20 7946" searches for the digits "44207946".
-    const bool phone_like = !q.empty() && q.find_first_not_of("0123456789 +-().\t/") == std::string::npos;
+    // Phone numbers are stored in E.164: "+44 20 7946" searches for the digits "44207946", and
+    // so does "＋４４ ２０ ７９４６" typed in full width.
+    const auto plain = core::compatibilityForm(q);
+    const bool phone_like = !plain.empty() && plain.find_first_not_of("0123456789 +-().\t/") == std::string::npos;
     std::string digits;
     if (phone_like) {
-        std::copy_if(q.begin(), q.end(), std::back_inserter(digits), [](char c) { return c >= '0' && c <= '9'; });
+        std::copy_if(plain.begin(), plain.end(), std::back_inserter(digits), [](char c) { return c >= '0' && c <= '9'; });
     }
     const std::string text = phone_like && digits.size() >= 3 ? digits : q;
-    if (core::utf8Length(text) < 3) {
+    // Counted as the search compares it: "ﬃ" is three letters, "ph" with accents on nothing two.
+    if (core::searchedLength(text) < 3) {
         return std::nullopt;
     }
     SearchTerms terms{text, q, std::nullopt};
     // Also as dialled numbers are stored ("020 7946" in GB: 44207946); the digits as typed stay
     // searched, since a fragment such as "09 75 83 51" may just start with a 0.
-    if (const auto dialled = phone_like ? core::phoneSearchDigits(q, phone_region) : std::string{};
+    if (const auto dialled = phone_like ? core::phoneSearchDigits(plain, phone_region) : std::string{};
         dialled.size() >= 3 && dialled != text) {
         terms.dialled = dialled;
     }

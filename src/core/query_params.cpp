@@ -131,7 +131,9 @@ std::optional<std::string> searchParam(const QueryParams& query, std::string_vie
         errors.add(std::string(name), kStorableTextRule);
         return std::nullopt;
     }
-    if (showsNothing(text)) {
+    // Nothing a search compares (only marks, which folding removes) is no search either, not one
+    // that matches every row.
+    if (showsNothing(text) || searchedLength(text) == 0) {
         return std::nullopt;
     }
     if (utf8Length(text) > max) {

@@ -5,6 +5,7 @@
 #include <arpa/inet.h>
 #include <locale.h>
 #include <unicode/normalizer2.h>
+#include <unicode/uchar.h>
 #include <unicode/unistr.h>
 #include <wctype.h>
 
@@ -419,6 +420,39 @@ std::string toNfc(std::string_view text) {
     std::string out;
     normalized.toUTF8String(out);
     return out;
+}
+
+std::string compatibilityForm(std::string_view text) {
+    if (std::all_of(text.begin(), text.end(), [](char c) { return static_cast<unsigned char>(c) < 0x80; }) ||
+        !isValidUtf8(text)) {
+        return std::string(text);
+    }
+    UErrorCode status = U_ZERO_ERROR;
+    const auto* nfkc = icu::Normalizer2::getNFKCInstance(status);
+    if (U_FAILURE(status)) {
+        throw std::runtime_error("ICU has no NFKC normaliser");
+    }
+    const auto source = icu::UnicodeString::fromUTF8(icu::StringPiece(text.data(), static_cast<int32_t>(text.size())));
+    const auto normalized = nfkc->normalize(source, status);
+    if (U_FAILURE(status)) {
+        throw std::runtime_error("NFKC normalisation failed");
+    }
+    std::string out;
+    normalized.toUTF8String(out);
+    return out;
+}
+
+std::size_t searchedLength(std::string_view text) {
+    const auto plain = compatibilityForm(text);
+    std::size_t length = 0;
+    for (std::size_t i = 0; i < plain.size();) {
+        const auto [point, bytes] = codePointAt(plain, i);
+        if (u_charType(static_cast<UChar32>(point)) != U_NON_SPACING_MARK) {
+            ++length;
+        }
+        i += bytes;
+    }
+    return length;
 }
 
 bool isCountryCode(const std::string& code) {

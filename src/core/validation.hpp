@@ -126,6 +126,14 @@ std::string validUtf8Prefix(std::string_view text, std::size_t max_bytes);
 /// UTF-8 unchanged, for the UTF-8 check to refuse.
 std::string toNfc(std::string_view text);
 
+/// Unicode normalisation form KC: full-width "＋４４" is "+44", "ﬃ" is "ffi", U+3000 is a space.
+/// For reading what was typed (a phone number in full-width digits), not for storing it.
+std::string compatibilityForm(std::string_view text);
+/// The characters a search compares of `text`: as compatibilityForm() has them, without the
+/// marks that sit on another character (accents, harakat, niqqud), which searches ignore. "ﬃ"
+/// counts three; "ph" with two combining acutes counts two.
+std::size_t searchedLength(std::string_view text);
+
 /// An ISO 3166-1 alpha-2 code in upper case (or XK, Kosovo).
 bool isCountryCode(const std::string& code);
 

@@ -861,6 +861,22 @@ TEST_F(ContactsApiTest, SearchesIgnoreCaseAndAccents) {
     for (const std::string q : {"jose", "JOSÉ", "muller", "societe gen"}) {
         EXPECT_EQ(list("q", q), std::vector<std::string>{jose}) << q;
     }
+    // Arabic harakat and Hebrew niqqud are marks too; the ideographic space typed between
+    // Japanese names is a space.
+    const auto muhammad = createContactId(manager_, {{"first_name", "\u0645\u064F\u062D\u064E\u0645\u0651\u064E\u062F"}});
+    EXPECT_EQ(list("q", "\u0645\u062D\u0645\u062F"), std::vector<std::string>{muhammad});
+    const auto shalom = createContactId(manager_, {{"first_name", "\u05E9\u05C1\u05B8\u05DC\u05D5\u05B9\u05DD"}});
+    EXPECT_EQ(list("q", "\u05E9\u05DC\u05D5\u05DD"), std::vector<std::string>{shalom});
+    const auto yamada = createContactId(manager_, {{"first_name", "山田"}, {"last_name", "太郎"}});
+    EXPECT_EQ(list("q", "山田\u3000太郎"), std::vector<std::string>{yamada});
+    // Three characters as the search compares them: "ﬃ" is "ffi"; accents on nothing are not
+    // characters, so "ph" with two of them is too short, and three alone are no search at all.
+    const auto phil = createContactId(manager_, {{"first_name", "Phil"}, {"last_name", "Affirm"}});
+    EXPECT_EQ(list("q", "\uFB03"), std::vector<std::string>{phil});
+    const auto short_q = as(recruiter_).get("/api/contacts?q=" + encoded("ph\u0301\u0301"));
+    EXPECT_EQ(errorFields(short_q), std::set<std::string>{"q"}) << short_q.body;
+    EXPECT_EQ(list("q", "\u0301\u0301\u0301").size(),
+              as(recruiter_).get("/api/contacts?limit=200").json().at("data").size());
     // A skill is listed as written in lower case, and found in either case.
     const auto seller = createContact(recruiter_, {{"first_name", "Ελένη"},
                                                    {"candidate_profile", {{"skills", {{{"name", "ΠΩΛΉΣΕΙΣ"}},
@@ -888,6 +904,8 @@ TEST_F(ContactsApiTest, SearchCoversNameEmailPhoneAndCompany) {
     EXPECT_EQ(search("analytical"), std::vector<std::string>{ada});
     EXPECT_EQ(search("20%207946%200000"), std::vector<std::string>{ada});
     EXPECT_EQ(search("0044%2020%207946"), std::vector<std::string>{ada});      // dialled abroad
+    EXPECT_EQ(search(encoded("\uFF0B\uFF14\uFF14 \uFF12\uFF10 \uFF17\uFF19\uFF14\uFF16")),
+              std::vector<std::string>{ada});  // "＋４４ ２０ ７９４６", typed in full width
     EXPECT_EQ(search("%2B44%20(0)20%207946"), std::vector<std::string>{ada});  // with the (0)
     EXPECT_EQ(search("cyberdyne"), std::vector<std::string>{bob});
     EXPECT_EQ(search("100%25"), std::vector<std::string>{});  // % is a literal character

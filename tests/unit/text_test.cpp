@@ -63,6 +63,17 @@ TEST(FoldTags, GreekFinalSigmaIsSpeltAsWritten) {
     EXPECT_EQ(lowerAsWritten("Πωλήσεις"), "πωλήσεις");
 }
 
+// A search's length counts what it compares: ligatures expand, marks on a letter count nothing.
+TEST(SearchedLength, CountsWhatTheSearchCompares) {
+    EXPECT_EQ(searchedLength("abc"), 3u);
+    EXPECT_EQ(searchedLength("\uFB03"), 3u);                  // ﬃ
+    EXPECT_EQ(searchedLength("ph\u0301\u0301"), 2u);         // p, h and two acutes
+    EXPECT_EQ(searchedLength("\u0301\u0301\u0301"), 0u);
+    EXPECT_EQ(searchedLength("\u0645\u064F\u062D"), 2u);    // مُح: a damma on the mim
+    EXPECT_EQ(searchedLength("Jos\u00E9"), 4u);
+    EXPECT_EQ(compatibilityForm("\uFF0B\uFF14\uFF14\u3000\uFF12\uFF10"), "+44 20");
+}
+
 // ---------------------------------------------------------------------------------------------
 // Domains and websites
 
