@@ -131,9 +131,9 @@ std::optional<std::string> searchParam(const QueryParams& query, std::string_vie
         errors.add(std::string(name), kStorableTextRule);
         return std::nullopt;
     }
-    // Nothing a search compares (only marks, which folding removes) is no search either, not one
-    // that matches every row.
-    if (showsNothing(text) || searchedLength(text) == 0) {
+    // Nothing a search compares (spaces, invisible characters and marks, which folding removes,
+    // in any mix) is no search either, not one that matches every row.
+    if (searchesNothing(text)) {
         return std::nullopt;
     }
     if (utf8Length(text) > max) {

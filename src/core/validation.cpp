@@ -442,6 +442,13 @@ std::string compatibilityForm(std::string_view text) {
     return out;
 }
 
+bool searchesNothing(std::string_view text) {
+    const auto plain = compatibilityForm(text);
+    return !anyCodePoint(plain, [](char32_t point) {
+        return !isSpace(point) && !isInvisible(point) && u_charType(static_cast<UChar32>(point)) != U_NON_SPACING_MARK;
+    });
+}
+
 std::size_t searchedLength(std::string_view text) {
     const auto plain = compatibilityForm(text);
     std::size_t length = 0;

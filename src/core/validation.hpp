@@ -133,6 +133,9 @@ std::string compatibilityForm(std::string_view text);
 /// marks that sit on another character (accents, harakat, niqqud), which searches ignore. "ﬃ"
 /// counts three; "ph" with two combining acutes counts two.
 std::size_t searchedLength(std::string_view text);
+/// True when a search for `text` would compare nothing: it is made of white space, characters
+/// that print as nothing and marks (which searches ignore) only, in any mix.
+bool searchesNothing(std::string_view text);
 
 /// An ISO 3166-1 alpha-2 code in upper case (or XK, Kosovo).
 bool isCountryCode(const std::string& code);

@@ -72,6 +72,10 @@ TEST(SearchedLength, CountsWhatTheSearchCompares) {
     EXPECT_EQ(searchedLength("\u0645\u064F\u062D"), 2u);    // مُح: a damma on the mim
     EXPECT_EQ(searchedLength("Jos\u00E9"), 4u);
     EXPECT_EQ(compatibilityForm("\uFF0B\uFF14\uFF14\u3000\uFF12\uFF10"), "+44 20");
+    // Spaces, invisible characters and marks, in any mix, are nothing to search for.
+    EXPECT_TRUE(searchesNothing("\u0301\u200B"));
+    EXPECT_TRUE(searchesNothing(" \u0301\u0301\u200B\u3000"));
+    EXPECT_FALSE(searchesNothing("\u0301a"));
 }
 
 // ---------------------------------------------------------------------------------------------
