@@ -29,13 +29,13 @@ nlohmann::json meJson(const repo::UserRecord& user) {
 repo::UserFilter userFilter(const Request& request, core::FieldErrors& errors) {
     core::checkListParams(request.query, {"role", "active", "q"}, {}, errors);
     repo::UserFilter filter;
-    if (const auto role = request.query.get("role")) {
+    if (const auto role = request.query.single("role")) {
         if (!core::parseRole(*role)) {
             errors.add("role", "must be one of admin, manager, recruiter, sales");
         }
         filter.role = role;
     }
-    if (const auto active = request.query.get("active")) {
+    if (const auto active = request.query.single("active")) {
         if (*active != "true" && *active != "false") {
             errors.add("active", "must be true or false");
         }

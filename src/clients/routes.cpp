@@ -37,7 +37,7 @@ std::string oneOf(const std::vector<std::string>& allowed) {
 /// percent-encoding arrives as a space; it is read as the '+' it was meant to be.
 std::optional<std::string> timeBound(const core::QueryParams& query, const std::string& name,
                                      core::FieldErrors& errors) {
-    auto value = query.get(name);
+    auto value = query.single(name);
     if (!value) {
         return std::nullopt;
     }
@@ -135,7 +135,7 @@ repo::ClientFilter clientFilter(const core::QueryParams& query, core::FieldError
         filter.statuses.push_back(status);
     }
     filter.industry = core::textParam(query, "industry", 100, errors);
-    if (const auto owner = query.get("owner_id")) {
+    if (const auto owner = query.single("owner_id")) {
         if (!core::isUuid(*owner)) {
             errors.add("owner_id", "must be a UUID");
         } else {
@@ -155,7 +155,7 @@ repo::ClientFilter clientFilter(const core::QueryParams& query, core::FieldError
     filter.created_from = timeBound(query, "created_from", errors);
     filter.created_to = timeBound(query, "created_to", errors);
     checkRange(filter.created_from, filter.created_to, errors);
-    if (const auto include_deleted = query.get("include_deleted")) {
+    if (const auto include_deleted = query.single("include_deleted")) {
         if (*include_deleted != "true" && *include_deleted != "false") {
             errors.add("include_deleted", "must be true or false");
         }
@@ -168,7 +168,7 @@ repo::ClientFilter clientFilter(const core::QueryParams& query, core::FieldError
 std::optional<std::string> statusFilter(const core::QueryParams& query,
                                         const std::vector<std::string>& allowed,
                                         core::FieldErrors& errors) {
-    const auto status = query.get("status");
+    const auto status = query.single("status");
     if (status && std::find(allowed.begin(), allowed.end(), *status) == allowed.end()) {
         errors.add("status", oneOf(allowed));
         return std::nullopt;

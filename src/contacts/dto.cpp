@@ -410,7 +410,7 @@ bool validCursorKeys(const std::string& sort, const json& keys) {
 // Query parameters: "true" or "false".
 std::optional<bool> boolParam(const core::QueryParams& query, const char* name,
                               core::FieldErrors& errors) {
-    const auto value = query.get(name);
+    const auto value = query.single(name);
     if (!value) {
         return std::nullopt;
     }
@@ -427,7 +427,7 @@ std::optional<bool> boolParam(const core::QueryParams& query, const char* name,
 
 std::optional<std::string> uuidParam(const core::QueryParams& query, const char* name,
                                      core::FieldErrors& errors) {
-    const auto value = query.get(name);
+    const auto value = query.single(name);
     if (!value) {
         return std::nullopt;
     }
@@ -639,7 +639,7 @@ ContactListQuery parseContactListQuery(const core::QueryParams& query, std::stri
     filter.location = core::textParam(query, "location", 200, errors);
     out.include_deleted = boolParam(query, "include_deleted", errors).value_or(false);
     filter.include_deleted = out.include_deleted;
-    if (const auto include = query.get("include")) {
+    if (const auto include = query.single("include")) {
         if (*include == "profiles") {
             out.include_profiles = true;
         } else {
@@ -648,7 +648,7 @@ ContactListQuery parseContactListQuery(const core::QueryParams& query, std::stri
     }
     // Checked with the other parameters, so one 422 names them all (unless the sort was refused:
     // a cursor belongs to its sort).
-    if (const auto cursor = query.get("cursor"); cursor && !cursor->empty() && !page.sort_refused) {
+    if (const auto cursor = query.single("cursor"); cursor && !cursor->empty() && !page.sort_refused) {
         auto keys = core::decodeCursor(*cursor, list, out.request.sort,
                                        repo::cursorArity(out.request.sort), errors);
         if (keys && !validCursorKeys(out.request.sort, *keys)) {
@@ -679,7 +679,7 @@ SimplePage parseSimplePage(const core::QueryParams& query, std::string_view list
     SimplePage out;
     out.limit = page.limit;
     out.with_total = page.with_total;
-    if (const auto cursor = query.get("cursor"); cursor && !cursor->empty() && !page.sort_refused) {
+    if (const auto cursor = query.single("cursor"); cursor && !cursor->empty() && !page.sort_refused) {
         auto keys = core::decodeCursor(*cursor, list, name, arity, errors);
         if (keys && !std::all_of(keys->begin(), keys->end(), [](const json& key) { return key.is_string(); })) {
             errors.add("cursor", "is not a cursor this list handed out");

@@ -36,7 +36,7 @@ std::optional<std::string> oneOf(const Request& request, const char* name,
                                  const std::vector<std::string>& allowed, core::FieldErrors& errors) {
     // An empty value is refused like any other that is not a choice, as the clients' and users'
     // lists refuse `status=` and `role=`: a blank filter would silently return everything.
-    const auto value = request.query.get(name);
+    const auto value = request.query.single(name);
     if (!value) {
         return std::nullopt;
     }

@@ -76,7 +76,7 @@ PageRequest parsePageRequest(const QueryParams& query, std::string_view list,
 PageRequest parsePageRequest(const QueryParams& query, std::string_view list,
                              const std::vector<std::string>& sorts, FieldErrors& errors) {
     PageRequest page;
-    if (const auto limit = query.get("limit")) {
+    if (const auto limit = query.single("limit")) {
         int value = 0;
         const auto* end = limit->data() + limit->size();
         const auto [ptr, ec] = std::from_chars(limit->data(), end, value);
@@ -87,7 +87,7 @@ PageRequest parsePageRequest(const QueryParams& query, std::string_view list,
         }
     }
     std::string sort_name = sorts.empty() ? std::string{"-created_at"} : sorts.front();
-    if (const auto sort = query.get("sort")) {
+    if (const auto sort = query.single("sort")) {
         if (std::find(sorts.begin(), sorts.end(), *sort) == sorts.end()) {
             std::string allowed;
             for (const auto& name : sorts) {
@@ -101,14 +101,14 @@ PageRequest parsePageRequest(const QueryParams& query, std::string_view list,
     }
     page.sort.descending = !sort_name.empty() && sort_name.front() == '-';
     page.sort.name = page.sort.descending ? sort_name.substr(1) : sort_name;
-    if (const auto with_total = query.get("with_total")) {
+    if (const auto with_total = query.single("with_total")) {
         if (*with_total == "true") {
             page.with_total = true;
         } else if (*with_total != "false") {
             errors.add("with_total", "must be true or false");
         }
     }
-    if (const auto cursor = query.get("cursor"); cursor && !cursor->empty() && !page.sort_refused) {
+    if (const auto cursor = query.single("cursor"); cursor && !cursor->empty() && !page.sort_refused) {
         page.after = decodeCursor(*cursor, list, sort_name, 2, errors);
     }
     return page;

@@ -101,6 +101,10 @@ std::optional<std::string> QueryParams::get(std::string_view name) const {
     return it->second;
 }
 
+std::optional<std::string> QueryParams::single(std::string_view name) const {
+    return values_.count(std::string(name)) == 1 ? get(name) : std::nullopt;
+}
+
 std::vector<std::string> QueryParams::all(std::string_view name) const {
     std::vector<std::string> out;
     const auto [first, last] = values_.equal_range(std::string(name));
@@ -110,20 +114,10 @@ std::vector<std::string> QueryParams::all(std::string_view name) const {
     return out;
 }
 
-namespace {
-
-// A filter given twice is refused by the list's check of its parameters ("must be given
-// once"); its values are not also judged, which would name it twice.
-bool repeated(const QueryParams& query, std::string_view name) {
-    return query.all(name).size() > 1;
-}
-
-}  // namespace
-
 std::optional<std::string> searchParam(const QueryParams& query, std::string_view name, std::size_t max,
                                        FieldErrors& errors) {
-    const auto value = query.get(name);
-    if (!value || repeated(query, name)) {
+    const auto value = query.single(name);
+    if (!value) {
         return std::nullopt;
     }
     auto text = trim(*value);
@@ -159,8 +153,8 @@ std::optional<std::string> filterText(std::string_view name, std::string_view va
 
 std::optional<std::string> textParam(const QueryParams& query, std::string_view name, std::size_t max,
                                      FieldErrors& errors) {
-    const auto value = query.get(name);
-    return value && !repeated(query, name) ? filterText(name, *value, max, errors) : std::nullopt;
+    const auto value = query.single(name);
+    return value ? filterText(name, *value, max, errors) : std::nullopt;
 }
 
 }  // namespace crm::core

@@ -25,6 +25,10 @@ public:
     void add(std::string name, std::string value) { values_.emplace(std::move(name), std::move(value)); }
     /// The first value of `name`, if present.
     std::optional<std::string> get(std::string_view name) const;
+    /// The value of `name` when it was given exactly once. A list refuses a repeated
+    /// single-valued parameter by name ("must be given once", checkListParams); its readers
+    /// take it through here, so that its values are not judged too and it is named once.
+    std::optional<std::string> single(std::string_view name) const;
     std::vector<std::string> all(std::string_view name) const;
     bool has(std::string_view name) const { return values_.find(std::string(name)) != values_.end(); }
     const std::multimap<std::string, std::string>& values() const { return values_; }

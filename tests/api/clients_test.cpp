@@ -1038,6 +1038,13 @@ TEST_F(ClientsApiTest, ForeignCursorsAreRefused) {
               std::set<std::string>{"cursor"});
     EXPECT_EQ(errorFields(client.get("/api/clients?cursor=garbage&limit=0")),
               (std::set<std::string>{"cursor", "limit"}));
+    // A parameter given twice is named once, for the repeat, not also for its values.
+    const auto twice = client.get("/api/clients?limit=0&limit=0&created_from=x&created_from=y&include_deleted=1&include_deleted=2");
+    ASSERT_EQ(twice.status, 422);
+    ASSERT_EQ(twice.json().at("errors").size(), 3u) << twice.body;
+    for (const auto& error : twice.json().at("errors")) {
+        EXPECT_EQ(error.at("message"), "must be given once") << twice.body;
+    }
     // The same list by another spelling of its path takes the cursor.
     EXPECT_EQ(client.get("/api/v1/clients/?limit=1&sort=name&cursor=" + cursor).status, 200);
     // Another organisation's cursor names a place in its list, not in this one.

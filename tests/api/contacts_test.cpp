@@ -969,10 +969,11 @@ TEST_F(ContactsApiTest, SearchCoversNameEmailPhoneAndCompany) {
     EXPECT_EQ(unseen.status, 422);
     EXPECT_EQ(errorFields(unseen), (std::set<std::string>{"tag", "skill", "location"}));
     // A filter given twice is named once, for the repeat, whatever its values.
-    const auto twice = as(recruiter_).get("/api/contacts?q=ab&q=cd&tag=&tag=x");
+    const auto twice = as(recruiter_).get(
+        "/api/contacts?q=ab&q=cd&tag=&tag=x&limit=0&limit=0&owner_id=x&owner_id=y&has_sales_profile=1&has_sales_profile=2");
     ASSERT_EQ(twice.status, 422);
     const auto twice_body = twice.json();
-    ASSERT_EQ(twice_body.at("errors").size(), 2u) << twice.body;
+    ASSERT_EQ(twice_body.at("errors").size(), 5u) << twice.body;
     for (const auto& error : twice_body.at("errors")) {
         EXPECT_EQ(error.at("message"), "must be given once") << twice.body;
     }
