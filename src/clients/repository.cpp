@@ -333,19 +333,6 @@ std::string bind(ListQuery& query, std::string value) {
     return "$" + std::to_string(query.params.size());
 }
 
-/// LIKE pattern matching `text` anywhere, with its own %, _ and \ taken literally.
-std::string containsPattern(const std::string& text) {
-    std::string pattern = "%";
-    for (const char c : text) {
-        if (c == '%' || c == '_' || c == '\\') {
-            pattern.push_back('\\');
-        }
-        pattern.push_back(c);
-    }
-    pattern.push_back('%');
-    return pattern;
-}
-
 /// Whether the search text is long enough for the trigram indexes: pg_trgm needs three
 /// characters to extract a trigram from `%q%`; shorter texts are a filter on the org's rows.
 bool searchesByTrigram(const ClientFilter& filter) {
@@ -357,11 +344,12 @@ bool isDate(const std::string& text) {
 }
 
 std::string searchClause(ListQuery& query, const std::string& q) {
-    const auto pattern = bind(query, containsPattern(q));
+    const auto text = bind(query, q);
     // The name as searches compare it (crm_fold: any case, any accents), which clients_name_trgm
-    // indexes (0020); folded first, then escaped, as unaccent() makes a full-width ％ a %.
-    return "(crm_fold(c.name) LIKE '%' || crm_like_literal(crm_fold(" + bind(query, q) +
-           ")) || '%' OR c.domain ILIKE " + pattern + ")";
+    // indexes (0020); folded first, then escaped, as unaccent() makes a full-width ％ a %. The
+    // domain as it is, its %, _ and \ taken literally by the same crm_like_literal.
+    return "(crm_fold(c.name) LIKE '%' || crm_like_literal(crm_fold(" + text + ")) || '%'"
+           " OR c.domain ILIKE '%' || crm_like_literal(" + text + ") || '%')";
 }
 
 /// Every filter but the cursor, ANDed; the text search only `with_search`.
