@@ -53,4 +53,13 @@ std::optional<core::AppError> translate(const std::exception& error) {
     return std::nullopt;
 }
 
+bool wasRolledBack(const std::exception& error) {
+    if (dynamic_cast<const pqxx::deadlock_detected*>(&error) != nullptr ||
+        dynamic_cast<const pqxx::serialization_failure*>(&error) != nullptr) {
+        return true;
+    }
+    const auto* sql = dynamic_cast<const pqxx::sql_error*>(&error);
+    return sql != nullptr && (sql->sqlstate() == "40P01" || sql->sqlstate() == "40001");
+}
+
 }  // namespace crm::db

@@ -13,6 +13,7 @@
 #include <csignal>
 #include <future>
 #include <mutex>
+#include <random>
 #include <set>
 #include <thread>
 #include <unordered_map>
@@ -406,6 +407,7 @@ private:
     awaitable<Response> onWorkers(Work work);
     Response runGuarded(const Route& route, Request& request);
     Response runIdempotent(const Route& route, Request& request);
+    Response runHandler(const Route& route, Request& request);
     Response errorResponse(const std::exception& error, const Request& request);
     void finish(Response& response, const Request& request, const std::optional<std::string>& origin);
     void addCors(Response& response, const std::string& origin) const;
@@ -883,7 +885,7 @@ Response deserializeAnswer(const std::string& stored) {
 Response Server::Impl::runIdempotent(const Route& route, Request& request) {
     const auto key = request.header("Idempotency-Key");
     if (!key || request.method != Method::Post || !request.authenticated || !guard_.idempotency) {
-        return route.handler(request);
+        return runHandler(route, request);
     }
     if (key->empty() || key->size() > kMaxIdempotencyKeyLength ||
         !std::all_of(key->begin(), key->end(), [](char c) { return c > 32 && c < 127; })) {
@@ -910,7 +912,7 @@ Response Server::Impl::runIdempotent(const Route& route, Request& request) {
     }
     Response response;
     try {
-        response = route.handler(request);
+        response = runHandler(route, request);
     } catch (const std::exception& error) {
         response = errorResponse(error, request);
     }
@@ -921,6 +923,29 @@ Response Server::Impl::runIdempotent(const Route& route, Request& request) {
         guard_.idempotency->complete(scope, id, fingerprint, serializeAnswer(response));
     }
     return response;
+}
+
+// PostgreSQL settles a deadlock or a serialization failure by rolling one of the transactions
+// back whole. Nothing of it was saved, so the server runs the handler again instead of handing
+// the caller a 503 to retry: a few times at most, each after a short random pause so the two
+// do not meet again in step.
+Response Server::Impl::runHandler(const Route& route, Request& request) {
+    constexpr int kMaxRuns = 3;
+    for (int run = 1;; ++run) {
+        try {
+            return route.handler(request);
+        } catch (const std::exception& error) {
+            if (run == kMaxRuns || !db::wasRolledBack(error)) {
+                throw;
+            }
+            core::log::info("transaction rolled back by the database; running the request again",
+                            {{"request_id", request.request_id}, {"route", request.route},
+                             {"run", run}, {"error", error.what()}});
+        }
+        thread_local std::minstd_rand random(std::random_device{}());
+        std::uniform_int_distribution<int> pause_ms(5, 25 * run);
+        std::this_thread::sleep_for(std::chrono::milliseconds(pause_ms(random)));
+    }
 }
 
 Response Server::Impl::errorResponse(const std::exception& error, const Request& request) {

@@ -12,6 +12,7 @@
 #include <fstream>
 #include <functional>
 #include <future>
+#include <latch>
 #include <mutex>
 #include <set>
 #include <thread>
@@ -440,6 +441,77 @@ TEST(PlatformPool, ExhaustedPoolAnswersUnavailable) {
         EXPECT_EQ(response.header("Retry-After"), "1");
     }
     EXPECT_EQ(server->client().get("/api/test/db").status, 200);
+}
+
+// Two requests whose transactions lock the same rows in opposite orders deadlock; PostgreSQL
+// rolls one back, and the server runs that one's handler again: both changes are saved and
+// both callers get 200, not a 503 asking them to retry what the server can retry itself.
+TEST(PlatformRetry, DeadlockedRequestIsRunAgain) {
+    db::Pool* pool = nullptr;
+    std::atomic<int> runs{0};
+    std::latch both_hold_their_first_row(2);
+    auto server = TestServer::start({}, [&](http::Router& router) {
+        router.post("/api/test/transfer/{from}/{to}", http::Access::open(), [&](http::Request& request) {
+            const bool first_run = runs.fetch_add(1) < 2;
+            auto lease = pool->acquire();
+            pqxx::work tx(lease.get());
+            const auto from = request.pathParam("from");
+            const auto to = request.pathParam("to");
+            tx.exec_params("UPDATE retry_accounts SET balance = balance - 1 WHERE id = $1", from);
+            if (first_run) {
+                both_hold_their_first_row.arrive_and_wait();
+            }
+            tx.exec_params("UPDATE retry_accounts SET balance = balance + 1 WHERE id = $1", to);
+            tx.commit();
+            return http::Response::noContent();
+        });
+    });
+    pool = &server->app().pool();
+    {
+        auto connection = server->database().connect();
+        pqxx::work tx(connection);
+        tx.exec("CREATE TABLE retry_accounts (id int PRIMARY KEY, balance int NOT NULL)");
+        tx.exec("INSERT INTO retry_accounts VALUES (1, 10), (2, 10)");
+        tx.commit();
+    }
+    auto one_way = std::async(std::launch::async, [&] { return server->client().post("/api/test/transfer/1/2", {}); });
+    auto other_way = std::async(std::launch::async, [&] { return server->client().post("/api/test/transfer/2/1", {}); });
+    const auto first = one_way.get();
+    const auto second = other_way.get();
+    EXPECT_EQ(first.status, 204) << first.body;
+    EXPECT_EQ(second.status, 204) << second.body;
+    EXPECT_EQ(runs.load(), 3) << "exactly one of the two was rolled back and run again";
+    auto connection = server->database().connect();
+    pqxx::nontransaction tx(connection);
+    const auto balances = tx.exec("SELECT id, balance FROM retry_accounts ORDER BY id");
+    EXPECT_EQ(balances[0][1].as<int>(), 10);
+    EXPECT_EQ(balances[1][1].as<int>(), 10);
+}
+
+// A handler rolled back every time gives up after a few runs with a 503 and Retry-After; one
+// whose commit's outcome is unknown is never run again (it may have been saved).
+TEST(PlatformRetry, RetriesAreBoundedAndOnlyForRolledBackWork) {
+    std::atomic<int> deadlocked_runs{0};
+    std::atomic<int> unknown_runs{0};
+    auto server = TestServer::start({}, [&](http::Router& router) {
+        router.post("/api/test/always-deadlocked", http::Access::open(), [&](http::Request&) -> http::Response {
+            ++deadlocked_runs;
+            throw pqxx::deadlock_detected("ERROR:  deadlock detected");
+        });
+        router.post("/api/test/commit-unknown", http::Access::open(), [&](http::Request&) -> http::Response {
+            ++unknown_runs;
+            throw pqxx::statement_completion_unknown("connection lost during COMMIT");
+        });
+    });
+    const auto gave_up = server->client().post("/api/test/always-deadlocked", {});
+    expectProblem(gave_up, 503);
+    EXPECT_EQ(gave_up.header("Retry-After"), "1");
+    EXPECT_EQ(deadlocked_runs.load(), 3);
+    const auto unknown = server->client().post("/api/test/commit-unknown", {});
+    expectProblem(unknown, 503);
+    EXPECT_NE(unknown.json().at("detail").get<std::string>().find("check whether the change was saved"),
+              std::string::npos);
+    EXPECT_EQ(unknown_runs.load(), 1);
 }
 
 // The address a request counts as coming from (rate limits, sessions, the access log), as a

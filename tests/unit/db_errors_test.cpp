@@ -24,5 +24,17 @@ TEST(DatabaseErrors, RolledBackTransactionsAreRetryable) {
     EXPECT_NE(in_doubt->message().find("check whether the change was saved"), std::string::npos);
 }
 
+// Only a transaction PostgreSQL rolled back whole is run again: a commit whose outcome is
+// unknown may have been saved, and other errors would fail the same way twice.
+TEST(DatabaseErrors, OnlyWholeRollbacksAreRunAgain) {
+    EXPECT_TRUE(wasRolledBack(pqxx::deadlock_detected("ERROR:  deadlock detected")));
+    EXPECT_TRUE(wasRolledBack(pqxx::serialization_failure("ERROR:  could not serialize access")));
+    EXPECT_TRUE(wasRolledBack(pqxx::sql_error("ERROR:  deadlock detected", "", "40P01")));
+    EXPECT_FALSE(wasRolledBack(pqxx::statement_completion_unknown("connection lost during COMMIT")));
+    EXPECT_FALSE(wasRolledBack(pqxx::in_doubt_error("connection lost during commit")));
+    EXPECT_FALSE(wasRolledBack(pqxx::unique_violation("ERROR:  duplicate key", "", "23505")));
+    EXPECT_FALSE(wasRolledBack(std::runtime_error("not a database error")));
+}
+
 }  // namespace
 }  // namespace crm::db
