@@ -44,9 +44,12 @@ const db::Statement kFindUser{"auth.find_user",
     "SELECT " CRM_USER_COLUMNS " FROM users u JOIN organizations o ON o.id = u.org_id "
     "WHERE u.org_id = $1 AND u.id = $2"};
 
+// NO KEY UPDATE: every write that names a user (owner, created_by, the audit's actor) checks
+// its foreign key with a KEY SHARE lock on the user's row, which FOR UPDATE would wait for, and
+// these routes lock the admins before the target: a user edit and a reassignment deadlocked.
 const db::Statement kFindUserForUpdate{"auth.find_user_for_update",
     "SELECT " CRM_USER_COLUMNS " FROM users u JOIN organizations o ON o.id = u.org_id "
-    "WHERE u.org_id = $1 AND u.id = $2 FOR UPDATE OF u"};
+    "WHERE u.org_id = $1 AND u.id = $2 FOR NO KEY UPDATE OF u"};
 
 const db::Statement kInsertUser{"auth.insert_user", R"sql(
     WITH inserted AS (
@@ -77,7 +80,7 @@ const db::Statement kRecordLogin{"auth.record_login", R"sql(
     WHERE org_id = $1 AND id = $2)sql"};
 
 const db::Statement kLockActiveAdmins{"auth.lock_active_admins", R"sql(
-    SELECT id FROM users WHERE org_id = $1 AND role = 'admin' AND active ORDER BY id FOR UPDATE)sql"};
+    SELECT id FROM users WHERE org_id = $1 AND role = 'admin' AND active ORDER BY id FOR NO KEY UPDATE)sql"};
 
 const db::Statement kInsertOrganization{"auth.insert_organization", R"sql(
     INSERT INTO organizations (name, slug) VALUES ($1, $2)

@@ -96,9 +96,11 @@ const db::Statement kFindClientWithCounts{"clients.find_with_counts", R"sql(
 const db::Statement kClientExists{"clients.exists", R"sql(
     SELECT 1 FROM clients WHERE org_id = $1 AND id = $2 AND deleted_at IS NULL)sql"};
 
+// NO KEY UPDATE, as for every row other tables point at: a plain FOR UPDATE would also wait
+// for (and deadlock with) the foreign-key checks of links and profiles written meanwhile.
 const db::Statement kLockClient{"clients.lock", R"sql(
     SELECT )sql" CRM_CLIENT_COLUMNS R"sql( FROM clients c
-    WHERE c.org_id = $1 AND c.id = $2 FOR UPDATE)sql"};
+    WHERE c.org_id = $1 AND c.id = $2 FOR NO KEY UPDATE)sql"};
 
 const db::Statement kInsertClient{"clients.insert", R"sql(
     WITH inserted AS (

@@ -374,6 +374,22 @@ TEST_F(UsersApiTest, ConcurrentDemotionsDoNotDeadlock) {
     }
 }
 
+// Editing a user does not wait for writes that merely name them or the editing admin (as owner,
+// creator or actor): their foreign-key checks hold those rows FOR KEY SHARE until they commit.
+// The edit locked both FOR UPDATE, which waited for them, and deadlocked with a reassignment
+// naming the admin next.
+TEST_F(UsersApiTest, EditingAUserDoesNotWaitForWritesThatNameThem) {
+    auto holder = server_->database().connect();
+    pqxx::work naming(holder);
+    naming.exec_params("SELECT 1 FROM users WHERE id = $1 OR id = $2 FOR KEY SHARE", sales_.id, admin_.id);
+    auto admin = server_->clientFor(admin_);
+    const auto renamed = admin.put("/api/users/" + sales_.id, {{"name", "Renamed While Named"}, {"role", "recruiter"}});
+    const auto deactivated = admin.del("/api/users/" + recruiter_.id);
+    naming.commit();
+    EXPECT_EQ(renamed.status, 200) << renamed.body;
+    EXPECT_EQ(deactivated.status, 204) << deactivated.body;
+}
+
 // With two admins, one may demote the other; nobody may deactivate themselves.
 TEST_F(UsersApiTest, AdminsManageEachOtherButNotThemselves) {
     const auto second = server_->createUser(org_, "admin");
