@@ -648,7 +648,7 @@ ContactListQuery parseContactListQuery(const core::QueryParams& query, std::stri
     }
     // Checked with the other parameters, so one 422 names them all (unless the sort was refused:
     // a cursor belongs to its sort).
-    if (const auto cursor = query.single("cursor"); cursor && !cursor->empty() && !page.sort_refused) {
+    if (const auto cursor = query.single("cursor"); cursor && !page.sort_refused) {
         auto keys = core::decodeCursor(*cursor, list, out.request.sort,
                                        repo::cursorArity(out.request.sort), errors);
         if (keys && !validCursorKeys(out.request.sort, *keys)) {
@@ -679,7 +679,7 @@ SimplePage parseSimplePage(const core::QueryParams& query, std::string_view list
     SimplePage out;
     out.limit = page.limit;
     out.with_total = page.with_total;
-    if (const auto cursor = query.single("cursor"); cursor && !cursor->empty() && !page.sort_refused) {
+    if (const auto cursor = query.single("cursor"); cursor && !page.sort_refused) {
         auto keys = core::decodeCursor(*cursor, list, name, arity, errors);
         if (keys && !std::all_of(keys->begin(), keys->end(), [](const json& key) { return key.is_string(); })) {
             errors.add("cursor", "is not a cursor this list handed out");

@@ -277,16 +277,22 @@ const db::Statement kLiveClientName{"contacts.live_client_name",
 
 // Client relationships ----------------------------------------------------------------------
 
-const db::Statement kListRelationships{"contacts.list_relationships", R"sql(
-    SELECT cc.id, cc.client_id, cl.name, cc.role, cc.title, cc.is_primary_contact,
-           cc.start_date::text, cc.end_date::text, cc.created_at AT TIME ZONE 'UTC',
-           cc.updated_at AT TIME ZONE 'UTC', cc.version
-    FROM client_contacts cc
-    JOIN clients cl ON cl.org_id = cc.org_id AND cl.id = cc.client_id
-    WHERE cc.org_id = $1 AND cc.contact_id = $2 AND cl.deleted_at IS NULL
-    ORDER BY cl.name, cc.client_id)sql"};
+#define CRM_LIST_RELATIONSHIPS(client_state)                                                     \
+    "SELECT cc.id, cc.client_id, cl.name, cc.role, cc.title, cc.is_primary_contact,"              \
+    " cc.start_date::text, cc.end_date::text, cc.created_at AT TIME ZONE 'UTC',"                  \
+    " cc.updated_at AT TIME ZONE 'UTC', cc.version"                                               \
+    " FROM client_contacts cc"                                                                    \
+    " JOIN clients cl ON cl.org_id = cc.org_id AND cl.id = cc.client_id"                          \
+    " WHERE cc.org_id = $1 AND cc.contact_id = $2 AND cl.deleted_at " client_state                \
+    " ORDER BY cl.name, cc.client_id"
 
-// FOR SHARE: a client deleted or restored meanwhile (which locks the row FOR UPDATE) waits for
+const db::Statement kListRelationships{"contacts.list_relationships",
+                                       CRM_LIST_RELATIONSHIPS("IS NULL")};
+const db::Statement kListRelationshipsToDeleted{"contacts.list_relationships_to_deleted",
+                                                CRM_LIST_RELATIONSHIPS("IS NOT NULL")};
+#undef CRM_LIST_RELATIONSHIPS
+
+// FOR SHARE: a client deleted or restored meanwhile (which locks the row FOR NO KEY UPDATE) waits for
 // this change, or is seen as it is after. A row read again once that commits gives `live` as it
 // is then. One array of ids, so the lookup stays on the primary key (an `OR id IN (...)` reads
 // every client of the organisation), and in id order, as every multi-row lock.
@@ -378,7 +384,8 @@ const db::Statement kSummaryFacts{"contacts.summary_facts", R"sql(
 
 // Every insight type is one branch, each started from the small side (clients with open deals
 // or jobs, hired or active applications). $2 limits them to one contact. Company names match
-// as searches compare them (crm_fold): any case, any accents.
+// as searches compare them (crm_fold): any case, any accents; client links count while in force
+// today, as the search reads them (not a former or future company).
 const db::Statement kListInsights{"contacts.list_insights", R"sql(
     WITH open_deals AS (
         SELECT d.client_id, count(*) AS n FROM deals d
@@ -402,6 +409,8 @@ const db::Statement kListInsights{"contacts.list_insights", R"sql(
                SELECT cc.contact_id, cc.client_id, 'client_link', 1
                FROM client_contacts cc
                WHERE cc.org_id = $1 AND ($2::uuid IS NULL OR cc.contact_id = $2)
+                 AND (cc.start_date IS NULL OR cc.start_date <= current_date)
+                 AND (cc.end_date IS NULL OR cc.end_date >= current_date)
                  AND EXISTS (SELECT 1 FROM candidate_profiles p WHERE p.org_id = cc.org_id
                              AND p.contact_id = cc.contact_id AND p.deleted_at IS NULL)) x
          JOIN open_deals od ON od.client_id = x.client_id
@@ -417,6 +426,8 @@ const db::Statement kListInsights{"contacts.list_insights", R"sql(
                SELECT cc.contact_id, cc.client_id, 'client_link', 2
                FROM client_contacts cc
                WHERE cc.org_id = $1 AND ($2::uuid IS NULL OR cc.contact_id = $2)
+                 AND (cc.start_date IS NULL OR cc.start_date <= current_date)
+                 AND (cc.end_date IS NULL OR cc.end_date >= current_date)
                  AND EXISTS (SELECT 1 FROM sales_profiles s WHERE s.org_id = cc.org_id
                              AND s.contact_id = cc.contact_id AND s.deleted_at IS NULL)
                UNION ALL
@@ -533,7 +544,8 @@ const db::Statement kMergeMoveHistory{"contacts.merge_move_history",
 // Contacts merged into the other earlier now point at the survivor: merged_into_id always names
 // a contact that is not itself merged (a restore's 409 names it, and it must open).
 const db::Statement kMergeRepointMerged{"contacts.merge_repoint_merged",
-    "UPDATE contacts SET merged_into_id = $2 WHERE org_id = $1 AND merged_into_id = $3"};
+    "UPDATE contacts SET merged_into_id = $2 WHERE org_id = $1 AND merged_into_id = $3"
+    " RETURNING id"};
 const db::Statement kMergeMoveAttachments{"contacts.merge_move_attachments",
     "UPDATE attachments SET entity_id = $2 WHERE org_id = $1 AND entity_type = 'contact'"
     " AND entity_id = $3"};
@@ -1285,9 +1297,12 @@ std::optional<std::string> liveClientName(pqxx::transaction_base& tx, const std:
 
 std::vector<RelationshipRecord> listRelationships(pqxx::transaction_base& tx,
                                                   const std::string& org_id,
-                                                  const std::string& contact_id) {
+                                                  const std::string& contact_id,
+                                                  LinkedClients clients) {
     std::vector<RelationshipRecord> out;
-    for (const auto& row : db::exec(tx, kListRelationships, org_id, contact_id)) {
+    const auto& statement =
+        clients == LinkedClients::Live ? kListRelationships : kListRelationshipsToDeleted;
+    for (const auto& row : db::exec(tx, statement, org_id, contact_id)) {
         RelationshipRecord r;
         r.id = row[0].as<std::string>();
         r.client_id = row[1].as<std::string>();
@@ -1527,7 +1542,7 @@ MergeCounts moveContactData(pqxx::transaction_base& tx, const std::string& org_i
     counts.messages = run(kMergeMoveMessages);
     counts.history = run(kMergeMoveHistory);
     counts.attachments = run(kMergeMoveAttachments);
-    run(kMergeRepointMerged);
+    counts.repointed = firstColumn(db::exec(tx, kMergeRepointMerged, org_id, survivor_id, other_id));
     return counts;
 }
 

@@ -388,10 +388,14 @@ struct RelationshipRecord {
     int version = 1;
 };
 
-/// The contact's links to live clients, by client name.
+/// Links to a deleted client are kept but not shown: they come back with the client.
+enum class LinkedClients { Live, Deleted };
+
+/// The contact's links to live (or to deleted) clients, by client name.
 std::vector<RelationshipRecord> listRelationships(pqxx::transaction_base& tx,
                                                   const std::string& org_id,
-                                                  const std::string& contact_id);
+                                                  const std::string& contact_id,
+                                                  LinkedClients clients = LinkedClients::Live);
 
 /// Takes the contact off every client's primary-contact place it holds; the clients' ids.
 std::vector<std::string> releasePrimaryContact(pqxx::transaction_base& tx, const std::string& org_id,
@@ -543,6 +547,8 @@ struct MergeCounts {
     /// own.
     std::vector<std::string> demoted_sales_profiles;
     std::vector<std::string> demoted_candidate_profiles;
+    /// Contacts merged into the other earlier: they now name the survivor as merged into.
+    std::vector<std::string> repointed;
 };
 
 /// Moves everything that belongs to `other_id` onto `survivor_id` (profiles keeping one

@@ -187,9 +187,10 @@ json relationshipSetJson(const std::vector<repo::RelationshipRecord>& links) {
 
 // The history row of a change to a contact's client links: none when the set is the same.
 std::vector<repo::HistoryChange> relationshipChanges(const std::vector<repo::RelationshipRecord>& before,
-                                                     const std::vector<repo::RelationshipRecord>& after) {
-    return diffFields("contact", std::nullopt, {{"client_relationships", relationshipSetJson(before)}},
-                      {{"client_relationships", relationshipSetJson(after)}}, {"client_relationships"});
+                                                     const std::vector<repo::RelationshipRecord>& after,
+                                                     const std::string& field = "client_relationships") {
+    return diffFields("contact", std::nullopt, {{field, relationshipSetJson(before)}},
+                      {{field, relationshipSetJson(after)}}, {field});
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -939,6 +940,8 @@ repo::ContactDetail ContactService::merge(const core::Actor& actor, const std::s
     // survivor's links read before and after differ by the merge alone.
     repo::lockClientsOfLinks(tx, actor.org_id, {contact_id, input.other_id}, {});
     const auto links_before = repo::listRelationships(tx, actor.org_id, contact_id);
+    const auto hidden_links_before =
+        repo::listRelationships(tx, actor.org_id, contact_id, repo::LinkedClients::Deleted);
     const auto moved = repo::moveContactData(tx, actor.org_id, contact_id, input.other_id);
     const bool consent_from_other = values.consent_updated_at != survivor->consent_updated_at;
     const auto updated = repo::updateContact(
@@ -971,6 +974,13 @@ repo::ContactDetail ContactService::merge(const core::Actor& actor, const std::s
     // The links it gained or filled in from the other's, as a links PUT records them.
     const auto link_changes = relationshipChanges(links_before, repo::listRelationships(tx, actor.org_id, contact_id));
     changes.insert(changes.end(), link_changes.begin(), link_changes.end());
+    // And those to deleted clients, which are not shown but come back with the client: its
+    // restore must not show a link the history never recorded.
+    const auto hidden_link_changes = relationshipChanges(
+        hidden_links_before,
+        repo::listRelationships(tx, actor.org_id, contact_id, repo::LinkedClients::Deleted),
+        "client_relationships_to_deleted_clients");
+    changes.insert(changes.end(), hidden_link_changes.begin(), hidden_link_changes.end());
     // Profile changes are in the history like any other: the other's primaries that lost the
     // primary place to the survivor's.
     for (const auto& id : moved.demoted_sales_profiles) {
@@ -984,6 +994,11 @@ repo::ContactDetail ContactService::merge(const core::Actor& actor, const std::s
                         {{"contact", std::nullopt, "merged_into_id", nullptr, contact_id},
                          {"contact", std::nullopt, "deleted_at", nullptr, *gone.deleted_at}},
                         actor.user_id, meta.request_id);
+    for (const auto& id : moved.repointed) {
+        repo::insertHistory(tx, actor.org_id, id,
+                            {{"contact", std::nullopt, "merged_into_id", input.other_id, contact_id}},
+                            actor.user_id, meta.request_id);
+    }
     db::recordAudit(tx, db::AuditEntry{actor.org_id, actor.user_id, "contact.merged",
                                        std::string("contact"), contact_id,
                                        {{"merged_from", input.other_id},

@@ -108,7 +108,7 @@ PageRequest parsePageRequest(const QueryParams& query, std::string_view list,
             errors.add("with_total", "must be true or false");
         }
     }
-    if (const auto cursor = query.single("cursor"); cursor && !cursor->empty() && !page.sort_refused) {
+    if (const auto cursor = query.single("cursor"); cursor && !page.sort_refused) {
         page.after = decodeCursor(*cursor, list, sort_name, 2, errors);
     }
     return page;
@@ -196,6 +196,12 @@ nlohmann::json decodeCursor(std::string_view cursor, std::string_view list, cons
 std::optional<nlohmann::json> decodeCursor(std::string_view cursor, std::string_view list,
                                            const std::string& sort, std::size_t arity,
                                            FieldErrors& errors) {
+    // Not the first page: a client that sends back an empty next_cursor would walk the list
+    // again from the start, for ever.
+    if (cursor.empty()) {
+        errors.add("cursor", "is empty: leave it out for the first page");
+        return std::nullopt;
+    }
     try {
         return decodeCursor(cursor, list, sort, arity);
     } catch (const AppError&) {

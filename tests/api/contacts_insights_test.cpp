@@ -125,6 +125,33 @@ TEST_F(ContactInsightsApiTest, CandidateAtClientWithOpenDeals) {
     EXPECT_EQ(greek_insights.find("candidate_at_client_with_open_deals")->second.at("client_id"), omilos);
 }
 
+// A link that ended, or has not begun, is a former or future company: no insight, as the search
+// does not read it as the contact's company either. One in force today counts.
+TEST_F(ContactInsightsApiTest, OnlyLinksInForceTodayCount) {
+    const auto globex = insertClient(org_, "Globex");
+    insertDeal(org_, globex, std::nullopt);
+    insertJob(org_, globex, "Backend Engineer");
+    const auto link = [&](const std::string& contact, const json& dates) {
+        json relationship = dates;
+        relationship["client_id"] = globex;
+        ASSERT_EQ(as(manager_).put("/api/contacts/" + contact + "/client-relationships",
+                                   {{"relationships", json::array({relationship})}}).status,
+                  200);
+    };
+    const auto dual = createContactId(
+        manager_, {{"first_name", "Lou"}, {"candidate_profile", json::object()}, {"sales_profile", json::object()}});
+    const auto insightsOf = [&] { return byType(as(manager_).get("/api/contacts/" + dual + "/insights")); };
+    link(dual, {{"start_date", "2018-01-01"}, {"end_date", "2020-01-01"}});
+    EXPECT_EQ(insightsOf().count("candidate_at_client_with_open_deals"), 0u) << "an ended link";
+    EXPECT_EQ(insightsOf().count("buyer_at_client_with_open_jobs"), 0u) << "an ended link";
+    link(dual, {{"start_date", "2099-01-01"}});
+    EXPECT_EQ(insightsOf().count("candidate_at_client_with_open_deals"), 0u) << "a future link";
+    EXPECT_EQ(insightsOf().count("buyer_at_client_with_open_jobs"), 0u) << "a future link";
+    link(dual, {{"start_date", "2018-01-01"}, {"end_date", "2099-01-01"}});
+    EXPECT_EQ(insightsOf().count("candidate_at_client_with_open_deals"), 1u) << "a link in force";
+    EXPECT_EQ(insightsOf().count("buyer_at_client_with_open_jobs"), 1u) << "a link in force";
+}
+
 // A buyer at a client with open jobs is a hiring contact too.
 TEST_F(ContactInsightsApiTest, BuyerAtClientWithOpenJobs) {
     const auto hooli = insertClient(org_, "Hooli");

@@ -646,6 +646,45 @@ TEST_F(ContactProfilesApiTest, MergesInACycleWaitInsteadOfDeadlocking) {
     EXPECT_EQ(sql("SELECT merged_into_id::text FROM contacts WHERE id = $1", a)[0][0].as<std::string>(), b);
     EXPECT_EQ(sql("SELECT merged_into_id::text FROM contacts WHERE id = $1", c)[0][0].as<std::string>(), b);
     EXPECT_EQ(as(manager_).get("/api/contacts/" + b).status, 200);
+    // A's history says so too: merged into C, then re-pointed to B when C was.
+    const auto a_history = sql("SELECT old_value::text, new_value::text FROM contact_profile_audit_log "
+                               "WHERE contact_id = $1 AND field = 'merged_into_id' ORDER BY changed_at, id", a);
+    ASSERT_EQ(a_history.size(), 2u);
+    EXPECT_EQ(a_history[1][0].as<std::string>(), "\"" + c + "\"");
+    EXPECT_EQ(a_history[1][1].as<std::string>(), "\"" + b + "\"");
+}
+
+// A link to a deleted client is not shown, but comes back with the client: a merge that brings
+// one to the survivor records it, so the restored link is in the survivor's history.
+TEST_F(ContactProfilesApiTest, MergeRecordsLinksToDeletedClients) {
+    const auto gone_client = insertClient(org_, "Closed Client");
+    const auto survivor = createContactId(manager_, {{"first_name", "Noa"}});
+    const auto other = createContactId(manager_, {{"first_name", "Noah"}});
+    ASSERT_EQ(as(manager_).put("/api/contacts/" + other + "/client-relationships",
+                               {{"relationships", {{{"client_id", gone_client}, {"role", "buyer"}}}}}).status,
+              200);
+    ASSERT_EQ(as(manager_).del("/api/clients/" + gone_client).status, 204);
+    ASSERT_EQ(as(manager_).post("/api/contacts/" + survivor + "/merge", {{"other_id", other}}).status, 200);
+
+    const auto history = as(manager_).get("/api/contacts/" + survivor + "/history?limit=200").json();
+    const auto hidden = std::find_if(history.at("data").begin(), history.at("data").end(), [](const json& entry) {
+        return entry.at("field") == "client_relationships_to_deleted_clients";
+    });
+    ASSERT_NE(hidden, history.at("data").end()) << history.dump();
+    EXPECT_EQ(hidden->at("old_value"), json::array());
+    ASSERT_EQ(hidden->at("new_value").size(), 1u);
+    EXPECT_EQ(hidden->at("new_value").at(0).at("client_id"), gone_client);
+    EXPECT_EQ(hidden->at("new_value").at(0).at("role"), "buyer");
+    // The visible links did not change: the one client_relationships row is the other's own
+    // links PUT, whose history moved with it.
+    EXPECT_EQ(std::count_if(history.at("data").begin(), history.at("data").end(),
+                            [](const json& entry) { return entry.at("field") == "client_relationships"; }),
+              1);
+
+    ASSERT_EQ(as(manager_).post("/api/clients/" + gone_client + "/restore", json::object()).status, 200);
+    const auto links = as(manager_).get("/api/contacts/" + survivor + "/client-relationships").json().at("data");
+    ASSERT_EQ(links.size(), 1u);
+    EXPECT_EQ(links.at(0).at("client_id"), gone_client);
 }
 
 // Merging a contact with itself is a 422; with another organisation's contact a 404.

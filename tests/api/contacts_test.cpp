@@ -1032,6 +1032,9 @@ TEST_F(ContactsApiTest, ForeignCursorsAreRefused) {
     EXPECT_EQ(other_sort.status, 422);
     EXPECT_EQ(errorFields(other_sort), std::set<std::string>{"cursor"});
     EXPECT_EQ(as(sales_).get("/api/contacts?cursor=" + cursor + "x").status, 422);
+    EXPECT_EQ(errorFields(as(sales_).get("/api/contacts?cursor=")), std::set<std::string>{"cursor"});
+    const auto one = createContactId(sales_, {{"first_name", "C3"}});
+    EXPECT_EQ(errorFields(as(sales_).get("/api/contacts/" + one + "/history?cursor=")), std::set<std::string>{"cursor"});
     EXPECT_EQ(as(sales_).get("/api/contacts?sort=first_name").status, 422);
     // Another organisation's cursor names a place in its list, not in this one.
     const auto stranger_page = as(stranger_).get("/api/contacts?cursor=" + cursor);

@@ -322,6 +322,11 @@ TEST_F(PlatformApiTest, MalformedCursorIsInvalid) {
     const auto response = server_->client().get("/api/test/items?cursor=zzz");
     expectProblem(response, 422);
     EXPECT_EQ(response.json().at("errors").at(0).at("field"), "cursor");
+    // An empty one too: read as the first page, a client sending back a null next_cursor as
+    // empty text would walk the list again for ever.
+    const auto empty = server_->client().get("/api/test/items?cursor=");
+    expectProblem(empty, 422);
+    EXPECT_EQ(errorFields(empty), std::set<std::string>{"cursor"});
 }
 
 // Every response carries the security headers; API responses are not cached.
