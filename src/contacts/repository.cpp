@@ -7,6 +7,7 @@
 #include "db/statement.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cstdio>
 #include <functional>
 
@@ -960,6 +961,11 @@ BuiltQuery buildListQuery(const std::string& org_id, const ListRequest& request)
     const auto limit = std::to_string(request.limit + 1);
     const auto org = param(org_id);
     const auto where = filterClause(query, org, request.filter);
+    // Each page size is its own statement text: prepared for the sizes clients use, so a caller
+    // walking limit=1..200 cannot leave hundreds of plans on every pooled connection.
+    static constexpr std::array kPreparedPageSizes{10, 20, 25, 50, 100, 200};
+    query.cacheable = query.cacheable && std::find(kPreparedPageSizes.begin(), kPreparedPageSizes.end(),
+                                                   request.limit) != kPreparedPageSizes.end();
     const std::string select = "SELECT " CRM_CONTACT_COLUMNS ", " CRM_CONTACT_FLAGS
                                " FROM contacts c WHERE ";
     const auto& after = request.after;
