@@ -1,6 +1,7 @@
 #include "auth/repository.hpp"
 
 #include "core/error.hpp"
+#include "core/ids.hpp"
 #include "core/validation.hpp"
 #include "db/row_reader.hpp"
 #include "db/statement.hpp"
@@ -274,9 +275,14 @@ int lockActiveAdmins(pqxx::transaction_base& tx, const std::string& org_id) {
 }
 
 Organization insertOrganization(pqxx::transaction_base& tx, const std::string& name) {
+    // "acme", then "acme-2" to "acme-5", then a random suffix: a name shared by many (or one
+    // of no ASCII letters, all "org") never runs out of slugs.
     const auto base = slugify(name);
-    for (int attempt = 0; attempt < 50; ++attempt) {
-        const auto slug = attempt == 0 ? base : base + "-" + std::to_string(attempt + 1);
+    constexpr int kNumbered = 5;
+    for (int attempt = 0; attempt < kNumbered + 20; ++attempt) {
+        const auto slug = attempt == 0          ? base
+                          : attempt < kNumbered ? base + "-" + std::to_string(attempt + 1)
+                                                : base + "-" + core::randomHex(3);
         const auto rows = db::exec(tx, kInsertOrganization, name, slug);
         if (!rows.empty()) {
             Organization org{rows[0][0].as<std::string>(), rows[0][1].as<std::string>(),

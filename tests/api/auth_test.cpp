@@ -16,6 +16,7 @@
 #include <future>
 #include <thread>
 #include <regex>
+#include <set>
 
 namespace crm::test {
 namespace {
@@ -612,6 +613,28 @@ TEST_F(AuthApiTest, PasswordPolicy) {
     EXPECT_EQ(signup("123456789012").status, 422);
     EXPECT_EQ(signup(std::string(128, 'x') + "y").status, 201);
     EXPECT_EQ(signup("ünïcødé pässwörd ☃ ok").status, 201);
+}
+
+// A name without ASCII letters is "org"; a slug taken is numbered up to -5, then given a random
+// suffix: however many organisations share a name, sign-up never runs out of slugs.
+TEST_F(AuthApiTest, SignupSlugsNeverRunOut) {
+    std::set<std::string> slugs;
+    for (int i = 0; i < 8; ++i) {
+        const auto response = server_->client().post(
+            "/api/auth/signup", {{"organization_name", "株式会社テスト"},
+                                 {"name", "Sato " + std::to_string(i)},
+                                 {"email", "sato" + std::to_string(i) + "@test.example"},
+                                 {"password", "volcano lair with a view"}});
+        ASSERT_EQ(response.status, 201) << response.body;
+        slugs.insert(response.json().at("user").at("organization").at("slug").get<std::string>());
+    }
+    EXPECT_EQ(slugs.size(), 8u);
+    for (const auto* numbered : {"org", "org-2", "org-3", "org-4", "org-5"}) {
+        EXPECT_EQ(slugs.count(numbered), 1u) << numbered;
+    }
+    for (const auto& slug : slugs) {
+        EXPECT_TRUE(std::regex_match(slug, std::regex("org(-[2-5]|-[0-9a-f]{6})?"))) << slug;
+    }
 }
 
 // Sign-up creates an organisation with its first admin, signed in.
