@@ -454,10 +454,14 @@ std::size_t searchedLength(std::string_view text) {
     std::size_t length = 0;
     for (std::size_t i = 0; i < plain.size();) {
         const auto [point, bytes] = codePointAt(plain, i);
-        if (u_charType(static_cast<UChar32>(point)) != U_NON_SPACING_MARK) {
-            ++length;
-        }
         i += bytes;
+        if (u_charType(static_cast<UChar32>(point)) == U_NON_SPACING_MARK || isInvisible(point)) {
+            continue;
+        }
+        // The letters unaccent writes as two: "iß" is searched as "iss".
+        const bool written_as_two = point == U'ß' || point == U'ẞ' || point == U'æ' ||
+                                    point == U'Æ' || point == U'œ' || point == U'Œ';
+        length += written_as_two ? 2 : 1;
     }
     return length;
 }

@@ -130,8 +130,9 @@ std::string toNfc(std::string_view text);
 /// For reading what was typed (a phone number in full-width digits), not for storing it.
 std::string compatibilityForm(std::string_view text);
 /// The characters a search compares of `text`: as compatibilityForm() has them, without the
-/// marks that sit on another character (accents, harakat, niqqud), which searches ignore. "ﬃ"
-/// counts three; "ph" with two combining acutes counts two.
+/// marks that sit on another character (accents, harakat, niqqud) and the characters that show
+/// nothing (a zero-width space), which searches ignore. "ﬃ" counts three, "ß" and "æ" two; "ph"
+/// with two combining acutes counts two.
 std::size_t searchedLength(std::string_view text);
 /// True when a search for `text` would compare nothing: it is made of white space, characters
 /// that print as nothing and marks (which searches ignore) only, in any mix.

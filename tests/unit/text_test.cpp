@@ -70,6 +70,9 @@ TEST(SearchedLength, CountsWhatTheSearchCompares) {
     EXPECT_EQ(searchedLength("ph\u0301\u0301"), 2u);         // p, h and two acutes
     EXPECT_EQ(searchedLength("\u0301\u0301\u0301"), 0u);
     EXPECT_EQ(searchedLength("\u0645\u064F\u062D"), 2u);    // مُح: a damma on the mim
+    EXPECT_EQ(searchedLength("i\u00DF"), 3u);                // iß, searched as "iss"
+    EXPECT_EQ(searchedLength("\u00E6r"), 3u);                // ær, searched as "aer"
+    EXPECT_EQ(searchedLength("ab\u200B"), 2u);               // a zero-width space shows nothing
     EXPECT_EQ(searchedLength("Jos\u00E9"), 4u);
     EXPECT_EQ(compatibilityForm("\uFF0B\uFF14\uFF14\u3000\uFF12\uFF10"), "+44 20");
     // Spaces, invisible characters and marks, in any mix, are nothing to search for.
