@@ -132,7 +132,7 @@ std::string slugify(const std::string& name) {
 // Sorts the user list offers: public name → SQL expression (never taken from the request).
 std::string sortExpression(const std::string& name) {
     if (name == "name") {
-        return "lower(u.name)";
+        return "crm_fold(u.name)";  // no case, no accents, as the clients' and contacts' name sorts
     }
     if (name == "email") {
         return "u.email";
@@ -215,7 +215,7 @@ UserPage listUsers(pqxx::transaction_base& tx, const std::string& org_id, const 
     for (const auto& row : rows) {
         if (static_cast<int>(result.items.size()) == page.limit) {
             // The extra row only says that another page exists; the cursor points after the
-            // last row shown, in the database's own sort key (lower() is locale-aware).
+            // last row shown, in the database's own sort key (crm_fold, computed by PostgreSQL).
             const auto& last = rows[static_cast<pqxx::result::size_type>(page.limit - 1)];
             result.next_keys = nlohmann::json::array({last[15].as<std::string>(),
                                                       last[0].as<std::string>()});

@@ -253,7 +253,9 @@ struct SortColumn {
 
 SortColumn sortColumn(const std::string& name) {
     if (name == "name") {
-        return {"c.name", "c.name", "::text", false};
+        // As searches compare names (no case, no accents: "acme" beside "Acme", "Élan" among
+        // the e's), the form clients_name_sort_idx holds; the cursor keeps the folded key.
+        return {"crm_fold(c.name)", "crm_fold(c.name)", "::text", false};
     }
     if (name == "updated_at") {
         return {"c.updated_at", "c.updated_at::text", "::timestamptz", true};

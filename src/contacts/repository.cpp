@@ -971,26 +971,29 @@ BuiltQuery buildListQuery(const std::string& org_id, const ListRequest& request)
     const auto& after = request.after;
 
     if (request.sort == "last_name") {
-        // (last_name, first_name, id) with NULL last names after all others, as the index
-        // contacts_name_sort_idx stores them. A row comparison is never true for a NULL last
-        // name, so the page after a named row is two index ranges: the names after it, then
-        // the unnamed; each branch reads at most `limit` rows.
-        const std::string order = " ORDER BY c.last_name, c.first_name, c.id";
+        // (last name, first name, id) as searches compare names (crm_fold: no case, no accents),
+        // with NULL last names after all others, as the index contacts_name_sort_idx stores
+        // them. The cursor keeps the row's names as stored and is folded here. A row comparison
+        // is never true for a NULL last name, so the page after a named row is two index
+        // ranges: the names after it, then the unnamed; each branch reads at most `limit` rows.
+        const std::string keys = "crm_fold(c.last_name), crm_fold(c.first_name), c.id";
+        const std::string order = " ORDER BY " + keys;
         if (!after) {
             query.sql = select + where + order + " LIMIT " + limit;
         } else if (const auto last_name = keyText(*after, 0)) {
             const auto k1 = param(last_name);
             const auto k2 = param(keyText(*after, 1));
             const auto k3 = param(keyText(*after, 2));
-            query.sql = "(" + select + where + " AND (c.last_name, c.first_name, c.id) > (" + k1 +
-                        ", " + k2 + ", " + k3 + "::uuid)" + order + " LIMIT " + limit +
+            query.sql = "SELECT * FROM ((" + select + where + " AND (" + keys + ") > (crm_fold(" + k1 +
+                        "), crm_fold(" + k2 + "), " + k3 + "::uuid)" + order + " LIMIT " + limit +
                         ") UNION ALL (" + select + where + " AND c.last_name IS NULL" + order +
-                        " LIMIT " + limit + ") ORDER BY 4, 3, 1 LIMIT " + limit;
+                        " LIMIT " + limit + ")) page ORDER BY crm_fold(page.last_name), "
+                        "crm_fold(page.first_name), page.id LIMIT " + limit;
         } else {
             const auto k2 = param(keyText(*after, 1));
             const auto k3 = param(keyText(*after, 2));
-            query.sql = select + where + " AND c.last_name IS NULL AND (c.first_name, c.id) > (" +
-                        k2 + ", " + k3 + "::uuid)" + order + " LIMIT " + limit;
+            query.sql = select + where + " AND c.last_name IS NULL AND (crm_fold(c.first_name), c.id) > (crm_fold(" +
+                        k2 + "), " + k3 + "::uuid)" + order + " LIMIT " + limit;
         }
         return query;
     }

@@ -1074,7 +1074,7 @@ TEST_F(ClientsApiTest, PagesCoverEveryClientOnceInEverySort) {
     for (int i = 0; i < 4; ++i) {
         createClient(sales_, {{"name", "Same Name"}});
     }
-    for (const auto* name : {"alpha", "Bravo", "charlie", "delta"}) {
+    for (const auto* name : {"alpha", "Bravo", "charlie", "delta", "Élan"}) {
         createClient(manager_, {{"name", name}});
     }
     // Five clients sharing one created_at (one statement, one now()).
@@ -1088,8 +1088,8 @@ TEST_F(ClientsApiTest, PagesCoverEveryClientOnceInEverySort) {
     const std::map<std::string, std::string> order_by{
         {"-created_at", "created_at DESC, id DESC"},
         {"created_at", "created_at, id"},
-        {"name", "name, id"},
-        {"-name", "name DESC, id DESC"},
+        {"name", "crm_fold(name), id"},
+        {"-name", "crm_fold(name) DESC, id DESC"},
         {"-updated_at", "updated_at DESC, id DESC"},
     };
     for (const auto& [sort, sql_order] : order_by) {
@@ -1104,9 +1104,18 @@ TEST_F(ClientsApiTest, PagesCoverEveryClientOnceInEverySort) {
                             org_.id)) {
             expected.push_back(row[0].as<std::string>());
         }
-        EXPECT_EQ(expected.size(), 13u);
+        EXPECT_EQ(expected.size(), 14u);
         EXPECT_EQ(walked, expected) << sort;
     }
+    // Names sort as a reader orders them, without regard to case or accents.
+    std::vector<std::string> names;
+    for (const auto& item : walk(recruiter_, "/api/clients?limit=3&sort=name")) {
+        names.push_back(item.at("name").get<std::string>());
+    }
+    ASSERT_EQ(names.size(), 14u);
+    EXPECT_EQ(std::vector<std::string>(names.begin(), names.begin() + 10),
+              (std::vector<std::string>{"alpha", "Batch 1", "Batch 2", "Batch 3", "Batch 4", "Batch 5",
+                                        "Bravo", "charlie", "delta", "Élan"}));
 }
 
 // with_total counts the matching clients.
