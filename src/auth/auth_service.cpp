@@ -419,13 +419,21 @@ void AuthService::resetPassword(const ResetPasswordDto& input, const core::Reque
         repo::setPassword(tx, user->org_id, user->id, hashPassword(input.password));
         repo::invalidateResetTokens(tx, user->org_id, user->id);
         db::recordAudit(tx, audit(user->org_id, user->id, "auth.password_reset", user->id), meta);
+        // Sessions end before the new password is saved: if Redis cannot end them, nothing is
+        // saved and the code still works; a session of whoever knew the old password must not
+        // outlive the reset. (If the commit then fails, the owner only signs in again.)
+        sessions_.revokeAllOfUser(user->id);
         tx.commit();
         user_id = user->id;
         org_id = user->org_id;
     }
-    limiter_.reset(wrongPasswordKey(user_id));
     forgetUser(user_id);
-    sessions_.revokeAllOfUser(user_id);
+    try {
+        limiter_.reset(wrongPasswordKey(user_id));
+    } catch (const core::AppError& e) {
+        // The reset is saved: a lockout left behind expires by itself.
+        core::log::warn("lockout not cleared after a password reset", {{"error", e.detail()}});
+    }
 }
 
 kv::RateLimiter::AttemptStart AuthService::beginPasswordCheck(const std::string& user_id) {
@@ -505,11 +513,12 @@ void AuthService::changePassword(const core::Actor& actor, const ChangePasswordD
         }
         repo::invalidateResetTokens(tx, actor.org_id, actor.user_id);
         db::recordAudit(tx, audit(actor.org_id, actor.user_id, "auth.password_changed", actor.user_id), meta);
+        // Every other device must sign in again with the new password: ended before it is
+        // saved, so a Redis failure leaves the old password and every session as they were.
+        sessions_.revokeOthersOfUser(actor.user_id, actor.session_id);
         tx.commit();
     }
     forgetUser(actor.user_id);
-    // Every other device must sign in again with the new password.
-    sessions_.revokeOthersOfUser(actor.user_id, actor.session_id);
 }
 
 core::Actor AuthService::authenticate(std::string_view authorization_header) {

@@ -517,6 +517,36 @@ TEST_F(AuthApiTest, ResetRefusesWeakPassword) {
     EXPECT_EQ(server_->client().post("/api/auth/password/reset", {{"token", code}, {"password", "an uncommon sentence of words"}}).status, 204);
 }
 
+// A reset whose sessions Redis cannot end changes nothing: the old password and the code keep
+// working, and the reset sent again goes through and ends every session. A saved reset that
+// left a session of whoever knew the old password alive would defeat it.
+TEST_F(AuthApiTest, ResetThatCannotEndSessionsChangesNothing) {
+    const auto device = login(admin_.email, kTestPassword).json();
+    server_->client().post("/api/auth/password/forgot", {{"email", admin_.email}});
+    const auto mails = smtp_->waitForMessages(1, std::chrono::seconds(10));
+    ASSERT_EQ(mails.size(), 1u);
+    const auto code = resetCodeIn(mails[0]);
+    kv::Redis redis(kv::RedisOptions{testRedisUrl(), 1, std::chrono::milliseconds(2000),
+                                     server_->settings().at("CRM_REDIS_PREFIX")});
+    const auto index = redis.key("user:" + admin_.id + ":sessions");
+    const auto sessions = redis.command({"SMEMBERS", index});
+    redis.command({"DEL", index});
+    redis.command({"SET", index, "not a set"});  // every command on it now fails
+    const auto refused = server_->client().post("/api/auth/password/reset",
+                                                {{"token", code}, {"password", "an uncommon sentence of words"}});
+    EXPECT_EQ(refused.status, 503) << refused.body;
+    redis.command({"DEL", index});
+    for (const auto& member : sessions.elements) {
+        redis.command({"SADD", index, member.text});
+    }
+    EXPECT_EQ(login(admin_.email, kTestPassword).status, 200) << "the old password still works";
+    EXPECT_EQ(server_->client().post("/api/auth/password/reset",
+                                     {{"token", code}, {"password", "an uncommon sentence of words"}}).status,
+              204);
+    EXPECT_EQ(server_->client().post("/api/auth/refresh", {{"refresh_token", device.at("refresh_token")}}).status, 401);
+    EXPECT_EQ(login(admin_.email, "an uncommon sentence of words").status, 200);
+}
+
 // Outstanding reset codes stop working once the password is changed another way.
 TEST_F(AuthApiTest, PasswordChangeEndsOutstandingResetCodes) {
     server_->client().post("/api/auth/password/forgot", {{"email", admin_.email}});
