@@ -68,6 +68,8 @@ std::string textArray(const std::vector<std::string>& items) {
     return out;
 }
 
+// A client's contacts are those linked to it today, as the contacts' search and insights read
+// a company: a link that ended or has not begun is listed (with its dates), not counted.
 const db::Statement kFindClientWithCounts{"clients.find_with_counts", R"sql(
     SELECT )sql" CRM_CLIENT_COLUMNS R"sql(, cc.n, oj.n, od.n, pj.n
     FROM clients c
@@ -76,6 +78,8 @@ const db::Statement kFindClientWithCounts{"clients.find_with_counts", R"sql(
         FROM client_contacts l
         JOIN contacts p ON p.org_id = l.org_id AND p.id = l.contact_id
         WHERE l.org_id = c.org_id AND l.client_id = c.id AND p.deleted_at IS NULL
+          AND (l.start_date IS NULL OR l.start_date <= current_date)
+          AND (l.end_date IS NULL OR l.end_date >= current_date)
     ) cc ON true
     LEFT JOIN LATERAL (
         SELECT count(*) AS n FROM jobs j
@@ -204,6 +208,8 @@ const db::Statement kSummaryFacts{"clients.summary_facts", R"sql(
         FROM client_contacts l
         JOIN contacts p ON p.org_id = l.org_id AND p.id = l.contact_id
         WHERE l.org_id = c.org_id AND l.client_id = c.id AND p.deleted_at IS NULL
+          AND (l.start_date IS NULL OR l.start_date <= current_date)
+          AND (l.end_date IS NULL OR l.end_date >= current_date)
     ) cc ON true
     LEFT JOIN LATERAL (
         SELECT count(*) AS n FROM jobs j

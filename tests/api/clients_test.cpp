@@ -925,6 +925,25 @@ TEST_F(ClientsApiTest, SummaryDescribesTheRelationship) {
     EXPECT_EQ(facts.at("owner"), json({{"id", sales_.id}, {"name", "Ada Byron"}}));
 }
 
+// A link that ended, or has not begun, is a former or future contact: listed with its dates,
+// not counted, and never named as the primary contact.
+TEST_F(ClientsApiTest, OnlyLinksInForceTodayAreCounted) {
+    const auto id = createClient(sales_, {{"name", "Initech"}});
+    addContact(id, "Peter", "Gibbons");
+    const auto former = addContact(id, "Bill", "Lumbergh", true);
+    const auto future = addContact(id, "Milton", "Waddams");
+    sql("UPDATE client_contacts SET end_date = '2020-01-01', start_date = '2018-01-01' "
+        "WHERE contact_id = $1", {former});
+    sql("UPDATE client_contacts SET start_date = '2099-01-01' WHERE contact_id = $1", {future});
+    auto client = server_->clientFor(sales_);
+    EXPECT_EQ(client.get("/api/clients/" + id).json().at("counts").at("contacts"), 1);
+    const auto summary = client.get("/api/clients/" + id + "/summary").json();
+    EXPECT_EQ(summary.at("facts").at("contacts"), 1);
+    EXPECT_TRUE(summary.at("facts").at("primary_contact").is_null()) << summary.dump();
+    EXPECT_NE(summary.at("summary").get<std::string>().find("1 contact,"), std::string::npos) << summary.dump();
+    EXPECT_EQ(client.get("/api/clients/" + id + "/contacts").json().at("data").size(), 3u);
+}
+
 // A new client's summary says what is missing.
 TEST_F(ClientsApiTest, SummaryOfANewClient) {
     const auto id = createClient(manager_, {{"name", "Blank Ltd"}, {"owner_id", nullptr}});
