@@ -285,6 +285,19 @@ bool containsHiddenMark(std::string_view text) {
     return anyCodePoint(text, [](char32_t point) { return isInvisible(point) && !isShaping(point); });
 }
 
+std::string withoutHiddenMarks(std::string_view text) {
+    std::string out;
+    out.reserve(text.size());
+    for (std::size_t i = 0; i < text.size();) {
+        const auto [point, length] = codePointAt(text, i);
+        if (!isInvisible(point) || isShaping(point)) {
+            out.append(text.substr(i, length));
+        }
+        i += length;
+    }
+    return out;
+}
+
 bool isBlank(std::string_view text) {
     return !anyCodePoint(text, [](char32_t point) { return !isSpace(point); });
 }

@@ -156,6 +156,8 @@ bool containsSpace(std::string_view text);
 /// True when some character prints as nothing and shapes nothing either (U+200B, U+FEFF, the
 /// bidi controls...; not the joiners and variation selectors a Persian word or an emoji needs).
 bool containsHiddenMark(std::string_view text);
+/// `text` without those characters (a search typed or pasted with a zero-width space in it).
+std::string withoutHiddenMarks(std::string_view text);
 /// True when every character is white space (and for "").
 bool isBlank(std::string_view text);
 /// True when every character is white space or prints as nothing (U+200B, U+FEFF, the bidi
