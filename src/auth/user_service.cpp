@@ -143,18 +143,15 @@ repo::UserRecord UserService::update(const core::Actor& actor, const std::string
                                            std::string("user"), user_id, changes},
                         meta);
     }
-    // A deactivated user's sessions end before the change is saved: if Redis cannot end them,
-    // nothing changes (503) and the admin sends it again, rather than a saved deactivation
-    // whose sessions live on.
-    if (!updated->active) {
-        sessions_.revokeAllOfUser(user_id);
-    }
     tx.commit();
     auth_.forgetUser(user_id);
-    // A new role reaches the sessions once it is saved (a lost update is repaired at their
-    // next refresh, or by sending the role again): before, a failed commit would leave them a
-    // role the user does not have.
-    if (updated->active && input.role) {
+
+    // Side effects on sessions only once the change is durable: a deactivation must hold even
+    // while Redis is down (the sessions' next refresh is refused for an inactive user, within
+    // one access-token lifetime), and a role must not reach the sessions before it is saved.
+    if (!updated->active) {
+        sessions_.revokeAllOfUser(user_id);
+    } else if (updated->role != current->role) {
         sessions_.setRoleOfUser(user_id, updated->role);
     }
     return *updated;
@@ -189,10 +186,10 @@ void UserService::deactivate(const core::Actor& actor, const std::string& user_i
                                            std::string("user"), user_id,
                                            {{"active", {{"from", true}, {"to", false}}}}},
                         meta);
-        sessions_.revokeAllOfUser(user_id);  // before the commit, as in update()
         tx.commit();
     }
     auth_.forgetUser(user_id);
+    sessions_.revokeAllOfUser(user_id);  // once saved, as in update()
 }
 
 }  // namespace crm::auth

@@ -4,6 +4,7 @@
 #include "core/ids.hpp"
 #include "core/validation.hpp"
 #include "db/row_reader.hpp"
+#include "db/sql_fragments.hpp"
 #include "db/statement.hpp"
 
 #include <regex>
@@ -78,8 +79,7 @@ const db::Statement kFindClientWithCounts{"clients.find_with_counts", R"sql(
         FROM client_contacts l
         JOIN contacts p ON p.org_id = l.org_id AND p.id = l.contact_id
         WHERE l.org_id = c.org_id AND l.client_id = c.id AND p.deleted_at IS NULL
-          AND (l.start_date IS NULL OR l.start_date <= current_date)
-          AND (l.end_date IS NULL OR l.end_date >= current_date)
+          AND )sql" CRM_LINK_IN_FORCE("l") R"sql(
     ) cc ON true
     LEFT JOIN LATERAL (
         SELECT count(*) AS n FROM jobs j
@@ -208,8 +208,7 @@ const db::Statement kSummaryFacts{"clients.summary_facts", R"sql(
         FROM client_contacts l
         JOIN contacts p ON p.org_id = l.org_id AND p.id = l.contact_id
         WHERE l.org_id = c.org_id AND l.client_id = c.id AND p.deleted_at IS NULL
-          AND (l.start_date IS NULL OR l.start_date <= current_date)
-          AND (l.end_date IS NULL OR l.end_date >= current_date)
+          AND )sql" CRM_LINK_IN_FORCE("l") R"sql(
     ) cc ON true
     LEFT JOIN LATERAL (
         SELECT count(*) AS n FROM jobs j

@@ -12,6 +12,7 @@
 #include <iterator>
 #include <charconv>
 #include <map>
+#include <cmath>
 #include <regex>
 #include <set>
 
@@ -282,6 +283,20 @@ SalesProfileInput readSales(core::ObjectReader& in, bool create) {
     return s;
 }
 
+// A skill level sent as text that reads as a number ("5", "2.0") is that number: "5" and 5 are
+// one level, and "6" is out of range rather than a label. "2.5" is no whole level (0).
+std::optional<long long> numericLevel(const json& raw) {
+    if (const auto number = core::wholeNumber(raw)) {
+        return number;
+    }
+    static const std::regex kNumber(R"(\s*[+-]?\d{1,9}(\.\d{1,9})?\s*)");
+    if (!raw.is_string() || !std::regex_match(raw.get_ref<const std::string&>(), kNumber)) {
+        return std::nullopt;
+    }
+    const double value = std::strtod(raw.get_ref<const std::string&>().c_str(), nullptr);
+    return value == std::floor(value) ? static_cast<long long>(value) : 0;
+}
+
 // [{name, level}]: level null, 1..5 or a short label.
 Patch<json> skillList(core::ObjectReader& in, core::FieldErrors& errors) {
     Patch<json> patch;
@@ -305,9 +320,13 @@ Patch<json> skillList(core::ObjectReader& in, core::FieldErrors& errors) {
         const auto name = item.requiredText("name", 1, 100);
         json level = nullptr;
         if (const auto raw = item.optionalJson("level"); raw && !raw->is_null()) {
-            // A whole number, as every integer field takes it (4.0 is 4).
-            if (const auto number = core::wholeNumber(*raw); number && *number >= 1 && *number <= 5) {
-                level = *number;
+            // A whole number, as every integer field takes it (4.0 is 4), also as text.
+            if (const auto number = numericLevel(*raw)) {
+                if (*number >= 1 && *number <= 5) {
+                    level = *number;
+                } else {
+                    item.fail("level", "must be 1 to 5 or a label such as \"expert\"");
+                }
             } else if (raw->is_string()) {
                 if (const auto label = item.optionalText("level", 1, 50)) {  // blank, NUL, lines, length
                     level = *label;

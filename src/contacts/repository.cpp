@@ -4,6 +4,7 @@
 #include "core/validation.hpp"
 #include "db/json_records.hpp"
 #include "db/row_reader.hpp"
+#include "db/sql_fragments.hpp"
 #include "db/statement.hpp"
 
 #include <algorithm>
@@ -151,8 +152,7 @@ const db::Statement kFindSimilar{"contacts.find_similar", R"sql(
         FROM client_contacts cc JOIN companies co ON co.id = cc.client_id
         WHERE cc.org_id = $1 AND cc.client_id = ANY(ARRAY(SELECT id FROM companies))
           -- A link in force today, as the search reads a company: not a former or future one.
-          AND (cc.start_date IS NULL OR cc.start_date <= current_date)
-          AND (cc.end_date IS NULL OR cc.end_date >= current_date)
+          AND )sql" CRM_LINK_IN_FORCE("cc") R"sql(
         UNION ALL
         SELECT sp.contact_id, coalesce(sp.company_name, co.name, '') AS company
         FROM sales_profiles sp LEFT JOIN companies co ON co.id = sp.client_id
@@ -410,8 +410,7 @@ const db::Statement kListInsights{"contacts.list_insights", R"sql(
                SELECT cc.contact_id, cc.client_id, 'client_link', 1
                FROM client_contacts cc
                WHERE cc.org_id = $1 AND ($2::uuid IS NULL OR cc.contact_id = $2)
-                 AND (cc.start_date IS NULL OR cc.start_date <= current_date)
-                 AND (cc.end_date IS NULL OR cc.end_date >= current_date)
+                 AND )sql" CRM_LINK_IN_FORCE("cc") R"sql(
                  AND EXISTS (SELECT 1 FROM candidate_profiles p WHERE p.org_id = cc.org_id
                              AND p.contact_id = cc.contact_id AND p.deleted_at IS NULL)) x
          JOIN open_deals od ON od.client_id = x.client_id
@@ -427,8 +426,7 @@ const db::Statement kListInsights{"contacts.list_insights", R"sql(
                SELECT cc.contact_id, cc.client_id, 'client_link', 2
                FROM client_contacts cc
                WHERE cc.org_id = $1 AND ($2::uuid IS NULL OR cc.contact_id = $2)
-                 AND (cc.start_date IS NULL OR cc.start_date <= current_date)
-                 AND (cc.end_date IS NULL OR cc.end_date >= current_date)
+                 AND )sql" CRM_LINK_IN_FORCE("cc") R"sql(
                  AND EXISTS (SELECT 1 FROM sales_profiles s WHERE s.org_id = cc.org_id
                              AND s.contact_id = cc.contact_id AND s.deleted_at IS NULL)
                UNION ALL
@@ -840,8 +838,7 @@ std::string filterClause(BuiltQuery& query, const std::string& org, const Contac
                  "SELECT sp.contact_id FROM sales_profiles sp WHERE sp.org_id = cl.org_id"
                  " AND sp.client_id = cl.id AND sp.deleted_at IS NULL"
                  " UNION ALL SELECT cc.contact_id FROM client_contacts cc WHERE cc.org_id = cl.org_id"
-                 " AND cc.client_id = cl.id AND (cc.start_date IS NULL OR cc.start_date <= current_date)"
-                 " AND (cc.end_date IS NULL OR cc.end_date >= current_date)) x"
+                 " AND cc.client_id = cl.id AND " CRM_LINK_IN_FORCE("cc") ") x"
                  " WHERE cl.org_id = " + org + " AND cl.deleted_at IS NULL AND " + folded("cl.name") + " LIKE " +
                  foldedAnywhere(company) + ")))";
     }
@@ -976,6 +973,9 @@ BuiltQuery buildListQuery(const std::string& org_id, const ListRequest& request)
         // them. The cursor keeps the row's names as stored and is folded here. A row comparison
         // is never true for a NULL last name, so the page after a named row is two index
         // ranges: the names after it, then the unnamed; each branch reads at most `limit` rows.
+        // The unnamed are asked for as crm_fold(last_name) IS NULL (the same rows: crm_fold is
+        // strict), which is the index's column; `last_name IS NULL` would read every named
+        // contact on the way to them.
         const std::string keys = "crm_fold(c.last_name), crm_fold(c.first_name), c.id";
         const std::string order = " ORDER BY " + keys;
         if (!after) {
@@ -986,13 +986,13 @@ BuiltQuery buildListQuery(const std::string& org_id, const ListRequest& request)
             const auto k3 = param(keyText(*after, 2));
             query.sql = "SELECT * FROM ((" + select + where + " AND (" + keys + ") > (crm_fold(" + k1 +
                         "), crm_fold(" + k2 + "), " + k3 + "::uuid)" + order + " LIMIT " + limit +
-                        ") UNION ALL (" + select + where + " AND c.last_name IS NULL" + order +
+                        ") UNION ALL (" + select + where + " AND crm_fold(c.last_name) IS NULL" + order +
                         " LIMIT " + limit + ")) page ORDER BY crm_fold(page.last_name), "
                         "crm_fold(page.first_name), page.id LIMIT " + limit;
         } else {
             const auto k2 = param(keyText(*after, 1));
             const auto k3 = param(keyText(*after, 2));
-            query.sql = select + where + " AND c.last_name IS NULL AND (crm_fold(c.first_name), c.id) > (crm_fold(" +
+            query.sql = select + where + " AND crm_fold(c.last_name) IS NULL AND (crm_fold(c.first_name), c.id) > (crm_fold(" +
                         k2 + "), " + k3 + "::uuid)" + order + " LIMIT " + limit;
         }
         return query;

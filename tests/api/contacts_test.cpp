@@ -96,6 +96,20 @@ TEST_F(ContactsApiTest, DecimalNumbersAreTakenAsWritten) {
     EXPECT_EQ(whole.at("sales_profiles").at(0).at("budget"), "0.00");
     EXPECT_EQ(whole.at("candidate_profiles").at(0).at("current_salary"), "0.00");
     EXPECT_EQ(whole.at("candidate_profiles").at(0).at("skills").at(0).at("level"), 3);
+    // A level sent as text that reads as a number is that number: "5" is 5, "6" out of range.
+    const auto texts = createContact(
+        manager_, {{"first_name", "Ivy"},
+                   {"candidate_profile", {{"skills", {{{"name", "Go"}, {"level", "5"}}, {{"name", "C"}, {"level", " 2.0 "}}}}}}});
+    EXPECT_EQ(texts.at("candidate_profiles").at(0).at("skills").at(0).at("level"), 5);
+    EXPECT_EQ(texts.at("candidate_profiles").at(0).at("skills").at(1).at("level"), 2);
+    const auto out_of_range = as(manager_).post(
+        "/api/contacts", {{"first_name", "Ivy"},
+                          {"candidate_profile", {{"skills", {{{"name", "Go"}, {"level", "6"}}, {{"name", "C"}, {"level", "-1"}},
+                                                             {{"name", "R"}, {"level", "2.5"}}}}}}});
+    EXPECT_EQ(errorFields(out_of_range),
+              (std::set<std::string>{"candidate_profile.skills[0].level", "candidate_profile.skills[1].level",
+                                      "candidate_profile.skills[2].level"}))
+        << out_of_range.body;
     const auto fraction = as(manager_).post(
         "/api/contacts", {{"first_name", "Ivo"}, {"sales_profile", {{"lead_score", 50.5}}}});
     EXPECT_EQ(errorFields(fraction), std::set<std::string>{"sales_profile.lead_score"});
@@ -1182,6 +1196,54 @@ TEST_F(ContactsApiTest, SearchNeverSeqScansContacts) {
     const auto employed = as(admin_).get("/api/contacts?q=employer&with_total=true");
     ASSERT_EQ(employed.status, 200);
     EXPECT_EQ(employed.json().at("page").at("total"), 800);  // every Garcia is a candidate
+}
+
+// The name sort reads one page, wherever the cursor points: after a named row (the names after
+// it, then the unnamed) and among the unnamed. Asking for `last_name IS NULL` instead of the
+// indexed crm_fold(last_name) walked every named contact on the way to the unnamed ones.
+TEST_F(ContactsApiTest, NameSortPagesReadOnlyTheirRows) {
+    sql(R"sql(
+        INSERT INTO contacts (org_id, first_name, last_name, email)
+        SELECT $1, 'First' || g, CASE WHEN g % 1000 = 0 THEN NULL ELSE 'Name' || g END, 'n' || g || '@example.com'
+        FROM generate_series(1, 4000) AS g)sql",
+        org_.id);
+    {
+        auto connection = server_->database().connect();
+        pqxx::nontransaction tx(connection);
+        tx.exec0("VACUUM ANALYZE contacts");
+    }
+    const auto some_named = sql("SELECT id::text FROM contacts WHERE org_id = $1 AND last_name = 'Name20'", org_.id)[0][0]
+                                .as<std::string>();
+    const auto some_unnamed = sql("SELECT id::text FROM contacts WHERE org_id = $1 AND first_name = 'First1000'", org_.id)[0][0]
+                                  .as<std::string>();
+    std::function<long long(const json&)> removed = [&removed](const json& node) -> long long {
+        long long total = 0;
+        if (node.is_object()) {
+            total += node.value("Rows Removed by Filter", 0LL);
+            for (const auto& [key, value] : node.items()) {
+                total += removed(value);
+            }
+        } else if (node.is_array()) {
+            for (const auto& value : node) {
+                total += removed(value);
+            }
+        }
+        return total;
+    };
+    for (const auto& after : {json::array({"Name20", "First20", some_named}), json::array({nullptr, "First1000", some_unnamed})}) {
+        contacts::repo::ListRequest request;
+        request.sort = "last_name";
+        request.limit = 50;
+        request.after = after;
+        const auto query = contacts::repo::buildListQuery(org_.id, request);
+        auto connection = server_->database().connect();
+        pqxx::read_transaction tx(connection);
+        const auto plan = json::parse(tx.exec_params("EXPLAIN (ANALYZE, FORMAT JSON) " + query.sql,
+                                                     pqxx::prepare::make_dynamic_params(query.params))[0][0]
+                                          .c_str());
+        EXPECT_NE(plan.dump().find("contacts_name_sort_idx"), std::string::npos) << after << plan.dump(1);
+        EXPECT_LT(removed(plan), 100) << after << ": rows read and thrown away\n" << plan.dump(1);
+    }
 }
 
 }  // namespace

@@ -456,17 +456,18 @@ TEST(PlatformRetry, DeadlockedRequestIsRunAgain) {
     std::atomic<int> runs{0};
     std::latch both_hold_their_first_row(2);
     auto server = TestServer::start({}, [&](http::Router& router) {
-        router.post("/api/test/transfer/{from}/{to}", http::Access::open(), [&](http::Request& request) {
+        router.post("/api/test/transfer/{from}/{to}/{amount}", http::Access::open(), [&](http::Request& request) {
             const bool first_run = runs.fetch_add(1) < 2;
             auto lease = pool->acquire();
             pqxx::work tx(lease.get());
             const auto from = request.pathParam("from");
             const auto to = request.pathParam("to");
-            tx.exec_params("UPDATE retry_accounts SET balance = balance - 1 WHERE id = $1", from);
+            const auto amount = request.pathParam("amount");
+            tx.exec_params("UPDATE retry_accounts SET balance = balance - $2::int WHERE id = $1", from, amount);
             if (first_run) {
                 both_hold_their_first_row.arrive_and_wait();
             }
-            tx.exec_params("UPDATE retry_accounts SET balance = balance + 1 WHERE id = $1", to);
+            tx.exec_params("UPDATE retry_accounts SET balance = balance + $2::int WHERE id = $1", to, amount);
             tx.commit();
             return http::Response::noContent();
         });
@@ -479,8 +480,8 @@ TEST(PlatformRetry, DeadlockedRequestIsRunAgain) {
         tx.exec("INSERT INTO retry_accounts VALUES (1, 10), (2, 10)");
         tx.commit();
     }
-    auto one_way = std::async(std::launch::async, [&] { return server->client().post("/api/test/transfer/1/2", {}); });
-    auto other_way = std::async(std::launch::async, [&] { return server->client().post("/api/test/transfer/2/1", {}); });
+    auto one_way = std::async(std::launch::async, [&] { return server->client().post("/api/test/transfer/1/2/1", {}); });
+    auto other_way = std::async(std::launch::async, [&] { return server->client().post("/api/test/transfer/2/1/3", {}); });
     const auto first = one_way.get();
     const auto second = other_way.get();
     EXPECT_EQ(first.status, 204) << first.body;
@@ -489,8 +490,8 @@ TEST(PlatformRetry, DeadlockedRequestIsRunAgain) {
     auto connection = server->database().connect();
     pqxx::nontransaction tx(connection);
     const auto balances = tx.exec("SELECT id, balance FROM retry_accounts ORDER BY id");
-    EXPECT_EQ(balances[0][1].as<int>(), 10);
-    EXPECT_EQ(balances[1][1].as<int>(), 10);
+    EXPECT_EQ(balances[0][1].as<int>(), 12) << "each transfer saved once: 10 - 1 + 3";
+    EXPECT_EQ(balances[1][1].as<int>(), 8) << "each transfer saved once: 10 + 1 - 3";
 }
 
 // A handler rolled back every time gives up after a few runs with a 503 and Retry-After; one

@@ -410,5 +410,27 @@ TEST(BenchSql, MatchesTheRepository) {
     EXPECT_EQ(squash(block("SEARCH_SQL")), squash(search_sql)) << search_sql;
 }
 
+// Each page size is its own SQL text: only the common sizes become prepared statements, so a
+// caller walking limit=1..200 cannot leave a plan per size on every pooled connection. A
+// search is never prepared (its plan depends on the text).
+TEST(ContactListQuery, PreparesOnlyCommonPageSizes) {
+    const std::string org = "00000000-0000-7000-8000-0000000000aa";
+    const auto cacheable = [&org](int limit, bool search) {
+        repo::ListRequest request;
+        request.limit = limit;
+        if (search) {
+            request.filter.search_terms = "x";
+        }
+        return repo::buildListQuery(org, request).cacheable;
+    };
+    for (const int limit : {10, 20, 25, 50, 100, 200}) {
+        EXPECT_TRUE(cacheable(limit, false)) << limit;
+        EXPECT_FALSE(cacheable(limit, true)) << limit;
+    }
+    for (const int limit : {1, 7, 49, 51, 199}) {
+        EXPECT_FALSE(cacheable(limit, false)) << limit;
+    }
+}
+
 }  // namespace
 }  // namespace crm::contacts
