@@ -100,6 +100,17 @@ const db::Statement kFindClientWithCounts{"clients.find_with_counts", R"sql(
 const db::Statement kClientExists{"clients.exists", R"sql(
     SELECT 1 FROM clients WHERE org_id = $1 AND id = $2 AND deleted_at IS NULL)sql"};
 
+// The live contacts linked to a client, locked in id order: before the client, as a links PUT
+// and a merge lock a contact and then its clients.
+const db::Statement kLockLinkedContacts{"clients.lock_linked_contacts", R"sql(
+    SELECT p.id FROM contacts p
+    WHERE p.org_id = $1 AND p.deleted_at IS NULL
+      AND p.id IN (SELECT l.contact_id FROM client_contacts l WHERE l.org_id = $1 AND l.client_id = $2)
+    ORDER BY p.id FOR NO KEY UPDATE)sql"};
+
+const db::Statement kBumpContactVersions{"clients.bump_contact_versions",
+    "UPDATE contacts SET version = version + 1 WHERE org_id = $1 AND id = ANY($2::uuid[])"};
+
 // NO KEY UPDATE, as for every row other tables point at: a plain FOR UPDATE would also wait
 // for (and deadlock with) the foreign-key checks of links and profiles written meanwhile.
 const db::Statement kLockClient{"clients.lock", R"sql(
@@ -447,6 +458,22 @@ ClientRecord updateClient(pqxx::transaction_base& tx, const std::string& org_id,
                  f.size, f.address_line1, f.address_line2, f.city, f.region, f.postal_code,
                  f.country, f.phone, f.status, textArray(f.tags), f.notes, f.owner_id);
     return clientFromRow(rows.at(0));
+}
+
+std::vector<std::string> lockLinkedContacts(pqxx::transaction_base& tx, const std::string& org_id,
+                                            const std::string& client_id) {
+    std::vector<std::string> ids;
+    for (const auto& row : db::exec(tx, kLockLinkedContacts, org_id, client_id)) {
+        ids.push_back(row[0].as<std::string>());
+    }
+    return ids;
+}
+
+void bumpContactVersions(pqxx::transaction_base& tx, const std::string& org_id,
+                         const std::vector<std::string>& contact_ids) {
+    if (!contact_ids.empty()) {
+        db::exec(tx, kBumpContactVersions, org_id, db::uuidArray(contact_ids));
+    }
 }
 
 ClientRecord setDeleted(pqxx::transaction_base& tx, const std::string& org_id,

@@ -78,6 +78,14 @@ ClientRecord insertClient(pqxx::transaction_base& tx, const std::string& org_id,
 ClientRecord updateClient(pqxx::transaction_base& tx, const std::string& org_id,
                           const std::string& client_id, const ClientFields& fields);
 
+/// Locks the live contacts linked to the client (id order; before the client, as a contact's
+/// links PUT and a merge lock a contact, then its clients) and returns their ids.
+std::vector<std::string> lockLinkedContacts(pqxx::transaction_base& tx, const std::string& org_id,
+                                            const std::string& client_id);
+/// A new version for each: their visible links changed (a client deleted or restored).
+void bumpContactVersions(pqxx::transaction_base& tx, const std::string& org_id,
+                         const std::vector<std::string>& contact_ids);
+
 /// Sets (`deleted` true) or clears deleted_at of a client the caller has locked.
 ClientRecord setDeleted(pqxx::transaction_base& tx, const std::string& org_id,
                         const std::string& client_id, bool deleted);

@@ -160,8 +160,12 @@ int ClientService::remove(const core::Actor& actor, const std::string& client_id
                           std::optional<int> if_match, const core::RequestMeta& meta) {
     auto lease = pool_.acquire();
     pqxx::work tx(lease.get());
+    const auto linked = repo::lockLinkedContacts(tx, actor.org_id, client_id);
     lockForChange(tx, actor, client_id, if_match, "delete");
     const auto deleted = repo::setDeleted(tx, actor.org_id, client_id, true);
+    // The link leaves its contacts' visible links: a change made against what they showed
+    // before must be refused (412), as for any other change to them.
+    repo::bumpContactVersions(tx, actor.org_id, linked);
     audit(tx, actor, "client.deleted", client_id,
           {{"deleted_at", {{"from", nullptr}, {"to", *deleted.deleted_at}}}}, meta);
     tx.commit();
@@ -173,6 +177,7 @@ repo::ClientRecord ClientService::restore(const core::Actor& actor, const std::s
                                           const core::RequestMeta& meta) {
     auto lease = pool_.acquire();
     pqxx::work tx(lease.get());
+    const auto linked = repo::lockLinkedContacts(tx, actor.org_id, client_id);
     const auto current = repo::lockClient(tx, actor.org_id, client_id);
     if (!current) {
         throw clientNotFound();
@@ -187,6 +192,9 @@ repo::ClientRecord ClientService::restore(const core::Actor& actor, const std::s
         throw staleVersion();
     }
     auto restored = repo::setDeleted(tx, actor.org_id, client_id, false);
+    // Its links show again on their contacts: a links PUT made against the set without them
+    // would drop them unseen, so it gets 412 instead.
+    repo::bumpContactVersions(tx, actor.org_id, linked);
     audit(tx, actor, "client.restored", client_id,
           {{"deleted_at", {{"from", *current->deleted_at}, {"to", nullptr}}}}, meta);
     tx.commit();

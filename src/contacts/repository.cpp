@@ -759,14 +759,6 @@ void sortProfiles(std::vector<Profile>& profiles) {
 
 // A PostgreSQL array literal of UUIDs. Every id reaching the repository was validated as a
 // UUID (path parameters, DTO fields), so no element needs quoting.
-std::string uuidArray(const std::vector<std::string>& ids) {
-    std::string out = "{";
-    for (const auto& id : ids) {
-        out += (out.size() > 1 ? "," : "") + id;
-    }
-    return out + "}";
-}
-
 std::string jsonList(const std::vector<std::string>& items) {
     return nlohmann::json(items).dump();
 }
@@ -929,7 +921,7 @@ void serializeMerges(pqxx::transaction_base& tx, const std::string& org_id) {
 std::vector<ContactRecord> lockContacts(pqxx::transaction_base& tx, const std::string& org_id,
                                         const std::vector<std::string>& contact_ids) {
     std::vector<ContactRecord> out;
-    for (const auto& row : db::exec(tx, kLockContacts, org_id, uuidArray(contact_ids))) {
+    for (const auto& row : db::exec(tx, kLockContacts, org_id, db::uuidArray(contact_ids))) {
         out.push_back(contactFromRow(row, true));
     }
     return out;
@@ -1064,7 +1056,7 @@ ProfileSet loadProfiles(pqxx::transaction_base& tx, const std::string& org_id,
     if (contact_ids.empty()) {
         return set;
     }
-    for (const auto& row : db::exec(tx, kLoadProfiles, org_id, uuidArray(contact_ids))) {
+    for (const auto& row : db::exec(tx, kLoadProfiles, org_id, db::uuidArray(contact_ids))) {
         if (row[0].c_str()[0] == 's') {
             auto profile = salesProfileFromJson(row[1].c_str());
             set.sales[profile.contact_id].push_back(std::move(profile));
@@ -1338,7 +1330,7 @@ std::vector<std::string> lockClientsOfLinks(pqxx::transaction_base& tx, const st
                                             const std::vector<std::string>& contact_ids,
                                             const std::vector<std::string>& client_ids) {
     std::vector<std::string> live;
-    for (const auto& row : db::exec(tx, kLockClientsOfLinks, org_id, uuidArray(contact_ids), uuidArray(client_ids))) {
+    for (const auto& row : db::exec(tx, kLockClientsOfLinks, org_id, db::uuidArray(contact_ids), db::uuidArray(client_ids))) {
         auto id = row[0].as<std::string>();
         if (row[1].as<bool>() && std::find(client_ids.begin(), client_ids.end(), id) != client_ids.end()) {
             live.push_back(std::move(id));
@@ -1356,7 +1348,7 @@ std::map<std::string, std::string> primaryContactsOf(pqxx::transaction_base& tx,
         return out;
     }
     for (const auto& row :
-         db::exec(tx, kPrimaryContactsOf, org_id, uuidArray(client_ids), except_contact_id)) {
+         db::exec(tx, kPrimaryContactsOf, org_id, db::uuidArray(client_ids), except_contact_id)) {
         out[row[0].as<std::string>()] = row[1].as<std::string>();
     }
     return out;
@@ -1380,7 +1372,7 @@ void replaceRelationships(pqxx::transaction_base& tx, const std::string& org_id,
                         {"start_date", optional(link.start_date)},
                         {"end_date", optional(link.end_date)}});
     }
-    db::exec(tx, kDeleteRelationshipsExcept, org_id, contact_id, uuidArray(keep));
+    db::exec(tx, kDeleteRelationshipsExcept, org_id, contact_id, db::uuidArray(keep));
     if (links.empty()) {
         return;
     }

@@ -83,4 +83,12 @@ std::optional<std::string> nullableUtcTimestamp(const pqxx::field& field) {
     return utcTimestamp(field);
 }
 
+std::string uuidArray(const std::vector<std::string>& ids) {
+    std::string out = "{";
+    for (const auto& id : ids) {
+        out += (out.size() > 1 ? "," : "") + id;
+    }
+    return out + "}";
+}
+
 }  // namespace crm::db

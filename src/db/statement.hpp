@@ -82,6 +82,10 @@ struct UtcTimestampText {
 void appendUtcTimestamp(std::string& out, UtcTimestampText timestamp);
 std::string utcTimestamp(UtcTimestampText timestamp);
 
+/// PostgreSQL's array literal of ids ("{a,b}"), for a `$n::uuid[]` parameter. The ids are
+/// canonical UUIDs (checked by the caller), so nothing needs quoting.
+std::string uuidArray(const std::vector<std::string>& ids);
+
 /// A json or jsonb column's text as PostgreSQL printed it, viewed in its result.
 struct JsonText {
     std::string_view text;

@@ -654,6 +654,39 @@ TEST_F(ContactProfilesApiTest, MergesInACycleWaitInsteadOfDeadlocking) {
     EXPECT_EQ(a_history[1][1].as<std::string>(), "\"" + b + "\"");
 }
 
+// Deleting or restoring a client changes what its contacts' links show: each linked contact
+// gets a new version, so a links PUT sent against the set it saw before is a 412 instead of
+// dropping a link its sender never saw.
+TEST_F(ContactProfilesApiTest, ClientDeleteAndRestoreRenewLinkedContacts) {
+    const auto kept = insertClient(org_, "Kept Client");
+    const auto toggled = insertClient(org_, "Toggled Client");
+    const auto contact = createContactId(manager_, {{"first_name", "Dee"}});
+    const auto path = "/api/contacts/" + contact + "/client-relationships";
+    ASSERT_EQ(as(manager_).put(path, {{"relationships", {{{"client_id", kept}},
+                                                         {{"client_id", toggled}, {"role", "champion"},
+                                                          {"is_primary_contact", true}}}}}).status,
+              200);
+    const auto before_delete = as(manager_).get(path).header("ETag");
+    ASSERT_EQ(as(manager_).del("/api/clients/" + toggled).status, 204);
+    const auto while_deleted = as(manager_).get(path);
+    EXPECT_NE(while_deleted.header("ETag"), before_delete);
+    EXPECT_EQ(while_deleted.json().at("data").size(), 1u);
+    EXPECT_EQ(as(manager_).put(path, {{"relationships", json::array()}}, {{"If-Match", before_delete}}).status, 412);
+
+    ASSERT_EQ(as(manager_).post("/api/clients/" + toggled + "/restore", json::object()).status, 200);
+    const auto stale = as(manager_).put(path, {{"relationships", {{{"client_id", kept}}}}},
+                                        {{"If-Match", while_deleted.header("ETag")}});
+    EXPECT_EQ(stale.status, 412) << stale.body;
+    const auto links = as(manager_).get(path).json().at("data");
+    ASSERT_EQ(links.size(), 2u) << "the restored link was not dropped";
+    for (const auto& link : links) {
+        if (link.at("client_id") == toggled) {
+            EXPECT_EQ(link.at("role"), "champion");
+            EXPECT_EQ(link.at("is_primary_contact"), true);
+        }
+    }
+}
+
 // A link to a deleted client is not shown, but comes back with the client: a merge that brings
 // one to the survivor records it, so the restored link is in the survivor's history.
 TEST_F(ContactProfilesApiTest, MergeRecordsLinksToDeletedClients) {
