@@ -455,10 +455,21 @@ std::string compatibilityForm(std::string_view text) {
     return out;
 }
 
+namespace {
+
+// Accents, harakat, niqqud and enclosing circles: marks that sit on another character, which
+// searches drop (unaccent removes them).
+bool isMarkOnAnother(char32_t point) {
+    const auto type = u_charType(static_cast<UChar32>(point));
+    return type == U_NON_SPACING_MARK || type == U_ENCLOSING_MARK;
+}
+
+}  // namespace
+
 bool searchesNothing(std::string_view text) {
     const auto plain = compatibilityForm(text);
     return !anyCodePoint(plain, [](char32_t point) {
-        return !isSpace(point) && !isInvisible(point) && u_charType(static_cast<UChar32>(point)) != U_NON_SPACING_MARK;
+        return !isSpace(point) && !isInvisible(point) && !isMarkOnAnother(point);
     });
 }
 
@@ -468,12 +479,14 @@ std::size_t searchedLength(std::string_view text) {
     for (std::size_t i = 0; i < plain.size();) {
         const auto [point, bytes] = codePointAt(plain, i);
         i += bytes;
-        if (u_charType(static_cast<UChar32>(point)) == U_NON_SPACING_MARK || isInvisible(point)) {
+        if (isMarkOnAnother(point) || isInvisible(point)) {
             continue;
         }
-        // The letters unaccent writes as two: "iß" is searched as "iss".
+        // The common letters unaccent writes as two: "iß" is searched as "iss", "þó" as "tho".
         const bool written_as_two = point == U'ß' || point == U'ẞ' || point == U'æ' ||
-                                    point == U'Æ' || point == U'œ' || point == U'Œ';
+                                    point == U'Æ' || point == U'œ' || point == U'Œ' ||
+                                    point == U'þ' || point == U'Þ' || point == U'ĳ' ||
+                                    point == U'Ĳ';
         length += written_as_two ? 2 : 1;
     }
     return length;

@@ -73,6 +73,8 @@ TEST(SearchedLength, CountsWhatTheSearchCompares) {
     EXPECT_EQ(searchedLength("i\u00DF"), 3u);                // iß, searched as "iss"
     EXPECT_EQ(searchedLength("\u00E6r"), 3u);                // ær, searched as "aer"
     EXPECT_EQ(searchedLength("ab\u200B"), 2u);               // a zero-width space shows nothing
+    EXPECT_EQ(searchedLength("a\u20DD\u20DD"), 1u);          // enclosing circles are dropped
+    EXPECT_EQ(searchedLength("\u00FE\u00F3"), 3u);           // þó, searched as "tho"
     EXPECT_EQ(searchedLength("Jos\u00E9"), 4u);
     EXPECT_EQ(compatibilityForm("\uFF0B\uFF14\uFF14\u3000\uFF12\uFF10"), "+44 20");
     // Spaces, invisible characters and marks, in any mix, are nothing to search for.
