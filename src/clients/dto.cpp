@@ -113,10 +113,13 @@ ClientInput readInput(const nlohmann::json& body, std::string_view phone_region,
     input.postal_code = textPatch(in, "postal_code", 20);
     input.country = normalizedPatch(in, "country", 10, normalizeCountry,
                                     "must be an ISO 3166 alpha-2 country code such as DE");
+    // Numbers without a country code are read in the client's own country when the request
+    // names one ("01 42 68 53 00" with country FR), else in the default region.
+    const std::string region = input.country && *input.country ? **input.country : std::string(phone_region);
     input.phone = normalizedPatch(
         in, "phone", 40,
-        [phone_region](const std::string& text) {
-            return core::normalizePhone(text, phone_region);
+        [&region](const std::string& text) {
+            return core::normalizePhone(text, region);
         },
         "must be a complete phone number such as +44 20 7946 0123");
     input.status = enumPatch(in, "status", kStatuses, false);

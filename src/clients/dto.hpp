@@ -35,8 +35,9 @@ struct ClientInput {
     Patch<std::string> notes;
     Patch<std::string> owner_id;
 
-    /// POST /api/clients: `name` required. Phones without a country code are read in
-    /// `phone_region`. Throws one 422 listing every bad, unknown or read-only field.
+    /// POST /api/clients: `name` required. Phones without a country code are read in the
+    /// request's `country`, else in `phone_region`. Throws one 422 listing every bad, unknown
+    /// or read-only field.
     static ClientInput fromCreateJson(const nlohmann::json& body, std::string_view phone_region);
     /// PUT /api/clients/{id}: every field optional; `null` clears a nullable field.
     static ClientInput fromUpdateJson(const nlohmann::json& body, std::string_view phone_region);

@@ -195,8 +195,20 @@ Patch<json> phoneList(core::ObjectReader& in, core::FieldErrors& errors, std::st
     });
 }
 
+// Numbers typed without a country code are read in the contact's own country when the request
+// names one ("01 42 68 53 99" with country FR is +33 1 42 68 53 99), else in the default region.
+std::string phoneRegion(core::ObjectReader& in, const std::string& default_region) {
+    if (const auto country = in.optionalJson("country"); country && country->is_string()) {
+        if (const auto code = upper(core::trim(country->get<std::string>())); core::isCountryCode(code)) {
+            return code;
+        }
+    }
+    return default_region;
+}
+
 ContactInput readContact(core::ObjectReader& in, core::FieldErrors& errors,
-                         const std::string& region, bool create) {
+                         const std::string& default_region, bool create) {
+    const auto region = phoneRegion(in, default_region);
     ContactInput c;
     if (create) {
         c.first_name.present = true;

@@ -42,6 +42,23 @@ std::string regionCode(std::string_view region) {
     return code;
 }
 
+// The two ways of writing an international number that libphonenumber reads only in some
+// regions: "00" for "+" (the international prefix of most of the world, but not of the US,
+// whose numbers never start with 0), and a "(0)" after the country code, the national prefix
+// shown for callers at home ("+47 (0) 912 34 567"), which international dialling leaves out.
+std::string internationalForm(std::string_view text) {
+    std::string out(text);
+    if (out.rfind("00", 0) == 0) {
+        out.replace(0, 2, "+");
+    }
+    if (out.rfind('+', 0) == 0) {
+        if (const auto zero = out.find("(0)"); zero != std::string::npos) {
+            out.erase(zero, 3);
+        }
+    }
+    return out;
+}
+
 }  // namespace
 
 std::optional<std::string> normalizePhone(std::string_view text, std::string_view default_region) {
@@ -56,7 +73,7 @@ std::optional<std::string> normalizePhone(std::string_view text, std::string_vie
     const auto region = regionCode(default_region);
     const auto& util = *PhoneNumberUtil::GetInstance();
     PhoneNumber number;
-    if (util.Parse(std::string(trimmed), region, &number) != PhoneNumberUtil::NO_PARSING_ERROR) {
+    if (util.Parse(internationalForm(trimmed), region, &number) != PhoneNumberUtil::NO_PARSING_ERROR) {
         return std::nullopt;
     }
     if (number.has_extension()) {

@@ -7,8 +7,9 @@
 namespace crm::core {
 
 /// Parses a phone number as a person types it ("+44 20 7946 0123", "(212) 555-0100",
-/// "020 7946 0123") and returns it in E.164 ("+442079460123"). Numbers without a country code
-/// are read in `default_region` (ISO 3166 alpha-2, e.g. "US"; case-insensitive).
+/// "020 7946 0123", "0044 20 7946 0123", "+44 (0)20 7946 0123") and returns it in E.164
+/// ("+442079460123"). Numbers without a country code are read in `default_region` (ISO 3166
+/// alpha-2, e.g. "US"; case-insensitive).
 ///
 /// nullopt when, after trimming surrounding whitespace, the text is empty or longer than 40
 /// characters; when it holds anything but digits, spaces, tabs and `+ - ( ) . /` (so letters,

@@ -204,6 +204,11 @@ TEST_F(ClientsApiTest, CreateNormalisesContactDetails) {
     EXPECT_EQ(body.at("website"), "https://www.acme.com/en");
     EXPECT_EQ(body.at("phone"), "+4930901820");  // CRM_DEFAULT_PHONE_REGION=DE
     EXPECT_EQ(body.at("country"), "DE");
+    // A number without a country code is read in the client's own country, not the default.
+    const auto french = server_->clientFor(sales_).post(
+        "/api/clients", {{"name", "Société Générale de Logiciels"}, {"country", "FR"}, {"phone", "01 42 68 53 00"}});
+    ASSERT_EQ(french.status, 201) << french.body;
+    EXPECT_EQ(french.json().at("phone"), "+33142685300");
 }
 
 // With only a website, the domain is derived from it.

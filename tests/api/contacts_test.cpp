@@ -38,13 +38,13 @@ TEST_F(ContactsApiTest, CreateNormalisesContactDetails) {
                  {"emails", {{{"email", "GH@Navy.example"}, {"label", "work"}}}},
                  {"phone", "(212) 555-0123"},
                  {"phones", {{{"phone", "+44 20 7946 0123"}, {"label", "London"}}}},
-                 {"country", "gb"},
+                 {"country", "us"},
                  {"tags", {"VIP", "vip", "Speaker", "ÉTÉ", "été"}}});
     EXPECT_EQ(body.at("email"), "grace.hopper@example.com");
     EXPECT_EQ(body.at("emails").at(0).at("email"), "gh@navy.example");
     EXPECT_EQ(body.at("phone"), "+12125550123");
     EXPECT_EQ(body.at("phones").at(0).at("phone"), "+442079460123");
-    EXPECT_EQ(body.at("country"), "GB");
+    EXPECT_EQ(body.at("country"), "US");
     EXPECT_EQ(body.at("tags"), json({"vip", "speaker", "été"}));
 }
 
@@ -418,6 +418,18 @@ TEST_F(ContactsApiTest, DuplicatePhoneConflicts) {
     ASSERT_EQ(again.status, 409);
     EXPECT_EQ(again.json().at("existing_id"), first);
     EXPECT_EQ(again.json().at("matched_field"), "phone");
+}
+
+// A number without a country code is read in the contact's own country: the same number
+// written nationally and internationally is one number, and a duplicate.
+TEST_F(ContactsApiTest, LocalNumbersAreReadInTheContactsCountry) {
+    const auto claire = createContact(sales_, {{"first_name", "Claire"}, {"country", "fr"}, {"phone", "01 42 68 53 99"},
+                                               {"phones", {{{"phone", "06 12 34 56 78"}}}}});
+    EXPECT_EQ(claire.at("phone"), "+33142685399");
+    EXPECT_EQ(claire.at("phones").at(0).at("phone"), "+33612345678");
+    const auto again = as(sales_).post("/api/contacts", {{"first_name", "Claire"}, {"phone", "0033 1 42 68 53 99"}});
+    ASSERT_EQ(again.status, 409) << again.body;
+    EXPECT_EQ(again.json().at("existing_id"), claire.at("id"));
 }
 
 // Deleted contacts and other organisations' contacts are not duplicates.

@@ -51,6 +51,15 @@ TEST(NormalizePhone, InternationalCallPrefixOfTheRegion) {
     EXPECT_EQ(normalizePhone("011 44 20 7946 0123", "US"), "+442079460123");
 }
 
+// "00" stands for "+" whatever the region (most of the world dials it; no US number starts
+// with 0), and a spaced "(0)" after the country code is left out.
+TEST(NormalizePhone, EuropeanInternationalNotations) {
+    EXPECT_EQ(normalizePhone("0034 612 34 56 78", "US"), "+34612345678");
+    EXPECT_EQ(normalizePhone("0047 912 34 567", "US"), "+4791234567");
+    EXPECT_EQ(normalizePhone("+47 (0) 912 34 567", "US"), "+4791234567");
+    EXPECT_EQ(normalizePhone("0047 (0) 912 34 567", "GB"), "+4791234567");
+}
+
 // The same national digits belong to whichever country the default region names.
 TEST(NormalizePhone, DefaultRegionDecidesTheCountry) {
     EXPECT_EQ(normalizePhone("030 901820", "DE"), "+4930901820");
