@@ -231,12 +231,14 @@ repo::ClientFields applyInput(const repo::ClientFields& current, const ClientInp
     apply(next.notes, input.notes);
     apply(next.owner_id, input.owner_id);
 
-    // The domain follows a new website unless it was given, or set apart from the website.
-    if (!input.domain && input.website && *input.website && *input.website != current.website) {
+    // The domain follows a new website unless it was given, or set apart from the website; a
+    // domain that came from the website goes with it when the website is cleared (kept, it
+    // would look set apart, and the next website would no longer renew it).
+    if (!input.domain && input.website && *input.website != current.website) {
         const auto old_website_domain =
             current.website ? core::normalizeDomain(*current.website) : std::nullopt;
         if (!current.domain || current.domain == old_website_domain) {
-            next.domain = core::normalizeDomain(**input.website);
+            next.domain = *input.website ? core::normalizeDomain(**input.website) : std::nullopt;
         }
     }
     return next;

@@ -516,6 +516,14 @@ TEST_F(ClientsApiTest, UpdateWebsiteMovesTheDerivedDomain) {
     EXPECT_EQ(
         client.put("/api/clients/" + id, {{"website", "https://acme.dev"}}).json().at("domain"),
         "acme-group.com");
+    // A domain that came from the website goes when the website is cleared, so the next
+    // website sets it again (kept, it stayed behind for good); a chosen one stays.
+    EXPECT_TRUE(client.put("/api/clients/" + id, {{"website", nullptr}}).json().at("domain") == "acme-group.com");
+    const auto derived = createClient(sales_, {{"name", "Alpha"}, {"website", "https://www.alpha-one.example"}});
+    client.put("/api/clients/" + derived, {{"website", "https://beta-two.example"}});
+    EXPECT_TRUE(client.put("/api/clients/" + derived, {{"website", nullptr}}).json().at("domain").is_null());
+    EXPECT_EQ(client.put("/api/clients/" + derived, {{"website", "https://alpha-one.example"}}).json().at("domain"),
+              "alpha-one.example");
 }
 
 // Changing the domain to one another live client has also warns.
