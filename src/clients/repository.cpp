@@ -386,7 +386,8 @@ std::string whereClause(ListQuery& query, const std::string& org_id, const Clien
         where += " AND c.status = ANY(" + bind(query, textArray(filter.statuses)) + "::text[])";
     }
     if (filter.industry) {
-        where += " AND c.industry = " + bind(query, *filter.industry);
+        // Any case, with or without accents: "software" is the industry typed "Software".
+        where += " AND crm_fold(c.industry) = crm_fold(" + bind(query, *filter.industry) + ")";
     }
     if (filter.owner_id) {
         where += " AND c.owner_id = " + bind(query, *filter.owner_id) + "::uuid";

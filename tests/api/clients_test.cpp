@@ -1009,6 +1009,7 @@ TEST_F(ClientsApiTest, FiltersNarrowTheList) {
     EXPECT_EQ(listIds(sales_, "status=active"), sorted({a, c}));
     EXPECT_EQ(listIds(sales_, "status=active&status=churned"), sorted({a, b, c}));
     EXPECT_EQ(listIds(sales_, "industry=software"), sorted({a, c}));
+    EXPECT_EQ(listIds(sales_, "industry=SOFTWARE"), sorted({a, c}));  // any case
     EXPECT_EQ(listIds(sales_, "owner_id=" + manager_.id), std::vector<std::string>{c});
     EXPECT_EQ(listIds(sales_, "tag=vip"), sorted({a, b}));
     EXPECT_EQ(listIds(sales_, "tag=vip&tag=emea"), std::vector<std::string>{a});
