@@ -130,9 +130,8 @@ std::optional<std::string> searchParam(const QueryParams& query, std::string_vie
     if (searchesNothing(text)) {
         return std::nullopt;
     }
-    // A zero-width space or soft hyphen pasted into the search box, or two spaces typed between
-    // words, would make it find nothing.
-    text = withSingleSpaces(withoutHiddenMarks(text));
+    // A zero-width space or soft hyphen pasted into the search box would make it find nothing.
+    text = withoutHiddenMarks(text);
     if (utf8Length(text) > max) {
         errors.add(std::string(name), "must be at most " + std::to_string(max) + " characters");
         return std::nullopt;

@@ -285,26 +285,6 @@ bool containsHiddenMark(std::string_view text) {
     return anyCodePoint(text, [](char32_t point) { return isInvisible(point) && !isShaping(point); });
 }
 
-std::string withSingleSpaces(std::string_view text) {
-    std::string out;
-    out.reserve(text.size());
-    bool in_space = false;
-    for (std::size_t i = 0; i < text.size();) {
-        const auto [point, length] = codePointAt(text, i);
-        if (isSpace(point)) {
-            if (!in_space) {
-                out.push_back(' ');
-            }
-            in_space = true;
-        } else {
-            out.append(text.substr(i, length));
-            in_space = false;
-        }
-        i += length;
-    }
-    return out;
-}
-
 std::string withoutHiddenMarks(std::string_view text) {
     std::string out;
     out.reserve(text.size());

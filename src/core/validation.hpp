@@ -158,8 +158,6 @@ bool containsSpace(std::string_view text);
 bool containsHiddenMark(std::string_view text);
 /// `text` without those characters (a search typed or pasted with a zero-width space in it).
 std::string withoutHiddenMarks(std::string_view text);
-/// `text` with every run of white space (of any kind) written as one ASCII space.
-std::string withSingleSpaces(std::string_view text);
 /// True when every character is white space (and for "").
 bool isBlank(std::string_view text);
 /// True when every character is white space or prints as nothing (U+200B, U+FEFF, the bidi
