@@ -195,20 +195,8 @@ Patch<json> phoneList(core::ObjectReader& in, core::FieldErrors& errors, std::st
     });
 }
 
-// Numbers typed without a country code are read in the contact's own country when the request
-// names one ("01 42 68 53 99" with country FR is +33 1 42 68 53 99), else in the default region.
-std::string phoneRegion(core::ObjectReader& in, const std::string& default_region) {
-    if (const auto country = in.optionalJson("country"); country && country->is_string()) {
-        if (const auto code = upper(core::trim(country->get<std::string>())); core::isCountryCode(code)) {
-            return code;
-        }
-    }
-    return default_region;
-}
-
 ContactInput readContact(core::ObjectReader& in, core::FieldErrors& errors,
                          const std::string& default_region, bool create) {
-    const auto region = phoneRegion(in, default_region);
     ContactInput c;
     if (create) {
         c.first_name.present = true;
@@ -221,6 +209,17 @@ ContactInput readContact(core::ObjectReader& in, core::FieldErrors& errors,
     c.email.value = in.optionalEmail("email");
     c.emails = emailList(in, errors, "emails");
 
+    c.country.present = in.has("country");
+    if (const auto country = in.optionalText("country", 0, 10)) {
+        if (core::isCountryCode(upper(*country))) {
+            c.country.value = upper(*country);
+        } else {
+            in.fail("country", "must be an ISO 3166-1 alpha-2 code such as DE");
+        }
+    }
+    // Numbers typed without a country code are read in the contact's own country when the
+    // request names one ("01 42 68 53 99" with FR is +33 1 42 68 53 99), else the default region.
+    const auto& region = c.country.value ? *c.country.value : default_region;
     c.phone.present = in.has("phone");
     if (const auto raw = in.optionalText("phone", 0, 40)) {
         c.phone.value = phoneOf(*raw, region);
@@ -231,14 +230,6 @@ ContactInput readContact(core::ObjectReader& in, core::FieldErrors& errors,
     c.phones = phoneList(in, errors, "phones", region);
 
     c.city = text(in, "city", 200);
-    c.country.present = in.has("country");
-    if (const auto country = in.optionalText("country", 0, 10)) {
-        if (core::isCountryCode(upper(*country))) {
-            c.country.value = upper(*country);
-        } else {
-            in.fail("country", "must be an ISO 3166-1 alpha-2 code such as DE");
-        }
-    }
     c.linkedin_url.present = in.has("linkedin_url");
     if (const auto url = in.optionalText("linkedin_url", 0, 500)) {
         // The scheme is required (so nothing is added to what was sent); the host must be a

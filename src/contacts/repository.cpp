@@ -757,8 +757,6 @@ void sortProfiles(std::vector<Profile>& profiles) {
     });
 }
 
-// A PostgreSQL array literal of UUIDs. Every id reaching the repository was validated as a
-// UUID (path parameters, DTO fields), so no element needs quoting.
 std::string jsonList(const std::vector<std::string>& items) {
     return nlohmann::json(items).dump();
 }
