@@ -90,6 +90,12 @@ std::optional<std::string> normalizeCountry(const std::string& text) {
     return upper;
 }
 
+Patch<std::string> phonePatch(ObjectReader& in, const std::string& region) {
+    return normalizedPatch(
+        in, "phone", 40, [&region](const std::string& text) { return core::normalizePhone(text, region); },
+        "must be a complete phone number such as +44 20 7946 0123");
+}
+
 ClientInput readInput(const nlohmann::json& body, std::string_view phone_region, bool create) {
     core::FieldErrors errors;
     ObjectReader in(body, errors);
@@ -113,15 +119,15 @@ ClientInput readInput(const nlohmann::json& body, std::string_view phone_region,
     input.postal_code = textPatch(in, "postal_code", 20);
     input.country = normalizedPatch(in, "country", 10, normalizeCountry,
                                     "must be an ISO 3166 alpha-2 country code such as DE");
-    // Numbers without a country code are read in the client's own country when the request
-    // names one ("01 42 68 53 00" with country FR), else in the default region.
-    const std::string region = input.country && *input.country ? **input.country : std::string(phone_region);
-    input.phone = normalizedPatch(
-        in, "phone", 40,
-        [&region](const std::string& text) {
-            return core::normalizePhone(text, region);
-        },
-        "must be a complete phone number such as +44 20 7946 0123");
+    // Numbers without a country code are read in the client's own country ("01 42 68 53 00"
+    // in FR): the one the request names, else (a create, or a country cleared) the default
+    // region. An update that leaves the country as it is reads them once the stored one is known.
+    if (create || input.country) {
+        input.phone = phonePatch(in, input.country && *input.country ? **input.country
+                                                                      : std::string(phone_region));
+    } else if (in.has("phone")) {
+        input.phone_as_sent = nlohmann::json{{"phone", in.optionalJson("phone").value_or(nullptr)}};
+    }
     input.status = enumPatch(in, "status", kStatuses, false);
     if (in.has("tags")) {
         if (in.isNull("tags")) {
@@ -193,6 +199,20 @@ ClientInput ClientInput::fromUpdateJson(const nlohmann::json& body, std::string_
     return readInput(body, phone_region, false);
 }
 
+ClientInput ClientInput::withPhoneReadIn(std::string_view region) const {
+    ClientInput read = *this;
+    if (!phone_as_sent) {
+        return read;
+    }
+    core::FieldErrors errors;
+    ObjectReader in(*phone_as_sent, errors);
+    read.phone = phonePatch(in, std::string(region));
+    in.finish();
+    errors.throwIfAny();
+    read.phone_as_sent.reset();
+    return read;
+}
+
 AssignClientDto AssignClientDto::fromJson(const nlohmann::json& body) {
     core::FieldErrors errors;
     ObjectReader in(body, errors);
@@ -207,6 +227,9 @@ AssignClientDto AssignClientDto::fromJson(const nlohmann::json& body) {
 }
 
 repo::ClientFields applyInput(const repo::ClientFields& current, const ClientInput& input) {
+    if (input.phone_as_sent) {
+        throw std::logic_error("applyInput: phone not read yet (withPhoneReadIn)");
+    }
     repo::ClientFields next = current;
     if (input.name && *input.name) {
         next.name = **input.name;

@@ -34,13 +34,22 @@ struct ClientInput {
     Patch<std::vector<std::string>> tags;
     Patch<std::string> notes;
     Patch<std::string> owner_id;
+    /// `phone` as sent by an update that leaves `country` as it is: a number typed without a
+    /// country code is read in the client's stored country, known once the row is read
+    /// (withPhoneReadIn). Empty otherwise.
+    std::optional<nlohmann::json> phone_as_sent;
 
     /// POST /api/clients: `name` required. Phones without a country code are read in the
     /// request's `country`, else in `phone_region`. Throws one 422 listing every bad, unknown
     /// or read-only field.
     static ClientInput fromCreateJson(const nlohmann::json& body, std::string_view phone_region);
-    /// PUT /api/clients/{id}: every field optional; `null` clears a nullable field.
+    /// PUT /api/clients/{id}: every field optional; `null` clears a nullable field. Without
+    /// `country`, `phone` waits in `phone_as_sent`.
     static ClientInput fromUpdateJson(const nlohmann::json& body, std::string_view phone_region);
+
+    /// This input with `phone_as_sent` read, a national number in `region` (the stored
+    /// country, else the default region). Throws a 422 naming `phone`.
+    ClientInput withPhoneReadIn(std::string_view region) const;
 };
 
 /// POST /api/clients/{id}/assign: `owner_id` required, `null` leaves the client unowned.

@@ -136,7 +136,8 @@ ClientWrite ClientService::update(const core::Actor& actor, const std::string& c
     auto lease = pool_.acquire();
     pqxx::work tx(lease.get());
     const auto current = lockForChange(tx, actor, client_id, if_match, "change");
-    const auto next = applyInput(current.fields, input);
+    const auto next = applyInput(
+        current.fields, input.withPhoneReadIn(current.fields.country.value_or(settings_.default_phone_region)));
     if (next.owner_id != current.fields.owner_id) {
         checkNewOwner(tx, actor, next.owner_id);  // an assignment, with the assignment's rules
     }

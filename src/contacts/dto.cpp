@@ -195,6 +195,28 @@ Patch<json> phoneList(core::ObjectReader& in, core::FieldErrors& errors, std::st
     });
 }
 
+void readPhones(core::ObjectReader& in, core::FieldErrors& errors, const std::string& region,
+                ContactInput& c) {
+    c.phone.present = in.has("phone");
+    if (const auto raw = in.optionalText("phone", 0, 40)) {
+        c.phone.value = phoneOf(*raw, region);
+        if (!c.phone.value) {
+            in.fail("phone", kPhoneMessage);
+        }
+    }
+    c.phones = phoneList(in, errors, "phones", region);
+}
+
+std::optional<json> phonesAsSent(core::ObjectReader& in) {
+    auto sent = json::object();
+    for (const char* key : {"phone", "phones"}) {
+        if (in.has(key)) {
+            sent[key] = in.optionalJson(key).value_or(nullptr);
+        }
+    }
+    return sent.empty() ? std::nullopt : std::optional<json>(std::move(sent));
+}
+
 ContactInput readContact(core::ObjectReader& in, core::FieldErrors& errors,
                          const std::string& default_region, bool create) {
     ContactInput c;
@@ -217,17 +239,15 @@ ContactInput readContact(core::ObjectReader& in, core::FieldErrors& errors,
             in.fail("country", "must be an ISO 3166-1 alpha-2 code such as DE");
         }
     }
-    // Numbers typed without a country code are read in the contact's own country when the
-    // request names one ("01 42 68 53 99" with FR is +33 1 42 68 53 99), else the default region.
-    const auto& region = c.country.value ? *c.country.value : default_region;
-    c.phone.present = in.has("phone");
-    if (const auto raw = in.optionalText("phone", 0, 40)) {
-        c.phone.value = phoneOf(*raw, region);
-        if (!c.phone.value) {
-            in.fail("phone", kPhoneMessage);
-        }
+    // Numbers typed without a country code are read in the contact's own country ("01 42 68 53
+    // 99" in FR is +33 1 42 68 53 99): the one the request names, else (a create, or a country
+    // cleared) the default region. An update that leaves the country as it is reads them once
+    // the stored one is known.
+    if (create || c.country.present) {
+        readPhones(in, errors, c.country.value.value_or(default_region), c);
+    } else {
+        c.phones_as_sent = phonesAsSent(in);
     }
-    c.phones = phoneList(in, errors, "phones", region);
 
     c.city = text(in, "city", 200);
     c.linkedin_url.present = in.has("linkedin_url");
@@ -482,6 +502,20 @@ void checkNames(const core::QueryParams& query, const std::vector<std::string>& 
 // ---------------------------------------------------------------------------------------------
 // Bodies
 
+ContactInput ContactInput::withPhonesReadIn(const std::string& region) const {
+    ContactInput read = *this;
+    if (!phones_as_sent) {
+        return read;
+    }
+    core::FieldErrors errors;
+    core::ObjectReader in(*phones_as_sent, errors);
+    readPhones(in, errors, region, read);
+    in.finish();
+    errors.throwIfAny();
+    read.phones_as_sent.reset();
+    return read;
+}
+
 CreateContactDto CreateContactDto::fromJson(const json& body, const std::string& phone_region) {
     core::FieldErrors errors;
     core::ObjectReader in(body, errors);
@@ -717,6 +751,9 @@ SimplePage parseSimplePage(const core::QueryParams& query, std::string_view list
 // Applying input
 
 repo::ContactRecord applyContact(repo::ContactRecord c, const ContactInput& in) {
+    if (in.phones_as_sent) {
+        throw std::logic_error("applyContact: phones not read yet (withPhonesReadIn)");
+    }
     applyRequired(c.first_name, in.first_name);
     apply(c.last_name, in.last_name);
     apply(c.email, in.email);

@@ -37,6 +37,14 @@ struct ContactInput {
     Patch<std::string> consent_source;
     Patch<std::string> lawful_basis;
     Patch<bool> do_not_contact;
+    /// `phone` and `phones` as sent, when an update without `country` sends them: a number
+    /// typed without a country code is read in the contact's stored country, known only once
+    /// the row is read (withPhonesReadIn). Empty otherwise.
+    std::optional<nlohmann::json> phones_as_sent;
+
+    /// This input with `phones_as_sent` read, national numbers in `region` (the stored
+    /// country, else the default region). Throws a 422 naming `phone` or `phones[i].phone`.
+    ContactInput withPhonesReadIn(const std::string& region) const;
 
     /// True when a consent field is sent (consent_updated_at is stamped when they change).
     bool touchesConsent() const {

@@ -554,7 +554,8 @@ repo::ContactDetail ContactService::update(const core::Actor& actor, const std::
     requireOwnership(actor, current);
     checkVersion(if_match, current.version, "contact");
 
-    const auto values = applyContact(current, input.contact);
+    const auto values = applyContact(
+        current, input.contact.withPhonesReadIn(current.country.value_or(settings_.default_phone_region)));
     if (values.owner_id != current.owner_id) {
         if (!actor.can(Permission::RecordsManageAny)) {
             throw AppError::forbidden("Only managers and admins may reassign a contact");

@@ -482,6 +482,23 @@ TEST_F(ClientsApiTest, UnknownIdIsNotFound) {
 // ---------------------------------------------------------------------------------------------
 // Update
 
+// Editing only the number of a client in France reads it in France; a number that is none
+// there is a 422 naming `phone`, and nothing changes.
+TEST_F(ClientsApiTest, EditedLocalNumberIsReadInTheStoredCountry) {
+    const auto id = createClient(sales_, {{"name", "Dassault Logiciels"}, {"country", "FR"}});
+    auto client = server_->clientFor(sales_);
+    const auto edited = client.put("/api/clients/" + id, {{"phone", "01 42 68 53 01"}});
+    ASSERT_EQ(edited.status, 200) << edited.body;
+    EXPECT_EQ(edited.json().at("phone"), "+33142685301");
+    const auto bad = client.put("/api/clients/" + id, {{"city", "Lyon"}, {"phone", "12"}});
+    ASSERT_EQ(bad.status, 422) << bad.body;
+    EXPECT_EQ(errorFields(bad), std::set<std::string>{"phone"});
+    EXPECT_EQ(client.get("/api/clients/" + id).json().at("city"), nullptr);
+    // Cleared with the number, the country is no longer where it is read: the default (DE).
+    const auto cleared = client.put("/api/clients/" + id, {{"country", nullptr}, {"phone", "030 901821"}});
+    EXPECT_EQ(cleared.json().at("phone"), "+4930901821");
+}
+
 // PUT changes only the fields sent; null clears a nullable field; the version goes up.
 TEST_F(ClientsApiTest, UpdateIsPartial) {
     const auto id = createClient(

@@ -432,6 +432,32 @@ TEST_F(ContactsApiTest, LocalNumbersAreReadInTheContactsCountry) {
     EXPECT_EQ(again.json().at("existing_id"), claire.at("id"));
 }
 
+// Editing only the number of a contact in France reads it in France, as creating it did; a
+// number that is no number there is a 422 naming its field, and nothing changes.
+TEST_F(ContactsApiTest, EditedLocalNumbersAreReadInTheStoredCountry) {
+    const auto id = createContactId(sales_, {{"first_name", "Margaux"}, {"country", "FR"}});
+    const auto edited = as(sales_).put("/api/contacts/" + id, {{"phone", "01 42 68 53 98"},
+                                                               {"phones", {{{"phone", "06 12 34 56 70"}}}}});
+    ASSERT_EQ(edited.status, 200) << edited.body;
+    EXPECT_EQ(edited.json().at("phone"), "+33142685398");
+    EXPECT_EQ(edited.json().at("phones").at(0).at("phone"), "+33612345670");
+
+    const auto bad = as(sales_).put("/api/contacts/" + id, {{"city", "Lyon"}, {"phones", {{{"phone", "+33 6 12"}}, {{"phone", "12"}}}}});
+    ASSERT_EQ(bad.status, 422) << bad.body;
+    EXPECT_EQ(errorFields(bad), (std::set<std::string>{"phones[0].phone", "phones[1].phone"}));
+    const auto stored = as(sales_).get("/api/contacts/" + id).json();
+    EXPECT_EQ(stored.at("city"), nullptr);
+    EXPECT_EQ(stored.at("phones").at(0).at("phone"), "+33612345670");
+
+    // A country sent with the number is the one it is read in; one cleared, the default region's.
+    const auto moved = as(sales_).put("/api/contacts/" + id, {{"country", "DE"}, {"phone", "030 901820"}});
+    EXPECT_EQ(moved.json().at("phone"), "+4930901820");
+    const auto cleared = as(sales_).put("/api/contacts/" + id, {{"country", nullptr}, {"phone", "(212) 555-0142"}});
+    EXPECT_EQ(cleared.json().at("phone"), "+12125550142");
+    // With no stored country, the default region (US in this suite).
+    EXPECT_EQ(as(sales_).put("/api/contacts/" + id, {{"phone", "(212) 555-0143"}}).json().at("phone"), "+12125550143");
+}
+
 // Deleted contacts and other organisations' contacts are not duplicates.
 TEST_F(ContactsApiTest, DuplicatesAreLiveContactsOfTheOrganisation) {
     const auto gone = createContactId(sales_, {{"first_name", "Di"}, {"email", "di@acme.example"}});

@@ -100,6 +100,25 @@ TEST(UpdateContactDto, RefusesRemovalsAndProfiles) {
     EXPECT_FALSE(dto.contact.last_name.present);
 }
 
+// An update that leaves the country as it is keeps its numbers until the stored country is
+// known; with a country, they are read in it at once.
+TEST(UpdateContactDto, ReadsLocalNumbersInTheCountryTheyBelongTo) {
+    const auto later = UpdateContactDto::fromJson({{"phone", "01 42 68 53 99"}, {"phones", nullptr}}, "US");
+    ASSERT_TRUE(later.contact.phones_as_sent.has_value());
+    EXPECT_THROW(applyContact(repo::ContactRecord{}, later.contact), std::logic_error);
+    const auto read = later.contact.withPhonesReadIn("FR");
+    EXPECT_EQ(read.phone.value, "+33142685399");
+    EXPECT_TRUE(read.phones.present);
+    EXPECT_FALSE(read.phones.value.has_value());
+    EXPECT_EQ(fieldsOf([] { UpdateContactDto::fromJson({{"phone", 7}}, "US").contact.withPhonesReadIn("FR"); }),
+              std::set<std::string>{"phone"});
+
+    const auto now = UpdateContactDto::fromJson({{"country", "fr"}, {"phone", "01 42 68 53 99"}}, "US");
+    EXPECT_FALSE(now.contact.phones_as_sent.has_value());
+    EXPECT_EQ(now.contact.phone.value, "+33142685399");
+    EXPECT_FALSE(UpdateContactDto::fromJson({{"city", "Paris"}}, "US").contact.phones_as_sent.has_value());
+}
+
 // Relationship lists name the entry at fault: repeated clients, dates out of order.
 TEST(ClientRelationshipsDto, NamesTheEntry) {
     const std::string client = "01890a5d-ac96-774b-bcce-b302099a8057";
