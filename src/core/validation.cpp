@@ -476,12 +476,21 @@ bool searchesNothing(std::string_view text) {
 std::size_t searchedLength(std::string_view text) {
     const auto plain = compatibilityForm(text);
     std::size_t length = 0;
+    bool after_space = false;
     for (std::size_t i = 0; i < plain.size();) {
         const auto [point, bytes] = codePointAt(plain, i);
         i += bytes;
-        if (isMarkOnAnother(point) || isInvisible(point)) {
+        // unaccent writes ’ ‘ ʼ as ', which crm_fold deletes.
+        const bool apostrophe = point == U'\'' || point == U'\u2018' || point == U'\u2019' || point == U'\u02BC';
+        if (isMarkOnAnother(point) || isInvisible(point) || apostrophe) {
             continue;
         }
+        if (isSpace(point)) {
+            length += after_space ? 0 : 1;
+            after_space = true;
+            continue;
+        }
+        after_space = false;
         // The common letters unaccent writes as two: "iß" is searched as "iss", "þó" as "tho".
         const bool written_as_two = point == U'ß' || point == U'ẞ' || point == U'æ' ||
                                     point == U'Æ' || point == U'œ' || point == U'Œ' ||

@@ -1011,6 +1011,11 @@ TEST_F(ClientsApiTest, SearchMatchesNameOrDomain) {
     EXPECT_EQ(listIds(sales_, "q=societe%20gen"), std::vector<std::string>{societe});  // accents ignored
     EXPECT_EQ(listIds(sales_, "q=A%EF%BC%BFB"), std::vector<std::string>{underscore});  // ＿ is a literal _
     EXPECT_EQ(listIds(sales_, "tag=%CF%86%CE%AF%CE%BB%CE%BF%CF%82"), std::vector<std::string>{greek});  // φίλος
+    // Apostrophes are not compared and a run of spaces is one: "oreilly" finds O’Reilly (typed
+    // on a phone), "oreilly  media" too.
+    const auto oreilly = createClient(sales_, {{"name", "O\u2019Reilly Media"}});
+    EXPECT_EQ(listIds(sales_, "q=oreilly"), std::vector<std::string>{oreilly});
+    EXPECT_EQ(listIds(sales_, "q=O'Reilly%20%20media"), std::vector<std::string>{oreilly});
 }
 
 // status (any of), industry, owner_id and tag (all of) narrow the list.

@@ -949,6 +949,43 @@ TEST_F(ContactsApiTest, SearchesIgnoreCaseAndAccents) {
     }
 }
 
+// Apostrophes are not searched for and a run of spaces is one space, in what is stored as in
+// q: "obrien" finds O'Brien and O’Brien (typed on a phone), a q pasted with two spaces finds
+// the name, and a name saved with two spaces is found typed with one. Names sort the same way.
+TEST_F(ContactsApiTest, SearchesIgnoreApostrophesAndExtraSpaces) {
+    const auto typed = createContactId(manager_, {{"first_name", "Sinéad"}, {"last_name", "O'Brien"},
+                                                  {"tags", {"apostrophe-sort"}}});
+    const auto phoned = createContactId(manager_, {{"first_name", "Liam"}, {"last_name", "O\u2019Brien"},
+                                                   {"sales_profile", {{"company_name", "D'Arcy  Masius"}}}});
+    const auto spaced = createContactId(manager_, {{"first_name", "Mary  Ann"}, {"last_name", "Quill"}});
+    const auto list = [this](const std::string& q) {
+        const auto response = as(recruiter_).get("/api/contacts?q=" + encoded(q));
+        EXPECT_EQ(response.status, 200) << q << ": " << response.body;
+        auto found = ids(response.json().at("data"));
+        std::sort(found.begin(), found.end());
+        return found;
+    };
+    auto both = std::vector<std::string>{typed, phoned};
+    std::sort(both.begin(), both.end());
+    for (const std::string q : {"obrien", "O'Brien", "o\u2019brien", "OBRIEN"}) {
+        EXPECT_EQ(list(q), both) << q;
+    }
+    EXPECT_EQ(list("sinead  o'brien"), std::vector<std::string>{typed});
+    EXPECT_EQ(list("mary ann"), std::vector<std::string>{spaced});
+    EXPECT_EQ(list("Mary   Ann Quill"), std::vector<std::string>{spaced});
+    EXPECT_EQ(list("darcy masius"), std::vector<std::string>{phoned});
+    // Three characters as compared: "o'b" is two.
+    EXPECT_EQ(errorFields(as(recruiter_).get("/api/contacts?q=" + encoded("o'b"))), std::set<std::string>{"q"});
+
+    // O'Brien sorts as "obrien": after Obama, before Ocasio.
+    const auto ocasio = createContactId(manager_, {{"first_name", "Zed"}, {"last_name", "Ocasio"},
+                                                  {"tags", {"apostrophe-sort"}}});
+    const auto obama = createContactId(manager_, {{"first_name", "Zed"}, {"last_name", "Obama"},
+                                                 {"tags", {"apostrophe-sort"}}});
+    const auto sorted = as(recruiter_).get("/api/contacts?tag=apostrophe-sort&sort=last_name");
+    EXPECT_EQ(ids(sorted.json().at("data")), (std::vector<std::string>{obama, typed, ocasio}));
+}
+
 // q finds contacts by name, e-mail, phone (in any format) and company.
 TEST_F(ContactsApiTest, SearchCoversNameEmailPhoneAndCompany) {
     const auto ada = createContactId(manager_, {{"first_name", "Ada"}, {"last_name", "Lovelace"},

@@ -75,6 +75,10 @@ TEST(SearchedLength, CountsWhatTheSearchCompares) {
     EXPECT_EQ(searchedLength("ab\u200B"), 2u);               // a zero-width space shows nothing
     EXPECT_EQ(searchedLength("a\u20DD\u20DD"), 1u);          // enclosing circles are dropped
     EXPECT_EQ(searchedLength("\u00FE\u00F3"), 3u);           // þó, searched as "tho"
+    EXPECT_EQ(searchedLength("o'b"), 2u);                    // apostrophes are deleted
+    EXPECT_EQ(searchedLength("o\u2019b"), 2u);               // ’ too
+    EXPECT_EQ(searchedLength("a  \u3000b"), 3u);             // a run of spaces is one
+    EXPECT_EQ(searchedLength("a ' b"), 3u);                  // "a  b", then "a b"
     EXPECT_EQ(searchedLength("Jos\u00E9"), 4u);
     EXPECT_EQ(compatibilityForm("\uFF0B\uFF14\uFF14\u3000\uFF12\uFF10"), "+44 20");
     // Spaces, invisible characters and marks, in any mix, are nothing to search for.
