@@ -511,15 +511,20 @@ const db::Statement kMergeDropDuplicateLinks{"contacts.merge_drop_duplicate_link
                       WHERE s.org_id = $1 AND s.contact_id = $2 AND s.client_id = o.client_id)
         RETURNING o.client_id, o.role, o.title, o.is_primary_contact, o.start_date, o.end_date)
     SELECT coalesce(jsonb_agg(to_jsonb(gone)), '[]'::jsonb)::text FROM gone)sql"};
+// The two periods (a missing date is an open end) become one when they overlap or meet;
+// otherwise the later one stays, as the person's latest time there: spanning the gap would
+// show them at the client when neither record did (the earlier one stays in the history).
 const db::Statement kMergeFillLinks{"contacts.merge_fill_links", R"sql(
     UPDATE client_contacts s
     SET is_primary_contact = s.is_primary_contact OR g.is_primary_contact,
         role = coalesce(s.role, g.role), title = coalesce(s.title, g.title),
-        start_date = CASE WHEN s.start_date IS NULL THEN g.start_date
-                          WHEN g.start_date IS NULL THEN s.start_date
-                          ELSE least(s.start_date, g.start_date) END,
-        end_date = CASE WHEN s.end_date IS NULL OR g.end_date IS NULL THEN NULL
-                        ELSE greatest(s.end_date, g.end_date) END
+        (start_date, end_date) = (
+            SELECT lower(kept), upper(kept) - 1
+            FROM (SELECT CASE WHEN ours && theirs OR ours -|- theirs THEN ours + theirs
+                              WHEN ours << theirs THEN theirs
+                              ELSE ours END AS kept
+                  FROM (SELECT daterange(s.start_date, s.end_date, '[]') AS ours,
+                               daterange(g.start_date, g.end_date, '[]') AS theirs) periods) merged)
     FROM jsonb_to_recordset($3::jsonb) AS g(client_id uuid, role text, title text,
                                              is_primary_contact boolean, start_date date, end_date date)
     WHERE s.org_id = $1 AND s.contact_id = $2 AND s.client_id = g.client_id)sql"};

@@ -720,6 +720,40 @@ TEST_F(ContactProfilesApiTest, MergeRecordsLinksToDeletedClients) {
     EXPECT_EQ(links.at(0).at("client_id"), gone_client);
 }
 
+// Two links to one client become one period when theirs overlap or meet, else the later one:
+// a merge never shows the person at the client for a time neither record did.
+TEST_F(ContactProfilesApiTest, MergedLinkPeriodsNeverSpanAGap) {
+    const auto merged = [this](const json& ours, const json& theirs) {
+        const auto client = insertClient(org_, "Period Client");
+        const auto survivor = createContactId(manager_, {{"first_name", "Pat"}});
+        const auto other = createContactId(manager_, {{"first_name", "Patrick"}});
+        auto link = [&](const std::string& id, json period) {
+            period["client_id"] = client;
+            EXPECT_EQ(as(manager_).put("/api/contacts/" + id + "/client-relationships",
+                                       {{"relationships", json::array({period})}}).status, 200);
+        };
+        link(survivor, ours);
+        link(other, theirs);
+        EXPECT_EQ(as(manager_).post("/api/contacts/" + survivor + "/merge", {{"other_id", other}}).status, 200);
+        const auto links = as(manager_).get("/api/contacts/" + survivor + "/client-relationships").json().at("data");
+        EXPECT_EQ(links.size(), 1u);
+        const auto count = as(manager_).get("/api/clients/" + client).json().at("counts").at("contacts");
+        return std::make_tuple(links.at(0).at("start_date"), links.at(0).at("end_date"), count);
+    };
+    // A future link and a past one: the future one, and no contact of the client today.
+    EXPECT_EQ(merged({{"start_date", "2099-01-01"}}, {{"start_date", "2020-01-01"}, {"end_date", "2020-12-31"}}),
+              std::make_tuple(json("2099-01-01"), json(nullptr), json(0)));
+    EXPECT_EQ(merged({{"start_date", "2019-01-01"}, {"end_date", "2021-01-01"}}, {{"start_date", "2099-01-01"}}),
+              std::make_tuple(json("2099-01-01"), json(nullptr), json(0)));
+    // Overlapping or meeting periods are one; an open start stays open.
+    EXPECT_EQ(merged({{"start_date", "2019-01-01"}, {"end_date", "2021-01-01"}}, {{"start_date", "2021-01-02"}}),
+              std::make_tuple(json("2019-01-01"), json(nullptr), json(1)));
+    EXPECT_EQ(merged(json::object(), {{"start_date", "2023-01-01"}, {"end_date", "2024-06-30"}}),
+              std::make_tuple(json(nullptr), json(nullptr), json(1)));
+    EXPECT_EQ(merged({{"end_date", "2020-06-30"}}, {{"start_date", "2020-01-01"}, {"end_date", "2021-06-30"}}),
+              std::make_tuple(json(nullptr), json("2021-06-30"), json(0)));
+}
+
 // Merging a contact with itself is a 422; with another organisation's contact a 404.
 TEST_F(ContactProfilesApiTest, MergeNeedsAnotherContactOfTheOrganisation) {
     const auto mine = createContactId(manager_, {{"first_name", "Fox"}});
