@@ -4,13 +4,13 @@
 -- "O'Brien" (or "O’Brien", which unaccent writes with ') was found only by a q typed with the
 -- apostrophe, "Mary  Ann" saved with two spaces only by a q with two, and a q pasted with two
 -- spaces found no one. crm_fold now also deletes apostrophes (U+0027, what unaccent makes of
--- ’ ‘ ʼ) and makes each run of spaces one space. Both sides of every comparison call it, so
+-- ’ ‘ ʼ ʻ ′ and the other apostrophe-like marks) and makes each run of spaces one space. Both sides of every comparison call it, so
 -- searches, the name sorts ("O'Brien" between "Obama" and "Ocasio"), the clients' industry
 -- filter and the insights' company names all read text that way.
 --
 -- What is built on crm_fold is built again: contacts.search_text (a generated column: dropped
--- and added, which rewrites contacts, as 0020 did), its trigram index, and the company, name
--- sort and industry indexes. The four tables are locked first, clients before contacts as a
+-- and added, which rewrites contacts and so rebuilds its name sort index, as 0020 did), its
+-- trigram index, and the company, clients' name sort and industry indexes. The four tables are locked first, clients before contacts as a
 -- running server's requests lock them, so the migration never holds one while it waits for
 -- another; reads of them wait until the commit (a few seconds for the benchmark's 100,000
 -- contacts; README, Migrations).
@@ -48,6 +48,5 @@ REINDEX INDEX clients_name_sort_idx;
 REINDEX INDEX clients_industry_idx;
 REINDEX INDEX sales_profiles_company_trgm;
 REINDEX INDEX candidate_profiles_employer_trgm;
-REINDEX INDEX contacts_name_sort_idx;
 
 ANALYZE clients, contacts, sales_profiles, candidate_profiles;

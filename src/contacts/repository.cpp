@@ -511,23 +511,36 @@ const db::Statement kMergeDropDuplicateLinks{"contacts.merge_drop_duplicate_link
                       WHERE s.org_id = $1 AND s.contact_id = $2 AND s.client_id = o.client_id)
         RETURNING o.client_id, o.role, o.title, o.is_primary_contact, o.start_date, o.end_date)
     SELECT coalesce(jsonb_agg(to_jsonb(gone)), '[]'::jsonb)::text FROM gone)sql"};
-// The two periods (a missing date is an open end) become one when they overlap or meet;
-// otherwise the later one stays, as the person's latest time there: spanning the gap would
-// show them at the client when neither record did (the earlier one stays in the history).
+// The two periods (a missing date is an open end) become one when they overlap or meet, the
+// other's role and title filling empty ones. Otherwise the later one stays as it was, with its
+// own role and title, as the person's latest time there: spanning the gap would show them at
+// the client when neither record did, and taking the other's role would give them one they
+// had at another time (the earlier link stays in the moved history).
 const db::Statement kMergeFillLinks{"contacts.merge_fill_links", R"sql(
     UPDATE client_contacts s
-    SET is_primary_contact = s.is_primary_contact OR g.is_primary_contact,
-        role = coalesce(s.role, g.role), title = coalesce(s.title, g.title),
-        (start_date, end_date) = (
-            SELECT lower(kept), upper(kept) - 1
-            FROM (SELECT CASE WHEN ours && theirs OR ours -|- theirs THEN ours + theirs
-                              WHEN ours << theirs THEN theirs
-                              ELSE ours END AS kept
-                  FROM (SELECT daterange(s.start_date, s.end_date, '[]') AS ours,
-                               daterange(g.start_date, g.end_date, '[]') AS theirs) periods) merged)
-    FROM jsonb_to_recordset($3::jsonb) AS g(client_id uuid, role text, title text,
-                                             is_primary_contact boolean, start_date date, end_date date)
-    WHERE s.org_id = $1 AND s.contact_id = $2 AND s.client_id = g.client_id)sql"};
+    SET is_primary_contact = s.is_primary_contact OR m.is_primary_contact,
+        role = m.role, title = m.title, start_date = m.start_date, end_date = m.end_date
+    FROM (
+        SELECT o.client_id, g.is_primary_contact,
+               CASE h.kept WHEN 'ours' THEN o.role WHEN 'theirs' THEN g.role
+                           ELSE coalesce(o.role, g.role) END AS role,
+               CASE h.kept WHEN 'ours' THEN o.title WHEN 'theirs' THEN g.title
+                           ELSE coalesce(o.title, g.title) END AS title,
+               lower(p.period) AS start_date, upper(p.period) - 1 AS end_date
+        FROM client_contacts o
+        JOIN jsonb_to_recordset($3::jsonb) AS g(client_id uuid, role text, title text,
+                                                is_primary_contact boolean, start_date date,
+                                                end_date date) ON g.client_id = o.client_id
+        CROSS JOIN LATERAL (SELECT daterange(o.start_date, o.end_date, '[]') AS ours,
+                                   daterange(g.start_date, g.end_date, '[]') AS theirs) r
+        CROSS JOIN LATERAL (SELECT CASE WHEN r.ours && r.theirs OR r.ours -|- r.theirs THEN 'both'
+                                        WHEN r.ours << r.theirs THEN 'theirs'
+                                        ELSE 'ours' END AS kept) h
+        CROSS JOIN LATERAL (SELECT CASE h.kept WHEN 'both' THEN r.ours + r.theirs
+                                               WHEN 'theirs' THEN r.theirs
+                                               ELSE r.ours END AS period) p
+        WHERE o.org_id = $1 AND o.contact_id = $2) m
+    WHERE s.org_id = $1 AND s.contact_id = $2 AND s.client_id = m.client_id)sql"};
 const db::Statement kMergeMoveLinks{"contacts.merge_move_links",
     "UPDATE client_contacts SET contact_id = $2 WHERE org_id = $1 AND contact_id = $3"};
 const db::Statement kMergeDropDuplicateMembers{"contacts.merge_drop_duplicate_members", R"sql(

@@ -473,6 +473,20 @@ bool searchesNothing(std::string_view text) {
     });
 }
 
+// What crm_fold deletes that is neither a mark nor invisible: the apostrophe and every
+// character unaccent.rules writes as one (ʹ ʻ ʼ ʽ ˈ ‘ ’ ‛ ′; ＇ is ' in compatibility form
+// already), and the Arabic tatweel, which only stretches a word.
+bool isFoldedAway(char32_t point) {
+    switch (point) {
+        case U'\u0027': case U'\u02B9': case U'\u02BB': case U'\u02BC': case U'\u02BD':
+        case U'\u02C8': case U'\u2018': case U'\u2019': case U'\u201B': case U'\u2032':
+        case U'\u0640':
+            return true;
+        default:
+            return false;
+    }
+}
+
 std::size_t searchedLength(std::string_view text) {
     const auto plain = compatibilityForm(text);
     std::size_t length = 0;
@@ -480,9 +494,7 @@ std::size_t searchedLength(std::string_view text) {
     for (std::size_t i = 0; i < plain.size();) {
         const auto [point, bytes] = codePointAt(plain, i);
         i += bytes;
-        // unaccent writes ’ ‘ ʼ as ', which crm_fold deletes.
-        const bool apostrophe = point == U'\'' || point == U'\u2018' || point == U'\u2019' || point == U'\u02BC';
-        if (isMarkOnAnother(point) || isInvisible(point) || apostrophe) {
+        if (isMarkOnAnother(point) || isInvisible(point) || isFoldedAway(point)) {
             continue;
         }
         if (isSpace(point)) {

@@ -738,20 +738,27 @@ TEST_F(ContactProfilesApiTest, MergedLinkPeriodsNeverSpanAGap) {
         const auto links = as(manager_).get("/api/contacts/" + survivor + "/client-relationships").json().at("data");
         EXPECT_EQ(links.size(), 1u);
         const auto count = as(manager_).get("/api/clients/" + client).json().at("counts").at("contacts");
-        return std::make_tuple(links.at(0).at("start_date"), links.at(0).at("end_date"), count);
+        return std::make_tuple(links.at(0).at("start_date"), links.at(0).at("end_date"), count,
+                               links.at(0).at("role"));
     };
     // A future link and a past one: the future one, and no contact of the client today.
     EXPECT_EQ(merged({{"start_date", "2099-01-01"}}, {{"start_date", "2020-01-01"}, {"end_date", "2020-12-31"}}),
-              std::make_tuple(json("2099-01-01"), json(nullptr), json(0)));
+              std::make_tuple(json("2099-01-01"), json(nullptr), json(0), json(nullptr)));
     EXPECT_EQ(merged({{"start_date", "2019-01-01"}, {"end_date", "2021-01-01"}}, {{"start_date", "2099-01-01"}}),
-              std::make_tuple(json("2099-01-01"), json(nullptr), json(0)));
-    // Overlapping or meeting periods are one; an open start stays open.
-    EXPECT_EQ(merged({{"start_date", "2019-01-01"}, {"end_date", "2021-01-01"}}, {{"start_date", "2021-01-02"}}),
-              std::make_tuple(json("2019-01-01"), json(nullptr), json(1)));
+              std::make_tuple(json("2099-01-01"), json(nullptr), json(0), json(nullptr)));
+    // The later stint keeps its own role, not one held at another time.
+    EXPECT_EQ(merged({{"role", "Intern"}, {"start_date", "2015-01-01"}, {"end_date", "2016-01-01"}},
+                     {{"role", "CTO"}, {"start_date", "2020-01-01"}}),
+              std::make_tuple(json("2020-01-01"), json(nullptr), json(1), json("CTO")));
+    EXPECT_EQ(merged({{"start_date", "2020-01-01"}}, {{"role", "Intern"}, {"start_date", "2015-01-01"}, {"end_date", "2016-01-01"}}),
+              std::make_tuple(json("2020-01-01"), json(nullptr), json(1), json(nullptr)));
+    // Overlapping or meeting periods are one, roles filling empty ones; an open start stays open.
+    EXPECT_EQ(merged({{"start_date", "2019-01-01"}, {"end_date", "2021-01-01"}}, {{"role", "CFO"}, {"start_date", "2021-01-02"}}),
+              std::make_tuple(json("2019-01-01"), json(nullptr), json(1), json("CFO")));
     EXPECT_EQ(merged(json::object(), {{"start_date", "2023-01-01"}, {"end_date", "2024-06-30"}}),
-              std::make_tuple(json(nullptr), json(nullptr), json(1)));
+              std::make_tuple(json(nullptr), json(nullptr), json(1), json(nullptr)));
     EXPECT_EQ(merged({{"end_date", "2020-06-30"}}, {{"start_date", "2020-01-01"}, {"end_date", "2021-06-30"}}),
-              std::make_tuple(json(nullptr), json("2021-06-30"), json(0)));
+              std::make_tuple(json(nullptr), json("2021-06-30"), json(0), json(nullptr)));
 }
 
 // Merging a contact with itself is a 422; with another organisation's contact a 404.
