@@ -122,11 +122,12 @@ ClientInput readInput(const nlohmann::json& body, std::string_view phone_region,
     // Numbers without a country code are read in the client's own country ("01 42 68 53 00"
     // in FR): the one the request names, else (a create, or a country cleared) the default
     // region. An update that leaves the country as it is reads them once the stored one is known.
-    if (create || input.country) {
+    if (create || in.has("country")) {
         input.phone = phonePatch(in, input.country && *input.country ? **input.country
                                                                       : std::string(phone_region));
     } else if (in.has("phone")) {
         input.phone_as_sent = nlohmann::json{{"phone", in.optionalJson("phone").value_or(nullptr)}};
+        textPatch(in, "phone", 40);  // its shape now, with the other fields' errors; the number later
     }
     input.status = enumPatch(in, "status", kStatuses, false);
     if (in.has("tags")) {

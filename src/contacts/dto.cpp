@@ -129,8 +129,10 @@ Patch<std::string> date(core::ObjectReader& in, std::string_view key) {
     return patch;
 }
 
-std::optional<std::string> phoneOf(const std::string& text, const std::string& region) {
-    return core::normalizePhone(text, region);
+// The number in E.164, numbers without a country code read in `region`; without a region
+// (the country not known yet), the text as typed, only its shape checked.
+std::optional<std::string> phoneOf(const std::string& text, const std::optional<std::string>& region) {
+    return region ? core::normalizePhone(text, *region) : std::optional<std::string>(text);
 }
 
 const char* kPhoneMessage = "must be a phone number such as +44 20 7946 0123";
@@ -182,7 +184,7 @@ Patch<json> emailList(core::ObjectReader& in, core::FieldErrors& errors, std::st
 
 // Every number in E.164.
 Patch<json> phoneList(core::ObjectReader& in, core::FieldErrors& errors, std::string_view key,
-                      const std::string& region) {
+                      const std::optional<std::string>& region) {
     return labelledList(in, errors, key, "phone", [&region](core::ObjectReader& item) {
         std::optional<std::string> phone;
         if (const auto raw = item.optionalText("phone", 0, 40)) {
@@ -195,7 +197,7 @@ Patch<json> phoneList(core::ObjectReader& in, core::FieldErrors& errors, std::st
     });
 }
 
-void readPhones(core::ObjectReader& in, core::FieldErrors& errors, const std::string& region,
+void readPhones(core::ObjectReader& in, core::FieldErrors& errors, const std::optional<std::string>& region,
                 ContactInput& c) {
     c.phone.present = in.has("phone");
     if (const auto raw = in.optionalText("phone", 0, 40)) {
@@ -247,6 +249,8 @@ ContactInput readContact(core::ObjectReader& in, core::FieldErrors& errors,
         readPhones(in, errors, c.country.value.value_or(default_region), c);
     } else {
         c.phones_as_sent = phonesAsSent(in);
+        ContactInput typed;  // their shape now, with the other fields' errors; the numbers later
+        readPhones(in, errors, std::nullopt, typed);
     }
 
     c.city = text(in, "city", 200);

@@ -165,6 +165,21 @@ TEST(SummaryText, EmptyRelationship) {
               "deals, no recorded activity.");
 }
 
+// An update without a country keeps its number until the stored country is known; its shape
+// is checked with the other fields, and a country sent (even a bad one) is read at once.
+TEST(ClientInput, ReadsALocalNumberInTheCountryItBelongsTo) {
+    const auto later = ClientInput::fromUpdateJson({{"phone", "01 42 68 53 00"}}, "US");
+    ASSERT_TRUE(later.phone_as_sent.has_value());
+    EXPECT_THROW(applyInput(repo::ClientFields{}, later), std::logic_error);
+    EXPECT_EQ(later.withPhoneReadIn("FR").phone, std::optional<std::optional<std::string>>("+33142685300"));
+    EXPECT_EQ(errorFields([] { ClientInput::fromUpdateJson({{"website", "ftp://x"}, {"phone", 7}}, "US"); }),
+              (std::set<std::string>{"website", "phone"}));
+    EXPECT_EQ(errorFields([] { ClientInput::fromUpdateJson({{"country", "ZZ"}, {"phone", "12"}}, "US"); }),
+              (std::set<std::string>{"country", "phone"}));
+    EXPECT_EQ(errorFields([] { ClientInput::fromUpdateJson({{"phone", "12"}}, "US").withPhoneReadIn("FR"); }),
+              std::set<std::string>{"phone"});
+}
+
 // Several currencies are listed; today and yesterday are said as such.
 TEST(SummaryText, CurrenciesAndRecentActivity) {
     auto facts = exampleFacts();
