@@ -11,6 +11,8 @@
 #include <chrono>
 #include <condition_variable>
 #include <csignal>
+#include <cstdio>
+#include <ctime>
 #include <future>
 #include <mutex>
 #include <random>
@@ -275,6 +277,37 @@ void appendField(std::string& out, std::string_view name, std::string_view value
     out.append("\r\n");
 }
 
+// RFC 9110's names where they differ from RFC 7231's, which Beast knows, so that the status
+// line says what the problem's `title` says.
+std::string_view reasonPhrase(int status) {
+    switch (status) {
+        case 413: return "Content Too Large";
+        case 422: return "Unprocessable Content";
+        default: return view(bhttp::obsolete_reason(static_cast<bhttp::status>(status)));
+    }
+}
+
+// The IMF-fixdate of now (RFC 9110, 5.6.7: "Sun, 06 Nov 1994 08:49:37 GMT"), which an origin
+// server with a clock must send as Date (6.6.1). Written once a second per thread, in English
+// whatever the process locale.
+std::string_view httpDate() {
+    thread_local std::time_t written = -1;
+    thread_local std::array<char, 32> text{};
+    const auto now = std::time(nullptr);
+    if (now != written) {
+        static constexpr std::array<const char*, 7> kDays{"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
+        static constexpr std::array<const char*, 12> kMonths{"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                                             "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+        std::tm utc{};
+        gmtime_r(&now, &utc);
+        std::snprintf(text.data(), text.size(), "%s, %02d %s %04d %02d:%02d:%02d GMT", kDays.at(utc.tm_wday),
+                      utc.tm_mday, kMonths.at(utc.tm_mon), utc.tm_year + 1900, utc.tm_hour, utc.tm_min,
+                      utc.tm_sec);
+        written = now;
+    }
+    return text.data();
+}
+
 // `keep_alive` as Beast would mark it: HTTP/1.1 stays open unless told "close", HTTP/1.0 closes
 // unless told "keep-alive". A HEAD answer carries the length its GET would have, no body.
 WireResponse wireResponse(Response response, unsigned version, bool keep_alive, bool head_request) {
@@ -283,8 +316,9 @@ WireResponse wireResponse(Response response, unsigned version, bool keep_alive, 
     out.head += version == 10 ? "HTTP/1.0 " : "HTTP/1.1 ";
     out.head += std::to_string(response.status);
     out.head += ' ';
-    out.head += view(bhttp::obsolete_reason(static_cast<bhttp::status>(response.status)));
+    out.head += reasonPhrase(response.status);
     out.head += "\r\n";
+    appendField(out.head, "Date", httpDate());
     appendField(out.head, "Server", "shortcut-scale-x");
     if (!response.content_type.empty()) {
         appendField(out.head, "Content-Type", response.content_type);

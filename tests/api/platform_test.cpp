@@ -7,6 +7,8 @@
 #include <gtest/gtest.h>
 
 #include <array>
+#include <cmath>
+#include <ctime>
 #include <atomic>
 #include <filesystem>
 #include <fstream>
@@ -100,6 +102,11 @@ TEST_F(PlatformApiTest, HugeBodyIsTooLarge) {
     const std::string big = "{\"x\":\"" + std::string(10000, 'a') + "\"}";
     const auto response = server_->client().request("POST", "/api/test/echo", big);
     expectProblem(response, 413);
+    // The status line names it as the problem does (RFC 9110), as for 422.
+    const auto raw = rawExchange(server_->port(), "POST /api/test/echo HTTP/1.1\r\nHost: x\r\n"
+                                                  "Content-Type: application/json\r\nContent-Length: " +
+                                                  std::to_string(big.size()) + "\r\nConnection: close\r\n\r\n" + big);
+    EXPECT_EQ(raw.rfind("HTTP/1.1 413 Content Too Large\r\n", 0), 0u) << raw.substr(0, 200);
 }
 
 // A chunked body that grows past the limit is refused with 413 too.
@@ -242,6 +249,16 @@ TEST_F(PlatformApiTest, ResponsesAreFramedAsHttpAsks) {
     const auto last = pipelined.substr(third);
     EXPECT_NE(last.find("\r\nConnection: close\r\n"), std::string::npos) << last;
     EXPECT_NE(last.find("\r\nServer: shortcut-scale-x\r\n"), std::string::npos) << last;
+    // Date, as an origin server with a clock must send it (RFC 9110, 6.6.1): the time of the
+    // answer, in IMF-fixdate.
+    const auto date_at = last.find("\r\nDate: ");
+    ASSERT_NE(date_at, std::string::npos) << last;
+    const auto date = last.substr(date_at + 8, last.find("\r\n", date_at + 2) - date_at - 8);
+    std::tm sent{};
+    const char* date_end = strptime(date.c_str(), "%a, %d %b %Y %H:%M:%S GMT", &sent);
+    ASSERT_TRUE(date_end != nullptr && *date_end == '\0') << date;
+    EXPECT_EQ(date.size(), 29u) << date;
+    EXPECT_LT(std::abs(std::difftime(timegm(&sent), std::time(nullptr))), 60.0) << date;
     EXPECT_NE(last.find("\r\nContent-Length: 15\r\n"), std::string::npos) << last;
     const auto body_start = last.find("\r\n\r\n") + 4;
     EXPECT_EQ(last.substr(body_start), "{\"status\":\"ok\"}") << "exactly Content-Length bytes";
