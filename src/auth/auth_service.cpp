@@ -364,8 +364,9 @@ void AuthService::queueResetEmail(pqxx::transaction_base& tx, const repo::UserRe
              : "Hello " + user.name + ",\n\nSomeone (hopefully you) asked to reset the password of " +
                    "your Shortcut Scale X account in " + user.org_name + ". Use this code on the "
                    "\"reset password\" page of " + limits_.public_url + ":\n\n") +
-        "    " + code + "\n\nThe code works once and expires in " + hours +
-        ". If you did not ask for this, ignore this e-mail: your password stays as it is.\n";
+        "    " + code + "\n\nThe code works once and expires in " + hours + "." +
+        (invitation ? " If it expires, \"forgot password\" on the sign-in page sends a new one.\n"
+                    : " If you did not ask for this, ignore this e-mail: your password stays as it is.\n");
     tasks::enqueue(tx, tasks::NewTask{user.org_id, "email.send",
                                       {{"to", user.email},
                                        {"subject", invitation ? "Your Shortcut Scale X account"

@@ -72,6 +72,9 @@ TEST_F(UsersApiTest, InvitationByEmail) {
     std::smatch match;
     const auto body = mails[0].decodedBody();
     ASSERT_TRUE(std::regex_search(body, match, std::regex(R"((prt_[A-Za-z0-9_-]+))")));
+    // The invitee asked for nothing: the e-mail says how to get a new code, not to ignore it.
+    EXPECT_NE(body.find("forgot password"), std::string::npos) << body;
+    EXPECT_EQ(body.find("did not ask"), std::string::npos) << body;
     EXPECT_EQ(server_->client().post("/api/auth/password/reset",
                                      {{"token", match[1].str()}, {"password", "my very own passphrase"}}).status,
               204);
