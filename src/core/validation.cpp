@@ -17,6 +17,7 @@ namespace crm::core {
 namespace {
 
 constexpr std::size_t kMaxEmailLength = 254;
+constexpr std::size_t kMaxEmailLocalPart = 64;  // octets
 
 bool isCurrency(std::string_view text) {
     return text.size() == 3 && std::all_of(text.begin(), text.end(), [](char c) {
@@ -548,8 +549,9 @@ std::optional<std::string> normalizeEmail(std::string_view text) {
     // lower case composes to U+01F0).
     auto email = toNfc(lowerUnicode(trimmed));
     static const std::regex kShape(R"(^[^@\s]+@[^@\s]+\.[^@\s]+$)");
+    // A local part is at most 64 octets (RFC 5321, 4.5.3.1.1): a longer one cannot be delivered.
     if (email.size() > kMaxEmailLength || !std::regex_match(email, kShape) ||
-        anyCodePoint(email, isInvisible) ||
+        email.rfind('@') > kMaxEmailLocalPart || anyCodePoint(email, isInvisible) ||
         !isLocalPart(std::string_view(email).substr(0, email.rfind('@'))) ||
         !isDomainName(std::string_view(email).substr(email.rfind('@') + 1))) {
         return std::nullopt;

@@ -85,7 +85,12 @@ std::optional<std::string> normalizeWebsite(std::string_view text) {
         return std::nullopt;
     }
     const auto end = rest.find_first_of("/?#");
-    const auto authority = lowerAscii(rest.substr(0, end));
+    auto authority = lowerAscii(rest.substr(0, end));
+    // "acme.com." is the host acme.com, as the domain has it: one site, written one way.
+    if (const auto host_end = std::min(authority.find(':'), authority.size());
+        host_end > 1 && authority[host_end - 1] == '.') {
+        authority.erase(host_end - 1, 1);
+    }
     const auto tail = end == std::string::npos ? std::string{} : rest.substr(end);
     if (!normalizeDomain(authority)) {
         return std::nullopt;

@@ -13,6 +13,10 @@ TEST(EmailAddresses, LookAlikesAreRefused) {
     EXPECT_EQ(normalizeEmail("first.last+tag@sub-domain.example.co.uk"), "first.last+tag@sub-domain.example.co.uk");
     EXPECT_EQ(normalizeEmail("dave@beta.test."), std::nullopt);
     EXPECT_EQ(normalizeEmail("dave\u200b@beta.test"), std::nullopt);
+    // At most 64 octets before the @ (RFC 5321): a longer address cannot be delivered.
+    EXPECT_EQ(normalizeEmail(std::string(64, 'a') + "@x.example"), std::string(64, 'a') + "@x.example");
+    EXPECT_EQ(normalizeEmail(std::string(65, 'a') + "@x.example"), std::nullopt);
+    EXPECT_EQ(normalizeEmail("\u00e4" + std::string(63, 'a') + "@x.example"), std::nullopt);  // ä is two octets
     EXPECT_EQ(normalizeEmail("dave@beta\u00ad.test"), std::nullopt);
     EXPECT_EQ(normalizeEmail("eve@[127.0.0.1]"), std::nullopt);
     EXPECT_EQ(normalizeEmail("eve@beta..test"), std::nullopt);

@@ -147,6 +147,9 @@ TEST(NormalizeWebsite, AddsHttpsAndKeepsThePath) {
     EXPECT_EQ(normalizeWebsite("//acme.com"), "https://acme.com");
     EXPECT_EQ(normalizeWebsite("acme.com/r?next=http://other.com"),
               "https://acme.com/r?next=http://other.com");
+    // The host's trailing dot goes, as the domain's does.
+    EXPECT_EQ(normalizeWebsite("http://Acme.com./x"), "http://acme.com/x");
+    EXPECT_EQ(normalizeWebsite("acme.com.:8080"), "https://acme.com:8080");
 }
 
 // Websites of other schemes, with spaces or without a real host are refused.
