@@ -512,16 +512,19 @@ const db::Statement kMergeDropDuplicateLinks{"contacts.merge_drop_duplicate_link
         RETURNING o.client_id, o.role, o.title, o.is_primary_contact, o.start_date, o.end_date)
     SELECT coalesce(jsonb_agg(to_jsonb(gone)), '[]'::jsonb)::text FROM gone)sql"};
 // The two periods (a missing date is an open end) become one when they overlap or meet, the
-// other's role and title filling empty ones. Otherwise the later one stays as it was, with its
-// own role and title, as the person's latest time there: spanning the gap would show them at
-// the client when neither record did, and taking the other's role would give them one they
-// had at another time (the earlier link stays in the moved history).
+// other's role and title filling empty ones, primary if either was. Otherwise one link stays
+// as it was (role, title and primary place included): the one in force today, else the later
+// one. Spanning the gap would show the person at the client when neither record did; taking
+// the other's role or place would give them one they held at another time; and a link in
+// force today is what the client's team works with (the other stays in the history).
 const db::Statement kMergeFillLinks{"contacts.merge_fill_links", R"sql(
     UPDATE client_contacts s
-    SET is_primary_contact = s.is_primary_contact OR m.is_primary_contact,
-        role = m.role, title = m.title, start_date = m.start_date, end_date = m.end_date
+    SET is_primary_contact = m.is_primary_contact, role = m.role, title = m.title,
+        start_date = m.start_date, end_date = m.end_date
     FROM (
-        SELECT o.client_id, g.is_primary_contact,
+        SELECT o.client_id,
+               CASE h.kept WHEN 'ours' THEN o.is_primary_contact WHEN 'theirs' THEN g.is_primary_contact
+                           ELSE o.is_primary_contact OR g.is_primary_contact END AS is_primary_contact,
                CASE h.kept WHEN 'ours' THEN o.role WHEN 'theirs' THEN g.role
                            ELSE coalesce(o.role, g.role) END AS role,
                CASE h.kept WHEN 'ours' THEN o.title WHEN 'theirs' THEN g.title
@@ -534,6 +537,8 @@ const db::Statement kMergeFillLinks{"contacts.merge_fill_links", R"sql(
         CROSS JOIN LATERAL (SELECT daterange(o.start_date, o.end_date, '[]') AS ours,
                                    daterange(g.start_date, g.end_date, '[]') AS theirs) r
         CROSS JOIN LATERAL (SELECT CASE WHEN r.ours && r.theirs OR r.ours -|- r.theirs THEN 'both'
+                                        WHEN r.theirs @> current_date THEN 'theirs'
+                                        WHEN r.ours @> current_date THEN 'ours'
                                         WHEN r.ours << r.theirs THEN 'theirs'
                                         ELSE 'ours' END AS kept) h
         CROSS JOIN LATERAL (SELECT CASE h.kept WHEN 'both' THEN r.ours + r.theirs

@@ -720,8 +720,9 @@ TEST_F(ContactProfilesApiTest, MergeRecordsLinksToDeletedClients) {
     EXPECT_EQ(links.at(0).at("client_id"), gone_client);
 }
 
-// Two links to one client become one period when theirs overlap or meet, else the later one:
-// a merge never shows the person at the client for a time neither record did.
+// Two links to one client become one period when theirs overlap or meet, else the one in force
+// today or the later one, as it was: a merge never shows the person at the client for a time,
+// in a role or a primary place that neither record did, nor drops the link in force today.
 TEST_F(ContactProfilesApiTest, MergedLinkPeriodsNeverSpanAGap) {
     const auto merged = [this](const json& ours, const json& theirs) {
         const auto client = insertClient(org_, "Period Client");
@@ -739,26 +740,32 @@ TEST_F(ContactProfilesApiTest, MergedLinkPeriodsNeverSpanAGap) {
         EXPECT_EQ(links.size(), 1u);
         const auto count = as(manager_).get("/api/clients/" + client).json().at("counts").at("contacts");
         return std::make_tuple(links.at(0).at("start_date"), links.at(0).at("end_date"), count,
-                               links.at(0).at("role"));
+                               links.at(0).at("role"), links.at(0).at("is_primary_contact"));
     };
     // A future link and a past one: the future one, and no contact of the client today.
     EXPECT_EQ(merged({{"start_date", "2099-01-01"}}, {{"start_date", "2020-01-01"}, {"end_date", "2020-12-31"}}),
-              std::make_tuple(json("2099-01-01"), json(nullptr), json(0), json(nullptr)));
+              std::make_tuple(json("2099-01-01"), json(nullptr), json(0), json(nullptr), json(false)));
     EXPECT_EQ(merged({{"start_date", "2019-01-01"}, {"end_date", "2021-01-01"}}, {{"start_date", "2099-01-01"}}),
-              std::make_tuple(json("2099-01-01"), json(nullptr), json(0), json(nullptr)));
+              std::make_tuple(json("2099-01-01"), json(nullptr), json(0), json(nullptr), json(false)));
     // The later stint keeps its own role, not one held at another time.
     EXPECT_EQ(merged({{"role", "Intern"}, {"start_date", "2015-01-01"}, {"end_date", "2016-01-01"}},
                      {{"role", "CTO"}, {"start_date", "2020-01-01"}}),
-              std::make_tuple(json("2020-01-01"), json(nullptr), json(1), json("CTO")));
+              std::make_tuple(json("2020-01-01"), json(nullptr), json(1), json("CTO"), json(false)));
     EXPECT_EQ(merged({{"start_date", "2020-01-01"}}, {{"role", "Intern"}, {"start_date", "2015-01-01"}, {"end_date", "2016-01-01"}}),
-              std::make_tuple(json("2020-01-01"), json(nullptr), json(1), json(nullptr)));
+              std::make_tuple(json("2020-01-01"), json(nullptr), json(1), json(nullptr), json(false)));
     // Overlapping or meeting periods are one, roles filling empty ones; an open start stays open.
     EXPECT_EQ(merged({{"start_date", "2019-01-01"}, {"end_date", "2021-01-01"}}, {{"role", "CFO"}, {"start_date", "2021-01-02"}}),
-              std::make_tuple(json("2019-01-01"), json(nullptr), json(1), json("CFO")));
+              std::make_tuple(json("2019-01-01"), json(nullptr), json(1), json("CFO"), json(false)));
     EXPECT_EQ(merged(json::object(), {{"start_date", "2023-01-01"}, {"end_date", "2024-06-30"}}),
-              std::make_tuple(json(nullptr), json(nullptr), json(1), json(nullptr)));
+              std::make_tuple(json(nullptr), json(nullptr), json(1), json(nullptr), json(false)));
     EXPECT_EQ(merged({{"end_date", "2020-06-30"}}, {{"start_date", "2020-01-01"}, {"end_date", "2021-06-30"}}),
-              std::make_tuple(json(nullptr), json("2021-06-30"), json(0), json(nullptr)));
+              std::make_tuple(json(nullptr), json("2021-06-30"), json(0), json(nullptr), json(false)));
+    // A link in force today is kept over a later one, with its own role and primary place; an
+    // old primary place does not come with a later link.
+    EXPECT_EQ(merged({{"start_date", "2099-01-01"}}, {{"role", "Buyer"}, {"start_date", "2020-01-01"}, {"is_primary_contact", true}}),
+              std::make_tuple(json("2020-01-01"), json(nullptr), json(1), json("Buyer"), json(true)));
+    EXPECT_EQ(merged({{"start_date", "2023-01-01"}}, {{"start_date", "2019-01-01"}, {"end_date", "2019-12-31"}, {"is_primary_contact", true}}),
+              std::make_tuple(json("2023-01-01"), json(nullptr), json(1), json(nullptr), json(false)));
 }
 
 // Merging a contact with itself is a 422; with another organisation's contact a 404.
