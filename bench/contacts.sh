@@ -78,7 +78,7 @@ SELECT c.id, c.org_id, c.first_name, c.last_name, c.email, c.emails::text, c.pho
        c.last_activity_at AT TIME ZONE 'UTC', c.merged_into_id, c.created_at AT TIME ZONE 'UTC',
        c.updated_at AT TIME ZONE 'UTC', c.created_by, c.version, c.deleted_at AT TIME ZONE 'UTC',
        c.has_sales_profile, c.has_candidate_profile
-FROM contacts c WHERE c.org_id = $1 AND c.deleted_at IS NULL
+FROM contacts c WHERE c.org_id = (SELECT $1::uuid) AND c.deleted_at IS NULL
 ORDER BY c.created_at DESC, c.id DESC LIMIT 51
 SQL
 )
@@ -92,7 +92,7 @@ SELECT c.id, c.org_id, c.first_name, c.last_name, c.email, c.emails::text, c.pho
        c.last_activity_at AT TIME ZONE 'UTC', c.merged_into_id, c.created_at AT TIME ZONE 'UTC',
        c.updated_at AT TIME ZONE 'UTC', c.created_by, c.version, c.deleted_at AT TIME ZONE 'UTC',
        c.has_sales_profile, c.has_candidate_profile
-FROM contacts c WHERE c.org_id = $1 AND c.deleted_at IS NULL
+FROM contacts c WHERE c.org_id = (SELECT $1::uuid) AND c.deleted_at IS NULL
   AND (c.created_at, c.id) < ($2::timestamptz, $3::uuid)
 ORDER BY c.created_at DESC, c.id DESC LIMIT 51
 SQL

@@ -824,7 +824,12 @@ std::string filterClause(BuiltQuery& query, const std::string& org, const Contac
         query.params.push_back(std::move(value));
         return "$" + std::to_string(query.params.size());
     };
-    std::string where = "c.org_id = " + org;
+    // A prepared page reads its organisation through an InitPlan, which the planner cannot see
+    // into. Seeing a large organisation's id, it costs the page far below the generic plan
+    // (LIMIT 51 of 100,000 rows against 51 of the average organisation's), so PostgreSQL
+    // never settled on the generic plan and planned every page again: half of the page's time
+    // in PostgreSQL, for the same index scan.
+    std::string where = "c.org_id = " + (query.cacheable ? "(SELECT " + org + "::uuid)" : org);
     if (!f.include_deleted) {
         where += " AND c.deleted_at IS NULL";
     }

@@ -13,6 +13,7 @@ namespace crm::test {
 namespace {
 
 using nlohmann::json;
+namespace repo = crm::contacts::repo;
 
 class ContactsApiTest : public ContactsFixture {};
 
@@ -1178,6 +1179,33 @@ TEST_F(ContactsApiTest, OtherOrganisationsAreInvisible) {
     EXPECT_EQ(theirs.json().at("page").at("total"), 0);
     EXPECT_EQ(as(stranger_).get("/api/contacts/" + id).status, 404);
     EXPECT_EQ(as(sales_).get("/api/contacts/not-a-uuid").status, 404);
+}
+
+// The unfiltered pages of a large organisation run on their prepared, generic plan instead of
+// being planned again for every request: seeing the organisation's id, PostgreSQL costed its
+// page below the generic plan and never switched (planning was half of the page's time).
+TEST_F(ContactsApiTest, UnfilteredPagesSettleOnAGenericPlan) {
+    sql(R"sql(
+        INSERT INTO contacts (org_id, first_name, created_at)
+        SELECT $1, 'Bulk' || g, now() - g * interval '1 minute' FROM generate_series(1, 4000) AS g)sql",
+        org_.id);
+    auto connection = server_->database().connect();
+    pqxx::nontransaction tx(connection);
+    tx.exec0("ANALYZE contacts");
+    repo::ListRequest first;
+    repo::ListRequest deep;
+    deep.after = json::array({"2100-01-01T00:00:00Z", org_.id});
+    for (const auto& [name, request] : {std::pair{"first_page", first}, std::pair{"deep_page", deep}}) {
+        const auto query = repo::buildListQuery(org_.id, request);
+        ASSERT_TRUE(query.cacheable) << name;
+        connection.prepare(name, query.sql);
+        for (int run = 0; run < 8; ++run) {
+            EXPECT_FALSE(tx.exec_prepared(name, pqxx::prepare::make_dynamic_params(query.params)).empty()) << name;
+        }
+        const auto plans = tx.exec_params1(
+            "SELECT generic_plans FROM pg_prepared_statements WHERE name = $1", std::string(name));
+        EXPECT_GT(plans[0].as<int>(), 0) << name << ": planned again on every run";
+    }
 }
 
 // On a few thousand contacts, text search never reads the contacts table sequentially: both
