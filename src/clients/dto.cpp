@@ -90,10 +90,12 @@ std::optional<std::string> normalizeCountry(const std::string& text) {
     return upper;
 }
 
+const char* const kPhoneMessage = "must be a complete phone number such as +44 20 7946 0123";
+
 Patch<std::string> phonePatch(ObjectReader& in, const std::string& region) {
     return normalizedPatch(
         in, "phone", 40, [&region](const std::string& text) { return core::normalizePhone(text, region); },
-        "must be a complete phone number such as +44 20 7946 0123");
+        kPhoneMessage);
 }
 
 ClientInput readInput(const nlohmann::json& body, std::string_view phone_region, bool create) {
@@ -127,7 +129,13 @@ ClientInput readInput(const nlohmann::json& body, std::string_view phone_region,
                                                                       : std::string(phone_region));
     } else if (in.has("phone")) {
         input.phone_as_sent = nlohmann::json{{"phone", in.optionalJson("phone").value_or(nullptr)}};
-        textPatch(in, "phone", 40);  // its shape now, with the other fields' errors; the number later
+        // All that needs no region now, with the other fields' errors; the number later.
+        normalizedPatch(
+            in, "phone", 40,
+            [](const std::string& text) {
+                return core::mayBePhoneNumber(text) ? std::optional<std::string>(text) : std::nullopt;
+            },
+            kPhoneMessage);
     }
     input.status = enumPatch(in, "status", kStatuses, false);
     if (in.has("tags")) {

@@ -130,9 +130,12 @@ Patch<std::string> date(core::ObjectReader& in, std::string_view key) {
 }
 
 // The number in E.164, numbers without a country code read in `region`; without a region
-// (the country not known yet), the text as typed, only its shape checked.
+// (the country not known yet), the text as typed if it may be a number there.
 std::optional<std::string> phoneOf(const std::string& text, const std::optional<std::string>& region) {
-    return region ? core::normalizePhone(text, *region) : std::optional<std::string>(text);
+    if (region) {
+        return core::normalizePhone(text, *region);
+    }
+    return core::mayBePhoneNumber(text) ? std::optional<std::string>(text) : std::nullopt;
 }
 
 const char* kPhoneMessage = "must be a phone number such as +44 20 7946 0123";
@@ -249,7 +252,7 @@ ContactInput readContact(core::ObjectReader& in, core::FieldErrors& errors,
         readPhones(in, errors, c.country.value.value_or(default_region), c);
     } else {
         c.phones_as_sent = phonesAsSent(in);
-        ContactInput typed;  // their shape now, with the other fields' errors; the numbers later
+        ContactInput typed;  // all that needs no region now, with the other fields' errors
         readPhones(in, errors, std::nullopt, typed);
     }
 

@@ -2,6 +2,7 @@
 
 #include <phonenumbers/phonenumberutil.h>
 
+#include <algorithm>
 #include <cctype>
 
 namespace crm::core {
@@ -95,6 +96,18 @@ std::optional<std::string> normalizePhone(std::string_view text, std::string_vie
         return std::nullopt;
     }
     return e164;
+}
+
+bool mayBePhoneNumber(std::string_view text) {
+    const auto trimmed = trimSpaces(text);
+    if (trimmed.empty() || trimmed.size() > kMaxPhoneLength || !hasOnlyPhoneCharacters(trimmed)) {
+        return false;
+    }
+    if (internationalForm(trimmed).rfind('+', 0) == 0) {
+        return normalizePhone(trimmed, "ZZ").has_value();  // "ZZ": no region, none needed
+    }
+    const auto digits = std::count_if(trimmed.begin(), trimmed.end(), [](char c) { return c >= '0' && c <= '9'; });
+    return digits >= 4 && digits <= 17;
 }
 
 std::string phoneSearchDigits(std::string_view text, std::string_view default_region) {

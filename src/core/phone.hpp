@@ -18,6 +18,12 @@ namespace crm::core {
 /// cannot parse it; or when the length is not that of a complete number in its country. Only
 /// the length is checked, never the number ranges, so newly opened ranges are accepted.
 std::optional<std::string> normalizePhone(std::string_view text, std::string_view default_region);
+/// What can be told of `text` before the region it is read in is known: written with its
+/// country code ("+33 1 42 68 53 99", "0033 …"), whether normalizePhone() takes it (the region
+/// plays no part); without, whether it is made of a number's characters only, with 4 to 17
+/// digits (a national prefix and the longest E.164 number). True does not promise that
+/// normalizePhone() will take it in every region.
+bool mayBePhoneNumber(std::string_view text);
 
 /// The digits to look for in stored E.164 numbers when someone searches for a phone number
 /// typed as dialled, whole or in part: "+44 20 7946" is 44207946. The ways of dialling that

@@ -174,10 +174,15 @@ TEST(ClientInput, ReadsALocalNumberInTheCountryItBelongsTo) {
     EXPECT_EQ(later.withPhoneReadIn("FR").phone, std::optional<std::optional<std::string>>("+33142685300"));
     EXPECT_EQ(errorFields([] { ClientInput::fromUpdateJson({{"website", "ftp://x"}, {"phone", 7}}, "US"); }),
               (std::set<std::string>{"website", "phone"}));
+    EXPECT_EQ(errorFields([] { ClientInput::fromUpdateJson({{"size", "huge"}, {"phone", "abc"}}, "US"); }),
+              (std::set<std::string>{"size", "phone"}));
+    EXPECT_EQ(errorFields([] { ClientInput::fromUpdateJson({{"name", ""}, {"phone", "12"}}, "US"); }),
+              (std::set<std::string>{"name", "phone"}));
     EXPECT_EQ(errorFields([] { ClientInput::fromUpdateJson({{"country", "ZZ"}, {"phone", "12"}}, "US"); }),
               (std::set<std::string>{"country", "phone"}));
-    EXPECT_EQ(errorFields([] { ClientInput::fromUpdateJson({{"phone", "12"}}, "US").withPhoneReadIn("FR"); }),
-              std::set<std::string>{"phone"});
+    // A number that may be one somewhere, but is none in the stored country.
+    const auto unknown_there = ClientInput::fromUpdateJson({{"phone", "1234"}}, "US");
+    EXPECT_EQ(errorFields([&] { unknown_there.withPhoneReadIn("FR"); }), std::set<std::string>{"phone"});
 }
 
 // Several currencies are listed; today and yesterday are said as such.

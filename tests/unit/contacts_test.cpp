@@ -115,6 +115,13 @@ TEST(UpdateContactDto, ReadsLocalNumbersInTheCountryTheyBelongTo) {
                   UpdateContactDto::fromJson({{"email", "nope"}, {"phone", 7}, {"phones", {{{"phone", true}}}}}, "US");
               }),
               (std::set<std::string>{"email", "phone", "phones[0].phone"}));
+    // So is what needs no region: letters, too few digits, an international number too short.
+    EXPECT_EQ(fieldsOf([] {
+                  UpdateContactDto::fromJson({{"email", "nope"}, {"phone", "+1 2"},
+                                              {"phones", {{{"phone", "call me"}}, {{"phone", "12"}}}}},
+                                             "US");
+              }),
+              (std::set<std::string>{"email", "phone", "phones[0].phone", "phones[1].phone"}));
 
     const auto now = UpdateContactDto::fromJson({{"country", "fr"}, {"phone", "01 42 68 53 99"}}, "US");
     EXPECT_FALSE(now.contact.phones_as_sent.has_value());

@@ -176,5 +176,19 @@ TEST(NormalizePhone, AcceptsPossibleButUnassignedRanges) {
     EXPECT_EQ(normalizePhone("+1 212 055 0100", "US"), "+12120550100");  // exchange 0xx
 }
 
+// Before the region is known: a number with its country code is judged in full, one without
+// by its characters and digit count only.
+TEST(MayBePhoneNumber, JudgesWhatNeedsNoRegion) {
+    EXPECT_TRUE(mayBePhoneNumber("01 42 68 53 99"));
+    EXPECT_TRUE(mayBePhoneNumber("0033 1 42 68 53 99"));
+    EXPECT_TRUE(mayBePhoneNumber("+44 (0)20 7946 0123"));
+    EXPECT_FALSE(mayBePhoneNumber("+1 2"));       // too short in any country
+    EXPECT_FALSE(mayBePhoneNumber("0033 12"));
+    EXPECT_FALSE(mayBePhoneNumber("call me"));
+    EXPECT_FALSE(mayBePhoneNumber("123"));
+    EXPECT_FALSE(mayBePhoneNumber("123456789012345678"));  // 18 digits
+    EXPECT_FALSE(mayBePhoneNumber(""));
+}
+
 }  // namespace
 }  // namespace crm::core
