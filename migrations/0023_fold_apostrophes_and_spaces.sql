@@ -4,7 +4,8 @@
 -- "O'Brien" (or "O’Brien", which unaccent writes with ') was found only by a q typed with the
 -- apostrophe, "Mary  Ann" saved with two spaces only by a q with two, and a q pasted with two
 -- spaces found no one. crm_fold now also deletes apostrophes (U+0027, what unaccent makes of
--- ’ ‘ ʼ ʻ ′ and the other apostrophe-like marks) and makes each run of spaces one space. Both sides of every comparison call it, so
+-- ’ ‘ ʼ ʻ ′ and the other apostrophe-like marks), makes each run of spaces one space and
+-- drops those at either end. Both sides of every comparison call it, so
 -- searches, the name sorts ("O'Brien" between "Obama" and "Ocasio"), the clients' industry
 -- filter and the insights' company names all read text that way.
 --
@@ -19,10 +20,11 @@ SET LOCAL lock_timeout = '5s';
 LOCK TABLE clients, contacts, sales_profiles, candidate_profiles IN ACCESS EXCLUSIVE MODE;
 
 -- 0020's function, with the apostrophe among the characters translate() deletes (those past
--- the end of its second list) and the runs of spaces its translation leaves made one.
+-- the end of its second list), the runs of spaces its translation leaves made one, and those
+-- at either end dropped ("’ ab" is "ab", as q is trimmed before it is folded).
 CREATE OR REPLACE FUNCTION crm_fold(t text) RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE STRICT AS $$
-    SELECT regexp_replace(
+    SELECT btrim(regexp_replace(
         translate(lower(public.unaccent('public.unaccent'::regdictionary, t)),
                   'ς' || U&'\00A0\1680\2000\2001\2002\2003\2004\2005\2006\2007\2008\2009\200A\202F\205F\3000' ||
                       U&'\0610\0611\0612\0613\0614\0615\0616\0617\0618\0619\061A\0640\064B\064C\064D\064E' ||
@@ -33,7 +35,7 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE STRICT AS $$
                       U&'\05AC\05AD\05AE\05AF\05B0\05B1\05B2\05B3\05B4\05B5\05B6\05B7\05B8\05B9\05BA\05BB' ||
                       U&'\05BC\05BD\05BF\05C1\05C2\05C4\05C5\05C7' || '''',
                   'σ' || repeat(' ', 16)),
-        ' {2,}', ' ', 'g')
+        ' {2,}', ' ', 'g'), ' ')
 $$;
 
 ALTER TABLE contacts DROP COLUMN search_text;

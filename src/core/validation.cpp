@@ -491,7 +491,7 @@ bool isFoldedAway(char32_t point) {
 std::size_t searchedLength(std::string_view text) {
     const auto plain = compatibilityForm(text);
     std::size_t length = 0;
-    bool after_space = false;
+    bool space_before = false;  // counted once, and only between characters (crm_fold trims)
     for (std::size_t i = 0; i < plain.size();) {
         const auto [point, bytes] = codePointAt(plain, i);
         i += bytes;
@@ -499,11 +499,11 @@ std::size_t searchedLength(std::string_view text) {
             continue;
         }
         if (isSpace(point)) {
-            length += after_space ? 0 : 1;
-            after_space = true;
+            space_before = length > 0;
             continue;
         }
-        after_space = false;
+        length += space_before ? 1 : 0;
+        space_before = false;
         // The common letters unaccent writes as two: "iß" is searched as "iss", "þó" as "tho".
         const bool written_as_two = point == U'ß' || point == U'ẞ' || point == U'æ' ||
                                     point == U'Æ' || point == U'œ' || point == U'Œ' ||

@@ -90,6 +90,9 @@ std::optional<std::string> normalizeWebsite(std::string_view text) {
     if (const auto host_end = std::min(authority.find(':'), authority.size());
         host_end > 1 && authority[host_end - 1] == '.') {
         authority.erase(host_end - 1, 1);
+        if (authority[host_end - 2] == '.') {
+            return std::nullopt;  // "acme.com..": an empty label, as the domain refuses it
+        }
     }
     const auto tail = end == std::string::npos ? std::string{} : rest.substr(end);
     if (!normalizeDomain(authority)) {

@@ -82,6 +82,7 @@ TEST(SearchedLength, CountsWhatTheSearchCompares) {
     EXPECT_EQ(searchedLength("o\u2019b"), 2u);               // ’ too
     EXPECT_EQ(searchedLength("a  \u3000b"), 3u);             // a run of spaces is one
     EXPECT_EQ(searchedLength("a ' b"), 3u);                  // "a  b", then "a b"
+    EXPECT_EQ(searchedLength("\u2019 ab"), 2u);              // " ab", then "ab"
     EXPECT_EQ(searchedLength("\u2032\u2032\u2032"), 0u);     // ′′′: three apostrophes to unaccent
     EXPECT_EQ(searchedLength("\u0640\u0640\u0640"), 0u);     // tatweel stretches, crm_fold deletes it
     EXPECT_EQ(searchedLength("Jos\u00E9"), 4u);
@@ -150,6 +151,7 @@ TEST(NormalizeWebsite, AddsHttpsAndKeepsThePath) {
     // The host's trailing dot goes, as the domain's does.
     EXPECT_EQ(normalizeWebsite("http://Acme.com./x"), "http://acme.com/x");
     EXPECT_EQ(normalizeWebsite("acme.com.:8080"), "https://acme.com:8080");
+    EXPECT_EQ(normalizeWebsite("https://acme.com../x"), std::nullopt);  // an empty label
 }
 
 // Websites of other schemes, with spaces or without a real host are refused.
