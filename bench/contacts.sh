@@ -93,7 +93,7 @@ SELECT c.id, c.org_id, c.first_name, c.last_name, c.email, c.emails::text, c.pho
        c.updated_at AT TIME ZONE 'UTC', c.created_by, c.version, c.deleted_at AT TIME ZONE 'UTC',
        c.has_sales_profile, c.has_candidate_profile
 FROM contacts c WHERE c.org_id = (SELECT $1::uuid) AND c.deleted_at IS NULL
-  AND (c.created_at, c.id) < ($2::timestamptz, $3::uuid)
+  AND (c.created_at, c.id) < ((SELECT $2::timestamptz), (SELECT $3::uuid))
 ORDER BY c.created_at DESC, c.id DESC LIMIT 51
 SQL
 )

@@ -686,7 +686,7 @@ ContactListQuery parseContactListQuery(const core::QueryParams& query, std::stri
             filter.company_terms = terms->company;
             filter.dialled_terms = terms->dialled;
         } else {
-            errors.add("q", "must have at least 3 characters (or 3 digits of a phone number)");
+            errors.add("q", "must have at least 3 characters and a letter or digit (or 3 digits of a phone number)");
         }
     }
     filter.has_sales_profile = boolParam(query, "has_sales_profile", errors);

@@ -813,23 +813,23 @@ std::string foldedAnywhere(const std::string& text) {
     return "'%' || crm_like_literal(crm_fold(" + text + ")) || '%'";
 }
 
-// The WHERE clause shared by the list and its count; parameters are appended to `query`.
+// Only unfiltered pages (the hot path) keep a prepared, generic plan. A filter's best plan
+// depends on its value: a rare owner or tag is best found through its index, a common one by
+// walking the sort index, and a generic plan cannot tell them apart.
+bool unfiltered(const ContactFilter& f) {
+    return !f.search_terms && !f.has_sales_profile && !f.has_candidate_profile && !f.owner_id &&
+           !f.client_id && !f.tag && !f.skill && !f.location;
+}
+
+// The WHERE clause shared by the list and its count; parameters are appended to `query`. `org`
+// is the organisation's placeholder, or an expression that reads it.
 std::string filterClause(BuiltQuery& query, const std::string& org, const ContactFilter& f) {
-    // Only unfiltered pages (the hot path) keep a prepared, generic plan. A filter's best plan
-    // depends on its value: a rare owner or tag is best found through its index, a common one
-    // by walking the sort index, and a generic plan cannot tell them apart.
-    query.cacheable = !f.search_terms && !f.has_sales_profile && !f.has_candidate_profile &&
-                      !f.owner_id && !f.client_id && !f.tag && !f.skill && !f.location;
+    query.cacheable = unfiltered(f);
     auto param = [&query](std::optional<std::string> value) {
         query.params.push_back(std::move(value));
         return "$" + std::to_string(query.params.size());
     };
-    // A prepared page reads its organisation through an InitPlan, which the planner cannot see
-    // into. Seeing a large organisation's id, it costs the page far below the generic plan
-    // (LIMIT 51 of 100,000 rows against 51 of the average organisation's), so PostgreSQL
-    // never settled on the generic plan and planned every page again: half of the page's time
-    // in PostgreSQL, for the same index scan.
-    std::string where = "c.org_id = " + (query.cacheable ? "(SELECT " + org + "::uuid)" : org);
+    std::string where = "c.org_id = " + org;
     if (!f.include_deleted) {
         where += " AND c.deleted_at IS NULL";
     }
@@ -974,13 +974,26 @@ BuiltQuery buildListQuery(const std::string& org_id, const ListRequest& request)
     // jit_above_cost (JIT then takes longer than the query). It is an integer from 2 to 201,
     // validated by parsePageRequest, so it needs no quoting.
     const auto limit = std::to_string(request.limit + 1);
-    const auto org = param(org_id);
-    const auto where = filterClause(query, org, request.filter);
     // Each page size is its own statement text: prepared for the sizes clients use, so a caller
     // walking limit=1..200 cannot leave hundreds of plans on every pooled connection.
     static constexpr std::array kPreparedPageSizes{10, 20, 25, 50, 100, 200};
-    query.cacheable = query.cacheable && std::find(kPreparedPageSizes.begin(), kPreparedPageSizes.end(),
-                                                   request.limit) != kPreparedPageSizes.end();
+    const bool prepared = unfiltered(request.filter) && db::preparedStatements() &&
+                          std::find(kPreparedPageSizes.begin(), kPreparedPageSizes.end(), request.limit) !=
+                              kPreparedPageSizes.end();
+    // A prepared page reads its organisation through an InitPlan, which the planner cannot see
+    // into. Seeing a large organisation's id, it costs the page far below the generic plan
+    // (LIMIT 51 of 100,000 rows against 51 of the average organisation's), so PostgreSQL never
+    // settled on the generic plan and planned every page again: as long as the page took to
+    // run, for the same index scan. A page planned for each request keeps the id in sight.
+    const auto org = param(org_id);
+    const auto where = filterClause(query, prepared ? "(SELECT " + org + "::uuid)" : org, request.filter);
+    query.cacheable = prepared;
+    // A cursor's values likewise: seeing them, PostgreSQL costs a page by where the cursor
+    // stands, and a page deep in a large organisation was planned every time again.
+    const auto value = [&](std::optional<std::string> text, const std::string& type) {
+        const auto placeholder = param(std::move(text));
+        return prepared ? "(SELECT " + placeholder + "::" + type + ")" : placeholder + "::" + type;
+    };
     const std::string select = "SELECT " CRM_CONTACT_COLUMNS ", " CRM_CONTACT_FLAGS
                                " FROM contacts c WHERE ";
     const auto& after = request.after;
@@ -999,19 +1012,19 @@ BuiltQuery buildListQuery(const std::string& org_id, const ListRequest& request)
         if (!after) {
             query.sql = select + where + order + " LIMIT " + limit;
         } else if (const auto last_name = keyText(*after, 0)) {
-            const auto k1 = param(last_name);
-            const auto k2 = param(keyText(*after, 1));
-            const auto k3 = param(keyText(*after, 2));
+            const auto k1 = value(last_name, "text");
+            const auto k2 = value(keyText(*after, 1), "text");
+            const auto k3 = value(keyText(*after, 2), "uuid");
             query.sql = "SELECT * FROM ((" + select + where + " AND (" + keys + ") > (crm_fold(" + k1 +
-                        "), crm_fold(" + k2 + "), " + k3 + "::uuid)" + order + " LIMIT " + limit +
+                        "), crm_fold(" + k2 + "), " + k3 + ")" + order + " LIMIT " + limit +
                         ") UNION ALL (" + select + where + " AND crm_fold(c.last_name) IS NULL" + order +
                         " LIMIT " + limit + ")) page ORDER BY crm_fold(page.last_name), "
                         "crm_fold(page.first_name), page.id LIMIT " + limit;
         } else {
-            const auto k2 = param(keyText(*after, 1));
-            const auto k3 = param(keyText(*after, 2));
+            const auto k2 = value(keyText(*after, 1), "text");
+            const auto k3 = value(keyText(*after, 2), "uuid");
             query.sql = select + where + " AND crm_fold(c.last_name) IS NULL AND (crm_fold(c.first_name), c.id) > (crm_fold(" +
-                        k2 + "), " + k3 + "::uuid)" + order + " LIMIT " + limit;
+                        k2 + "), " + k3 + ")" + order + " LIMIT " + limit;
         }
         return query;
     }
@@ -1023,10 +1036,9 @@ BuiltQuery buildListQuery(const std::string& org_id, const ListRequest& request)
     const std::string direction = descending ? " DESC" : "";
     std::string sql = select + where;
     if (after) {
-        const auto k1 = param(keyText(*after, 0));
-        const auto k2 = param(keyText(*after, 1));
-        sql += " AND (" + key + ", c.id) " + (descending ? "<" : ">") + " (" + k1 +
-               "::timestamptz, " + k2 + "::uuid)";
+        const auto k1 = value(keyText(*after, 0), "timestamptz");
+        const auto k2 = value(keyText(*after, 1), "uuid");
+        sql += " AND (" + key + ", c.id) " + (descending ? "<" : ">") + " (" + k1 + ", " + k2 + ")";
     }
     sql += " ORDER BY " + key + direction + ", c.id" + direction + " LIMIT " + limit;
     query.sql = std::move(sql);

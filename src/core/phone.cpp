@@ -107,7 +107,7 @@ bool mayBePhoneNumber(std::string_view text) {
         return normalizePhone(trimmed, "ZZ").has_value();  // "ZZ": no region, none needed
     }
     const auto digits = std::count_if(trimmed.begin(), trimmed.end(), [](char c) { return c >= '0' && c <= '9'; });
-    return digits >= 4 && digits <= 17;
+    return digits >= 4 && digits <= 20;
 }
 
 std::string phoneSearchDigits(std::string_view text, std::string_view default_region) {

@@ -20,8 +20,9 @@ namespace crm::core {
 std::optional<std::string> normalizePhone(std::string_view text, std::string_view default_region);
 /// What can be told of `text` before the region it is read in is known: written with its
 /// country code ("+33 1 42 68 53 99", "0033 …"), whether normalizePhone() takes it (the region
-/// plays no part); without, whether it is made of a number's characters only, with 4 to 17
-/// digits (a national prefix and the longest E.164 number). True does not promise that
+/// plays no part); without, whether it is made of a number's characters only, with 4 to 20
+/// digits (room for a three-digit international prefix such as the US 011 and the longest
+/// E.164 number). True does not promise that
 /// normalizePhone() will take it in every region.
 bool mayBePhoneNumber(std::string_view text);
 

@@ -9,6 +9,7 @@
 #include <unicode/unistr.h>
 #include <wctype.h>
 
+#include <algorithm>
 #include <cmath>
 #include <regex>
 #include <set>
@@ -474,6 +475,8 @@ bool searchesNothing(std::string_view text) {
     });
 }
 
+namespace {
+
 // What crm_fold deletes that is neither a mark nor invisible: the apostrophe and every
 // character unaccent.rules writes as one (ʹ ʻ ʼ ʽ ˈ ‘ ’ ‛ ′; ＇ is ' in compatibility form
 // already), and the Arabic tatweel, which only stretches a word.
@@ -488,12 +491,19 @@ bool isFoldedAway(char32_t point) {
     }
 }
 
-std::size_t searchedLength(std::string_view text) {
-    const auto plain = compatibilityForm(text);
+bool isLetterOrDigit(char32_t point) {
+    const auto locale = unicodeCtype();
+    return point < 0x80 ? std::isalnum(static_cast<int>(point)) != 0
+                        : locale != static_cast<locale_t>(nullptr) && iswalnum_l(static_cast<wint_t>(point), locale) != 0;
+}
+
+// How many characters of `text` a search compares, each code point weighing what unaccent
+// writes for it, runs of spaces one and none at the ends (crm_fold).
+std::size_t foldedLength(std::string_view text) {
     std::size_t length = 0;
     bool space_before = false;  // counted once, and only between characters (crm_fold trims)
-    for (std::size_t i = 0; i < plain.size();) {
-        const auto [point, bytes] = codePointAt(plain, i);
+    for (std::size_t i = 0; i < text.size();) {
+        const auto [point, bytes] = codePointAt(text, i);
         i += bytes;
         if (isMarkOnAnother(point) || isInvisible(point) || isFoldedAway(point)) {
             continue;
@@ -504,14 +514,37 @@ std::size_t searchedLength(std::string_view text) {
         }
         length += space_before ? 1 : 0;
         space_before = false;
-        // The common letters unaccent writes as two: "iß" is searched as "iss", "þó" as "tho".
-        const bool written_as_two = point == U'ß' || point == U'ẞ' || point == U'æ' ||
-                                    point == U'Æ' || point == U'œ' || point == U'Œ' ||
-                                    point == U'þ' || point == U'Þ' || point == U'ĳ' ||
-                                    point == U'Ĳ';
-        length += written_as_two ? 2 : 1;
+        // The common letters unaccent writes as two or three: "iß" is searched as "iss", "þó"
+        // as "tho", "ﬃ" as "ffi".
+        switch (point) {
+            case U'ß': case U'ẞ': case U'æ': case U'Æ': case U'œ': case U'Œ': case U'þ': case U'Þ':
+            case U'ĳ': case U'Ĳ': case U'\uFB00': case U'\uFB01': case U'\uFB02': case U'\uFB05':
+            case U'\uFB06':
+                length += 2;
+                break;
+            case U'\uFB03': case U'\uFB04':
+                length += 3;
+                break;
+            default:
+                length += 1;
+        }
     }
     return length;
+}
+
+}  // namespace
+
+std::size_t searchedLength(std::string_view text) {
+    // pg_trgm takes its trigrams from letters and digits: a text without one ("...", or "㈱",
+    // whose compatibility form "(株)" has a letter that crm_fold never sees) yields none, and
+    // the trigram indexes would be read whole.
+    if (!anyCodePoint(text, isLetterOrDigit)) {
+        return 0;
+    }
+    // The compatibility form reads full-width text as unaccent does ("ＡＢＣ" is three letters)
+    // but also expands what unaccent keeps whole ("ﷺ" is eighteen letters there, one in
+    // crm_fold): the smaller count is the one the search can rely on.
+    return std::min(foldedLength(text), foldedLength(compatibilityForm(text)));
 }
 
 bool isCountryCode(const std::string& code) {

@@ -762,8 +762,9 @@ TEST_F(ContactProfilesApiTest, MergedLinkPeriodsNeverSpanAGap) {
               std::make_tuple(json(nullptr), json("2021-06-30"), json(0), json(nullptr), json(false)));
     // A link in force today is kept over a later one, with its own role and primary place; an
     // old primary place does not come with a later link.
-    EXPECT_EQ(merged({{"start_date", "2099-01-01"}}, {{"role", "Buyer"}, {"start_date", "2020-01-01"}, {"is_primary_contact", true}}),
-              std::make_tuple(json("2020-01-01"), json(nullptr), json(1), json("Buyer"), json(true)));
+    EXPECT_EQ(merged({{"start_date", "2099-01-01"}},
+                     {{"role", "Buyer"}, {"start_date", "2020-01-01"}, {"end_date", "2090-12-31"}, {"is_primary_contact", true}}),
+              std::make_tuple(json("2020-01-01"), json("2090-12-31"), json(1), json("Buyer"), json(true)));
     EXPECT_EQ(merged({{"start_date", "2023-01-01"}}, {{"start_date", "2019-01-01"}, {"end_date", "2019-12-31"}, {"is_primary_contact", true}}),
               std::make_tuple(json("2023-01-01"), json(nullptr), json(1), json(nullptr), json(false)));
 }

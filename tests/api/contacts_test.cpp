@@ -1189,6 +1189,13 @@ TEST_F(ContactsApiTest, UnfilteredPagesSettleOnAGenericPlan) {
         INSERT INTO contacts (org_id, first_name, created_at)
         SELECT $1, 'Bulk' || g, now() - g * interval '1 minute' FROM generate_series(1, 4000) AS g)sql",
         org_.id);
+    // Forty small organisations beside it, so that this one is far above the average one the
+    // generic plan is costed for (with this one alone, both plans would cost the same anyway).
+    sql(R"sql(
+        WITH small AS (
+            INSERT INTO organizations (name, slug)
+            SELECT 'Small ' || g, 'small-plan-' || g FROM generate_series(1, 40) AS g RETURNING id)
+        INSERT INTO contacts (org_id, first_name) SELECT s.id, 'Few' || g FROM small s, generate_series(1, 50) AS g)sql");
     auto connection = server_->database().connect();
     pqxx::nontransaction tx(connection);
     tx.exec0("ANALYZE contacts");
@@ -1203,8 +1210,9 @@ TEST_F(ContactsApiTest, UnfilteredPagesSettleOnAGenericPlan) {
             EXPECT_FALSE(tx.exec_prepared(name, pqxx::prepare::make_dynamic_params(query.params)).empty()) << name;
         }
         const auto plans = tx.exec_params1(
-            "SELECT generic_plans FROM pg_prepared_statements WHERE name = $1", std::string(name));
+            "SELECT generic_plans, custom_plans FROM pg_prepared_statements WHERE name = $1", std::string(name));
         EXPECT_GT(plans[0].as<int>(), 0) << name << ": planned again on every run";
+        EXPECT_LE(plans[1].as<int>(), 5) << name << ": more than PostgreSQL's five trial plans";
     }
 }
 

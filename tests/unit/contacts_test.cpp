@@ -459,6 +459,12 @@ TEST(ContactListQuery, PreparesOnlyCommonPageSizes) {
     for (const int limit : {1, 7, 49, 51, 199}) {
         EXPECT_FALSE(cacheable(limit, false)) << limit;
     }
+    // Only a prepared page hides its organisation from the planner (to keep the generic plan);
+    // one planned for its request sees it.
+    repo::ListRequest odd;
+    odd.limit = 7;
+    EXPECT_NE(repo::buildListQuery(org, repo::ListRequest{}).sql.find("c.org_id = (SELECT $1::uuid)"), std::string::npos);
+    EXPECT_NE(repo::buildListQuery(org, odd).sql.find("c.org_id = $1 "), std::string::npos);
 }
 
 }  // namespace

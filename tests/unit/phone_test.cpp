@@ -186,7 +186,8 @@ TEST(MayBePhoneNumber, JudgesWhatNeedsNoRegion) {
     EXPECT_FALSE(mayBePhoneNumber("0033 12"));
     EXPECT_FALSE(mayBePhoneNumber("call me"));
     EXPECT_FALSE(mayBePhoneNumber("123"));
-    EXPECT_FALSE(mayBePhoneNumber("123456789012345678"));  // 18 digits
+    EXPECT_TRUE(mayBePhoneNumber("011 49 30 1234567890 1"));   // dialled from the US: 18 digits
+    EXPECT_FALSE(mayBePhoneNumber("123456789012345678901"));  // 21 digits
     EXPECT_FALSE(mayBePhoneNumber(""));
 }
 

@@ -83,6 +83,11 @@ TEST(SearchedLength, CountsWhatTheSearchCompares) {
     EXPECT_EQ(searchedLength("a  \u3000b"), 3u);             // a run of spaces is one
     EXPECT_EQ(searchedLength("a ' b"), 3u);                  // "a  b", then "a b"
     EXPECT_EQ(searchedLength("\u2019 ab"), 2u);              // " ab", then "ab"
+    EXPECT_EQ(searchedLength("..."), 0u);                    // no letter or digit: no trigram
+    EXPECT_EQ(searchedLength("\u3231"), 0u);                 // ㈱, though NFKC makes it "(株)"
+    EXPECT_EQ(searchedLength("\u3231\u5C71\u7530"), 3u);     // ㈱山田: three as typed
+    EXPECT_EQ(searchedLength("\uFDFA"), 1u);                 // ﷺ: one letter to unaccent, 18 in NFKC
+    EXPECT_EQ(searchedLength("\uFF21\uFF22\uFF23"), 3u);     // ＡＢＣ
     EXPECT_EQ(searchedLength("\u2032\u2032\u2032"), 0u);     // ′′′: three apostrophes to unaccent
     EXPECT_EQ(searchedLength("\u0640\u0640\u0640"), 0u);     // tatweel stretches, crm_fold deletes it
     EXPECT_EQ(searchedLength("Jos\u00E9"), 4u);
