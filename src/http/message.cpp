@@ -28,27 +28,6 @@ bool equalsIgnoreCase(std::string_view a, std::string_view b) {
     return a.size() == b.size() && strncasecmp(a.data(), b.data(), a.size()) == 0;
 }
 
-std::string_view title(int status) {
-    switch (status) {
-        case 400: return "Bad Request";
-        case 401: return "Unauthorized";
-        case 403: return "Forbidden";
-        case 404: return "Not Found";
-        case 405: return "Method Not Allowed";
-        case 409: return "Conflict";
-        case 412: return "Precondition Failed";
-        case 413: return "Content Too Large";
-        case 431: return "Request Header Fields Too Large";
-        case 415: return "Unsupported Media Type";
-        case 422: return "Unprocessable Content";
-        case 428: return "Precondition Required";
-        case 429: return "Too Many Requests";
-        case 501: return "Not Implemented";
-        case 503: return "Service Unavailable";
-        default: return "Internal Server Error";
-    }
-}
-
 std::string_view typeSlug(core::ErrorCode code) {
     switch (code) {
         case core::ErrorCode::BadRequest: return "bad-request";
@@ -291,11 +270,38 @@ int httpStatus(core::ErrorCode code) {
     return 500;
 }
 
+std::string_view reasonPhrase(int status) {
+    switch (status) {
+        case 200: return "OK";
+        case 201: return "Created";
+        case 202: return "Accepted";
+        case 204: return "No Content";
+        case 304: return "Not Modified";
+        case 400: return "Bad Request";
+        case 401: return "Unauthorized";
+        case 403: return "Forbidden";
+        case 404: return "Not Found";
+        case 405: return "Method Not Allowed";
+        case 409: return "Conflict";
+        case 412: return "Precondition Failed";
+        case 413: return "Content Too Large";
+        case 415: return "Unsupported Media Type";
+        case 422: return "Unprocessable Content";
+        case 428: return "Precondition Required";
+        case 429: return "Too Many Requests";
+        case 431: return "Request Header Fields Too Large";
+        case 500: return "Internal Server Error";
+        case 501: return "Not Implemented";
+        case 503: return "Service Unavailable";
+        default: return "";  // no status this API answers with; HTTP allows an empty phrase
+    }
+}
+
 Response problem(const core::AppError& error, const std::string& request_id) {
     const int status = httpStatus(error.code());
     nlohmann::json body = error.extra();
     body["type"] = "https://shortcut-scale-x.dev/problems/" + std::string(typeSlug(error.code()));
-    body["title"] = title(status);
+    body["title"] = reasonPhrase(status);
     body["status"] = status;
     body["detail"] = error.message();
     body["request_id"] = request_id;

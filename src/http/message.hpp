@@ -107,6 +107,10 @@ struct Response {
 /// The one mapping from error codes to HTTP statuses (exhaustive, no default: -Wswitch).
 int httpStatus(core::ErrorCode code);
 
+/// The status's name as RFC 9110 writes it ("Content Too Large", not RFC 7231's "Payload Too
+/// Large"): the status line's reason phrase and a problem's `title`.
+std::string_view reasonPhrase(int status);
+
 /// RFC 9457 problem+json for an error.
 Response problem(const core::AppError& error, const std::string& request_id);
 

@@ -277,16 +277,6 @@ void appendField(std::string& out, std::string_view name, std::string_view value
     out.append("\r\n");
 }
 
-// RFC 9110's names where they differ from RFC 7231's, which Beast knows, so that the status
-// line says what the problem's `title` says.
-std::string_view reasonPhrase(int status) {
-    switch (status) {
-        case 413: return "Content Too Large";
-        case 422: return "Unprocessable Content";
-        default: return view(bhttp::obsolete_reason(static_cast<bhttp::status>(status)));
-    }
-}
-
 // The IMF-fixdate of now (RFC 9110, 5.6.7: "Sun, 06 Nov 1994 08:49:37 GMT"), which an origin
 // server with a clock must send as Date (6.6.1). Written once a second per thread, in English
 // whatever the process locale.
