@@ -90,12 +90,11 @@ std::optional<std::string> normalizeCountry(const std::string& text) {
     return upper;
 }
 
-const char* const kPhoneMessage = "must be a complete phone number such as +44 20 7946 0123";
-
-Patch<std::string> phonePatch(ObjectReader& in, const std::string& region) {
+// `phone` in E.164, read in `region`; without one, as typed once its shape is checked.
+Patch<std::string> phonePatch(ObjectReader& in, const std::optional<std::string>& region) {
     return normalizedPatch(
-        in, "phone", 40, [&region](const std::string& text) { return core::normalizePhone(text, region); },
-        kPhoneMessage);
+        in, "phone", 40, [&region](const std::string& text) { return core::phoneOrTyped(text, region); },
+        "must be a complete phone number such as +44 20 7946 0123");
 }
 
 ClientInput readInput(const nlohmann::json& body, std::string_view phone_region, bool create) {
@@ -129,13 +128,7 @@ ClientInput readInput(const nlohmann::json& body, std::string_view phone_region,
                                                                       : std::string(phone_region));
     } else if (in.has("phone")) {
         input.phone_as_sent = nlohmann::json{{"phone", in.optionalJson("phone").value_or(nullptr)}};
-        // All that needs no region now, with the other fields' errors; the number later.
-        normalizedPatch(
-            in, "phone", 40,
-            [](const std::string& text) {
-                return core::mayBePhoneNumber(text) ? std::optional<std::string>(text) : std::nullopt;
-            },
-            kPhoneMessage);
+        phonePatch(in, std::nullopt);  // all that needs no region now, with the other fields' errors
     }
     input.status = enumPatch(in, "status", kStatuses, false);
     if (in.has("tags")) {

@@ -129,15 +129,6 @@ Patch<std::string> date(core::ObjectReader& in, std::string_view key) {
     return patch;
 }
 
-// The number in E.164, numbers without a country code read in `region`; without a region
-// (the country not known yet), the text as typed if it may be a number there.
-std::optional<std::string> phoneOf(const std::string& text, const std::optional<std::string>& region) {
-    if (region) {
-        return core::normalizePhone(text, *region);
-    }
-    return core::mayBePhoneNumber(text) ? std::optional<std::string>(text) : std::nullopt;
-}
-
 const char* kPhoneMessage = "must be a phone number such as +44 20 7946 0123";
 
 // [{<field>, label}] as in `emails` and `phones`: each entry's value read, validated and
@@ -191,7 +182,7 @@ Patch<json> phoneList(core::ObjectReader& in, core::FieldErrors& errors, std::st
     return labelledList(in, errors, key, "phone", [&region](core::ObjectReader& item) {
         std::optional<std::string> phone;
         if (const auto raw = item.optionalText("phone", 0, 40)) {
-            phone = phoneOf(*raw, region);
+            phone = core::phoneOrTyped(*raw, region);
             if (!phone) {
                 item.fail("phone", kPhoneMessage);
             }
@@ -204,7 +195,7 @@ void readPhones(core::ObjectReader& in, core::FieldErrors& errors, const std::op
                 ContactInput& c) {
     c.phone.present = in.has("phone");
     if (const auto raw = in.optionalText("phone", 0, 40)) {
-        c.phone.value = phoneOf(*raw, region);
+        c.phone.value = core::phoneOrTyped(*raw, region);
         if (!c.phone.value) {
             in.fail("phone", kPhoneMessage);
         }

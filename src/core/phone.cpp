@@ -110,6 +110,13 @@ bool mayBePhoneNumber(std::string_view text) {
     return digits >= 4 && digits <= 20;
 }
 
+std::optional<std::string> phoneOrTyped(std::string_view text, const std::optional<std::string>& region) {
+    if (region) {
+        return normalizePhone(text, *region);
+    }
+    return mayBePhoneNumber(text) ? std::optional<std::string>(text) : std::nullopt;
+}
+
 std::string phoneSearchDigits(std::string_view text, std::string_view default_region) {
     using i18n::phonenumbers::PhoneNumberUtil;
     constexpr std::size_t kMinRewrittenDigits = 6;

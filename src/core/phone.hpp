@@ -25,6 +25,9 @@ std::optional<std::string> normalizePhone(std::string_view text, std::string_vie
 /// E.164 number). True does not promise that
 /// normalizePhone() will take it in every region.
 bool mayBePhoneNumber(std::string_view text);
+/// normalizePhone() in `region`; without one (the region is not known yet), the text as typed
+/// if mayBePhoneNumber() takes it, to be read in its region later.
+std::optional<std::string> phoneOrTyped(std::string_view text, const std::optional<std::string>& region);
 
 /// The digits to look for in stored E.164 numbers when someone searches for a phone number
 /// typed as dialled, whole or in part: "+44 20 7946" is 44207946. The ways of dialling that
