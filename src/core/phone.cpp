@@ -73,17 +73,25 @@ std::optional<std::string> normalizePhone(std::string_view text, std::string_vie
 
     const auto region = regionCode(default_region);
     const auto& util = *PhoneNumberUtil::GetInstance();
+    const auto typed = internationalForm(trimmed);
     PhoneNumber number;
-    if (util.Parse(internationalForm(trimmed), region, &number) != PhoneNumberUtil::NO_PARSING_ERROR) {
+    if (util.Parse(typed, region, &number) != PhoneNumberUtil::NO_PARSING_ERROR) {
         return std::nullopt;
     }
     if (number.has_extension()) {
         return std::nullopt;  // unreachable through the character check; kept as a backstop
     }
     // IS_POSSIBLE only: IsPossibleNumber() also accepts IS_POSSIBLE_LOCAL_ONLY ("555 0100" in
-    // the US), whose E.164 form would lack the area code and reach no one. IsValidNumber() is
-    // not used because it refuses ranges that are newer than the library's metadata.
+    // the US), whose E.164 form would lack the area code and reach no one.
     if (util.IsPossibleNumberWithReason(number) != PhoneNumberUtil::IS_POSSIBLE) {
+        return std::nullopt;
+    }
+    // A number typed without its country code is read in the region, and must be one of its
+    // numbers (IsValidNumber): "06 12 34 56 78" (a French mobile) has a US number's length, and
+    // would otherwise be saved as +1 061 234 5678, which reaches no one and matches no
+    // duplicate. Typed with its country code, the sender said which country it is: only its
+    // length is checked, since IsValidNumber() refuses ranges newer than the library's data.
+    if (typed.front() != '+' && !util.IsValidNumber(number)) {
         return std::nullopt;
     }
     std::string e164;

@@ -945,26 +945,29 @@ std::optional<std::vector<std::string>> ObjectReader::optionalTextList(std::stri
     }
     std::vector<std::string> items;
     std::vector<std::string> keys;  // what a repeat is recognised by, one per item
-    for (const auto& item : *value) {
+    for (std::size_t i = 0; i < value->size(); ++i) {
+        const auto& item = (*value)[i];
+        // A bad entry is named by its place ("tags[2]"), as the entries of other lists are.
+        const auto entry = std::string(key) + "[" + std::to_string(i) + "]";
         if (!item.is_string()) {
-            fail(key, "must contain only strings");
+            fail(entry, "must be a string");
             return std::nullopt;
         }
         auto text = toNfc(trim(item.get_ref<const std::string&>()));
         if (text.empty() || utf8Length(text) > max_length || !isValidUtf8(text) || showsNothing(text)) {
-            fail(key, "items must be 1 to " + std::to_string(max_length) + " characters");
+            fail(entry, "must be 1 to " + std::to_string(max_length) + " characters");
             return std::nullopt;
         }
         if (text.find('\0') != std::string::npos) {
-            fail(key, "items must not contain NUL characters");
+            fail(entry, "must not contain NUL characters");
             return std::nullopt;
         }
         if (anyCodePoint(text, [](char32_t point) { return point < 0x20 || isControl(point) || isLineBreak(point); })) {
-            fail(key, "items must not contain control characters, line breaks or tabs");
+            fail(entry, "must not contain control characters, line breaks or tabs");
             return std::nullopt;
         }
         if (anyCodePoint(text, isBidiOverride)) {
-            fail(key, "items must not contain bidi overrides (U+202D, U+202E), which show text reversed");
+            fail(entry, "must not contain bidi overrides (U+202D, U+202E), which show text reversed");
             return std::nullopt;
         }
         if (fold != nullptr) {

@@ -199,18 +199,24 @@ std::optional<int> Request::ifMatchVersion() const {
     if (text.rfind("W/", 0) == 0) {
         text.remove_prefix(2);
     }
-    int version = 0;
-    if (text.size() >= 3 && text.front() == '"' && text.back() == '"') {
-        // Compared as the text it is (RFC 9110, 8.8.3.2): "01" is no ETag this API issued.
-        const auto digits = text.substr(1, text.size() - 2);
-        const auto [ptr, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), version);
-        if (ec == std::errc{} && ptr == digits.data() + digits.size() && version > 0 &&
-            digits.front() != '0') {
-            return version;
-        }
+    const bool quoted = text.size() >= 2 && text.front() == '"' && text.back() == '"';
+    const auto tag = quoted ? text.substr(1, text.size() - 2) : std::string_view{};
+    // RFC 9110, 8.8.3: etagc is any visible character but '"' (obs-text included).
+    const bool well_formed = quoted && std::none_of(tag.begin(), tag.end(), [](char c) {
+        const auto u = static_cast<unsigned char>(c);
+        return u == '"' || u < 0x21 || u == 0x7F;
+    });
+    if (!well_formed) {
+        throw core::AppError::badRequest("If-Match must be an ETag this API issued, such as \"3\"",
+                                         {core::FieldError{"If-Match", "malformed ETag"}});
     }
-    throw core::AppError::badRequest("If-Match must be an ETag this API issued, such as \"3\"",
-                                     {core::FieldError{"If-Match", "malformed ETag"}});
+    // Compared as the text it is (RFC 9110, 8.8.3.2): "01" or "x" is a well-formed tag that
+    // matches no version, so the precondition fails (412), as for a stale one.
+    int version = 0;
+    const auto [ptr, ec] = std::from_chars(tag.data(), tag.data() + tag.size(), version);
+    const bool issued = ec == std::errc{} && ptr == tag.data() + tag.size() && version > 0 &&
+                        !tag.empty() && tag.front() != '0';
+    return issued ? version : kNoVersion;
 }
 
 Response Response::json(Status status, const nlohmann::json& body) {

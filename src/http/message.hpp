@@ -80,8 +80,12 @@ public:
     /// Request id, client address and user agent, for audit records.
     core::RequestMeta meta() const;
 
-    /// The version from `If-Match: "N"` (or W/"N"); nullopt without the header; 400 when it
-    /// is not a version this API issued.
+    /// What `If-Match` names when its tag is well formed but no version this API issued
+    /// ("01", "x"): no record has it, so the precondition fails (412).
+    static constexpr int kNoVersion = 0;
+
+    /// The version from `If-Match: "N"` (or W/"N"); nullopt without the header or with `*`;
+    /// kNoVersion for a tag this API never issued; 400 when it is not an entity tag at all.
     std::optional<int> ifMatchVersion() const;
 
 private:

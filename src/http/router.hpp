@@ -39,8 +39,8 @@ struct Route {
     Handler handler;
     /// Media types the body may have; empty means the route takes no body.
     std::vector<std::string> body_types{"application/json"};
-    /// The query parameters a signed-in caller may send (a 422 names any other, before the
-    /// handler runs); none unless stated. Unset: the handler checks its own (the lists, whose
+    /// The query parameters a signed-in caller may send, each once (a 422 names any other, or
+    /// one repeated, before the handler runs); none unless stated. Unset: the handler checks its own (the lists, whose
     /// parameters depend on one another). Routes open to anyone are not checked.
     std::optional<std::set<std::string, std::less<>>> query_params = std::set<std::string, std::less<>>{};
 };

@@ -17,6 +17,7 @@
 #include <mutex>
 #include <random>
 #include <set>
+#include <strings.h>
 #include <thread>
 #include <unordered_map>
 
@@ -111,28 +112,42 @@ bool declaresOnlyUtf8(std::string_view content_type) {
     return true;
 }
 
-// 422 naming the query parameters a route does not take (see Route::query_params).
+// 422 naming the query parameters a route does not take, and those it takes given more than
+// once (see Route::query_params): which of two values a switch such as ?allow_duplicate= obeys
+// must not depend on the order a proxy or client appended them in.
 void requireKnownQuery(const Route& route, const Request& request) {
     if (!route.query_params || !route.access.authenticated) {
         return;
     }
-    std::set<std::string, std::less<>> unknown;
-    for (const auto& [name, value] : request.query.values()) {
-        if (route.query_params->count(name) == 0) {
-            unknown.insert(name);
-        }
-    }
     core::FieldErrors errors;
-    for (const auto& name : unknown) {
-        errors.add(name, "is not a parameter of this route");
+    const auto& values = request.query.values();
+    for (auto it = values.begin(); it != values.end(); it = values.upper_bound(it->first)) {
+        const auto& name = it->first;
+        if (route.query_params->count(name) == 0) {
+            errors.add(name, "is not a parameter of this route");
+        } else if (values.count(name) > 1) {
+            errors.add(name, "must be given once");
+        }
     }
     errors.throwIfAny();
 }
 
+// The body as its meaning: a retry that a client serialised again (other key order, other
+// spacing or escapes) is the same request. Names are sorted (nlohmann's objects are ordered
+// maps). A body that is not JSON is compared byte for byte; the handler refuses it anyway.
+std::string canonicalBody(const Request& request) {
+    try {
+        return request.json().dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    } catch (const core::AppError&) {
+        return request.body;
+    }
+}
+
 // What makes two requests with one Idempotency-Key the same request: the path, the parameters
 // that change what it does (?allow_duplicate=true), its precondition (a retry with a corrected
-// If-Match is another request, not a replay of the 412), and the body.
-std::string fingerprintOf(const std::string& where, const Request& request) {
+// If-Match is another request, not a replay of the 412), and the body (`body`: its text as
+// compared).
+std::string fingerprintOf(const std::string& where, const Request& request, std::string_view body) {
     std::string text = where + "\n";
     for (const auto& [name, value] : request.query.values()) {  // length-prefixed: no collisions
         text += std::to_string(name.size()) + ":" + name + std::to_string(value.size()) + ":" + value;
@@ -146,25 +161,29 @@ std::string fingerprintOf(const std::string& where, const Request& request) {
         }
     } catch (const core::AppError&) {
     }
-    return db::sha256Hex(text + "\n" + precondition + "\n" + request.body);
+    return db::sha256Hex(text + "\n" + precondition + "\n" + std::string(body));
 }
 
-std::string idempotencyFingerprint(const Route& route, const Request& request) {
-    // The route and its parameters rather than the path as sent: /api/v1/x and /api/x are one
-    // operation, and an id is one record in either case.
+// The route and its parameters rather than the path as sent: /api/v1/x and /api/x are one
+// operation, and an id is one record in either case.
+std::string operationOf(const Route& route, const Request& request) {
     std::string where = route.path + "\n";
     for (const auto& [name, value] : request.path_params) {
         const auto id = core::isUuid(value) ? core::lowerUuid(value) : value;
         where += std::to_string(name.size()) + ":" + name + std::to_string(id.size()) + ":" + id;
     }
-    return fingerprintOf(where, request);
+    return where;
 }
 
-// The fingerprint as the release before this one took it, with the path as sent: a retry that
-// reaches this release after its first attempt reached the previous one is still the same
+std::string idempotencyFingerprint(const Route& route, const Request& request) {
+    return fingerprintOf(operationOf(route, request), request, canonicalBody(request));
+}
+
+// The fingerprint as the release before this one took it, with the body byte for byte: a retry
+// that reaches this release after its first attempt reached the previous one is still the same
 // request. Answers are kept 24 hours; this goes in the release after.
 std::string formerIdempotencyFingerprint(const Route& route, const Request& request) {
-    return fingerprintOf(route.path + "\n" + request.path, request);
+    return fingerprintOf(operationOf(route, request), request, request.body);
 }
 
 // 415 for a body the route does not read, in a media type it does not take.
@@ -888,6 +907,12 @@ std::string serializeAnswer(const Response& response) {
         .dump();
 }
 
+// Whether the request carried a bearer token at all (the scheme is case-insensitive).
+bool sentBearerToken(const Request& request) {
+    const auto authorization = request.header("Authorization").value_or("");
+    return authorization.size() > 7 && strncasecmp(authorization.data(), "Bearer ", 7) == 0;
+}
+
 Response deserializeAnswer(const std::string& stored) {
     const auto json = nlohmann::json::parse(stored);
     Response response;
@@ -1002,7 +1027,17 @@ Response Server::Impl::errorResponse(const std::exception& error, const Request&
                                             {"status", status},
                                             {"detail", app->detail()}});
     }
-    return problem(*app, request.request_id);
+    auto response = problem(*app, request.request_id);
+    if (status == 401 && sentBearerToken(request)) {
+        // RFC 6750, 3.1: the token sent is the problem (expired, revoked, forged), so the client
+        // knows to refresh it rather than to ask the user for credentials.
+        for (auto& [name, value] : response.headers) {
+            if (name == "WWW-Authenticate") {
+                value = "Bearer error=\"invalid_token\"";
+            }
+        }
+    }
+    return response;
 }
 
 void Server::Impl::finish(Response& response, const Request& request,

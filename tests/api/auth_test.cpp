@@ -182,8 +182,12 @@ TEST_F(AuthApiTest, MeShowsRoleAndPermissions) {
 
 // No token, a garbage token, alg none and another algorithm are all refused.
 TEST_F(AuthApiTest, RejectsMissingForgedAndUnpinnedTokens) {
-    EXPECT_EQ(server_->client().get("/api/auth/me").status, 401);
-    EXPECT_EQ(bearer("not-a-token").get("/api/auth/me").status, 401);
+    const auto without = server_->client().get("/api/auth/me");
+    EXPECT_EQ(without.status, 401);
+    EXPECT_EQ(without.header("WWW-Authenticate"), "Bearer");  // nothing sent: no error code
+    const auto garbage = bearer("not-a-token").get("/api/auth/me");
+    EXPECT_EQ(garbage.status, 401);
+    EXPECT_EQ(garbage.header("WWW-Authenticate"), "Bearer error=\"invalid_token\"");
     const auto real = login(admin_.email, kTestPassword).json().at("access_token").get<std::string>();
     auto claims = jwtPart(real, 1);
     const auto none = base64url(R"({"alg":"none","typ":"JWT"})") + "." + base64url(claims.dump()) + ".";

@@ -187,7 +187,7 @@ TEST_F(ContactsApiTest, BlankAndBorderlineValuesAreNamed) {
     ASSERT_EQ(response.status, 422) << response.body;
     EXPECT_EQ(errorFields(response),
               (std::set<std::string>{"emails[0].email", "phones[0].phone", "phones[1].phone", "phone",
-                                     "linkedin_url", "tags", "email"}));
+                                     "linkedin_url", "tags[1]", "email"}));
     EXPECT_EQ(count("SELECT count(*) FROM contacts"), 0);
 
     // Bidi isolates and other characters that print as nothing: a name of them is blank, an
@@ -197,7 +197,7 @@ TEST_F(ContactsApiTest, BlankAndBorderlineValuesAreNamed) {
                           {"tags", {"a\u2028b"}},
                           {"candidate_profile", {{"skills", {{{"name", "Go\u2029Rust"}, {"level", "ex\u2028pert"}}}}}}});
     EXPECT_EQ(errorFields(invisible),
-              (std::set<std::string>{"first_name", "last_name", "email", "tags", "candidate_profile.skills[0].name",
+              (std::set<std::string>{"first_name", "last_name", "email", "tags[0]", "candidate_profile.skills[0].name",
                                      "candidate_profile.skills[0].level"}));
 
     const auto linkedin = as(manager_).post(
@@ -220,14 +220,17 @@ TEST_F(ContactsApiTest, HostileInputIsRefusedByField) {
     const auto nul_tag = as(manager_).post("/api/contacts", {{"first_name", "Ada"},
                                                              {"tags", {std::string("a\0b", 3)}}});
     ASSERT_EQ(nul_tag.status, 422) << nul_tag.body;
-    EXPECT_EQ(errorFields(nul_tag), std::set<std::string>{"tags"});
+    EXPECT_EQ(errorFields(nul_tag), std::set<std::string>{"tags[0]"});
+    const auto second_tag = as(manager_).post("/api/contacts", {{"first_name", "Ada"}, {"tags", {"vip", 7}}});
+    ASSERT_EQ(second_tag.status, 422) << second_tag.body;
+    EXPECT_EQ(errorFields(second_tag), std::set<std::string>{"tags[1]"});  // the entry, by its place
 
     // Control characters garble what shows a name; line breaks belong in notes, not in tags.
     const auto controls = as(manager_).post(
         "/api/contacts", {{"first_name", "Bob\x01by"}, {"last_name", "Esc\x1b[31m"}, {"tags", {"a\tb"}},
                           {"candidate_profile", {{"summary", "First line\nsecond line\twith a tab"}}}});
     ASSERT_EQ(controls.status, 422) << controls.body;
-    EXPECT_EQ(errorFields(controls), (std::set<std::string>{"first_name", "last_name", "tags"}));
+    EXPECT_EQ(errorFields(controls), (std::set<std::string>{"first_name", "last_name", "tags[0]"}));
 
     // A name, a city or a title is one line: a line break would split it in a list or an
     // e-mail greeting, and a bidi override shows it reversed ("Li\u202Etset" reads "Litest").
@@ -239,8 +242,8 @@ TEST_F(ContactsApiTest, HostileInputIsRefusedByField) {
                                                  {"desired_locations", {"Os\u202Dlo"}}}}});
     ASSERT_EQ(one_line.status, 422) << one_line.body;
     EXPECT_EQ(errorFields(one_line),
-              (std::set<std::string>{"first_name", "last_name", "city", "sales_profile.title", "tags",
-                                     "candidate_profile.current_employer", "candidate_profile.desired_locations"}));
+              (std::set<std::string>{"first_name", "last_name", "city", "sales_profile.title", "tags[0]",
+                                     "candidate_profile.current_employer", "candidate_profile.desired_locations[0]"}));
     EXPECT_NE(one_line.body.find("must be one line"), std::string::npos) << one_line.body;
     EXPECT_NE(one_line.body.find("bidi overrides"), std::string::npos) << one_line.body;
 
@@ -370,6 +373,14 @@ TEST_F(ContactsApiTest, DuplicateEmailConflictsUnlessAllowed) {
     EXPECT_EQ(again.json().at("existing_id"), first);
     EXPECT_EQ(again.json().at("matched_field"), "email");
     EXPECT_EQ(errorFields(again), std::set<std::string>{"email"});
+    // Given twice, the switch is refused rather than read by the order of its values.
+    for (const auto* query : {"?allow_duplicate=true&allow_duplicate=false",
+                              "?allow_duplicate=false&allow_duplicate=true"}) {
+        const auto twice = as(sales2_).post(std::string("/api/contacts") + query,
+                                            {{"first_name", "Annie"}, {"email", "ann@acme.example"}});
+        ASSERT_EQ(twice.status, 422) << query;
+        EXPECT_EQ(errorFields(twice), std::set<std::string>{"allow_duplicate"});
+    }
     const auto allowed = as(sales2_).post("/api/contacts?allow_duplicate=true",
                                           {{"first_name", "Annie"}, {"email", "ann@acme.example"}});
     EXPECT_EQ(allowed.status, 201);

@@ -78,6 +78,22 @@ TEST_F(IdempotencyTest, SameKeyOtherBodyIsRefused) {
     EXPECT_EQ(g_created.load(), 1);
 }
 
+// A retry serialised again (names in another order, other spacing, escapes) is the same
+// request; another value is not.
+TEST_F(IdempotencyTest, SameBodyWrittenAnotherWayReplays) {
+    auto client = server_->clientFor(alice_);
+    const std::map<std::string, std::string> headers{{"Idempotency-Key", "k6"},
+                                                     {"Content-Type", "application/json"}};
+    const auto first = client.request("POST", "/api/test/things", R"({"name":"Ord","tags":["a"]})", headers);
+    ASSERT_EQ(first.status, 201) << first.body;
+    const auto again =
+        client.request("POST", "/api/test/things", "{ \"tags\": [ \"a\" ],\n \"name\": \"\\u004frd\" }", headers);
+    EXPECT_EQ(again.header("Idempotent-Replayed"), "true") << again.body;
+    EXPECT_EQ(again.body, first.body);
+    EXPECT_EQ(client.request("POST", "/api/test/things", R"({"tags":["a"],"name":"Ord2"})", headers).status, 422);
+    EXPECT_EQ(g_created.load(), 1);
+}
+
 // So is the same key with other query parameters or another If-Match: a retry of a create
 // refused as a duplicate, now sent with ?allow_duplicate=true, must not replay the refusal.
 TEST_F(IdempotencyTest, SameKeyOtherParametersOrPreconditionIsRefused) {

@@ -16,7 +16,7 @@ TEST(NormalizePhone, UkInternational) {
 // A UK number typed nationally, with its trunk 0, is read in the GB region.
 TEST(NormalizePhone, UkNational) {
     EXPECT_EQ(normalizePhone("020 7946 0123", "GB"), "+442079460123");
-    EXPECT_EQ(normalizePhone("07700 900123", "GB"), "+447700900123");
+    EXPECT_EQ(normalizePhone("07400 123456", "GB"), "+447400123456");
 }
 
 // The British habit of writing the trunk 0 in brackets after the country code is understood.
@@ -63,7 +63,20 @@ TEST(NormalizePhone, EuropeanInternationalNotations) {
 // The same national digits belong to whichever country the default region names.
 TEST(NormalizePhone, DefaultRegionDecidesTheCountry) {
     EXPECT_EQ(normalizePhone("030 901820", "DE"), "+4930901820");
-    EXPECT_EQ(normalizePhone("(212) 555-0100", "GB"), "+442125550100");
+    EXPECT_EQ(normalizePhone("06 12 34 56 78", "FR"), "+33612345678");
+    EXPECT_EQ(normalizePhone("0412 345 678", "AU"), "+61412345678");
+}
+
+// Typed without its country code, a number must be one of the region's: a French mobile read
+// in the US has a US number's length but no US number starts 06. With its country code only
+// the length is checked (ranges newer than libphonenumber's data stay accepted).
+TEST(NormalizePhone, NationalNumbersMustExistInTheirRegion) {
+    EXPECT_EQ(normalizePhone("06 12 34 56 78", "US"), std::nullopt);
+    EXPECT_EQ(normalizePhone("(012) 345-6789", "US"), std::nullopt);
+    EXPECT_EQ(normalizePhone("111 111 1111", "US"), std::nullopt);
+    EXPECT_EQ(normalizePhone("(212) 555-0100", "GB"), std::nullopt);
+    EXPECT_EQ(normalizePhone("+1 011 234 5678", "US"), "+10112345678");
+    EXPECT_EQ(normalizePhone("011 44 20 7946 0123", "US"), "+442079460123");  // US exit code
 }
 
 // The region code may be written in lower case.
