@@ -491,6 +491,28 @@ bool isFoldedAway(char32_t point) {
     }
 }
 
+// What crm_fold reads as a space (0024): the hyphen, the dashes, the full stop, the comma, the
+// slash, the underscore, round brackets, and every character unaccent writes as them (‚ „ ÷
+// … 、 。 （ ）, the soft hyphen; a unit test reads unaccent.rules for them).
+bool isFoldedToSpace(char32_t point) {
+    switch (point) {
+        case U'-': case U'.': case U',': case U'/': case U'_': case U'(': case U')':
+        case U'\u00AD': case U'\u00F7': case U'\u02D7': case U'\u2010': case U'\u2011':
+        case U'\u2012': case U'\u2013': case U'\u2014': case U'\u2015': case U'\u201A':
+        case U'\u201E': case U'\u2024': case U'\u2025': case U'\u2026': case U'\u2044':
+        case U'\u2212': case U'\u2215': case U'\u2985': case U'\u2986': case U'\u3001':
+        case U'\u3002': case U'\uFE10': case U'\uFE11': case U'\uFE12': case U'\uFE19':
+        case U'\uFE30': case U'\uFE31': case U'\uFE32': case U'\uFE35': case U'\uFE36':
+        case U'\uFE50': case U'\uFE51': case U'\uFE52': case U'\uFE58': case U'\uFE59':
+        case U'\uFE5A': case U'\uFE63': case U'\uFF08': case U'\uFF09': case U'\uFF0C':
+        case U'\uFF0D': case U'\uFF0E': case U'\uFF0F': case U'\uFF3F': case U'\uFF5F':
+        case U'\uFF60': case U'\uFF61': case U'\uFF64':
+            return true;
+        default:
+            return false;
+    }
+}
+
 bool isLetterOrDigit(char32_t point) {
     const auto locale = unicodeCtype();
     return point < 0x80 ? std::isalnum(static_cast<int>(point)) != 0
@@ -505,10 +527,11 @@ std::size_t foldedLength(std::string_view text) {
     for (std::size_t i = 0; i < text.size();) {
         const auto [point, bytes] = codePointAt(text, i);
         i += bytes;
-        if (isMarkOnAnother(point) || isInvisible(point) || isFoldedAway(point)) {
+        const bool separator = isFoldedToSpace(point);  // the soft hyphen too, invisible as it is
+        if (!separator && (isMarkOnAnother(point) || isInvisible(point) || isFoldedAway(point))) {
             continue;
         }
-        if (isSpace(point)) {
+        if (separator || isSpace(point)) {
             space_before = length > 0;
             continue;
         }

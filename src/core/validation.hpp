@@ -131,10 +131,11 @@ std::string toNfc(std::string_view text);
 std::string compatibilityForm(std::string_view text);
 /// The characters a search compares of `text`: as compatibilityForm() has them, without the
 /// marks that sit on another character (accents, harakat, niqqud) and the characters that show
-/// nothing (a zero-width space) and apostrophes, which searches ignore, and with each run of
-/// spaces one (crm_fold, migration 0023). "ﬃ" counts three, "ß" and "æ" two; "ph" with two
-/// combining acutes counts two, "o'b" two; a text without a letter or digit as typed ("...",
-/// "㈱") none.
+/// nothing (a zero-width space) and apostrophes, which searches ignore, with hyphens, dashes
+/// and the punctuation crm_fold reads as a space counted as one, and with each run of spaces
+/// one (crm_fold, migrations 0023 and 0024). "ﬃ" counts three, "ß" and "æ" two; "ph" with two
+/// combining acutes counts two, "o'b" two, "a-b" three, "a - b" three, "-ab-" two; a text
+/// without a letter or digit as typed ("...", "㈱") none.
 std::size_t searchedLength(std::string_view text);
 /// True when a search for `text` would compare nothing: it is made of white space, characters
 /// that print as nothing and marks (which searches ignore) only, in any mix.

@@ -1020,6 +1020,14 @@ TEST_F(ClientsApiTest, SearchMatchesNameOrDomain) {
     const auto oreilly = createClient(sales_, {{"name", "O\u2019Reilly Media"}});
     EXPECT_EQ(listIds(sales_, "q=oreilly"), std::vector<std::string>{oreilly});
     EXPECT_EQ(listIds(sales_, "q=O'Reilly%20%20media"), std::vector<std::string>{oreilly});
+    // Hyphens and other punctuation are spaces: "muller lud" finds Müller-Lüdenscheidt, "st
+    // john" finds St. John's, and the name typed with its punctuation still finds it.
+    const auto muller = createClient(sales_, {{"name", "Müller-Lüdenscheidt GmbH"}});
+    const auto stjohn = createClient(sales_, {{"name", "St. John's (UK), Ltd"}});
+    EXPECT_EQ(listIds(sales_, "q=muller%20lud"), std::vector<std::string>{muller});
+    EXPECT_EQ(listIds(sales_, "q=M%C3%BCller-L%C3%BCdenscheidt"), std::vector<std::string>{muller});
+    EXPECT_EQ(listIds(sales_, "q=st%20johns%20uk%20ltd"), std::vector<std::string>{stjohn});
+    EXPECT_EQ(listIds(sales_, "q=St.%20John's%20(UK)"), std::vector<std::string>{stjohn});
 }
 
 // status (any of), industry, owner_id and tag (all of) narrow the list.

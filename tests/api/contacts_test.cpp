@@ -998,6 +998,37 @@ TEST_F(ContactsApiTest, SearchesIgnoreApostrophesAndExtraSpaces) {
     EXPECT_EQ(ids(sorted.json().at("data")), (std::vector<std::string>{obama, typed, ocasio}));
 }
 
+// A hyphen (or dash, full stop, comma, slash, bracket) is a space to a search, in what is
+// stored as in q: Jean-Luc is found by "jean luc", Anne Marie by "anne-marie", a company by
+// its name without its punctuation. A name is found surname first too, as written in East
+// Asia ("山田 太郎") or in a list of surnames ("Hopper Grace"); an e-mail typed in full still
+// finds its address.
+TEST_F(ContactsApiTest, SearchesReadPunctuationAsSpacesAndNamesEitherWay) {
+    const auto jean = createContactId(manager_, {{"first_name", "Jean-Luc"}, {"last_name", "Picard"},
+                                                 {"email", "jl.picard@starfleet.example"}});
+    const auto anne = createContactId(manager_, {{"first_name", "Anne Marie"}, {"last_name", "García—Márquez"},
+                                                 {"sales_profile", {{"company_name", "Müller-Lüdenscheidt, Inc."}}}});
+    const auto taro = createContactId(manager_, {{"first_name", "太郎"}, {"last_name", "山田"}});
+    const auto grace = createContactId(manager_, {{"first_name", "Grace"}, {"last_name", "Hopper"}});
+    const auto list = [this](const std::string& q) {
+        const auto response = as(recruiter_).get("/api/contacts?q=" + encoded(q));
+        EXPECT_EQ(response.status, 200) << q << ": " << response.body;
+        return ids(response.json().at("data"));
+    };
+    for (const std::string q : {"jean luc", "Jean-Luc", "jean–luc picard", "jl picard", "jl.picard@starfleet.example"}) {
+        EXPECT_EQ(list(q), std::vector<std::string>{jean}) << q;
+    }
+    for (const std::string q : {"anne-marie", "garcia marquez", "garcia-marquez", "muller luden", "Lüdenscheidt Inc"}) {
+        EXPECT_EQ(list(q), std::vector<std::string>{anne}) << q;
+    }
+    for (const std::string q : {"山田 太郎", "太郎 山田", "山田　太郎"}) {
+        EXPECT_EQ(list(q), std::vector<std::string>{taro}) << q;
+    }
+    EXPECT_EQ(list("hopper grace"), std::vector<std::string>{grace});
+    // Punctuation counts as one space between characters, nothing at the ends: "-a-b-" is 3.
+    EXPECT_EQ(errorFields(as(recruiter_).get("/api/contacts?q=" + encoded("(a.)"))), std::set<std::string>{"q"});
+}
+
 // q finds contacts by name, e-mail, phone (in any format) and company.
 TEST_F(ContactsApiTest, SearchCoversNameEmailPhoneAndCompany) {
     const auto ada = createContactId(manager_, {{"first_name", "Ada"}, {"last_name", "Lovelace"},

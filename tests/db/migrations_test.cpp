@@ -193,12 +193,16 @@ TEST(Migrations, FoldSearchesAndSpellGreekTags) {
     EXPECT_EQ(text("SELECT tags::text FROM contacts"), "{\"οδος 1\"}");
     EXPECT_EQ(text("SELECT count(*)::text FROM audit_log WHERE action = 'client.updated'"), "1");
     EXPECT_EQ(text("SELECT count(*)::text FROM contact_profile_audit_log WHERE field = 'tags'"), "1");
-    EXPECT_EQ(text("SELECT search_text FROM contacts"), "σωκρατησ καραγιαννησ");  // no accents
+    // No accents; the name also surname first (0024).
+    EXPECT_EQ(text("SELECT search_text FROM contacts"), "σωκρατησ καραγιαννησ καραγιαννησ σωκρατησ");
     EXPECT_EQ(text("SELECT crm_fold('Zoë  ÉTÉ')"), "zoe ete");  // one space since 0023
     EXPECT_EQ(text("SELECT crm_fold(U&'\\2019 O\\2019Brien ')"), "obrien");  // nor any at the ends
     EXPECT_EQ(text("SELECT crm_fold(U&'\\0645\\064F\\062D\\064E\\0645\\0651\\064E\\062F \\5C71\\3000\\7530')"),
               "\u0645\u062D\u0645\u062F \u5C71 \u7530");  // harakat gone, U+3000 a space
-    EXPECT_EQ(text("SELECT crm_like_literal(crm_fold(U&'50\\FF05\\FF3F\\FF3C'))"), "50\\%\\_\\\\");
+    // ％ and ＼ stay literal; ＿ is '_' to unaccent, a space since 0024.
+    EXPECT_EQ(text("SELECT crm_like_literal(crm_fold(U&'50\\FF05\\FF3F\\FF3C'))"), "50\\% \\\\");
+    EXPECT_EQ(text("SELECT crm_fold('Jean-Luc  St. John, (UK) A/S_1')"), "jean luc st john uk a s 1");
+    EXPECT_EQ(text("SELECT crm_fold(U&'Garc\\00EDa\\2014M\\00E1rquez\\2026')"), "garcia marquez");
     // Accent kept: the capitals had none, so two skills (as the API would have kept them).
     EXPECT_EQ(text("SELECT skill_names::text FROM candidate_profiles"), "{go,πωλήσεις,πωλησεις}");
     EXPECT_EQ(text("SELECT version::text FROM candidate_profiles"), "1");

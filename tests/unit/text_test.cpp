@@ -91,6 +91,12 @@ TEST(SearchedLength, CountsWhatTheSearchCompares) {
     EXPECT_EQ(searchedLength("\u2032\u2032\u2032"), 0u);     // ′′′: three apostrophes to unaccent
     EXPECT_EQ(searchedLength("\u0640\u0640\u0640"), 0u);     // tatweel stretches, crm_fold deletes it
     EXPECT_EQ(searchedLength("Jos\u00E9"), 4u);
+    EXPECT_EQ(searchedLength("a-b"), 3u);                    // a hyphen is a space (0024)
+    EXPECT_EQ(searchedLength("a - b"), 3u);                  // "a   b", then "a b"
+    EXPECT_EQ(searchedLength("-ab-"), 2u);                   // none at the ends
+    EXPECT_EQ(searchedLength("a\u2014b"), 3u);               // an em dash, written '-'
+    EXPECT_EQ(searchedLength("ab\u2026"), 2u);               // …, written "...", then nothing
+    EXPECT_EQ(searchedLength("(a.b)"), 3u);
     EXPECT_EQ(compatibilityForm("\uFF0B\uFF14\uFF14\u3000\uFF12\uFF10"), "+44 20");
     // Spaces, invisible characters and marks, in any mix, are nothing to search for.
     EXPECT_TRUE(searchesNothing("\u0301\u200B"));
@@ -116,6 +122,27 @@ TEST(SearchedLength, CountsNothingForWhatUnaccentMakesAnApostrophe) {
         }
     }
     EXPECT_GE(apostrophes, 9u);
+}
+
+// Every character unaccent writes as punctuation crm_fold reads as a space (0024: dashes, …,
+// ‚, ÷) counts as a space: once between two letters, nothing at the ends.
+TEST(SearchedLength, CountsWhatUnaccentMakesPunctuationAsASpace) {
+    std::ifstream rules("/usr/share/postgresql/15/tsearch_data/unaccent.rules");
+    if (!rules) {
+        GTEST_SKIP() << "no unaccent.rules of PostgreSQL 15 here";
+    }
+    std::size_t separators = 0;
+    for (std::string line; std::getline(rules, line);) {
+        const auto tab = line.find('\t');
+        const auto output = tab == std::string::npos ? std::string() : line.substr(tab + 1);
+        if (!output.empty() && output.find_first_not_of("-.,/_() ") == std::string::npos) {
+            const auto source = line.substr(0, tab);
+            EXPECT_EQ(searchedLength("ab" + source + "cd"), 5u) << source;
+            EXPECT_EQ(searchedLength(source + "ab" + source), 2u) << source;
+            ++separators;
+        }
+    }
+    EXPECT_GE(separators, 15u);
 }
 
 // ---------------------------------------------------------------------------------------------
