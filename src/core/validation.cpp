@@ -938,10 +938,13 @@ std::optional<std::string> ObjectReader::optionalTimestamp(std::string_view key)
 }
 
 std::optional<std::string> ObjectReader::optionalCurrency(std::string_view key) {
-    const auto text = optionalText(key, 0, 3);
+    auto text = optionalText(key, 0, 3);
     if (!text) {
         return std::nullopt;
     }
+    // Any case in, upper case out, as country codes are: "eur" is EUR.
+    std::transform(text->begin(), text->end(), text->begin(),
+                   [](char c) { return c >= 'a' && c <= 'z' ? static_cast<char>(c - 'a' + 'A') : c; });
     if (!isCurrency(*text)) {
         fail(key, "must be an ISO 4217 code such as EUR");
         return std::nullopt;

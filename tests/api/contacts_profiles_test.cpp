@@ -166,6 +166,10 @@ TEST_F(ContactProfilesApiTest, RulesAcrossFieldsHoldOnUpdate) {
     const auto inverted = as(manager_).put(path, {{"desired_salary_min", "70000"}});
     EXPECT_EQ(inverted.status, 422);
     EXPECT_EQ(errorFields(inverted), std::set<std::string>{"desired_salary_min"});
+    // A currency in lower case is the same code.
+    const auto lower = as(manager_).put(path, {{"currency", "usd"}});
+    ASSERT_EQ(lower.status, 200) << lower.body;
+    EXPECT_EQ(lower.json().at("currency"), "USD");
     const auto uncurrencied = as(manager_).put(path, {{"currency", nullptr}});
     EXPECT_EQ(errorFields(uncurrencied), std::set<std::string>{"currency"});
     EXPECT_EQ(as(manager_).put(path, {{"desired_salary_max", nullptr}, {"desired_salary_min", "70000"}}).status, 200);
