@@ -310,8 +310,12 @@ const db::Statement kReleasePrimaryContact{"contacts.release_primary_contact", R
     RETURNING client_id)sql"};
 
 const db::Statement kPrimaryContactsOf{"contacts.primary_contacts_of", R"sql(
-    SELECT client_id, contact_id FROM client_contacts
+    SELECT client_id, contact_id, coalesce(end_date < current_date, false) FROM client_contacts
     WHERE org_id = $1 AND client_id = ANY($2::uuid[]) AND is_primary_contact AND contact_id <> $3)sql"};
+
+const db::Statement kReleasePrimaryPlace{"contacts.release_primary_place", R"sql(
+    UPDATE client_contacts SET is_primary_contact = false
+    WHERE org_id = $1 AND client_id = $2 AND contact_id = $3 AND is_primary_contact)sql"};
 
 // Links to deleted clients are left alone: they are not shown, so a replace cannot mean them.
 const db::Statement kDeleteRelationshipsExcept{"contacts.delete_relationships_except", R"sql(
@@ -1377,19 +1381,24 @@ std::vector<std::string> lockClientsOfLinks(pqxx::transaction_base& tx, const st
     return live;
 }
 
-std::map<std::string, std::string> primaryContactsOf(pqxx::transaction_base& tx,
-                                                     const std::string& org_id,
-                                                     const std::vector<std::string>& client_ids,
-                                                     const std::string& except_contact_id) {
-    std::map<std::string, std::string> out;
+std::map<std::string, PrimaryPlaceHolder> primaryContactsOf(pqxx::transaction_base& tx,
+                                                            const std::string& org_id,
+                                                            const std::vector<std::string>& client_ids,
+                                                            const std::string& except_contact_id) {
+    std::map<std::string, PrimaryPlaceHolder> out;
     if (client_ids.empty()) {
         return out;
     }
     for (const auto& row :
          db::exec(tx, kPrimaryContactsOf, org_id, db::uuidArray(client_ids), except_contact_id)) {
-        out[row[0].as<std::string>()] = row[1].as<std::string>();
+        out[row[0].as<std::string>()] = PrimaryPlaceHolder{row[1].as<std::string>(), row[2].as<bool>()};
     }
     return out;
+}
+
+void releasePrimaryPlace(pqxx::transaction_base& tx, const std::string& org_id,
+                         const std::string& client_id, const std::string& contact_id) {
+    db::exec(tx, kReleasePrimaryPlace, org_id, client_id, contact_id);
 }
 
 void replaceRelationships(pqxx::transaction_base& tx, const std::string& org_id,

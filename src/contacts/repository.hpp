@@ -416,11 +416,22 @@ std::vector<std::string> lockClientsOfLinks(pqxx::transaction_base& tx, const st
 void lockPrimaryContactPlaces(pqxx::transaction_base& tx, const std::string& org_id,
                               const std::vector<std::string>& client_ids);
 
-/// client id → the other contact that is its primary contact, for the given clients.
-std::map<std::string, std::string> primaryContactsOf(pqxx::transaction_base& tx,
-                                                     const std::string& org_id,
-                                                     const std::vector<std::string>& client_ids,
-                                                     const std::string& except_contact_id);
+/// The contact holding a client's primary-contact place, and whether its link has ended
+/// (end_date before today: a former contact, who gives the place up to a claimant).
+struct PrimaryPlaceHolder {
+    std::string contact_id;
+    bool link_ended = false;
+};
+
+/// client id → the other contact that holds its primary-contact place, for the given clients.
+std::map<std::string, PrimaryPlaceHolder> primaryContactsOf(pqxx::transaction_base& tx,
+                                                            const std::string& org_id,
+                                                            const std::vector<std::string>& client_ids,
+                                                            const std::string& except_contact_id);
+
+/// Takes the primary-contact place of `client_id` from `contact_id`'s link.
+void releasePrimaryPlace(pqxx::transaction_base& tx, const std::string& org_id,
+                         const std::string& client_id, const std::string& contact_id);
 
 struct RelationshipValues {
     std::string client_id;

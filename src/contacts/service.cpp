@@ -750,6 +750,26 @@ ContactService::ProfileResult ContactService::makePrimary(const core::Actor& act
 // ---------------------------------------------------------------------------------------------
 // Client relationships
 
+namespace {
+
+// A former contact (whose link to the client ended before today) gives the client's primary
+// place up to the contact claiming it: the person left, and whoever took over is the one to
+// call. The former contact's links change, so its version moves and its history shows the
+// change, made by the claimant.
+void handOverPrimaryPlace(pqxx::transaction_base& tx, const core::Actor& actor,
+                          const std::string& client_id, const std::string& former_id,
+                          const core::RequestMeta& meta) {
+    repo::lockContact(tx, actor.org_id, former_id);
+    const auto before = repo::listRelationships(tx, actor.org_id, former_id);
+    repo::releasePrimaryPlace(tx, actor.org_id, client_id, former_id);
+    const auto after = repo::listRelationships(tx, actor.org_id, former_id);
+    repo::bumpContactVersion(tx, actor.org_id, former_id);
+    repo::insertHistory(tx, actor.org_id, former_id, relationshipChanges(before, after), actor.user_id,
+                        meta.request_id);
+}
+
+}  // namespace
+
 ContactService::Relationships ContactService::relationships(const core::Actor& actor,
                                                            const std::string& contact_id) {
     auto lease = pool_.acquire();
@@ -795,14 +815,18 @@ ContactService::Relationships ContactService::replaceRelationships(
     for (std::size_t i = 0; i < input.relationships.size(); ++i) {
         const auto& link = input.relationships[i];
         const auto holder = holders.find(link.client_id);
-        if (link.is_primary_contact && holder != holders.end()) {
+        if (link.is_primary_contact && holder != holders.end() && !holder->second.link_ended) {
             const auto field = "relationships[" + std::to_string(i) + "].is_primary_contact";
+            const auto& holder_id = holder->second.contact_id;
             AppError error(core::ErrorCode::Conflict,
                            "The client already has another primary contact", {},
-                           {core::FieldError{field, "client already has primary contact " + holder->second}});
-            error.withExtra("existing_id", holder->second);
+                           {core::FieldError{field, "client already has primary contact " + holder_id}});
+            error.withExtra("existing_id", holder_id);
             throw error;
         }
+    }
+    for (const auto& [client_id, holder] : holders) {
+        handOverPrimaryPlace(tx, actor, client_id, holder.contact_id, meta);  // only ended links are left
     }
 
     const auto before = repo::listRelationships(tx, actor.org_id, contact_id);

@@ -369,6 +369,44 @@ TEST_F(ContactProfilesApiTest, SecondPrimaryContactOfAClientConflicts) {
     EXPECT_EQ(errorFields(response), std::set<std::string>{"relationships[0].is_primary_contact"});
 }
 
+// A former contact, whose link to the client has ended, gives the primary place up to the
+// contact claiming it, whoever owns it: its link stays (as no longer primary), its version
+// moves and its history shows the change, made by the claimant. A link that has not started
+// yet keeps the place: that person is coming.
+TEST_F(ContactProfilesApiTest, EndedLinkGivesUpThePrimaryPlace) {
+    const auto client = insertClient(org_, "Handover");
+    const auto former = createContactId(manager_, {{"first_name", "Former"}});
+    const auto successor = createContactId(sales_, {{"first_name", "Successor"}});
+    ASSERT_EQ(as(manager_).put("/api/contacts/" + former + "/client-relationships",
+                               {{"relationships", {{{"client_id", client}, {"is_primary_contact", true},
+                                                    {"end_date", "2025-01-01"}}}}}).status,
+              200);
+    const auto version_before = as(manager_).get("/api/contacts/" + former).json().at("version").get<int>();
+    const auto taken = as(sales_).put("/api/contacts/" + successor + "/client-relationships",
+                                      {{"relationships", {{{"client_id", client}, {"is_primary_contact", true}}}}});
+    ASSERT_EQ(taken.status, 200) << taken.body;
+    const auto links = as(manager_).get("/api/contacts/" + former + "/client-relationships").json().at("data");
+    ASSERT_EQ(links.size(), 1u);
+    EXPECT_EQ(links.at(0).at("is_primary_contact"), false);
+    EXPECT_EQ(links.at(0).at("end_date"), "2025-01-01");
+    EXPECT_EQ(as(manager_).get("/api/contacts/" + former).json().at("version"), version_before + 1);
+    const auto history = as(manager_).get("/api/contacts/" + former + "/history").json().at("data");
+    ASSERT_FALSE(history.empty());
+    EXPECT_EQ(history.at(0).at("field"), "client_relationships");
+    EXPECT_EQ(history.at(0).at("changed_by"), sales_.id);
+
+    const auto later = insertClient(org_, "Incoming");
+    const auto coming = createContactId(manager_, {{"first_name", "Coming"}});
+    ASSERT_EQ(as(manager_).put("/api/contacts/" + coming + "/client-relationships",
+                               {{"relationships", {{{"client_id", later}, {"is_primary_contact", true},
+                                                    {"start_date", "2999-01-01"}}}}}).status,
+              200);
+    const auto refused = as(sales_).put("/api/contacts/" + successor + "/client-relationships",
+                                        {{"relationships", {{{"client_id", later}, {"is_primary_contact", true}}}}});
+    ASSERT_EQ(refused.status, 409) << refused.body;
+    EXPECT_EQ(refused.json().at("existing_id"), coming);
+}
+
 // Contacts claiming the same primary-contact place at once: one gets it, and every other gets
 // the same 409 a later claim would, naming the entry and the contact that holds the place.
 TEST_F(ContactProfilesApiTest, ConcurrentPrimaryClaimsNameTheHolder) {
