@@ -514,6 +514,26 @@ ContactInput ContactInput::withPhonesReadIn(const std::string& region) const {
     return read;
 }
 
+namespace {
+
+// The rules across a new profile's fields, checked with the fields themselves so that one 422
+// names every problem. A field already named for its own value is not named again (an
+// unreadable currency is not also "required"). The service checks the record it writes again.
+void checkNewSales(const SalesProfileInput& input, const std::string& prefix, core::FieldErrors& errors) {
+    core::FieldErrors across;
+    checkSales(applySales(repo::SalesProfileRecord{}, input), prefix, across);
+    errors.addForOtherFields(across);
+}
+
+void checkNewCandidate(const CandidateProfileInput& input, const std::string& prefix,
+                       core::FieldErrors& errors) {
+    core::FieldErrors across;
+    checkCandidate(applyCandidate(repo::CandidateProfileRecord{}, input), prefix, across);
+    errors.addForOtherFields(across);
+}
+
+}  // namespace
+
 CreateContactDto CreateContactDto::fromJson(const json& body, const std::string& phone_region) {
     core::FieldErrors errors;
     core::ObjectReader in(body, errors);
@@ -524,11 +544,13 @@ CreateContactDto CreateContactDto::fromJson(const json& body, const std::string&
         core::ObjectReader nested(*sales, errors, "sales_profile.");
         dto.sales_profile = readSales(nested, true);
         nested.finish();
+        checkNewSales(*dto.sales_profile, "sales_profile.", errors);
     }
     if (const auto candidate = in.optionalJson("candidate_profile"); candidate && !candidate->is_null()) {
         core::ObjectReader nested(*candidate, errors, "candidate_profile.");
         dto.candidate_profile = readCandidate(nested, errors);
         nested.finish();
+        checkNewCandidate(*dto.candidate_profile, "candidate_profile.", errors);
     }
     in.finish();
     errors.throwIfAny();
@@ -554,16 +576,22 @@ SalesProfileDto SalesProfileDto::fromJson(const json& body, bool create) {
     SalesProfileDto dto;
     dto.input = readSales(in, create);
     in.finish();
+    if (create) {
+        checkNewSales(dto.input, "", errors);
+    }
     errors.throwIfAny();
     return dto;
 }
 
-CandidateProfileDto CandidateProfileDto::fromJson(const json& body, bool /*create*/) {
+CandidateProfileDto CandidateProfileDto::fromJson(const json& body, bool create) {
     core::FieldErrors errors;
     core::ObjectReader in(body, errors);
     CandidateProfileDto dto;
     dto.input = readCandidate(in, errors);
     in.finish();
+    if (create) {
+        checkNewCandidate(dto.input, "", errors);
+    }
     errors.throwIfAny();
     return dto;
 }

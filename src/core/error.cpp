@@ -68,6 +68,17 @@ AppError AppError::internal(std::string detail) {
     return AppError(ErrorCode::Internal, "Internal server error", std::move(detail));
 }
 
+void FieldErrors::addForOtherFields(const FieldErrors& other) {
+    std::vector<FieldError> added;
+    for (const auto& error : other.errors_) {
+        const auto named = [&](const FieldError& known) { return known.field == error.field; };
+        if (std::none_of(errors_.begin(), errors_.end(), named)) {
+            added.push_back(error);
+        }
+    }
+    errors_.insert(errors_.end(), added.begin(), added.end());
+}
+
 void FieldErrors::add(std::string field, std::string message) {
     // Two checks may find the same fault (a NUL in a filter: the list's and the filter's own);
     // the answer names it once.

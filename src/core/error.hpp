@@ -77,6 +77,8 @@ private:
 class FieldErrors {
 public:
     void add(std::string field, std::string message);
+    /// Adds the errors of `other` whose fields have none here yet.
+    void addForOtherFields(const FieldErrors& other);
     bool empty() const noexcept { return errors_.empty(); }
     std::size_t size() const noexcept { return errors_.size(); }
     /// Throws AppError::validation when any error was added.

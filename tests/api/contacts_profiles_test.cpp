@@ -166,6 +166,20 @@ TEST_F(ContactProfilesApiTest, RulesAcrossFieldsHoldOnUpdate) {
     const auto inverted = as(manager_).put(path, {{"desired_salary_min", "70000"}});
     EXPECT_EQ(inverted.status, 422);
     EXPECT_EQ(errorFields(inverted), std::set<std::string>{"desired_salary_min"});
+    // A rule across fields is reported with the fields' own errors, in one 422; a field named
+    // for its own value is not named again for the rule.
+    const auto all_at_once = as(manager_).post(
+        "/api/contacts", {{"first_name", "Sal"},
+                          {"candidate_profile", {{"desired_salary_min", "10"}, {"desired_salary_max", "5"},
+                                                 {"currency", "EUR"}, {"skills", {{{"name", ""}}}}}}});
+    ASSERT_EQ(all_at_once.status, 422) << all_at_once.body;
+    EXPECT_EQ(errorFields(all_at_once), (std::set<std::string>{"candidate_profile.skills[0].name",
+                                                              "candidate_profile.desired_salary_min"}));
+    const auto bad_currency = as(manager_).post("/api/contacts/" + contact + "/sales-profile",
+                                                {{"budget", "1000"}, {"currency", "E1"}, {"title", 5}});
+    ASSERT_EQ(bad_currency.status, 422) << bad_currency.body;
+    EXPECT_EQ(errorFields(bad_currency), (std::set<std::string>{"currency", "title"}));
+    EXPECT_EQ(bad_currency.json().at("errors").size(), 2u);  // "currency" once, for its value
     // A currency in lower case is the same code.
     const auto lower = as(manager_).put(path, {{"currency", "usd"}});
     ASSERT_EQ(lower.status, 200) << lower.body;
