@@ -673,7 +673,7 @@ std::optional<SearchTerms> searchTerms(const std::string& raw, std::string_view 
         return std::nullopt;
     }
     SearchTerms terms{text, q, std::nullopt};
-    // Also as dialled numbers are stored ("020 7946" in GB: 44207946); the digits as typed stay
+    // Also as dialled numbers are stored ("06 12 34 56 78": 612345678); the digits as typed stay
     // searched, since a fragment such as "09 75 83 51" may just start with a 0.
     if (const auto dialled = phone_like ? core::phoneSearchDigits(plain, phone_region) : std::string{};
         dialled.size() >= 3 && dialled != text) {

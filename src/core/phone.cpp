@@ -148,6 +148,13 @@ std::string phoneSearchDigits(std::string_view text, std::string_view default_re
     if (digits.rfind("00", 0) == 0) {
         return digits.size() >= kMinRewrittenDigits + 2 ? digits.substr(2) : digits;
     }
+    // Most countries dial their own numbers with a leading 0 that E.164 leaves out: without it,
+    // "06 12 34 56 78" finds +33 6 12 34 56 78 whatever the default region, as "020 7946 0958"
+    // finds +44 20 7946 0958. Seven digits left are specific enough to search anywhere.
+    constexpr std::size_t kMinNationalDigits = 8;
+    if (digits.front() == '0' && digits.size() >= kMinNationalDigits) {
+        return digits.substr(1);
+    }
     const auto region = regionCode(default_region);
     const auto& util = *PhoneNumberUtil::GetInstance();
     std::string national_prefix;

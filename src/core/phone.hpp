@@ -32,9 +32,11 @@ std::optional<std::string> phoneOrTyped(std::string_view text, const std::option
 /// The digits to look for in stored E.164 numbers when someone searches for a phone number
 /// typed as dialled, whole or in part: "+44 20 7946" is 44207946. The ways of dialling that
 /// E.164 leaves out are left out when the text starts with them and has at least six digits
-/// (shorter, it is more likely a fragment of the middle or end, such as "0100"): the national
-/// prefix of `default_region` ("020 7946 0958" in GB is 442079460958), "00" for international
-/// calls ("0044 20 7946" is 44207946), and a "(0)" after the country code ("+44 (0)20 7946").
+/// (shorter, it is more likely a fragment of the middle or end, such as "0100"): a trunk "0"
+/// once there are eight digits, in whichever country ("06 12 34 56 78" is 612345678, which
+/// +33612345678 holds), else the national prefix of `default_region` ("1 212 555 0100" in the
+/// US is 12125550100), "00" for international calls ("0044 20 7946" is 44207946), and a "(0)"
+/// after the country code ("+44 (0)20 7946").
 /// A fragment can look dialled too ("09 75 83 51" of a French number), so callers search the
 /// digits as typed as well.
 std::string phoneSearchDigits(std::string_view text, std::string_view default_region);

@@ -1047,6 +1047,10 @@ TEST_F(ContactsApiTest, SearchCoversNameEmailPhoneAndCompany) {
     EXPECT_EQ(search(encoded("\uFF0B\uFF14\uFF14 \uFF12\uFF10 \uFF17\uFF19\uFF14\uFF16")),
               std::vector<std::string>{ada});  // "＋４４ ２０ ７９４６", typed in full width
     EXPECT_EQ(search("%2B44%20(0)20%207946"), std::vector<std::string>{ada});  // with the (0)
+    // Dialled at home, with the trunk 0, in a region that is not the default (the US here).
+    EXPECT_EQ(search("020%207946%200000"), std::vector<std::string>{ada});
+    const auto amelie = createContactId(manager_, {{"first_name", "Amélie"}, {"phone", "+33 6 12 34 56 78"}});
+    EXPECT_EQ(search("06%2012%2034%2056%2078"), std::vector<std::string>{amelie});
     EXPECT_EQ(search("cyberdyne"), std::vector<std::string>{bob});
     EXPECT_EQ(search("100%25"), std::vector<std::string>{});  // % is a literal character
     // So are their full-width forms, which the folding makes ASCII: "50％ off" (U+FF05) is no

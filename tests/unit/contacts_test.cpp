@@ -188,7 +188,7 @@ TEST(SearchTerms, ReadsTheTextToSearch) {
     EXPECT_EQ(searchTerms("50%_off\\", "US")->text, "50%_off\\");
     // A number typed as dialled is searched both as typed and as E.164 has it.
     EXPECT_EQ(searchTerms("020 7946 0958", "GB")->text, "02079460958");
-    EXPECT_EQ(searchTerms("020 7946 0958", "GB")->dialled, "442079460958");
+    EXPECT_EQ(searchTerms("020 7946 0958", "GB")->dialled, "2079460958");
     EXPECT_FALSE(searchTerms("+44 20 7946", "GB")->dialled.has_value());  // nothing to leave out
     EXPECT_FALSE(searchTerms("Ada L", "GB")->dialled.has_value());
 }

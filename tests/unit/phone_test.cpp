@@ -156,8 +156,10 @@ TEST(NormalizePhone, NeverFewerThanSevenDigits) {
 TEST(PhoneSearchDigits, LeavesOutHowTheNumberIsDialled) {
     EXPECT_EQ(phoneSearchDigits("+44 20 7946", "US"), "44207946");
     EXPECT_EQ(phoneSearchDigits("+44 (0)20 7946 0958", "US"), "442079460958");
-    EXPECT_EQ(phoneSearchDigits("020 7946 0958", "GB"), "442079460958");
-    EXPECT_EQ(phoneSearchDigits("030 901820", "de"), "4930901820");
+    EXPECT_EQ(phoneSearchDigits("020 7946 0958", "GB"), "2079460958");    // trunk 0 left out
+    EXPECT_EQ(phoneSearchDigits("06 12 34 56 78", "US"), "612345678");     // in any region
+    EXPECT_EQ(phoneSearchDigits("030 901820", "de"), "30901820");
+    EXPECT_EQ(phoneSearchDigits("030 9018", "DE"), "49309018");             // short: in DE only
     EXPECT_EQ(phoneSearchDigits("0044 20 7946", "DE"), "44207946");
     EXPECT_EQ(phoneSearchDigits("0044 (0)20 7946", "DE"), "44207946");
     EXPECT_EQ(phoneSearchDigits("1 212 555 0100", "US"), "12125550100");  // US trunk 1 is its code
