@@ -670,6 +670,11 @@ std::optional<SearchTerms> searchTerms(const std::string& raw, std::string_view 
     const std::string text = phone_like && digits.size() >= 3 ? digits : q;
     // Counted as the search compares it: "ﬃ" is three letters, "ph" with accents on nothing two.
     if (core::searchedLength(text) < 3) {
+        // One or two characters are a whole name in Chinese, Japanese and Korean ("王芳", "山田"),
+        // too short for a trigram: searched as a given name, surname or full name instead.
+        if (!phone_like && core::isEastAsianName(q)) {
+            return SearchTerms{q, q, std::nullopt, true};
+        }
         return std::nullopt;
     }
     SearchTerms terms{text, q, std::nullopt};
@@ -700,7 +705,9 @@ ContactListQuery parseContactListQuery(const core::QueryParams& query, std::stri
                errors);
     auto& filter = out.request.filter;
     if (const auto q = core::searchParam(query, "q", 200, errors)) {
-        if (const auto terms = searchTerms(*q, phone_region)) {
+        if (const auto terms = searchTerms(*q, phone_region); terms && terms->whole_name) {
+            filter.name_key = terms->text;
+        } else if (terms) {
             filter.search_terms = terms->text;
             filter.company_terms = terms->company;
             filter.dialled_terms = terms->dialled;

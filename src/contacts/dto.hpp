@@ -154,6 +154,9 @@ struct SearchTerms {
     std::string text;
     std::string company;
     std::optional<std::string> dialled;
+    /// `text` is one or two characters of a Chinese, Japanese or Korean name, searched as a
+    /// whole name (ContactFilter::name_key) rather than as a substring.
+    bool whole_name = false;
 };
 std::optional<SearchTerms> searchTerms(const std::string& q, std::string_view phone_region);
 

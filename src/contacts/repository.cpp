@@ -821,7 +821,7 @@ std::string foldedAnywhere(const std::string& text) {
 // depends on its value: a rare owner or tag is best found through its index, a common one by
 // walking the sort index, and a generic plan cannot tell them apart.
 bool unfiltered(const ContactFilter& f) {
-    return !f.search_terms && !f.has_sales_profile && !f.has_candidate_profile && !f.owner_id &&
+    return !f.search_terms && !f.name_key && !f.has_sales_profile && !f.has_candidate_profile && !f.owner_id &&
            !f.client_id && !f.tag && !f.skill && !f.location;
 }
 
@@ -863,6 +863,11 @@ std::string filterClause(BuiltQuery& query, const std::string& org, const Contac
                  " AND cc.client_id = cl.id AND " CRM_LINK_IN_FORCE("cc") ") x"
                  " WHERE cl.org_id = " + org + " AND cl.deleted_at IS NULL AND " + folded("cl.name") + " LIKE " +
                  foldedAnywhere(company) + ")))";
+    }
+    if (f.name_key) {
+        // Every contact's names as whole keys (contacts_name_keys_gin, migration 0025).
+        where += " AND crm_name_keys(c.first_name, c.last_name) @> ARRAY[crm_fold(" + param(f.name_key) +
+                 "::text)]";
     }
     if (f.has_sales_profile) {
         where += *f.has_sales_profile ? " AND c.has_sales_profile" : " AND NOT c.has_sales_profile";

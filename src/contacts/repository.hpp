@@ -186,6 +186,9 @@ struct ContactFilter {
     /// Also found in search_text: a phone number's digits with the way it was dialled left out
     /// (core::phoneSearchDigits), searched besides the digits as typed.
     std::optional<std::string> dialled_terms;
+    /// A whole given name, surname or full name (either way round, without a space), as one or
+    /// two characters of a Chinese, Japanese or Korean name are searched.
+    std::optional<std::string> name_key;
     std::optional<bool> has_sales_profile;
     std::optional<bool> has_candidate_profile;
     std::optional<std::string> owner_id;

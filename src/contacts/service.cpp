@@ -437,11 +437,12 @@ ContactService::ListResult ContactService::list(const core::Actor& actor,
         result.rows = std::move(page.rows);
         result.items = std::move(page.items);
     };
-    if (query.request.filter.search_terms || query.include_profiles || query.with_total) {
+    const bool searches = query.request.filter.search_terms || query.request.filter.name_key;
+    if (searches || query.include_profiles || query.with_total) {
         // Several statements, one snapshot: the embedded profiles and the total agree with the
-        // page. A text search plans with the trigram indexes, whatever the organisation's size.
+        // page. A text search plans with its indexes, whatever the organisation's size.
         db::SnapshotRead tx(lease.get());
-        if (query.request.filter.search_terms) {
+        if (searches) {
             repo::planBitmapScansOnly(tx);
         }
         run(tx);

@@ -570,6 +570,17 @@ std::size_t searchedLength(std::string_view text) {
     return std::min(foldedLength(text), foldedLength(compatibilityForm(text)));
 }
 
+bool isEastAsianName(std::string_view text) {
+    const auto in_name_script = [](char32_t point) {
+        return (point >= 0x4E00 && point <= 0x9FFF) || (point >= 0x3400 && point <= 0x4DBF) ||
+               (point >= 0x20000 && point <= 0x2EBEF) || (point >= 0xF900 && point <= 0xFAFF) ||
+               (point >= 0x3041 && point <= 0x309F) || (point >= 0x30A0 && point <= 0x30FF) ||
+               (point >= 0x31F0 && point <= 0x31FF) || (point >= 0xAC00 && point <= 0xD7A3);
+    };
+    return !text.empty() && isValidUtf8(text) &&
+           !anyCodePoint(text, [&](char32_t point) { return !in_name_script(point); });
+}
+
 bool isCountryCode(const std::string& code) {
     // ISO 3166-1 alpha-2 (249 codes), plus XK (Kosovo), which phone and address data use.
     static const std::set<std::string> kCodes{

@@ -1025,6 +1025,17 @@ TEST_F(ContactsApiTest, SearchesReadPunctuationAsSpacesAndNamesEitherWay) {
         EXPECT_EQ(list(q), std::vector<std::string>{taro}) << q;
     }
     EXPECT_EQ(list("hopper grace"), std::vector<std::string>{grace});
+    // One or two characters of a Chinese, Japanese or Korean name are a whole name: the surname,
+    // the given name, or both without a space, either way round; never a part of one.
+    const auto fang = createContactId(manager_, {{"first_name", "芳"}, {"last_name", "王"}});
+    const auto fangming = createContactId(manager_, {{"first_name", "芳明"}, {"last_name", "李"}});
+    for (const std::string q : {"王芳", "芳王", "王", "芳"}) {
+        EXPECT_EQ(list(q), std::vector<std::string>{fang}) << q;
+    }
+    EXPECT_EQ(list("芳明"), std::vector<std::string>{fangming});
+    EXPECT_EQ(list("山田"), std::vector<std::string>{taro});
+    EXPECT_EQ(list("明"), std::vector<std::string>{});  // part of a given name: not a name
+    EXPECT_EQ(errorFields(as(recruiter_).get("/api/contacts?q=" + encoded("ab"))), std::set<std::string>{"q"});
     // Punctuation counts as one space between characters, nothing at the ends: "-a-b-" is 3.
     EXPECT_EQ(errorFields(as(recruiter_).get("/api/contacts?q=" + encoded("(a.)"))), std::set<std::string>{"q"});
 }
@@ -1342,6 +1353,26 @@ TEST_F(ContactsApiTest, SearchNeverSeqScansContacts) {
         // The company branches are costed: on this test's few hundred profiles an organisation
         // index with a filter is cheaper than a trigram probe, and the planner says so; on the
         // benchmark's 100,000 they go through their trigram indexes (docs/contacts.md, Search).
+    }
+    {
+        // A name of one or two East Asian characters is looked up in contacts_name_keys_gin.
+        contacts::repo::ListRequest request;
+        const auto terms = contacts::searchTerms("王芳", "US");
+        ASSERT_TRUE(terms && terms->whole_name);
+        request.filter.name_key = terms->text;
+        const auto query = contacts::repo::buildListQuery(org_.id, request);
+        auto connection = server_->database().connect();
+        pqxx::read_transaction tx(connection);
+        contacts::repo::planBitmapScansOnly(tx);
+        const auto plan = json::parse(
+            tx.exec_params("EXPLAIN (FORMAT JSON) " + query.sql, pqxx::prepare::make_dynamic_params(query.params))[0][0]
+                .c_str());
+        std::vector<std::string> scans;
+        walk(plan, scans);
+        for (const auto& scan : scans) {
+            EXPECT_EQ(scan.find("Seq Scan"), std::string::npos) << plan.dump(1);
+        }
+        EXPECT_NE(plan.dump().find("contacts_name_keys_gin"), std::string::npos) << plan.dump(1);
     }
     // The same search through the API finds the rows.
     const auto response = as(admin_).get("/api/contacts?q=kowalski3998&with_total=true");

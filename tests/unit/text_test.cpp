@@ -104,6 +104,19 @@ TEST(SearchedLength, CountsWhatTheSearchCompares) {
     EXPECT_FALSE(searchesNothing("\u0301a"));
 }
 
+// One or two characters are a whole name only in the scripts of Chinese, Japanese and Korean.
+TEST(IsEastAsianName, TakesHanKanaAndHangulOnly) {
+    EXPECT_TRUE(isEastAsianName("\u738B\u82B3"));      // 王芳
+    EXPECT_TRUE(isEastAsianName("\u3072\u308D"));      // ひろ
+    EXPECT_TRUE(isEastAsianName("\u30B1\u30F3"));      // ケン
+    EXPECT_TRUE(isEastAsianName("\uAE40"));             // 김
+    EXPECT_FALSE(isEastAsianName(""));
+    EXPECT_FALSE(isEastAsianName("ab"));
+    EXPECT_FALSE(isEastAsianName("\u738B "));           // with a space
+    EXPECT_FALSE(isEastAsianName("\u738B\u200B"));     // with a zero-width space
+    EXPECT_FALSE(isEastAsianName("\u3231"));            // ㈱ is no name
+}
+
 // Every character PostgreSQL's unaccent writes as an apostrophe is deleted by crm_fold (0023),
 // so it counts nothing: three of them are no three-character search (which would read every
 // trigram index whole). Read from the rules file of the PostgreSQL that ./crm installs.
