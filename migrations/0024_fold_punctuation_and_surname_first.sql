@@ -20,11 +20,12 @@ SET LOCAL lock_timeout = '5s';
 LOCK TABLE clients, contacts, sales_profiles, candidate_profiles IN ACCESS EXCLUSIVE MODE;
 
 -- 0023's function, with the punctuation read as spaces placed among the characters translate()
--- writes as a space (those before the end of its second list).
+-- writes as a space (those before the end of its second list), and the soft hyphen deleted
+-- before unaccent (which writes it '-'): it shows nothing, so "Anna\u00ADMaria" reads AnnaMaria.
 CREATE OR REPLACE FUNCTION crm_fold(t text) RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE STRICT AS $$
     SELECT btrim(regexp_replace(
-        translate(lower(public.unaccent('public.unaccent'::regdictionary, t)),
+        translate(lower(public.unaccent('public.unaccent'::regdictionary, replace(t, U&'\00AD', ''))),
                   'ς' || U&'\00A0\1680\2000\2001\2002\2003\2004\2005\2006\2007\2008\2009\200A\202F\205F\3000' ||
                       '-.,/_()' || U&'\2010\2011\2012\2013\2014\2015\2212' ||
                       U&'\0610\0611\0612\0613\0614\0615\0616\0617\0618\0619\061A\0640\064B\064C\064D\064E' ||
@@ -39,11 +40,14 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE STRICT AS $$
 $$;
 
 ALTER TABLE contacts DROP COLUMN search_text;
+-- Its parts are joined by U+001F, which no stored text and no q may hold (control characters
+-- are refused): a search matches within one part, never across two ("山田 山田" does not find
+-- 太郎 山田 through "太郎 山田" followed by "山田 太郎", nor "hopper grace" through grace@…).
 ALTER TABLE contacts ADD COLUMN search_text text GENERATED ALWAYS AS (
-    crm_fold(coalesce(first_name, '') || ' ' || coalesce(last_name, '') || ' ' ||
-             coalesce(email, '') || ' ' || coalesce(phone, '') ||
-             coalesce(' ' || nullif(crm_contact_points_text(emails, phones), ''), '') ||
-             coalesce(' ' || last_name || ' ' || first_name, ''))) STORED;
+    crm_fold(coalesce(first_name, '') || ' ' || coalesce(last_name, '') || U&'\001F' ||
+             coalesce(email, '') || U&'\001F' || coalesce(phone, '') ||
+             coalesce(U&'\001F' || nullif(crm_contact_points_text(emails, phones), ''), '') ||
+             coalesce(U&'\001F' || last_name || ' ' || first_name, ''))) STORED;
 CREATE INDEX contacts_search_trgm ON contacts USING gin (search_text gin_trgm_ops);
 
 REINDEX INDEX clients_name_trgm;

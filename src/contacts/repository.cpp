@@ -313,9 +313,12 @@ const db::Statement kPrimaryContactsOf{"contacts.primary_contacts_of", R"sql(
     SELECT client_id, contact_id, coalesce(end_date < current_date, false) FROM client_contacts
     WHERE org_id = $1 AND client_id = ANY($2::uuid[]) AND is_primary_contact AND contact_id <> $3)sql"};
 
-const db::Statement kReleasePrimaryPlace{"contacts.release_primary_place", R"sql(
+// Only while the link is still primary and ended: the former contact's own change may have
+// come first.
+const db::Statement kReleaseEndedPrimaryPlaces{"contacts.release_ended_primary_places", R"sql(
     UPDATE client_contacts SET is_primary_contact = false
-    WHERE org_id = $1 AND client_id = $2 AND contact_id = $3 AND is_primary_contact)sql"};
+    WHERE org_id = $1 AND contact_id = $2 AND client_id = ANY($3::uuid[]) AND is_primary_contact
+      AND end_date < current_date)sql"};
 
 // Links to deleted clients are left alone: they are not shown, so a replace cannot mean them.
 const db::Statement kDeleteRelationshipsExcept{"contacts.delete_relationships_except", R"sql(
@@ -1401,9 +1404,10 @@ std::map<std::string, PrimaryPlaceHolder> primaryContactsOf(pqxx::transaction_ba
     return out;
 }
 
-void releasePrimaryPlace(pqxx::transaction_base& tx, const std::string& org_id,
-                         const std::string& client_id, const std::string& contact_id) {
-    db::exec(tx, kReleasePrimaryPlace, org_id, client_id, contact_id);
+bool releaseEndedPrimaryPlaces(pqxx::transaction_base& tx, const std::string& org_id,
+                               const std::string& contact_id, const std::vector<std::string>& client_ids) {
+    return db::exec(tx, kReleaseEndedPrimaryPlaces, org_id, contact_id, db::uuidArray(client_ids))
+               .affected_rows() > 0;
 }
 
 void replaceRelationships(pqxx::transaction_base& tx, const std::string& org_id,

@@ -432,9 +432,10 @@ std::map<std::string, PrimaryPlaceHolder> primaryContactsOf(pqxx::transaction_ba
                                                             const std::vector<std::string>& client_ids,
                                                             const std::string& except_contact_id);
 
-/// Takes the primary-contact place of `client_id` from `contact_id`'s link.
-void releasePrimaryPlace(pqxx::transaction_base& tx, const std::string& org_id,
-                         const std::string& client_id, const std::string& contact_id);
+/// Takes the primary-contact places of `client_ids` from `contact_id`'s links that have ended;
+/// whether any was taken.
+bool releaseEndedPrimaryPlaces(pqxx::transaction_base& tx, const std::string& org_id,
+                               const std::string& contact_id, const std::vector<std::string>& client_ids);
 
 struct RelationshipValues {
     std::string client_id;

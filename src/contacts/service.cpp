@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
 #include <set>
 
 namespace crm::contacts {
@@ -755,18 +756,21 @@ namespace {
 
 // A former contact (whose link to the client ended before today) gives the client's primary
 // place up to the contact claiming it: the person left, and whoever took over is the one to
-// call. The former contact's links change, so its version moves and its history shows the
-// change, made by the claimant.
-void handOverPrimaryPlace(pqxx::transaction_base& tx, const core::Actor& actor,
-                          const std::string& client_id, const std::string& former_id,
-                          const core::RequestMeta& meta) {
-    repo::lockContact(tx, actor.org_id, former_id);
-    const auto before = repo::listRelationships(tx, actor.org_id, former_id);
-    repo::releasePrimaryPlace(tx, actor.org_id, client_id, former_id);
-    const auto after = repo::listRelationships(tx, actor.org_id, former_id);
-    repo::bumpContactVersion(tx, actor.org_id, former_id);
-    repo::insertHistory(tx, actor.org_id, former_id, relationshipChanges(before, after), actor.user_id,
-                        meta.request_id);
+// call. The former contact's links change, so its version moves (once) and its history shows
+// the change, made by the claimant. `places`: former contact → the clients it gives up.
+void handOverPrimaryPlaces(pqxx::transaction_base& tx, const core::Actor& actor,
+                           const std::map<std::string, std::vector<std::string>>& places,
+                           const core::RequestMeta& meta) {
+    for (const auto& [former_id, client_ids] : places) {
+        const auto before = repo::listRelationships(tx, actor.org_id, former_id);
+        if (!repo::releaseEndedPrimaryPlaces(tx, actor.org_id, former_id, client_ids)) {
+            continue;  // its own change came first
+        }
+        const auto after = repo::listRelationships(tx, actor.org_id, former_id);
+        repo::bumpContactVersion(tx, actor.org_id, former_id);
+        repo::insertHistory(tx, actor.org_id, former_id, relationshipChanges(before, after),
+                            actor.user_id, meta.request_id);
+    }
 }
 
 }  // namespace
@@ -813,21 +817,43 @@ ContactService::Relationships ContactService::replaceRelationships(
     // are locked first, so a claim committed meanwhile is seen here, not at the unique index.
     repo::lockPrimaryContactPlaces(tx, actor.org_id, wanted_primary);
     const auto holders = repo::primaryContactsOf(tx, actor.org_id, wanted_primary, contact_id);
+    const auto placeTaken = [](std::size_t i, const std::string& holder_id, const std::string& why) {
+        const auto field = "relationships[" + std::to_string(i) + "].is_primary_contact";
+        AppError error(core::ErrorCode::Conflict, "The client already has another primary contact" + why,
+                       {}, {core::FieldError{field, "client already has primary contact " + holder_id}});
+        error.withExtra("existing_id", holder_id);
+        return error;
+    };
+    std::map<std::string, std::vector<std::string>> former_places;  // former contact → clients
     for (std::size_t i = 0; i < input.relationships.size(); ++i) {
         const auto& link = input.relationships[i];
         const auto holder = holders.find(link.client_id);
-        if (link.is_primary_contact && holder != holders.end() && !holder->second.link_ended) {
-            const auto field = "relationships[" + std::to_string(i) + "].is_primary_contact";
-            const auto& holder_id = holder->second.contact_id;
-            AppError error(core::ErrorCode::Conflict,
-                           "The client already has another primary contact", {},
-                           {core::FieldError{field, "client already has primary contact " + holder_id}});
-            error.withExtra("existing_id", holder_id);
-            throw error;
+        if (!link.is_primary_contact || holder == holders.end()) {
+            continue;
         }
+        if (!holder->second.link_ended) {
+            throw placeTaken(i, holder->second.contact_id, "");
+        }
+        former_places[holder->second.contact_id].push_back(link.client_id);
     }
-    for (const auto& [client_id, holder] : holders) {
-        handOverPrimaryPlace(tx, actor, client_id, holder.contact_id, meta);  // only ended links are left
+    if (!former_places.empty()) {
+        // Changing a former contact's link takes the right to change that contact, as demoting
+        // another's primary profile does. Locked in id order, as merges lock theirs.
+        std::vector<std::string> former_ids;
+        for (const auto& [former_id, clients] : former_places) {
+            former_ids.push_back(former_id);
+        }
+        for (const auto& former : repo::lockContacts(tx, actor.org_id, former_ids)) {
+            if (!actor.mayManage(former.owner_id)) {
+                const auto& client_id = former_places.at(former.id).front();
+                const auto at = std::find_if(input.relationships.begin(), input.relationships.end(),
+                                             [&](const auto& link) { return link.client_id == client_id; });
+                throw placeTaken(static_cast<std::size_t>(at - input.relationships.begin()), former.id,
+                                 " (a former contact, whose link has ended, that only its owner or a "
+                                 "manager may change)");
+            }
+        }
+        handOverPrimaryPlaces(tx, actor, former_places, meta);
     }
 
     const auto before = repo::listRelationships(tx, actor.org_id, contact_id);

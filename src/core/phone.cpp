@@ -75,7 +75,7 @@ std::optional<std::string> normalizePhone(std::string_view text, std::string_vie
     const auto& util = *PhoneNumberUtil::GetInstance();
     const auto typed = internationalForm(trimmed);
     PhoneNumber number;
-    if (util.Parse(typed, region, &number) != PhoneNumberUtil::NO_PARSING_ERROR) {
+    if (util.ParseAndKeepRawInput(typed, region, &number) != PhoneNumberUtil::NO_PARSING_ERROR) {
         return std::nullopt;
     }
     if (number.has_extension()) {
@@ -89,9 +89,13 @@ std::optional<std::string> normalizePhone(std::string_view text, std::string_vie
     // A number typed without its country code is read in the region, and must be one of its
     // numbers (IsValidNumber): "06 12 34 56 78" (a French mobile) has a US number's length, and
     // would otherwise be saved as +1 061 234 5678, which reaches no one and matches no
-    // duplicate. Typed with its country code, the sender said which country it is: only its
-    // length is checked, since IsValidNumber() refuses ranges newer than the library's data.
-    if (typed.front() != '+' && !util.IsValidNumber(number)) {
+    // duplicate. Typed in international form (with + or an exit code such as the US's 011),
+    // the sender said which country it is: only its length is checked, since IsValidNumber()
+    // refuses ranges newer than the library's data.
+    const auto source = number.country_code_source();
+    const bool international = source == PhoneNumber::FROM_NUMBER_WITH_PLUS_SIGN ||
+                               source == PhoneNumber::FROM_NUMBER_WITH_IDD;
+    if (!international && !util.IsValidNumber(number)) {
         return std::nullopt;
     }
     std::string e164;

@@ -130,6 +130,12 @@ std::optional<std::string> searchParam(const QueryParams& query, std::string_vie
     if (searchesNothing(text)) {
         return std::nullopt;
     }
+    // Punctuation or apostrophes alone fold to nothing (crm_fold), which every name contains:
+    // no filter at all, where the sender meant one. ("%" or "&" are searched as they are.)
+    if (foldsToNothing(text)) {
+        errors.add(std::string(name), "must contain more than spaces, apostrophes and punctuation");
+        return std::nullopt;
+    }
     // A zero-width space or soft hyphen pasted into the search box would make it find nothing.
     text = withoutHiddenMarks(text);
     if (utf8Length(text) > max) {

@@ -40,8 +40,9 @@ private:
 class FieldErrors;
 
 /// A list's search text (`q`), trimmed. Absent or blank (spaces, or only characters that print
-/// as nothing, as a body's blank text) is no filter: nullopt. Text that is not storable (a NUL)
-/// or longer than `max` characters is added to `errors` under `name`.
+/// as nothing, as a body's blank text) is no filter: nullopt. Text that is not storable (a NUL),
+/// longer than `max` characters, or without a letter or digit (punctuation, which searches
+/// fold away) is added to `errors` under `name`.
 std::optional<std::string> searchParam(const QueryParams& query, std::string_view name, std::size_t max,
                                        FieldErrors& errors);
 

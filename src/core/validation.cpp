@@ -493,11 +493,12 @@ bool isFoldedAway(char32_t point) {
 
 // What crm_fold reads as a space (0024): the hyphen, the dashes, the full stop, the comma, the
 // slash, the underscore, round brackets, and every character unaccent writes as them (‚ „ ÷
-// … 、 。 （ ）, the soft hyphen; a unit test reads unaccent.rules for them).
+// … 、 。 （ ）; a unit test reads unaccent.rules for them) but the soft hyphen, which crm_fold
+// deletes first, as it shows nothing.
 bool isFoldedToSpace(char32_t point) {
     switch (point) {
         case U'-': case U'.': case U',': case U'/': case U'_': case U'(': case U')':
-        case U'\u00AD': case U'\u00F7': case U'\u02D7': case U'\u2010': case U'\u2011':
+        case U'\u00F7': case U'\u02D7': case U'\u2010': case U'\u2011':
         case U'\u2012': case U'\u2013': case U'\u2014': case U'\u2015': case U'\u201A':
         case U'\u201E': case U'\u2024': case U'\u2025': case U'\u2026': case U'\u2044':
         case U'\u2212': case U'\u2215': case U'\u2985': case U'\u2986': case U'\u3001':
@@ -527,11 +528,10 @@ std::size_t foldedLength(std::string_view text) {
     for (std::size_t i = 0; i < text.size();) {
         const auto [point, bytes] = codePointAt(text, i);
         i += bytes;
-        const bool separator = isFoldedToSpace(point);  // the soft hyphen too, invisible as it is
-        if (!separator && (isMarkOnAnother(point) || isInvisible(point) || isFoldedAway(point))) {
+        if (isMarkOnAnother(point) || isInvisible(point) || isFoldedAway(point)) {
             continue;
         }
-        if (separator || isSpace(point)) {
+        if (isSpace(point) || isFoldedToSpace(point)) {
             space_before = length > 0;
             continue;
         }
@@ -568,6 +568,10 @@ std::size_t searchedLength(std::string_view text) {
     // but also expands what unaccent keeps whole ("ﷺ" is eighteen letters there, one in
     // crm_fold): the smaller count is the one the search can rely on.
     return std::min(foldedLength(text), foldedLength(compatibilityForm(text)));
+}
+
+bool foldsToNothing(std::string_view text) {
+    return foldedLength(text) == 0;
 }
 
 bool isEastAsianName(std::string_view text) {
@@ -982,30 +986,36 @@ std::optional<std::vector<std::string>> ObjectReader::optionalTextList(std::stri
     }
     std::vector<std::string> items;
     std::vector<std::string> keys;  // what a repeat is recognised by, one per item
+    bool any_bad = false;  // every bad entry is named, as in the other lists
     for (std::size_t i = 0; i < value->size(); ++i) {
         const auto& item = (*value)[i];
         // A bad entry is named by its place ("tags[2]"), as the entries of other lists are.
         const auto entry = std::string(key) + "[" + std::to_string(i) + "]";
         if (!item.is_string()) {
             fail(entry, "must be a string");
-            return std::nullopt;
+            any_bad = true;
+            continue;
         }
         auto text = toNfc(trim(item.get_ref<const std::string&>()));
         if (text.empty() || utf8Length(text) > max_length || !isValidUtf8(text) || showsNothing(text)) {
             fail(entry, "must be 1 to " + std::to_string(max_length) + " characters");
-            return std::nullopt;
+            any_bad = true;
+            continue;
         }
         if (text.find('\0') != std::string::npos) {
             fail(entry, "must not contain NUL characters");
-            return std::nullopt;
+            any_bad = true;
+            continue;
         }
         if (anyCodePoint(text, [](char32_t point) { return point < 0x20 || isControl(point) || isLineBreak(point); })) {
             fail(entry, "must not contain control characters, line breaks or tabs");
-            return std::nullopt;
+            any_bad = true;
+            continue;
         }
         if (anyCodePoint(text, isBidiOverride)) {
             fail(entry, "must not contain bidi overrides (U+202D, U+202E), which show text reversed");
-            return std::nullopt;
+            any_bad = true;
+            continue;
         }
         if (fold != nullptr) {
             text = fold(text);
@@ -1019,6 +1029,9 @@ std::optional<std::vector<std::string>> ObjectReader::optionalTextList(std::stri
             items.push_back(std::move(text));
             keys.push_back(std::move(repeat_key));
         }
+    }
+    if (any_bad) {
+        return std::nullopt;
     }
     return items;
 }

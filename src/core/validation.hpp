@@ -141,6 +141,10 @@ std::size_t searchedLength(std::string_view text);
 /// that print as nothing and marks (which searches ignore) only, in any mix.
 bool searchesNothing(std::string_view text);
 
+/// Whether searches fold `text` away entirely (crm_fold): spaces, apostrophes, the punctuation
+/// read as spaces, marks and characters that print as nothing, in any mix ("...", "-'-").
+bool foldsToNothing(std::string_view text);
+
 /// Whether `text` is written only in the scripts of Chinese, Japanese and Korean names (Han
 /// ideographs, kana, Hangul syllables), where one or two characters are a whole name ("王芳").
 bool isEastAsianName(std::string_view text);

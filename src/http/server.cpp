@@ -186,6 +186,12 @@ std::string formerIdempotencyFingerprint(const Route& route, const Request& requ
     return fingerprintOf(operationOf(route, request), request, request.body);
 }
 
+// Whether the request carried a bearer token at all (the scheme is case-insensitive).
+bool sentBearerToken(const Request& request) {
+    const auto authorization = request.header("Authorization").value_or("");
+    return authorization.size() > 7 && strncasecmp(authorization.data(), "Bearer ", 7) == 0;
+}
+
 // 415 for a body the route does not read, in a media type it does not take.
 void requireBodyType(const Route& route, const Request& request) {
     if (request.body.empty() || route.body_types.empty()) {
@@ -863,6 +869,15 @@ Response Server::Impl::runGuarded(const Route& route, Request& request) {
     }
     if (refused) {
         auto response = errorResponse(*refused, request);
+        if (response.status == 401 && sentBearerToken(request)) {
+            // RFC 6750, 3.1: the token sent is the problem (expired, revoked, forged), so the
+            // client knows to refresh it rather than to ask the user for credentials.
+            for (auto& [name, value] : response.headers) {
+                if (name == "WWW-Authenticate") {
+                    value = "Bearer error=\"invalid_token\"";
+                }
+            }
+        }
         response.headers.insert(response.headers.end(), decision.headers.begin(),
                                 decision.headers.end());
         return response;
@@ -905,12 +920,6 @@ std::string serializeAnswer(const Response& response) {
                           {"headers", headers},
                           {"body", response.body}}
         .dump();
-}
-
-// Whether the request carried a bearer token at all (the scheme is case-insensitive).
-bool sentBearerToken(const Request& request) {
-    const auto authorization = request.header("Authorization").value_or("");
-    return authorization.size() > 7 && strncasecmp(authorization.data(), "Bearer ", 7) == 0;
 }
 
 Response deserializeAnswer(const std::string& stored) {
@@ -1027,17 +1036,7 @@ Response Server::Impl::errorResponse(const std::exception& error, const Request&
                                             {"status", status},
                                             {"detail", app->detail()}});
     }
-    auto response = problem(*app, request.request_id);
-    if (status == 401 && sentBearerToken(request)) {
-        // RFC 6750, 3.1: the token sent is the problem (expired, revoked, forged), so the client
-        // knows to refresh it rather than to ask the user for credentials.
-        for (auto& [name, value] : response.headers) {
-            if (name == "WWW-Authenticate") {
-                value = "Bearer error=\"invalid_token\"";
-            }
-        }
-    }
-    return response;
+    return problem(*app, request.request_id);
 }
 
 void Server::Impl::finish(Response& response, const Request& request,

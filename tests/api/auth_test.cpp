@@ -188,6 +188,10 @@ TEST_F(AuthApiTest, RejectsMissingForgedAndUnpinnedTokens) {
     const auto garbage = bearer("not-a-token").get("/api/auth/me");
     EXPECT_EQ(garbage.status, 401);
     EXPECT_EQ(garbage.header("WWW-Authenticate"), "Bearer error=\"invalid_token\"");
+    // A 401 the token did not cause (a sign-in with a wrong password) does not blame it.
+    const auto wrong = bearer("not-a-token").post("/api/auth/login", {{"email", admin_.email}, {"password", "wrong"}});
+    EXPECT_EQ(wrong.status, 401);
+    EXPECT_EQ(wrong.header("WWW-Authenticate"), "Bearer");
     const auto real = login(admin_.email, kTestPassword).json().at("access_token").get<std::string>();
     auto claims = jwtPart(real, 1);
     const auto none = base64url(R"({"alg":"none","typ":"JWT"})") + "." + base64url(claims.dump()) + ".";

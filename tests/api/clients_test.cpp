@@ -1028,6 +1028,13 @@ TEST_F(ClientsApiTest, SearchMatchesNameOrDomain) {
     EXPECT_EQ(listIds(sales_, "q=M%C3%BCller-L%C3%BCdenscheidt"), std::vector<std::string>{muller});
     EXPECT_EQ(listIds(sales_, "q=st%20johns%20uk%20ltd"), std::vector<std::string>{stjohn});
     EXPECT_EQ(listIds(sales_, "q=St.%20John's%20(UK)"), std::vector<std::string>{stjohn});
+    // Punctuation alone folds to nothing, which every name contains: refused, not "everyone".
+    auto client = server_->clientFor(sales_);
+    for (const auto* q : {"...", "-", "%27%27%27", "()"}) {
+        const auto refused = client.get(std::string("/api/clients?q=") + q);
+        EXPECT_EQ(refused.status, 422) << q;
+        EXPECT_EQ(errorFields(refused), std::set<std::string>{"q"}) << q;
+    }
 }
 
 // status (any of), industry, owner_id and tag (all of) narrow the list.

@@ -384,20 +384,26 @@ TEST_F(ContactProfilesApiTest, SecondPrimaryContactOfAClientConflicts) {
 }
 
 // A former contact, whose link to the client has ended, gives the primary place up to the
-// contact claiming it, whoever owns it: its link stays (as no longer primary), its version
-// moves and its history shows the change, made by the claimant. A link that has not started
-// yet keeps the place: that person is coming.
+// contact claiming it: its link stays (as no longer primary), its version moves and its history
+// shows the change, made by the claimant. That takes the right to change the former contact (a
+// 409 naming it otherwise). A link that has not started yet keeps the place: that person is
+// coming.
 TEST_F(ContactProfilesApiTest, EndedLinkGivesUpThePrimaryPlace) {
     const auto client = insertClient(org_, "Handover");
-    const auto former = createContactId(manager_, {{"first_name", "Former"}});
+    const auto former = createContactId(sales2_, {{"first_name", "Former"}});
     const auto successor = createContactId(sales_, {{"first_name", "Successor"}});
-    ASSERT_EQ(as(manager_).put("/api/contacts/" + former + "/client-relationships",
-                               {{"relationships", {{{"client_id", client}, {"is_primary_contact", true},
-                                                    {"end_date", "2025-01-01"}}}}}).status,
+    ASSERT_EQ(as(sales2_).put("/api/contacts/" + former + "/client-relationships",
+                              {{"relationships", {{{"client_id", client}, {"is_primary_contact", true},
+                                                   {"end_date", "2025-01-01"}}}}}).status,
               200);
+    const json claim{{"relationships", {{{"client_id", client}, {"is_primary_contact", true}}}}};
+    const auto not_theirs = as(sales_).put("/api/contacts/" + successor + "/client-relationships", claim);
+    ASSERT_EQ(not_theirs.status, 409) << not_theirs.body;
+    EXPECT_EQ(not_theirs.json().at("existing_id"), former);
+    EXPECT_EQ(errorFields(not_theirs), std::set<std::string>{"relationships[0].is_primary_contact"});
+
     const auto version_before = as(manager_).get("/api/contacts/" + former).json().at("version").get<int>();
-    const auto taken = as(sales_).put("/api/contacts/" + successor + "/client-relationships",
-                                      {{"relationships", {{{"client_id", client}, {"is_primary_contact", true}}}}});
+    const auto taken = as(manager_).put("/api/contacts/" + successor + "/client-relationships", claim);
     ASSERT_EQ(taken.status, 200) << taken.body;
     const auto links = as(manager_).get("/api/contacts/" + former + "/client-relationships").json().at("data");
     ASSERT_EQ(links.size(), 1u);
@@ -407,7 +413,29 @@ TEST_F(ContactProfilesApiTest, EndedLinkGivesUpThePrimaryPlace) {
     const auto history = as(manager_).get("/api/contacts/" + former + "/history").json().at("data");
     ASSERT_FALSE(history.empty());
     EXPECT_EQ(history.at(0).at("field"), "client_relationships");
-    EXPECT_EQ(history.at(0).at("changed_by"), sales_.id);
+    EXPECT_EQ(history.at(0).at("changed_by"), manager_.id);
+    const auto summary = as(manager_).get("/api/clients/" + client + "/summary").json();
+    EXPECT_NE(summary.dump().find("Successor"), std::string::npos) << summary.dump();
+
+    // A former contact of two clients gives both up at once: one new version, one history row.
+    const auto second = insertClient(org_, "Second");
+    const auto third = insertClient(org_, "Third");
+    const auto leaver = createContactId(sales_, {{"first_name", "Leaver"}});
+    ASSERT_EQ(as(sales_).put("/api/contacts/" + leaver + "/client-relationships",
+                             {{"relationships", {{{"client_id", second}, {"is_primary_contact", true}, {"end_date", "2025-01-01"}},
+                                                 {{"client_id", third}, {"is_primary_contact", true}, {"end_date", "2025-02-01"}}}}})
+                  .status,
+              200);
+    const auto leaver_version = as(sales_).get("/api/contacts/" + leaver).json().at("version").get<int>();
+    const auto both = as(sales_).put("/api/contacts/" + successor + "/client-relationships",
+                                     {{"relationships", {{{"client_id", second}, {"is_primary_contact", true}},
+                                                         {{"client_id", third}, {"is_primary_contact", true}}}}});
+    ASSERT_EQ(both.status, 200) << both.body;
+    EXPECT_EQ(as(sales_).get("/api/contacts/" + leaver).json().at("version"), leaver_version + 1);
+    const auto leaver_history = as(sales_).get("/api/contacts/" + leaver + "/history").json().at("data");
+    EXPECT_EQ(std::count_if(leaver_history.begin(), leaver_history.end(),
+                            [](const json& row) { return row.at("field") == "client_relationships"; }),
+              2);  // the links set, then the hand-over
 
     const auto later = insertClient(org_, "Incoming");
     const auto coming = createContactId(manager_, {{"first_name", "Coming"}});
@@ -415,8 +443,8 @@ TEST_F(ContactProfilesApiTest, EndedLinkGivesUpThePrimaryPlace) {
                                {{"relationships", {{{"client_id", later}, {"is_primary_contact", true},
                                                     {"start_date", "2999-01-01"}}}}}).status,
               200);
-    const auto refused = as(sales_).put("/api/contacts/" + successor + "/client-relationships",
-                                        {{"relationships", {{{"client_id", later}, {"is_primary_contact", true}}}}});
+    const auto refused = as(manager_).put("/api/contacts/" + successor + "/client-relationships",
+                                          {{"relationships", {{{"client_id", later}, {"is_primary_contact", true}}}}});
     ASSERT_EQ(refused.status, 409) << refused.body;
     EXPECT_EQ(refused.json().at("existing_id"), coming);
 }

@@ -193,8 +193,10 @@ TEST(Migrations, FoldSearchesAndSpellGreekTags) {
     EXPECT_EQ(text("SELECT tags::text FROM contacts"), "{\"οδος 1\"}");
     EXPECT_EQ(text("SELECT count(*)::text FROM audit_log WHERE action = 'client.updated'"), "1");
     EXPECT_EQ(text("SELECT count(*)::text FROM contact_profile_audit_log WHERE field = 'tags'"), "1");
-    // No accents; the name also surname first (0024).
-    EXPECT_EQ(text("SELECT search_text FROM contacts"), "σωκρατησ καραγιαννησ καραγιαννησ σωκρατησ");
+    // No accents; the name also surname first, the parts joined by U+001F (0024).
+    EXPECT_EQ(text("SELECT search_text FROM contacts"),
+              "σωκρατησ καραγιαννησ\x1f\x1f\x1fκαραγιαννησ σωκρατησ");
+    EXPECT_EQ(text("SELECT crm_fold(U&'Anna\\00ADMaria')"), "annamaria");  // a soft hyphen shows nothing
     EXPECT_EQ(text("SELECT crm_fold('Zoë  ÉTÉ')"), "zoe ete");  // one space since 0023
     EXPECT_EQ(text("SELECT crm_fold(U&'\\2019 O\\2019Brien ')"), "obrien");  // nor any at the ends
     EXPECT_EQ(text("SELECT crm_fold(U&'\\0645\\064F\\062D\\064E\\0645\\0651\\064E\\062F \\5C71\\3000\\7530')"),

@@ -615,17 +615,20 @@ TEST_F(SchemaTest, GeneratedColumnsAreReadOnly) {
     EXPECT_THROW(exec("UPDATE contacts SET search_text = 'x' WHERE id = '{contactA}'"), pqxx::sql_error);
 }
 
-// search_text is the lower-cased name, e-mail and phone, so one trigram index serves the q filter.
+// search_text is the folded name, e-mail and phone, and the name surname first, so one trigram
+// index serves the q filter. Its parts are joined by U+001F, so no search matches across two
+// (0024); punctuation reads as spaces.
 TEST_F(SchemaTest, ContactSearchTextCoversNameEmailPhone) {
     exec("UPDATE contacts SET phone = '+442079460123' WHERE id = '{contactA}'");
     EXPECT_EQ(scalar<std::string>("SELECT search_text FROM contacts WHERE id = '{contactA}'"),
-              "cara alpha cara@a.example +442079460123");
+              "cara alpha\x1f" "cara@a example\x1f" "+442079460123\x1f" "alpha cara");
     EXPECT_EQ(scalar<int>("SELECT count(*) FROM contacts WHERE org_id = '{orgA}' AND search_text LIKE '%' || lower('ALPH') || '%'"), 1);
     // The secondary e-mails and phones too (0017): a merged contact's address lives there.
     exec(R"(UPDATE contacts SET emails = '[{"email": "cara@old.example", "label": "work"}]',
                                 phones = '[{"phone": "+12125550100", "label": null}]' WHERE id = '{contactA}')");
     EXPECT_EQ(scalar<std::string>("SELECT search_text FROM contacts WHERE id = '{contactA}'"),
-              "cara alpha cara@a.example +442079460123 cara@old.example +12125550100");
+              "cara alpha\x1f" "cara@a example\x1f" "+442079460123\x1f" "cara@old example +12125550100\x1f"
+              "alpha cara");
 }
 
 // A soft-deleted primary profile no longer blocks a new primary one.

@@ -191,6 +191,17 @@ TEST(SearchTerms, ReadsTheTextToSearch) {
     EXPECT_EQ(searchTerms("020 7946 0958", "GB")->dialled, "2079460958");
     EXPECT_FALSE(searchTerms("+44 20 7946", "GB")->dialled.has_value());  // nothing to leave out
     EXPECT_FALSE(searchTerms("Ada L", "GB")->dialled.has_value());
+    // Pasted with the dashes, commas or underscores of a document, a number is still a number.
+    for (const auto* pasted : {"415-555-0123", "415\u2013555\u2013555", "415\u2011555\u20110123", "415,555,0123",
+                               "415_555_0123", "415\u2212555"}) {
+        const auto terms = searchTerms(pasted, "US");
+        ASSERT_TRUE(terms) << pasted;
+        EXPECT_EQ(terms->text.find_first_not_of("0123456789"), std::string::npos) << pasted << ": " << terms->text;
+    }
+    // One or two characters of an East Asian name are a whole name; of a Latin one, too short.
+    EXPECT_TRUE(searchTerms("\u738B\u82B3", "US")->whole_name);  // 王芳
+    EXPECT_FALSE(searchTerms("\u738B\u82B3\u660E", "US")->whole_name);  // three: a substring search
+    EXPECT_FALSE(searchTerms("ab", "US").has_value());
 }
 
 // List parameters are checked and named; a cursor only works with the sort that made it.

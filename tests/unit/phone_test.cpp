@@ -77,6 +77,8 @@ TEST(NormalizePhone, NationalNumbersMustExistInTheirRegion) {
     EXPECT_EQ(normalizePhone("(212) 555-0100", "GB"), std::nullopt);
     EXPECT_EQ(normalizePhone("+1 011 234 5678", "US"), "+10112345678");
     EXPECT_EQ(normalizePhone("011 44 20 7946 0123", "US"), "+442079460123");  // US exit code
+    EXPECT_EQ(normalizePhone("011 1 011 234 5678", "US"), "+10112345678");    // international: length only
+    EXPECT_EQ(normalizePhone("1 012 345 6789", "US"), std::nullopt);           // no exit code: a guess
 }
 
 // The region code may be written in lower case.

@@ -148,8 +148,12 @@ TEST(SearchedLength, CountsWhatUnaccentMakesPunctuationAsASpace) {
     for (std::string line; std::getline(rules, line);) {
         const auto tab = line.find('\t');
         const auto output = tab == std::string::npos ? std::string() : line.substr(tab + 1);
+        const auto source = line.substr(0, tab);
+        if (source == "\u00AD") {
+            EXPECT_EQ(searchedLength("ab" + source + "cd"), 4u);  // deleted before unaccent
+            continue;
+        }
         if (!output.empty() && output.find_first_not_of("-.,/_() ") == std::string::npos) {
-            const auto source = line.substr(0, tab);
             EXPECT_EQ(searchedLength("ab" + source + "cd"), 5u) << source;
             EXPECT_EQ(searchedLength(source + "ab" + source), 2u) << source;
             ++separators;
