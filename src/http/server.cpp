@@ -146,8 +146,9 @@ std::string canonicalBody(const Request& request) {
 // What makes two requests with one Idempotency-Key the same request: the path, the parameters
 // that change what it does (?allow_duplicate=true), its precondition (a retry with a corrected
 // If-Match is another request, not a replay of the 412), and the body (`body`: its text as
-// compared).
-std::string fingerprintOf(const std::string& where, const Request& request, std::string_view body) {
+// compared). `previous_release`: as the release before this one took it, which compared the body
+// byte for byte and kept a tag it never issued ("04") as sent.
+std::string fingerprintOf(const std::string& where, const Request& request, bool previous_release) {
     std::string text = where + "\n";
     for (const auto& [name, value] : request.query.values()) {  // length-prefixed: no collisions
         text += std::to_string(name.size()) + ":" + name + std::to_string(value.size()) + ":" + value;
@@ -156,12 +157,14 @@ std::string fingerprintOf(const std::string& where, const Request& request, std:
     // a malformed one is kept as sent (the handler refuses it anyway).
     std::string precondition(request.header("If-Match").value_or(""));
     try {
-        if (const auto version = request.ifMatchVersion()) {
+        const auto version = request.ifMatchVersion();
+        if (version && !(previous_release && *version == Request::kNoVersion)) {
             precondition = std::to_string(*version);
         }
     } catch (const core::AppError&) {
     }
-    return db::sha256Hex(text + "\n" + precondition + "\n" + std::string(body));
+    const auto body = previous_release ? request.body : canonicalBody(request);
+    return db::sha256Hex(text + "\n" + precondition + "\n" + body);
 }
 
 // The route and its parameters rather than the path as sent: /api/v1/x and /api/x are one
@@ -176,14 +179,14 @@ std::string operationOf(const Route& route, const Request& request) {
 }
 
 std::string idempotencyFingerprint(const Route& route, const Request& request) {
-    return fingerprintOf(operationOf(route, request), request, canonicalBody(request));
+    return fingerprintOf(operationOf(route, request), request, false);
 }
 
-// The fingerprint as the release before this one took it, with the body byte for byte: a retry
-// that reaches this release after its first attempt reached the previous one is still the same
-// request. Answers are kept 24 hours; this goes in the release after.
+// The fingerprint as the release before this one took it: a retry that reaches this release
+// after its first attempt reached the previous one is still the same request. Answers are kept
+// 24 hours; this goes in the release after.
 std::string formerIdempotencyFingerprint(const Route& route, const Request& request) {
-    return fingerprintOf(operationOf(route, request), request, request.body);
+    return fingerprintOf(operationOf(route, request), request, true);
 }
 
 // Whether the request carried a bearer token at all (the scheme is case-insensitive).

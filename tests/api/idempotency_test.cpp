@@ -133,8 +133,8 @@ TEST_F(IdempotencyTest, SamePathWrittenAnotherWayReplays) {
     EXPECT_EQ(g_created.load(), 1);
 }
 
-// A key whose request was answered by the previous release, which took its fingerprint from
-// the path as sent, still replays for the same request.
+// The store replays a key answered under the previous release's fingerprint (which compared
+// the body byte for byte) when the claim names that fingerprint as the former one.
 TEST_F(IdempotencyTest, AnswersUnderTheFormerFingerprintReplay) {
     kv::Redis redis(kv::RedisOptions{testRedisUrl(), 1, std::chrono::milliseconds(2000),
                                      server_->settings().at("CRM_REDIS_PREFIX")});
