@@ -60,20 +60,11 @@ std::string internationalForm(std::string_view text) {
     return out;
 }
 
-}  // namespace
-
-std::optional<std::string> normalizePhone(std::string_view text, std::string_view default_region) {
+// The E.164 form of `typed` read in `region`, if it is a number this API keeps.
+std::optional<std::string> readPhone(const std::string& typed, const std::string& region) {
     using i18n::phonenumbers::PhoneNumber;
     using i18n::phonenumbers::PhoneNumberUtil;
-
-    const auto trimmed = trimSpaces(text);
-    if (trimmed.empty() || trimmed.size() > kMaxPhoneLength || !hasOnlyPhoneCharacters(trimmed)) {
-        return std::nullopt;
-    }
-
-    const auto region = regionCode(default_region);
     const auto& util = *PhoneNumberUtil::GetInstance();
-    const auto typed = internationalForm(trimmed);
     PhoneNumber number;
     if (util.ParseAndKeepRawInput(typed, region, &number) != PhoneNumberUtil::NO_PARSING_ERROR) {
         return std::nullopt;
@@ -110,15 +101,41 @@ std::optional<std::string> normalizePhone(std::string_view text, std::string_vie
     return e164;
 }
 
+}  // namespace
+
+std::optional<std::string> normalizePhone(std::string_view text, std::string_view default_region) {
+    const auto trimmed = trimSpaces(text);
+    if (trimmed.empty() || trimmed.size() > kMaxPhoneLength || !hasOnlyPhoneCharacters(trimmed)) {
+        return std::nullopt;
+    }
+    const auto region = regionCode(default_region);
+    if (auto phone = readPhone(internationalForm(trimmed), region)) {
+        return phone;
+    }
+    // "00" read as "+" suits the regions whose exit code is 00 and those whose code is another
+    // (011 in the US); where the region's own code starts with 00 (0011 in AU, 0015 in BR),
+    // libphonenumber reads the number as typed.
+    if (trimmed.rfind("00", 0) == 0) {
+        return readPhone(std::string(trimmed), region);
+    }
+    return std::nullopt;
+}
+
 bool mayBePhoneNumber(std::string_view text) {
     const auto trimmed = trimSpaces(text);
     if (trimmed.empty() || trimmed.size() > kMaxPhoneLength || !hasOnlyPhoneCharacters(trimmed)) {
         return false;
     }
-    if (internationalForm(trimmed).rfind('+', 0) == 0) {
-        return normalizePhone(trimmed, "ZZ").has_value();  // "ZZ": no region, none needed
-    }
     const auto digits = std::count_if(trimmed.begin(), trimmed.end(), [](char c) { return c >= '0' && c <= '9'; });
+    if (internationalForm(trimmed).rfind('+', 0) == 0) {
+        if (normalizePhone(trimmed, "ZZ")) {  // "ZZ": no region, none needed
+            return true;
+        }
+        // "0011 44 …" is garbage read as "+11 44 …", but a number in AU, whose exit code is
+        // 0011: long enough for an exit code, a country code and a number, the region decides.
+        constexpr long kMinDigitsAfterLongExitCode = 10;
+        return trimmed.front() != '+' && digits >= kMinDigitsAfterLongExitCode && digits <= 20;
+    }
     return digits >= 4 && digits <= 20;
 }
 

@@ -58,6 +58,10 @@ TEST(NormalizePhone, EuropeanInternationalNotations) {
     EXPECT_EQ(normalizePhone("0047 912 34 567", "US"), "+4791234567");
     EXPECT_EQ(normalizePhone("+47 (0) 912 34 567", "US"), "+4791234567");
     EXPECT_EQ(normalizePhone("0047 (0) 912 34 567", "GB"), "+4791234567");
+    // Where the region's own exit code starts with 00, it is read as that code, not as "+".
+    EXPECT_EQ(normalizePhone("0011 44 20 7946 0123", "AU"), "+442079460123");
+    EXPECT_EQ(normalizePhone("0015 44 20 7946 0123", "BR"), "+442079460123");
+    EXPECT_TRUE(mayBePhoneNumber("0011 44 20 7946 0123"));  // the region decides, once known
 }
 
 // The same national digits belong to whichever country the default region names.
