@@ -9,8 +9,9 @@
 -- typed either way. Both sides of every comparison call it: an e-mail typed in full
 -- ("j.smith@acme.com") still finds the address it names.
 --
--- contacts.search_text also holds the name surname first: a name written that way
--- ("山田 太郎", "Hopper Grace") is found as it is written, not only given name first.
+-- contacts.search_text also holds the name surname first, with a space and without one: a
+-- name written that way ("山田 太郎", "Hopper Grace", or "山田太郎", "김민준" as Japanese and
+-- Korean write them) is found as it is written, not only given name first.
 --
 -- What is built on crm_fold is built again, as 0023 did (and with the same locks, in the same
 -- order): contacts.search_text and its trigram index, the name sort and industry indexes of
@@ -47,7 +48,8 @@ ALTER TABLE contacts ADD COLUMN search_text text GENERATED ALWAYS AS (
     crm_fold(coalesce(first_name, '') || ' ' || coalesce(last_name, '') || U&'\001F' ||
              coalesce(email, '') || U&'\001F' || coalesce(phone, '') ||
              coalesce(U&'\001F' || nullif(crm_contact_points_text(emails, phones), ''), '') ||
-             coalesce(U&'\001F' || last_name || ' ' || first_name, ''))) STORED;
+             coalesce(U&'\001F' || last_name || ' ' || first_name || U&'\001F' || last_name || first_name,
+                      ''))) STORED;
 CREATE INDEX contacts_search_trgm ON contacts USING gin (search_text gin_trgm_ops);
 
 REINDEX INDEX clients_name_trgm;

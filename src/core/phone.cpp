@@ -60,13 +60,41 @@ std::string internationalForm(std::string_view text) {
     return out;
 }
 
-// The E.164 form of `typed` read in `region`, if it is a number this API keeps.
-std::optional<std::string> readPhone(const std::string& typed, const std::string& region) {
+// "(0)" left out: the national prefix shown for callers at home ("+47 (0) 912 34 567"), which
+// international dialling leaves out.
+std::string withoutTrunkMark(std::string text) {
+    if (const auto zero = text.find("(0)"); zero != std::string::npos) {
+        text.erase(zero, 3);
+    }
+    return text;
+}
+
+// Whether `typed` starts with `region`'s own exit code, whatever follows it.
+bool startsWithRegionsExitCode(const std::string& typed, const std::string& region) {
+    using i18n::phonenumbers::PhoneNumber;
+    using i18n::phonenumbers::PhoneNumberUtil;
+    PhoneNumber number;
+    const auto error = PhoneNumberUtil::GetInstance()->ParseAndKeepRawInput(typed, region, &number);
+    return error == PhoneNumberUtil::TOO_SHORT_AFTER_IDD ||
+           (error == PhoneNumberUtil::NO_PARSING_ERROR &&
+            number.country_code_source() == PhoneNumber::FROM_NUMBER_WITH_IDD);
+}
+
+enum class ExitCode { Any, RegionsOwn };
+
+// The E.164 form of `typed` read in `region`, if it is a number this API keeps. RegionsOwn: only
+// if libphonenumber read the region's own exit code at its start (0011 in AU, 001 in KR).
+std::optional<std::string> readPhone(const std::string& typed, const std::string& region,
+                                     ExitCode exit_code = ExitCode::Any) {
     using i18n::phonenumbers::PhoneNumber;
     using i18n::phonenumbers::PhoneNumberUtil;
     const auto& util = *PhoneNumberUtil::GetInstance();
     PhoneNumber number;
     if (util.ParseAndKeepRawInput(typed, region, &number) != PhoneNumberUtil::NO_PARSING_ERROR) {
+        return std::nullopt;
+    }
+    if (exit_code == ExitCode::RegionsOwn &&
+        number.country_code_source() != PhoneNumber::FROM_NUMBER_WITH_IDD) {
         return std::nullopt;
     }
     if (number.has_extension()) {
@@ -109,16 +137,20 @@ std::optional<std::string> normalizePhone(std::string_view text, std::string_vie
         return std::nullopt;
     }
     const auto region = regionCode(default_region);
-    if (auto phone = readPhone(internationalForm(trimmed), region)) {
-        return phone;
-    }
-    // "00" read as "+" suits the regions whose exit code is 00 and those whose code is another
-    // (011 in the US); where the region's own code starts with 00 (0011 in AU, 0015 in BR),
-    // libphonenumber reads the number as typed.
+    // A region's own exit code is libphonenumber's to read (00 in most of Europe, but 0011 in
+    // AU, 001 in KR, 009 in CO): read as "+", "0011 298 123456" would be +1 129 812 3456. A
+    // leading "00" that is not the region's code is read as "+" (the US's is 011, but "0044 …"
+    // is what Europeans type).
     if (trimmed.rfind("00", 0) == 0) {
-        return readPhone(std::string(trimmed), region);
+        const auto typed = withoutTrunkMark(std::string(trimmed));
+        if (auto phone = readPhone(typed, region, ExitCode::RegionsOwn)) {
+            return phone;
+        }
+        if (startsWithRegionsExitCode(typed, region)) {
+            return std::nullopt;  // the region's code, and no number this API keeps after it
+        }
     }
-    return std::nullopt;
+    return readPhone(internationalForm(trimmed), region);
 }
 
 bool mayBePhoneNumber(std::string_view text) {
@@ -165,6 +197,22 @@ std::string phoneSearchDigits(std::string_view text, std::string_view default_re
     if (digits.size() < kMinRewrittenDigits || typed.rfind('+', 0) == 0) {
         return digits;
     }
+    const auto region = regionCode(default_region);
+    // The region's own exit code ("011 33 6 12 34 56 78" in the US, "0011 44 …" in AU): the
+    // country code and number after it, once they are as long as a whole number (seven digits,
+    // the database's least); shorter, "00 12 34" is a fragment.
+    constexpr std::size_t kMinE164Digits = 7;
+    if (startsWithRegionsExitCode(typed, region)) {
+        i18n::phonenumbers::PhoneNumber number;
+        std::string e164;
+        if (PhoneNumberUtil::GetInstance()->ParseAndKeepRawInput(typed, region, &number) ==
+            PhoneNumberUtil::NO_PARSING_ERROR) {
+            PhoneNumberUtil::GetInstance()->Format(number, PhoneNumberUtil::E164, &e164);
+            if (e164.size() >= kMinE164Digits + 1) {
+                return e164.substr(1);
+            }
+        }
+    }
     // "00" needs a whole country code and more after it: "00 12 34" is a fragment, not 1234.
     if (digits.rfind("00", 0) == 0) {
         return digits.size() >= kMinRewrittenDigits + 2 ? digits.substr(2) : digits;
@@ -176,7 +224,6 @@ std::string phoneSearchDigits(std::string_view text, std::string_view default_re
     if (digits.front() == '0' && digits.size() >= kMinNationalDigits) {
         return digits.substr(1);
     }
-    const auto region = regionCode(default_region);
     const auto& util = *PhoneNumberUtil::GetInstance();
     std::string national_prefix;
     util.GetNddPrefixForRegion(region, true, &national_prefix);

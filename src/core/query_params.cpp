@@ -130,6 +130,13 @@ std::optional<std::string> searchParam(const QueryParams& query, std::string_vie
     if (searchesNothing(text)) {
         return std::nullopt;
     }
+    // No stored text holds a control character, and contacts.search_text joins its parts with
+    // one (U+001F): a q holding one would match across them. A tab is typed between words.
+    if (std::any_of(text.begin(), text.end(),
+                    [](char c) { return (static_cast<unsigned char>(c) < 0x20 && c != '\t') || c == 0x7F; })) {
+        errors.add(std::string(name), "must not contain control characters");
+        return std::nullopt;
+    }
     // Punctuation or apostrophes alone fold to nothing (crm_fold), which every name contains:
     // no filter at all, where the sender meant one. ("%" or "&" are searched as they are.)
     if (foldsToNothing(text)) {

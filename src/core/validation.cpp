@@ -579,10 +579,15 @@ bool isEastAsianName(std::string_view text) {
         return (point >= 0x4E00 && point <= 0x9FFF) || (point >= 0x3400 && point <= 0x4DBF) ||
                (point >= 0x20000 && point <= 0x2EBEF) || (point >= 0xF900 && point <= 0xFAFF) ||
                (point >= 0x3041 && point <= 0x309F) || (point >= 0x30A0 && point <= 0x30FF) ||
-               (point >= 0x31F0 && point <= 0x31FF) || (point >= 0xAC00 && point <= 0xD7A3);
+               (point >= 0x31F0 && point <= 0x31FF) || (point >= 0xFF66 && point <= 0xFF9F) ||
+               (point >= 0xAC00 && point <= 0xD7A3);
     };
-    return !text.empty() && isValidUtf8(text) &&
-           !anyCodePoint(text, [&](char32_t point) { return !in_name_script(point); });
+    // What searches fold away may come with it ("山田、", "(王)"): crm_fold leaves the name.
+    const auto folded_away = [](char32_t point) {
+        return isSpace(point) || isFoldedToSpace(point) || isFoldedAway(point) || isInvisible(point);
+    };
+    return isValidUtf8(text) && anyCodePoint(text, in_name_script) &&
+           !anyCodePoint(text, [&](char32_t point) { return !in_name_script(point) && !folded_away(point); });
 }
 
 bool isCountryCode(const std::string& code) {

@@ -1021,7 +1021,7 @@ TEST_F(ContactsApiTest, SearchesReadPunctuationAsSpacesAndNamesEitherWay) {
     for (const std::string q : {"anne-marie", "garcia marquez", "garcia-marquez", "muller luden", "Lüdenscheidt Inc"}) {
         EXPECT_EQ(list(q), std::vector<std::string>{anne}) << q;
     }
-    for (const std::string q : {"山田 太郎", "太郎 山田", "山田　太郎"}) {
+    for (const std::string q : {"山田 太郎", "太郎 山田", "山田　太郎", "山田太郎"}) {
         EXPECT_EQ(list(q), std::vector<std::string>{taro}) << q;
     }
     EXPECT_EQ(list("hopper grace"), std::vector<std::string>{grace});
@@ -1034,6 +1034,9 @@ TEST_F(ContactsApiTest, SearchesReadPunctuationAsSpacesAndNamesEitherWay) {
     }
     EXPECT_EQ(list("芳明"), std::vector<std::string>{fangming});
     EXPECT_EQ(list("山田"), std::vector<std::string>{taro});
+    EXPECT_EQ(list("山田、"), std::vector<std::string>{taro});  // the comma is folded away
+    EXPECT_EQ(list("山田 山田"), std::vector<std::string>{});  // never across two parts of the search text
+    EXPECT_EQ(errorFields(as(recruiter_).get("/api/contacts?q=picard%1Fjl")), std::set<std::string>{"q"});
     EXPECT_EQ(list("明"), std::vector<std::string>{});  // part of a given name: not a name
     EXPECT_EQ(errorFields(as(recruiter_).get("/api/contacts?q=" + encoded("ab"))), std::set<std::string>{"q"});
     // Punctuation counts as one space between characters, nothing at the ends: "-a-b-" is 3.

@@ -621,14 +621,14 @@ TEST_F(SchemaTest, GeneratedColumnsAreReadOnly) {
 TEST_F(SchemaTest, ContactSearchTextCoversNameEmailPhone) {
     exec("UPDATE contacts SET phone = '+442079460123' WHERE id = '{contactA}'");
     EXPECT_EQ(scalar<std::string>("SELECT search_text FROM contacts WHERE id = '{contactA}'"),
-              "cara alpha\x1f" "cara@a example\x1f" "+442079460123\x1f" "alpha cara");
+              "cara alpha\x1f" "cara@a example\x1f" "+442079460123\x1f" "alpha cara\x1f" "alphacara");
     EXPECT_EQ(scalar<int>("SELECT count(*) FROM contacts WHERE org_id = '{orgA}' AND search_text LIKE '%' || lower('ALPH') || '%'"), 1);
     // The secondary e-mails and phones too (0017): a merged contact's address lives there.
     exec(R"(UPDATE contacts SET emails = '[{"email": "cara@old.example", "label": "work"}]',
                                 phones = '[{"phone": "+12125550100", "label": null}]' WHERE id = '{contactA}')");
     EXPECT_EQ(scalar<std::string>("SELECT search_text FROM contacts WHERE id = '{contactA}'"),
               "cara alpha\x1f" "cara@a example\x1f" "+442079460123\x1f" "cara@old example +12125550100\x1f"
-              "alpha cara");
+              "alpha cara\x1f" "alphacara");
 }
 
 // A soft-deleted primary profile no longer blocks a new primary one.

@@ -61,6 +61,11 @@ TEST(NormalizePhone, EuropeanInternationalNotations) {
     // Where the region's own exit code starts with 00, it is read as that code, not as "+".
     EXPECT_EQ(normalizePhone("0011 44 20 7946 0123", "AU"), "+442079460123");
     EXPECT_EQ(normalizePhone("0015 44 20 7946 0123", "BR"), "+442079460123");
+    // Even where "00" read as "+" would give a number of the right length for another country.
+    EXPECT_EQ(normalizePhone("0011 298 123456", "AU"), "+298123456");
+    EXPECT_EQ(normalizePhone("001 47 912 34 567", "KR"), "+4791234567");
+    EXPECT_EQ(normalizePhone("009 45 12 34 56 78", "CO"), "+4512345678");
+    EXPECT_EQ(normalizePhone("0011 298 12", "AU"), std::nullopt);  // the code, then too little
     EXPECT_TRUE(mayBePhoneNumber("0011 44 20 7946 0123"));  // the region decides, once known
 }
 
@@ -164,6 +169,8 @@ TEST(PhoneSearchDigits, LeavesOutHowTheNumberIsDialled) {
     EXPECT_EQ(phoneSearchDigits("+44 (0)20 7946 0958", "US"), "442079460958");
     EXPECT_EQ(phoneSearchDigits("020 7946 0958", "GB"), "2079460958");    // trunk 0 left out
     EXPECT_EQ(phoneSearchDigits("06 12 34 56 78", "US"), "612345678");     // in any region
+    EXPECT_EQ(phoneSearchDigits("011 33 6 12 34 56 78", "US"), "33612345678");  // the US exit code
+    EXPECT_EQ(phoneSearchDigits("0011 44 20 7946 0958", "AU"), "442079460958");  // AU's
     EXPECT_EQ(phoneSearchDigits("030 901820", "de"), "30901820");
     EXPECT_EQ(phoneSearchDigits("030 9018", "DE"), "49309018");             // short: in DE only
     EXPECT_EQ(phoneSearchDigits("0044 20 7946", "DE"), "44207946");

@@ -114,8 +114,11 @@ TEST(IsEastAsianName, TakesHanKanaAndHangulOnly) {
     EXPECT_TRUE(isEastAsianName("\uAE40"));             // 김
     EXPECT_FALSE(isEastAsianName(""));
     EXPECT_FALSE(isEastAsianName("ab"));
-    EXPECT_FALSE(isEastAsianName("\u738B "));           // with a space
-    EXPECT_FALSE(isEastAsianName("\u738B\u200B"));     // with a zero-width space
+    EXPECT_TRUE(isEastAsianName("\u5C71\u7530\u3001"));  // 山田、: searches fold the comma away
+    EXPECT_TRUE(isEastAsianName("(\u738B)"));
+    EXPECT_TRUE(isEastAsianName("\uFF75\uFF73"));      // ｵｳ, half-width katakana
+    EXPECT_FALSE(isEastAsianName("\u3001"));            // punctuation alone
+    EXPECT_FALSE(isEastAsianName("\u738Ba"));           // with a Latin letter
     EXPECT_FALSE(isEastAsianName("\u3231"));            // ㈱ is no name
 }
 
