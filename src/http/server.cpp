@@ -9,6 +9,7 @@
 #include <array>
 #include <atomic>
 #include <chrono>
+#include <cmath>
 #include <condition_variable>
 #include <csignal>
 #include <cstdio>
@@ -132,12 +133,32 @@ void requireKnownQuery(const Route& route, const Request& request) {
     errors.throwIfAny();
 }
 
+// A whole number written as a fraction ("5.0", "5e0"), as the integer it is: serialisers
+// differ in which they write, and the handlers read both as one value.
+nlohmann::json withWholeNumbersAsIntegers(nlohmann::json value) {
+    if (value.is_number_float()) {
+        const double number = value.get<double>();
+        constexpr double kLargestExactInteger = 9007199254740992.0;  // 2^53
+        if (std::isfinite(number) && std::trunc(number) == number && std::fabs(number) <= kLargestExactInteger) {
+            return nlohmann::json(static_cast<long long>(number));
+        }
+        return value;
+    }
+    if (value.is_structured()) {
+        for (auto& item : value) {
+            item = withWholeNumbersAsIntegers(std::move(item));
+        }
+    }
+    return value;
+}
+
 // The body as its meaning: a retry that a client serialised again (other key order, other
-// spacing or escapes) is the same request. Names are sorted (nlohmann's objects are ordered
-// maps). A body that is not JSON is compared byte for byte; the handler refuses it anyway.
+// spacing or escapes, 5.0 for 5) is the same request. Names are sorted (nlohmann's objects are
+// ordered maps). A body that is not JSON is compared byte for byte; the handler refuses it anyway.
 std::string canonicalBody(const Request& request) {
     try {
-        return request.json().dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+        return withWholeNumbersAsIntegers(request.json())
+            .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
     } catch (const core::AppError&) {
         return request.body;
     }
