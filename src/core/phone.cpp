@@ -43,23 +43,6 @@ std::string regionCode(std::string_view region) {
     return code;
 }
 
-// The two ways of writing an international number that libphonenumber reads only in some
-// regions: "00" for "+" (the international prefix of most of the world, but not of the US,
-// whose numbers never start with 0), and a "(0)" after the country code, the national prefix
-// shown for callers at home ("+47 (0) 912 34 567"), which international dialling leaves out.
-std::string internationalForm(std::string_view text) {
-    std::string out(text);
-    if (out.rfind("00", 0) == 0) {
-        out.replace(0, 2, "+");
-    }
-    if (out.rfind('+', 0) == 0) {
-        if (const auto zero = out.find("(0)"); zero != std::string::npos) {
-            out.erase(zero, 3);
-        }
-    }
-    return out;
-}
-
 // "(0)" left out: the national prefix shown for callers at home ("+47 (0) 912 34 567"), which
 // international dialling leaves out.
 std::string withoutTrunkMark(std::string text) {
@@ -69,33 +52,39 @@ std::string withoutTrunkMark(std::string text) {
     return text;
 }
 
-// Whether `typed` starts with `region`'s own exit code, whatever follows it.
-bool startsWithRegionsExitCode(const std::string& typed, const std::string& region) {
-    using i18n::phonenumbers::PhoneNumber;
-    using i18n::phonenumbers::PhoneNumberUtil;
-    PhoneNumber number;
-    const auto error = PhoneNumberUtil::GetInstance()->ParseAndKeepRawInput(typed, region, &number);
-    return error == PhoneNumberUtil::TOO_SHORT_AFTER_IDD ||
-           (error == PhoneNumberUtil::NO_PARSING_ERROR &&
-            number.country_code_source() == PhoneNumber::FROM_NUMBER_WITH_IDD);
+// The two ways of writing an international number that libphonenumber reads only in some
+// regions: "00" for "+" (the international prefix of most of the world, but not of the US,
+// whose numbers never start with 0), and a "(0)" after the country code (withoutTrunkMark).
+std::string internationalForm(std::string_view text) {
+    std::string out(text);
+    if (out.rfind("00", 0) == 0) {
+        out.replace(0, 2, "+");
+    }
+    return out.rfind('+', 0) == 0 ? withoutTrunkMark(std::move(out)) : out;
 }
 
-enum class ExitCode { Any, RegionsOwn };
+// Whether `typed` starts with `region`'s own exit code (0011 in AU, 001 in KR), whatever
+// follows it; `number` is what libphonenumber read, when it read one.
+bool readsRegionsExitCode(const std::string& typed, const std::string& region,
+                          i18n::phonenumbers::PhoneNumber& number) {
+    using i18n::phonenumbers::PhoneNumber;
+    using i18n::phonenumbers::PhoneNumberUtil;
+    const auto error = PhoneNumberUtil::GetInstance()->ParseAndKeepRawInput(typed, region, &number);
+    if (error == PhoneNumberUtil::TOO_SHORT_AFTER_IDD) {
+        number.Clear();  // the code, and no number after it
+        return true;
+    }
+    return error == PhoneNumberUtil::NO_PARSING_ERROR &&
+           number.country_code_source() == PhoneNumber::FROM_NUMBER_WITH_IDD;
+}
 
-// The E.164 form of `typed` read in `region`, if it is a number this API keeps. RegionsOwn: only
-// if libphonenumber read the region's own exit code at its start (0011 in AU, 001 in KR).
-std::optional<std::string> readPhone(const std::string& typed, const std::string& region,
-                                     ExitCode exit_code = ExitCode::Any) {
+// The E.164 form of a number libphonenumber read, if it is one this API keeps.
+std::optional<std::string> keptE164(const i18n::phonenumbers::PhoneNumber& number) {
     using i18n::phonenumbers::PhoneNumber;
     using i18n::phonenumbers::PhoneNumberUtil;
     const auto& util = *PhoneNumberUtil::GetInstance();
-    PhoneNumber number;
-    if (util.ParseAndKeepRawInput(typed, region, &number) != PhoneNumberUtil::NO_PARSING_ERROR) {
-        return std::nullopt;
-    }
-    if (exit_code == ExitCode::RegionsOwn &&
-        number.country_code_source() != PhoneNumber::FROM_NUMBER_WITH_IDD) {
-        return std::nullopt;
+    if (!number.has_country_code()) {
+        return std::nullopt;  // not read at all
     }
     if (number.has_extension()) {
         return std::nullopt;  // unreachable through the character check; kept as a backstop
@@ -129,6 +118,17 @@ std::optional<std::string> readPhone(const std::string& typed, const std::string
     return e164;
 }
 
+// The E.164 form of `typed` read in `region`, if it is a number this API keeps.
+std::optional<std::string> readPhone(const std::string& typed, const std::string& region) {
+    using i18n::phonenumbers::PhoneNumberUtil;
+    i18n::phonenumbers::PhoneNumber number;
+    if (PhoneNumberUtil::GetInstance()->ParseAndKeepRawInput(typed, region, &number) !=
+        PhoneNumberUtil::NO_PARSING_ERROR) {
+        return std::nullopt;
+    }
+    return keptE164(number);
+}
+
 }  // namespace
 
 std::optional<std::string> normalizePhone(std::string_view text, std::string_view default_region) {
@@ -142,12 +142,9 @@ std::optional<std::string> normalizePhone(std::string_view text, std::string_vie
     // leading "00" that is not the region's code is read as "+" (the US's is 011, but "0044 …"
     // is what Europeans type).
     if (trimmed.rfind("00", 0) == 0) {
-        const auto typed = withoutTrunkMark(std::string(trimmed));
-        if (auto phone = readPhone(typed, region, ExitCode::RegionsOwn)) {
-            return phone;
-        }
-        if (startsWithRegionsExitCode(typed, region)) {
-            return std::nullopt;  // the region's code, and no number this API keeps after it
+        i18n::phonenumbers::PhoneNumber number;
+        if (readsRegionsExitCode(withoutTrunkMark(std::string(trimmed)), region, number)) {
+            return keptE164(number);  // nothing, when no number this API keeps follows the code
         }
     }
     return readPhone(internationalForm(trimmed), region);
@@ -202,15 +199,12 @@ std::string phoneSearchDigits(std::string_view text, std::string_view default_re
     // country code and number after it, once they are as long as a whole number (seven digits,
     // the database's least); shorter, "00 12 34" is a fragment.
     constexpr std::size_t kMinE164Digits = 7;
-    if (startsWithRegionsExitCode(typed, region)) {
-        i18n::phonenumbers::PhoneNumber number;
+    if (i18n::phonenumbers::PhoneNumber number;
+        readsRegionsExitCode(typed, region, number) && number.has_country_code()) {
         std::string e164;
-        if (PhoneNumberUtil::GetInstance()->ParseAndKeepRawInput(typed, region, &number) ==
-            PhoneNumberUtil::NO_PARSING_ERROR) {
-            PhoneNumberUtil::GetInstance()->Format(number, PhoneNumberUtil::E164, &e164);
-            if (e164.size() >= kMinE164Digits + 1) {
-                return e164.substr(1);
-            }
+        PhoneNumberUtil::GetInstance()->Format(number, PhoneNumberUtil::E164, &e164);
+        if (e164.size() >= kMinE164Digits + 1) {
+            return e164.substr(1);
         }
     }
     // "00" needs a whole country code and more after it: "00 12 34" is a fragment, not 1234.
