@@ -825,6 +825,7 @@ ContactService::Relationships ContactService::replaceRelationships(
         return error;
     };
     std::map<std::string, std::vector<std::string>> former_places;  // former contact → clients
+    std::map<std::string, std::size_t> first_claim;                  // former contact → entry
     for (std::size_t i = 0; i < input.relationships.size(); ++i) {
         const auto& link = input.relationships[i];
         const auto holder = holders.find(link.client_id);
@@ -835,6 +836,7 @@ ContactService::Relationships ContactService::replaceRelationships(
             throw placeTaken(i, holder->second.contact_id, "");
         }
         former_places[holder->second.contact_id].push_back(link.client_id);
+        first_claim.emplace(holder->second.contact_id, i);
     }
     if (!former_places.empty()) {
         // Changing a former contact's link takes the right to change that contact, as demoting
@@ -845,10 +847,7 @@ ContactService::Relationships ContactService::replaceRelationships(
         }
         for (const auto& former : repo::lockContacts(tx, actor.org_id, former_ids)) {
             if (!actor.mayManage(former.owner_id)) {
-                const auto& client_id = former_places.at(former.id).front();
-                const auto at = std::find_if(input.relationships.begin(), input.relationships.end(),
-                                             [&](const auto& link) { return link.client_id == client_id; });
-                throw placeTaken(static_cast<std::size_t>(at - input.relationships.begin()), former.id,
+                throw placeTaken(first_claim.at(former.id), former.id,
                                  " (a former contact, whose link has ended, that only its owner or a "
                                  "manager may change)");
             }
