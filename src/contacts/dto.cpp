@@ -657,26 +657,11 @@ MergeDto MergeDto::fromJson(const json& body) {
 // ---------------------------------------------------------------------------------------------
 // Query strings
 
-namespace {
-
-// The dashes a word processor or web page puts in a pasted number (‐ ‒ – — ― −), as '-'.
-std::string withAsciiDashes(std::string text) {
-    for (const auto* dash : {"\u2010", "\u2011", "\u2012", "\u2013", "\u2014", "\u2015", "\u2212"}) {
-        const std::string_view found(dash);
-        for (auto at = text.find(found); at != std::string::npos; at = text.find(found, at + 1)) {
-            text.replace(at, found.size(), "-");
-        }
-    }
-    return text;
-}
-
-}  // namespace
-
 std::optional<SearchTerms> searchTerms(const std::string& raw, std::string_view phone_region) {
     const auto q = core::trim(raw);
     // Phone numbers are stored in E.164: "+44 20 7946" searches for the digits "44207946", and
     // so do "＋４４ ２０ ７９４６" typed in full width and "415–555–0123" pasted with en dashes.
-    const auto plain = withAsciiDashes(core::compatibilityForm(q));
+    const auto plain = core::phoneTextInAscii(q);
     const bool phone_like = !plain.empty() && plain.find_first_not_of("0123456789 +-().,_\t/") == std::string::npos;
     std::string digits;
     if (phone_like) {

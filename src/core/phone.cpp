@@ -1,8 +1,13 @@
 #include "core/phone.hpp"
 
+#include "core/validation.hpp"
+
 #include <phonenumbers/phonenumberutil.h>
+#include <unicode/uchar.h>
+#include <unicode/utf8.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <cctype>
 
 namespace crm::core {
@@ -32,6 +37,15 @@ bool hasOnlyPhoneCharacters(std::string_view text) {
         }
     }
     return true;
+}
+
+// Input methods and pasted text: more than this many bytes cannot be 40 characters of a number.
+constexpr std::size_t kMaxTypedPhoneBytes = 4 * kMaxPhoneLength;
+
+// The dashes a word processor, a web page or a Japanese input method puts in a number
+// (‐ ‑ ‒ – — ― − ー), read as '-'.
+bool isDashInNumber(UChar32 point) {
+    return (point >= 0x2010 && point <= 0x2015) || point == 0x2212 || point == 0x30FC;
 }
 
 // Region codes in libphonenumber's metadata are upper case.
@@ -131,7 +145,38 @@ std::optional<std::string> readPhone(const std::string& typed, const std::string
 
 }  // namespace
 
-std::optional<std::string> normalizePhone(std::string_view text, std::string_view default_region) {
+std::string phoneTextInAscii(std::string_view text) {
+    if (std::all_of(text.begin(), text.end(), [](char c) { return static_cast<unsigned char>(c) < 0x80; }) ||
+        text.size() > kMaxTypedPhoneBytes) {
+        return std::string(text);
+    }
+    const auto compatible = compatibilityForm(text);  // full width, non-breaking spaces
+    std::string out;
+    out.reserve(compatible.size());
+    const auto* bytes = reinterpret_cast<const std::uint8_t*>(compatible.data());
+    const auto length = static_cast<int32_t>(compatible.size());
+    for (int32_t i = 0; i < length;) {
+        const int32_t start = i;
+        UChar32 point = 0;
+        U8_NEXT(bytes, i, length, point);
+        if (point < 0) {
+            return std::string(text);  // not UTF-8: refused as it stands
+        }
+        if (point < 0x80) {
+            out.push_back(static_cast<char>(point));
+        } else if (u_charType(point) == U_DECIMAL_DIGIT_NUMBER) {
+            out.push_back(static_cast<char>('0' + u_charDigitValue(point)));  // ٠١٢, ०१२
+        } else if (isDashInNumber(point)) {
+            out.push_back('-');
+        } else if (u_charType(point) != U_FORMAT_CHAR) {  // direction marks left by pasting
+            out.append(compatible, static_cast<std::size_t>(start), static_cast<std::size_t>(i - start));
+        }
+    }
+    return out;
+}
+
+std::optional<std::string> normalizePhone(std::string_view typed, std::string_view default_region) {
+    const auto text = phoneTextInAscii(typed);
     const auto trimmed = trimSpaces(text);
     if (trimmed.empty() || trimmed.size() > kMaxPhoneLength || !hasOnlyPhoneCharacters(trimmed)) {
         return std::nullopt;
@@ -150,7 +195,8 @@ std::optional<std::string> normalizePhone(std::string_view text, std::string_vie
     return readPhone(internationalForm(trimmed), region);
 }
 
-bool mayBePhoneNumber(std::string_view text) {
+bool mayBePhoneNumber(std::string_view typed) {
+    const auto text = phoneTextInAscii(typed);
     const auto trimmed = trimSpaces(text);
     if (trimmed.empty() || trimmed.size() > kMaxPhoneLength || !hasOnlyPhoneCharacters(trimmed)) {
         return false;

@@ -6,11 +6,19 @@
 
 namespace crm::core {
 
+/// `text` with the digits of every script as ASCII digits (full-width ０３, Arabic-Indic ٠٣,
+/// Devanagari ०३), full-width punctuation and the spaces of other widths as ASCII (NFKC), the
+/// dashes of word processors and of Japanese input (‐ – — − ー) as '-', and invisible format
+/// characters (direction marks, the soft hyphen) left out: a number as input methods write it
+/// and as it is pasted from documents. Anything else is kept, for the callers to refuse.
+std::string phoneTextInAscii(std::string_view text);
+
 /// Parses a phone number as a person types it ("+44 20 7946 0123", "(212) 555-0100",
 /// "020 7946 0123", "0044 20 7946 0123", "+44 (0)20 7946 0123") and returns it in E.164
 /// ("+442079460123"). Numbers without a country code are read in `default_region` (ISO 3166
 /// alpha-2, e.g. "US"; case-insensitive).
 ///
+/// Read through phoneTextInAscii() first, so "０３-１２３４-５６７８" is "03-1234-5678".
 /// nullopt when, after trimming surrounding whitespace, the text is empty or longer than 40
 /// characters; when it holds anything but digits, spaces, tabs and `+ - ( ) . /` (so letters,
 /// vanity numbers such as "1-800-FLOWERS" and extensions such as "x123" are refused rather than

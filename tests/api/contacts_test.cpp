@@ -1138,6 +1138,21 @@ TEST_F(ContactsApiTest, SearchCoversNameEmailPhoneAndCompany) {
     EXPECT_EQ(as(recruiter_).get("/api/contacts?limit=200&q=%E2%80%8B%E2%80%8B%E2%80%8B").json().at("data").size(), everyone);
 }
 
+// A number typed in full width by a Japanese input method, or pasted with en dashes and a
+// non-breaking space, is the number: stored in E.164, found again, and a duplicate as such.
+TEST_F(ContactsApiTest, NumbersTypedInFullWidthOrPastedAreTheSameNumber) {
+    const auto taro = createContact(sales_, {{"first_name", "Taro"}, {"country", "JP"},
+                                             {"phone", "\uFF10\uFF13\u30FC\uFF11\uFF12\uFF13\uFF14\u30FC\uFF15\uFF16\uFF17\uFF18"}});
+    EXPECT_EQ(taro.at("phone"), "+81312345678");  // ０３ー１２３４ー５６７８
+    const auto again = as(sales_).post("/api/contacts", {{"first_name", "Taro"}, {"phone", "+81\u00A03\u20131234\u20135678"}});
+    ASSERT_EQ(again.status, 409) << again.body;
+    EXPECT_EQ(again.json().at("existing_id"), taro.at("id"));
+    const auto found = as(sales_).get("/api/contacts?q=" + encoded("\uFF11\uFF12\uFF13\uFF14\u30FC\uFF15\uFF16\uFF17\uFF18"));
+    ASSERT_EQ(found.status, 200) << found.body;
+    ASSERT_EQ(found.json().at("data").size(), 1u);
+    EXPECT_EQ(found.json().at("data").at(0).at("id"), taro.at("id"));
+}
+
 // with_total counts every match; include=profiles embeds both lists per contact.
 TEST_F(ContactsApiTest, TotalsAndIncludedProfiles) {
     for (int i = 0; i < 3; ++i) {

@@ -199,6 +199,25 @@ TEST(NormalizePhone, RefusesExtension) {
     EXPECT_EQ(normalizePhone("tel:+1-212-555-0100;ext=123", "US"), std::nullopt);
 }
 
+// Numbers as input methods write them (full width in Japan and China, Arabic-Indic digits on an
+// Arabic keyboard) and as they are pasted (en dashes, non-breaking spaces, direction marks) are
+// the same numbers; letters stay refused in any width.
+TEST(NormalizePhone, ReadsDigitsOfEveryScriptAndPastedPunctuation) {
+    EXPECT_EQ(normalizePhone("\uFF10\uFF13-\uFF11\uFF12\uFF13\uFF14-\uFF15\uFF16\uFF17\uFF18", "JP"),
+              "+81312345678");  // ０３-１２３４-５６７８
+    EXPECT_EQ(normalizePhone("\uFF0B\uFF18\uFF11\u3000\uFF13\u30FC\uFF11\uFF12\uFF13\uFF14\u30FC"
+                             "\uFF15\uFF16\uFF17\uFF18",
+                             "US"),
+              "+81312345678");  // ＋８１　３ー１２３４ー５６７８
+    EXPECT_EQ(normalizePhone("\u200E+20 \u0661\u0660\u0660 \u0661\u0662\u0663 \u0664\u0665\u0666\u0667", "US"),
+              "+201001234567");  // an Egyptian mobile in Arabic-Indic digits, after a direction mark
+    EXPECT_EQ(normalizePhone("+1\u00A0212\u2013555\u20130100", "FR"), "+12125550100");
+    EXPECT_EQ(normalizePhone("\uFF11-\uFF18\uFF10\uFF10-\uFF26\uFF2C\uFF2F\uFF37\uFF25\uFF32\uFF33", "US"),
+              std::nullopt);  // １-８００-ＦＬＯＷＥＲＳ
+    EXPECT_TRUE(mayBePhoneNumber("\uFF10\uFF13 \uFF11\uFF12\uFF13\uFF14 \uFF15\uFF16\uFF17\uFF18"));
+    EXPECT_EQ(phoneTextInAscii("\uFF08\uFF10\uFF13\uFF09\u2212\u00AD1"), "(03)-1");
+}
+
 // Numbers in ranges that libphonenumber does not know as assigned are still accepted.
 TEST(NormalizePhone, AcceptsPossibleButUnassignedRanges) {
     EXPECT_EQ(normalizePhone("+1 212 055 0100", "US"), "+12120550100");  // exchange 0xx
