@@ -391,9 +391,12 @@ const db::Statement kSummaryFacts{"contacts.summary_facts", R"sql(
 // Insights ----------------------------------------------------------------------------------
 
 // Every insight type is one branch, each started from the small side (clients with open deals
-// or jobs, hired or active applications). $2 limits them to one contact. Company names match
-// as searches compare them (crm_fold): any case, any accents; client links count while in force
-// today, as the search reads them (not a former or future company).
+// or jobs, hired or active applications), whose people are looked up by index: company names
+// through the folded-name indexes of migrations 0022 and 0026, so they are written
+// crm_fold(column), never crm_fold(btrim(column)) (crm_fold trims: the same value, but an
+// expression no index has). $2 limits them to one contact. Company names match as searches
+// compare them (crm_fold): any case, any accents; client links count while in force today, as
+// the search reads them (not a former or future company).
 const db::Statement kListInsights{"contacts.list_insights", R"sql(
     WITH open_deals AS (
         SELECT d.client_id, count(*) AS n FROM deals d
@@ -403,20 +406,35 @@ const db::Statement kListInsights{"contacts.list_insights", R"sql(
         SELECT j.client_id, count(*) AS n FROM jobs j
         WHERE j.org_id = $1 AND j.status = 'open' AND j.deleted_at IS NULL AND j.client_id IS NOT NULL
         GROUP BY j.client_id),
+    -- Each hired candidate's employer, folded once: fenced, so that the clients are looked up
+    -- by index for these few names rather than folded against every joined row (a tenant's
+    -- clients are estimated at a row or two when other tenants hold most of the table).
+    hired AS MATERIALIZED (
+        SELECT DISTINCT ON (p.contact_id, crm_fold(p.current_employer))
+               p.contact_id, crm_fold(p.current_employer) AS employer_key,
+               btrim(p.current_employer) AS employer, j.title
+        FROM job_applications a
+        JOIN candidate_profiles p ON p.org_id = a.org_id AND p.id = a.candidate_profile_id
+        JOIN jobs j ON j.org_id = a.org_id AND j.id = a.job_id AND j.deleted_at IS NULL
+        WHERE a.org_id = $1 AND a.status = 'hired' AND p.deleted_at IS NULL
+          AND btrim(coalesce(p.current_employer, '')) <> ''
+          AND ($2::uuid IS NULL OR p.contact_id = $2)
+        ORDER BY p.contact_id, crm_fold(p.current_employer), a.updated_at DESC),
     insights AS (
         (SELECT DISTINCT ON (x.contact_id, x.client_id)
                 'candidate_at_client_with_open_deals'::text AS type, x.contact_id, x.client_id,
                 NULL::text AS company, od.n AS count, x.via AS detail
          FROM (SELECT p.contact_id, cl.id AS client_id, 'current_employer' AS via, 2 AS rank
-               FROM candidate_profiles p
-               JOIN clients cl ON cl.org_id = p.org_id
-                    AND crm_fold(cl.name) = crm_fold(btrim(p.current_employer))
-               WHERE p.org_id = $1 AND p.deleted_at IS NULL AND cl.deleted_at IS NULL
-                 AND ($2::uuid IS NULL OR p.contact_id = $2)
+               FROM open_deals d
+               JOIN clients cl ON cl.org_id = $1 AND cl.id = d.client_id AND cl.deleted_at IS NULL
+               JOIN candidate_profiles p ON p.org_id = $1 AND p.deleted_at IS NULL
+                    AND crm_fold(p.current_employer) = crm_fold(cl.name)
+               WHERE ($2::uuid IS NULL OR p.contact_id = $2)
                UNION ALL
                SELECT cc.contact_id, cc.client_id, 'client_link', 1
-               FROM client_contacts cc
-               WHERE cc.org_id = $1 AND ($2::uuid IS NULL OR cc.contact_id = $2)
+               FROM open_deals d
+               JOIN client_contacts cc ON cc.org_id = $1 AND cc.client_id = d.client_id
+               WHERE ($2::uuid IS NULL OR cc.contact_id = $2)
                  AND )sql" CRM_LINK_IN_FORCE("cc") R"sql(
                  AND EXISTS (SELECT 1 FROM candidate_profiles p WHERE p.org_id = cc.org_id
                              AND p.contact_id = cc.contact_id AND p.deleted_at IS NULL)) x
@@ -426,42 +444,36 @@ const db::Statement kListInsights{"contacts.list_insights", R"sql(
         (SELECT DISTINCT ON (x.contact_id, x.client_id)
                 'buyer_at_client_with_open_jobs', x.contact_id, x.client_id, NULL, oj.n, x.via
          FROM (SELECT s.contact_id, s.client_id, 'sales_profile' AS via, 1 AS rank
-               FROM sales_profiles s
-               WHERE s.org_id = $1 AND s.deleted_at IS NULL AND s.client_id IS NOT NULL
-                 AND ($2::uuid IS NULL OR s.contact_id = $2)
+               FROM open_jobs j
+               JOIN sales_profiles s ON s.org_id = $1 AND s.client_id = j.client_id AND s.deleted_at IS NULL
+               WHERE ($2::uuid IS NULL OR s.contact_id = $2)
                UNION ALL
                SELECT cc.contact_id, cc.client_id, 'client_link', 2
-               FROM client_contacts cc
-               WHERE cc.org_id = $1 AND ($2::uuid IS NULL OR cc.contact_id = $2)
+               FROM open_jobs j
+               JOIN client_contacts cc ON cc.org_id = $1 AND cc.client_id = j.client_id
+               WHERE ($2::uuid IS NULL OR cc.contact_id = $2)
                  AND )sql" CRM_LINK_IN_FORCE("cc") R"sql(
                  AND EXISTS (SELECT 1 FROM sales_profiles s WHERE s.org_id = cc.org_id
                              AND s.contact_id = cc.contact_id AND s.deleted_at IS NULL)
                UNION ALL
                SELECT s.contact_id, cl.id, 'company_name', 3
-               FROM sales_profiles s
-               JOIN clients cl ON cl.org_id = s.org_id
-                    AND crm_fold(cl.name) = crm_fold(btrim(s.company_name))
-               WHERE s.org_id = $1 AND s.deleted_at IS NULL AND cl.deleted_at IS NULL
-                 AND ($2::uuid IS NULL OR s.contact_id = $2)) x
+               FROM open_jobs j
+               JOIN clients cl ON cl.org_id = $1 AND cl.id = j.client_id AND cl.deleted_at IS NULL
+               JOIN sales_profiles s ON s.org_id = $1 AND s.deleted_at IS NULL
+                    AND crm_fold(s.company_name) = crm_fold(cl.name)
+               WHERE ($2::uuid IS NULL OR s.contact_id = $2)) x
          JOIN open_jobs oj ON oj.client_id = x.client_id
          ORDER BY x.contact_id, x.client_id, x.rank)
         UNION ALL
-        (SELECT DISTINCT ON (p.contact_id, crm_fold(btrim(p.current_employer)))
-                'placed_candidate_at_non_client', p.contact_id, pc.id, btrim(p.current_employer),
-                NULL::bigint, j.title
-         FROM job_applications a
-         JOIN candidate_profiles p ON p.org_id = a.org_id AND p.id = a.candidate_profile_id
-         JOIN jobs j ON j.org_id = a.org_id AND j.id = a.job_id AND j.deleted_at IS NULL
-         LEFT JOIN clients pc ON pc.org_id = p.org_id AND pc.deleted_at IS NULL
-               AND pc.status = 'prospect'
-               AND crm_fold(pc.name) = crm_fold(btrim(p.current_employer))
-         WHERE a.org_id = $1 AND a.status = 'hired' AND p.deleted_at IS NULL
-           AND btrim(coalesce(p.current_employer, '')) <> ''
-           AND ($2::uuid IS NULL OR p.contact_id = $2)
-           AND NOT EXISTS (SELECT 1 FROM clients cl WHERE cl.org_id = p.org_id
+        (SELECT 'placed_candidate_at_non_client', h.contact_id, pc.id, h.employer, NULL::bigint, h.title
+         FROM hired h
+         LEFT JOIN LATERAL (SELECT pc.id FROM clients pc
+                            WHERE pc.org_id = $1 AND pc.deleted_at IS NULL AND pc.status = 'prospect'
+                              AND crm_fold(pc.name) = h.employer_key
+                            ORDER BY pc.created_at, pc.id LIMIT 1) pc ON true
+         WHERE NOT EXISTS (SELECT 1 FROM clients cl WHERE cl.org_id = $1
                            AND cl.deleted_at IS NULL AND cl.status <> 'prospect'
-                           AND crm_fold(cl.name) = crm_fold(btrim(p.current_employer)))
-         ORDER BY p.contact_id, crm_fold(btrim(p.current_employer)), a.updated_at DESC)
+                           AND crm_fold(cl.name) = h.employer_key))
         UNION ALL
         (SELECT 'buyer_is_active_candidate', n.contact_id, s.client_id, s.company_name, n.active, NULL
          FROM (SELECT p.contact_id, count(*) AS active
@@ -1529,6 +1541,10 @@ std::optional<SummaryFacts> findSummaryFacts(pqxx::transaction_base& tx, const s
     f.message_count = row[11].as<int>();
     f.last_activity_at = db::nullableUtcTimestamp(row[12]);
     return f;
+}
+
+const std::string& insightsSql() {
+    return kListInsights.sql();
 }
 
 InsightPage listInsights(pqxx::transaction_base& tx, const std::string& org_id,

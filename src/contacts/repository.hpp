@@ -543,6 +543,9 @@ struct InsightPage {
 };
 InsightPage listInsights(pqxx::transaction_base& tx, const std::string& org_id,
                          const InsightQuery& query);
+/// The SQL listInsights() runs ($1 organisation, $2 one contact or NULL, $3 type or NULL, $4-$6
+/// the cursor's keys or NULL, $7 the limit), for tests that read its plan.
+const std::string& insightsSql();
 
 // ---------------------------------------------------------------------------------------------
 // Merge

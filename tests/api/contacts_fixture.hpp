@@ -11,9 +11,11 @@
 #include <pqxx/pqxx>
 
 #include <chrono>
+#include <functional>
 #include <set>
 #include <string>
 #include <thread>
+#include <vector>
 
 namespace crm::test {
 
@@ -103,6 +105,29 @@ protected:
             LIMIT 1 RETURNING id)sql",
                    org.id, job_id, candidate_profile_id, status)[0][0]
             .as<std::string>();
+    }
+
+    /// Every read of a table in an EXPLAIN (FORMAT JSON) plan: "<node type> <index>", such as
+    /// "Seq Scan " or "Index Scan contacts_pkey".
+    static std::vector<std::string> tableScans(const nlohmann::json& plan) {
+        std::vector<std::string> scans;
+        std::function<void(const nlohmann::json&)> walk = [&](const nlohmann::json& node) {
+            if (node.is_object()) {
+                if (!node.value("Relation Name", "").empty()) {
+                    scans.push_back(node.value("Node Type", "") + " " + node.value("Index Name", "") + " on " +
+                                    node.value("Relation Name", ""));
+                }
+                for (const auto& [key, value] : node.items()) {
+                    walk(value);
+                }
+            } else if (node.is_array()) {
+                for (const auto& value : node) {
+                    walk(value);
+                }
+            }
+        };
+        walk(plan);
+        return scans;
     }
 
     static long long count(const std::string& query) {

@@ -1331,21 +1331,6 @@ TEST_F(ContactsApiTest, SearchNeverSeqScansContacts) {
             tx.exec0(std::string("VACUUM ANALYZE ") + table);
         }
     }
-    std::function<void(const json&, std::vector<std::string>&)> walk = [&walk](const json& node,
-                                                                               std::vector<std::string>& scans) {
-        if (node.is_object()) {
-            if (!node.value("Relation Name", "").empty()) {
-                scans.push_back(node.value("Node Type", "") + " " + node.value("Index Name", ""));
-            }
-            for (const auto& [key, value] : node.items()) {
-                walk(value, scans);
-            }
-        } else if (node.is_array()) {
-            for (const auto& value : node) {
-                walk(value, scans);
-            }
-        }
-    };
     // The plan of a search as the service runs it (bitmap scans only), after checking that it
     // reads no table sequentially: contacts, profiles, clients or their links.
     const auto searchPlan = [&](const contacts::repo::ContactFilter& filter, const std::string& q) {
@@ -1358,9 +1343,7 @@ TEST_F(ContactsApiTest, SearchNeverSeqScansContacts) {
         const auto plan = json::parse(
             tx.exec_params("EXPLAIN (FORMAT JSON) " + query.sql, pqxx::prepare::make_dynamic_params(query.params))[0][0]
                 .c_str());
-        std::vector<std::string> scans;
-        walk(plan, scans);
-        for (const auto& scan : scans) {
+        for (const auto& scan : tableScans(plan)) {
             EXPECT_EQ(scan.find("Seq Scan"), std::string::npos) << q << ": " << plan.dump(1);
         }
         return plan.dump();
