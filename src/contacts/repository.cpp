@@ -262,13 +262,20 @@ const db::Statement kUpdateCandidateProfile{"contacts.update_candidate_profile",
     const db::Statement kSoftDelete##kind{"contacts.soft_delete_" #table,                          \
         "UPDATE " #table " SET deleted_at = clock_timestamp(), is_primary = false"                 \
         " WHERE org_id = $1 AND id = $2 AND deleted_at IS NULL"                                    \
-        " RETURNING deleted_at AT TIME ZONE 'UTC'"};                                               \
+        " RETURNING deleted_at AT TIME ZONE 'UTC', version"};                                      \
     const db::Statement kOldest##kind{"contacts.oldest_" #table,                                   \
         "SELECT id FROM (SELECT id, created_at FROM " #table                                       \
         " WHERE org_id = $1 AND contact_id = $2 AND deleted_at IS NULL OFFSET 0) x"                \
         " ORDER BY created_at, id LIMIT 1"};                                                       \
     const db::Statement kCreator##kind{"contacts.creator_" #table,                                 \
-        "SELECT created_by FROM " #table " WHERE org_id = $1 AND id = $2"};
+        "SELECT created_by FROM " #table " WHERE org_id = $1 AND id = $2"};                        \
+    const db::Statement kLockDeleted##kind{"contacts.lock_deleted_" #table,                        \
+        "SELECT created_by, version, deleted_at AT TIME ZONE 'UTC' FROM " #table                   \
+        " WHERE org_id = $1 AND contact_id = $2 AND id = $3 AND deleted_at IS NOT NULL"            \
+        " FOR NO KEY UPDATE"};                                                                     \
+    const db::Statement kRestore##kind{"contacts.restore_" #table,                                 \
+        "UPDATE " #table " SET deleted_at = NULL, is_primary = $3"                                 \
+        " WHERE org_id = $1 AND id = $2 AND deleted_at IS NOT NULL"};
 
 CRM_PROFILE_STATEMENTS(Sales, sales_profiles)
 CRM_PROFILE_STATEMENTS(Candidate, candidate_profiles)
@@ -1317,11 +1324,29 @@ void setProfilePrimary(pqxx::transaction_base& tx, ProfileKind kind, const std::
              profile_id, primary);
 }
 
-std::string softDeleteProfile(pqxx::transaction_base& tx, ProfileKind kind,
+SoftDeleted softDeleteProfile(pqxx::transaction_base& tx, ProfileKind kind,
                               const std::string& org_id, const std::string& profile_id) {
     const auto rows = db::exec(tx, kind == ProfileKind::Sales ? kSoftDeleteSales : kSoftDeleteCandidate,
                                org_id, profile_id);
-    return rows.empty() ? std::string() : db::utcTimestamp(rows[0][0]);
+    return SoftDeleted{db::utcTimestamp(rows.at(0)[0]), rows.at(0)[1].as<int>()};
+}
+
+std::optional<DeletedProfile> lockDeletedProfile(pqxx::transaction_base& tx, ProfileKind kind,
+                                                 const std::string& org_id,
+                                                 const std::string& contact_id,
+                                                 const std::string& profile_id) {
+    const auto rows = db::exec(tx, kind == ProfileKind::Sales ? kLockDeletedSales : kLockDeletedCandidate,
+                               org_id, contact_id, profile_id);
+    if (rows.empty()) {
+        return std::nullopt;
+    }
+    return DeletedProfile{db::nullable<std::string>(rows[0][0]), rows[0][1].as<int>(),
+                          db::utcTimestamp(rows[0][2])};
+}
+
+void restoreProfile(pqxx::transaction_base& tx, ProfileKind kind, const std::string& org_id,
+                    const std::string& profile_id, bool primary) {
+    db::exec(tx, kind == ProfileKind::Sales ? kRestoreSales : kRestoreCandidate, org_id, profile_id, primary);
 }
 
 std::optional<std::string> oldestLiveProfile(pqxx::transaction_base& tx, ProfileKind kind,

@@ -356,10 +356,27 @@ std::optional<std::string> primaryProfileId(pqxx::transaction_base& tx, ProfileK
 /// Sets or clears is_primary on one profile.
 void setProfilePrimary(pqxx::transaction_base& tx, ProfileKind kind, const std::string& org_id,
                        const std::string& profile_id, bool primary);
-/// Soft-deletes a profile (and clears is_primary, freeing the one-primary slot); returns its
-/// deleted_at.
-std::string softDeleteProfile(pqxx::transaction_base& tx, ProfileKind kind,
+struct SoftDeleted {
+    std::string deleted_at;
+    int version = 1;  // the version the delete left, which a conditional restore names
+};
+/// Soft-deletes a live profile, locked by the caller (and clears is_primary, freeing the
+/// one-primary slot).
+SoftDeleted softDeleteProfile(pqxx::transaction_base& tx, ProfileKind kind,
                               const std::string& org_id, const std::string& profile_id);
+/// What a restore checks of a soft-deleted profile, which this locks.
+struct DeletedProfile {
+    std::optional<std::string> created_by;
+    int version = 1;
+    std::string deleted_at;
+};
+std::optional<DeletedProfile> lockDeletedProfile(pqxx::transaction_base& tx, ProfileKind kind,
+                                                 const std::string& org_id,
+                                                 const std::string& contact_id,
+                                                 const std::string& profile_id);
+/// Undoes softDeleteProfile(), the profile primary or not.
+void restoreProfile(pqxx::transaction_base& tx, ProfileKind kind, const std::string& org_id,
+                    const std::string& profile_id, bool primary);
 /// The oldest live profile of that kind, the one promoted when the primary goes.
 std::optional<std::string> oldestLiveProfile(pqxx::transaction_base& tx, ProfileKind kind,
                                              const std::string& org_id,

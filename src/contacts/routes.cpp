@@ -191,11 +191,17 @@ void registerRoutes(http::Router& router, ContactService& contacts) {
                });
     router.del("/api/contacts/{id}/sales-profile/{profile_id}",
                Access::require(Permission::SalesProfilesWrite), [&contacts](Request& request) {
-                   contacts.deleteSalesProfile(request.actor(), request.pathId(),
-                                               request.pathId("profile_id"),
-                                               request.ifMatchVersion(), request.meta());
-                   return Response::noContent();
+                   return Response::noContent().etag(contacts.deleteSalesProfile(
+                       request.actor(), request.pathId(), request.pathId("profile_id"),
+                       request.ifMatchVersion(), request.meta()));
                });
+    router.post("/api/contacts/{id}/sales-profile/{profile_id}/restore",
+                Access::require(Permission::SalesProfilesWrite), [&contacts](Request& request) {
+                    const auto profile = contacts.restoreSalesProfile(request.actor(), request.pathId(),
+                                                                      request.pathId("profile_id"),
+                                                                      request.ifMatchVersion(), request.meta());
+                    return Response::json(Status::Ok, toJson(profile)).etag(profile.version);
+                }).body_types.clear();
     router.post("/api/contacts/{id}/candidate-profile",
                 Access::require(Permission::CandidateProfilesWrite), [&contacts](Request& request) {
                     const auto id = request.pathId();
@@ -225,11 +231,17 @@ void registerRoutes(http::Router& router, ContactService& contacts) {
                });
     router.del("/api/contacts/{id}/candidate-profile/{profile_id}",
                Access::require(Permission::CandidateProfilesWrite), [&contacts](Request& request) {
-                   contacts.deleteCandidateProfile(request.actor(), request.pathId(),
-                                                   request.pathId("profile_id"),
-                                                   request.ifMatchVersion(), request.meta());
-                   return Response::noContent();
+                   return Response::noContent().etag(contacts.deleteCandidateProfile(
+                       request.actor(), request.pathId(), request.pathId("profile_id"),
+                       request.ifMatchVersion(), request.meta()));
                });
+    router.post("/api/contacts/{id}/candidate-profile/{profile_id}/restore",
+                Access::require(Permission::CandidateProfilesWrite), [&contacts](Request& request) {
+                    const auto profile = contacts.restoreCandidateProfile(
+                        request.actor(), request.pathId(), request.pathId("profile_id"),
+                        request.ifMatchVersion(), request.meta());
+                    return Response::json(Status::Ok, toJson(profile)).etag(profile.version);
+                }).body_types.clear();
     // The profile's kind is only known once it is found: the service then asks for that
     // kind's write permission.
     router.post("/api/contacts/{id}/profiles/{profile_id}/make-primary",

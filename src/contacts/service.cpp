@@ -351,9 +351,9 @@ typename Kind::Record updateProfile(db::Pool& pool, const core::Actor& actor,
 }
 
 template <typename Kind>
-void deleteProfile(db::Pool& pool, const core::Actor& actor, const std::string& contact_id,
-                   const std::string& profile_id, std::optional<int> if_match,
-                   const core::RequestMeta& meta) {
+int deleteProfile(db::Pool& pool, const core::Actor& actor, const std::string& contact_id,
+                  const std::string& profile_id, std::optional<int> if_match,
+                  const core::RequestMeta& meta) {
     auto lease = pool.acquire();
     pqxx::work tx(lease.get());
     const auto contact = lockLive(tx, actor, contact_id);
@@ -365,8 +365,8 @@ void deleteProfile(db::Pool& pool, const core::Actor& actor, const std::string& 
     checkVersion(if_match, current->version, "profile");
 
     std::vector<repo::HistoryChange> changes;
-    const auto deleted_at = repo::softDeleteProfile(tx, Kind::kKind, actor.org_id, profile_id);
-    changes.push_back(repo::HistoryChange{Kind::kType, profile_id, "deleted_at", nullptr, deleted_at});
+    const auto deleted = repo::softDeleteProfile(tx, Kind::kKind, actor.org_id, profile_id);
+    changes.push_back(repo::HistoryChange{Kind::kType, profile_id, "deleted_at", nullptr, deleted.deleted_at});
     if (current->is_primary) {
         changes.push_back(primaryChange(Kind::kType, profile_id, true, false));
         // The oldest remaining profile of the kind takes over.
@@ -377,6 +377,39 @@ void deleteProfile(db::Pool& pool, const core::Actor& actor, const std::string& 
     }
     repo::insertHistory(tx, actor.org_id, contact_id, changes, actor.user_id, meta.request_id);
     tx.commit();
+    return deleted.version;
+}
+
+// Undoes a delete: the profile comes back as it was, primary again when the contact has no live
+// profile of its kind (its place was given up on delete and another may hold it now).
+template <typename Kind>
+typename Kind::Record restoreProfile(db::Pool& pool, const core::Actor& actor, const std::string& contact_id,
+                                     const std::string& profile_id, std::optional<int> if_match,
+                                     const core::RequestMeta& meta) {
+    auto lease = pool.acquire();
+    pqxx::work tx(lease.get());
+    const auto contact = lockLive(tx, actor, contact_id);
+    const auto deleted = repo::lockDeletedProfile(tx, Kind::kKind, actor.org_id, contact_id, profile_id);
+    if (!deleted) {
+        if (Kind::lock(tx, actor.org_id, contact_id, profile_id)) {
+            throw AppError::conflict("The profile is not deleted");
+        }
+        throw AppError::notFound("Profile not found");
+    }
+    requireProfileRights(actor, contact, deleted->created_by);
+    checkVersion(if_match, deleted->version, "profile");
+
+    const bool primary = !repo::primaryProfileId(tx, Kind::kKind, actor.org_id, contact_id);
+    repo::restoreProfile(tx, Kind::kKind, actor.org_id, profile_id, primary);
+    std::vector<repo::HistoryChange> changes{
+        repo::HistoryChange{Kind::kType, profile_id, "deleted_at", deleted->deleted_at, nullptr}};
+    if (primary) {
+        changes.push_back(primaryChange(Kind::kType, profile_id, false, true));
+    }
+    repo::insertHistory(tx, actor.org_id, contact_id, changes, actor.user_id, meta.request_id);
+    auto restored = Kind::lock(tx, actor.org_id, contact_id, profile_id);
+    tx.commit();
+    return std::move(restored).value();
 }
 
 template <typename Kind>
@@ -704,10 +737,18 @@ repo::SalesProfileRecord ContactService::updateSalesProfile(const core::Actor& a
     return updateProfile<SalesKind>(pool_, actor, contact_id, profile_id, input.input, if_match, meta);
 }
 
-void ContactService::deleteSalesProfile(const core::Actor& actor, const std::string& contact_id,
-                                        const std::string& profile_id, std::optional<int> if_match,
-                                        const core::RequestMeta& meta) {
-    deleteProfile<SalesKind>(pool_, actor, contact_id, profile_id, if_match, meta);
+int ContactService::deleteSalesProfile(const core::Actor& actor, const std::string& contact_id,
+                                       const std::string& profile_id, std::optional<int> if_match,
+                                       const core::RequestMeta& meta) {
+    return deleteProfile<SalesKind>(pool_, actor, contact_id, profile_id, if_match, meta);
+}
+
+repo::SalesProfileRecord ContactService::restoreSalesProfile(const core::Actor& actor,
+                                                             const std::string& contact_id,
+                                                             const std::string& profile_id,
+                                                             std::optional<int> if_match,
+                                                             const core::RequestMeta& meta) {
+    return restoreProfile<SalesKind>(pool_, actor, contact_id, profile_id, if_match, meta);
 }
 
 repo::CandidateProfileRecord ContactService::createCandidateProfile(
@@ -723,11 +764,19 @@ repo::CandidateProfileRecord ContactService::updateCandidateProfile(
                                         meta);
 }
 
-void ContactService::deleteCandidateProfile(const core::Actor& actor, const std::string& contact_id,
-                                            const std::string& profile_id,
-                                            std::optional<int> if_match,
-                                            const core::RequestMeta& meta) {
-    deleteProfile<CandidateKind>(pool_, actor, contact_id, profile_id, if_match, meta);
+int ContactService::deleteCandidateProfile(const core::Actor& actor, const std::string& contact_id,
+                                           const std::string& profile_id,
+                                           std::optional<int> if_match,
+                                           const core::RequestMeta& meta) {
+    return deleteProfile<CandidateKind>(pool_, actor, contact_id, profile_id, if_match, meta);
+}
+
+repo::CandidateProfileRecord ContactService::restoreCandidateProfile(const core::Actor& actor,
+                                                                     const std::string& contact_id,
+                                                                     const std::string& profile_id,
+                                                                     std::optional<int> if_match,
+                                                                     const core::RequestMeta& meta) {
+    return restoreProfile<CandidateKind>(pool_, actor, contact_id, profile_id, if_match, meta);
 }
 
 ContactService::ProfileResult ContactService::makePrimary(const core::Actor& actor,

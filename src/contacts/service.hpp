@@ -82,9 +82,15 @@ public:
                                                 const SalesProfileDto& input,
                                                 std::optional<int> if_match,
                                                 const core::RequestMeta& meta);
-    void deleteSalesProfile(const core::Actor& actor, const std::string& contact_id,
-                            const std::string& profile_id, std::optional<int> if_match,
-                            const core::RequestMeta& meta);
+    /// Soft delete; returns the version the delete left, which a conditional restore names.
+    int deleteSalesProfile(const core::Actor& actor, const std::string& contact_id,
+                           const std::string& profile_id, std::optional<int> if_match,
+                           const core::RequestMeta& meta);
+    /// Undoes a profile's delete, on a live contact, with the rights its change needs; 409 when
+    /// it is not deleted. Primary again if the contact has no live profile of the kind.
+    repo::SalesProfileRecord restoreSalesProfile(const core::Actor& actor, const std::string& contact_id,
+                                                 const std::string& profile_id, std::optional<int> if_match,
+                                                 const core::RequestMeta& meta);
 
     repo::CandidateProfileRecord createCandidateProfile(const core::Actor& actor,
                                                         const std::string& contact_id,
@@ -96,9 +102,14 @@ public:
                                                         const CandidateProfileDto& input,
                                                         std::optional<int> if_match,
                                                         const core::RequestMeta& meta);
-    void deleteCandidateProfile(const core::Actor& actor, const std::string& contact_id,
-                                const std::string& profile_id, std::optional<int> if_match,
-                                const core::RequestMeta& meta);
+    int deleteCandidateProfile(const core::Actor& actor, const std::string& contact_id,
+                               const std::string& profile_id, std::optional<int> if_match,
+                               const core::RequestMeta& meta);
+    repo::CandidateProfileRecord restoreCandidateProfile(const core::Actor& actor,
+                                                         const std::string& contact_id,
+                                                         const std::string& profile_id,
+                                                         std::optional<int> if_match,
+                                                         const core::RequestMeta& meta);
 
     struct ProfileResult {
         nlohmann::json body;

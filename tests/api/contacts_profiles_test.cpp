@@ -111,6 +111,66 @@ TEST_F(ContactProfilesApiTest, DeletingThePrimaryPromotesTheOldestRemaining) {
     EXPECT_EQ(as(recruiter_).del("/api/contacts/" + contact + "/candidate-profile/" + second).status, 404);
 }
 
+// A deleted profile can be brought back, as it was: primary again only when its kind has no
+// live primary; its delete's ETag is what a conditional restore names; the history shows both.
+TEST_F(ContactProfilesApiTest, DeletedProfileIsRestoredAsItWas) {
+    const auto contact = createContactId(sales_, {{"first_name", "Una"}});
+    const auto first = salesProfile(contact, {{"company_name", "Initech"}, {"title", "CTO"}}, sales_);
+    const auto second = salesProfile(contact, {{"company_name", "Hooli"}}, sales_);
+    const auto path = "/api/contacts/" + contact + "/sales-profile/";
+    const auto deleted = as(sales_).del(path + first);
+    ASSERT_EQ(deleted.status, 204);
+    EXPECT_EQ(deleted.header("ETag"), "\"2\"");
+    EXPECT_EQ(primaries(contact, "sales_profiles"), (std::map<std::string, bool>{{second, true}}));
+    EXPECT_EQ(as(sales_).post(path + first + "/restore", json::object(), {{"If-Match", "\"1\""}}).status, 412);
+
+    const auto restored = as(sales_).post(path + first + "/restore", json::object(), {{"If-Match", "\"2\""}});
+    ASSERT_EQ(restored.status, 200) << restored.body;
+    EXPECT_EQ(restored.json().at("title"), "CTO");
+    EXPECT_EQ(restored.json().at("is_primary"), false);  // Hooli took the place meanwhile
+    EXPECT_EQ(restored.header("ETag"), "\"3\"");
+    EXPECT_EQ(primaries(contact, "sales_profiles"), (std::map<std::string, bool>{{first, false}, {second, true}}));
+    EXPECT_EQ(as(sales_).post(path + first + "/restore", json::object()).status, 409);  // live already
+
+    const auto history = as(sales_).get("/api/contacts/" + contact + "/history?profile_type=sales").json();
+    const auto& newest = history.at("data").at(0);
+    EXPECT_EQ(newest.at("profile_id"), first);
+    EXPECT_EQ(newest.at("field"), "deleted_at");
+    EXPECT_TRUE(newest.at("old_value").is_string());
+    EXPECT_TRUE(newest.at("new_value").is_null());
+
+    // The last profile of a kind comes back primary; the contact is a buyer again.
+    ASSERT_EQ(as(sales_).del(path + first).status, 204);
+    ASSERT_EQ(as(sales_).del(path + second).status, 204);
+    EXPECT_EQ(as(sales_).get("/api/contacts/" + contact).json().at("has_sales_profile"), false);
+    const auto back = as(sales_).post(path + second + "/restore", json::object());
+    ASSERT_EQ(back.status, 200) << back.body;
+    EXPECT_EQ(back.json().at("is_primary"), true);
+    EXPECT_EQ(as(sales_).get("/api/contacts/" + contact).json().at("has_sales_profile"), true);
+}
+
+// Restoring a profile needs what changing it needs; on another kind's path, a deleted contact's
+// or another organisation's, it is not found.
+TEST_F(ContactProfilesApiTest, RestoringAProfileNeedsTheRightToChangeIt) {
+    const auto contact = createContactId(recruiter_, {{"first_name", "Vic"}});
+    const auto profile = candidateProfile(contact, {{"headline", "Data engineer"}}, recruiter_);
+    const auto path = "/api/contacts/" + contact + "/candidate-profile/" + profile;
+    ASSERT_EQ(as(recruiter_).del(path).status, 204);
+    EXPECT_EQ(as(sales_).post(path + "/restore", json::object()).status, 403);       // no candidate_profiles:write
+    EXPECT_EQ(as(recruiter2_).post(path + "/restore", json::object()).status, 403);  // not theirs
+    EXPECT_EQ(as(stranger_).post(path + "/restore", json::object()).status, 404);
+    EXPECT_EQ(as(manager_).post("/api/contacts/" + contact + "/sales-profile/" + profile + "/restore", json::object())
+                  .status,
+              404);
+    ASSERT_EQ(as(manager_).del("/api/contacts/" + contact).status, 204);
+    EXPECT_EQ(as(recruiter_).post(path + "/restore", json::object()).status, 404);  // the contact is deleted
+    ASSERT_EQ(as(manager_).post("/api/contacts/" + contact + "/restore", json::object()).status, 200);
+    const auto restored = as(recruiter_).post(path + "/restore", json::object());
+    ASSERT_EQ(restored.status, 200) << restored.body;
+    EXPECT_EQ(restored.json().at("headline"), "Data engineer");
+    EXPECT_EQ(as(recruiter_).get("/api/contacts/" + contact).json().at("has_candidate_profile"), true);
+}
+
 // A profile PUT is partial, checks If-Match and records each changed field.
 TEST_F(ContactProfilesApiTest, ProfileUpdateIsPartialWithIfMatch) {
     const auto contact = createContactId(sales_, {{"first_name", "Tom"}});
