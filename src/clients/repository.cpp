@@ -108,8 +108,26 @@ const db::Statement kLockLinkedContacts{"clients.lock_linked_contacts", R"sql(
       AND p.id IN (SELECT l.contact_id FROM client_contacts l WHERE l.org_id = $1 AND l.client_id = $2)
     ORDER BY p.id FOR NO KEY UPDATE)sql"};
 
-const db::Statement kBumpContactVersions{"clients.bump_contact_versions",
-    "UPDATE contacts SET version = version + 1 WHERE org_id = $1 AND id = ANY($2::uuid[])"};
+// The links a contact shows: those to live clients, as GET …/client-relationships lists them and
+// its history records them (contacts::relationshipSetJson). $3's links show when `visible`.
+#define CRM_SHOWN_LINKS(visible)                                                                    \
+    "(SELECT coalesce(jsonb_agg(jsonb_build_object('client_id', cc.client_id, 'role', cc.role,"     \
+    " 'title', cc.title, 'is_primary_contact', cc.is_primary_contact, 'start_date', cc.start_date," \
+    " 'end_date', cc.end_date) ORDER BY cl.name, cc.client_id), '[]'::jsonb)"                       \
+    " FROM client_contacts cc JOIN clients cl ON cl.org_id = cc.org_id AND cl.id = cc.client_id"    \
+    " WHERE cc.org_id = $1 AND cc.contact_id = r.id"                                                \
+    " AND CASE WHEN cc.client_id = $3 THEN " visible " ELSE cl.deleted_at IS NULL END)"
+
+// The client's delete or restore ($4: whether its links showed before) changed the links its
+// contacts show: each gets a new version and a history row of its links before and after.
+const db::Statement kRenewLinkedContacts{"clients.renew_linked_contacts",
+    "WITH r AS (UPDATE contacts SET version = version + 1"
+    " WHERE org_id = $1 AND id = ANY($2::uuid[]) RETURNING id)"
+    " INSERT INTO contact_profile_audit_log (org_id, contact_id, profile_type, field, old_value,"
+    " new_value, changed_by, request_id, changed_at)"
+    " SELECT $1, r.id, 'contact', 'client_relationships', " CRM_SHOWN_LINKS("$4::boolean") ", "
+    CRM_SHOWN_LINKS("NOT $4::boolean") ", $5, $6, clock_timestamp() FROM r"};
+#undef CRM_SHOWN_LINKS
 
 // NO KEY UPDATE, as for every row other tables point at: a plain FOR UPDATE would also wait
 // for (and deadlock with) the foreign-key checks of links and profiles written meanwhile.
@@ -470,10 +488,12 @@ std::vector<std::string> lockLinkedContacts(pqxx::transaction_base& tx, const st
     return ids;
 }
 
-void bumpContactVersions(pqxx::transaction_base& tx, const std::string& org_id,
-                         const std::vector<std::string>& contact_ids) {
+void renewLinkedContacts(pqxx::transaction_base& tx, const std::string& org_id, const std::string& client_id,
+                         const std::vector<std::string>& contact_ids, bool client_deleted,
+                         const std::string& actor_id, const std::string& request_id) {
     if (!contact_ids.empty()) {
-        db::exec(tx, kBumpContactVersions, org_id, db::uuidArray(contact_ids));
+        db::exec(tx, kRenewLinkedContacts, org_id, db::uuidArray(contact_ids), client_id, client_deleted,
+                 actor_id, request_id.empty() ? std::nullopt : std::optional<std::string>(request_id));
     }
 }
 

@@ -82,9 +82,12 @@ ClientRecord updateClient(pqxx::transaction_base& tx, const std::string& org_id,
 /// links PUT and a merge lock a contact, then its clients) and returns their ids.
 std::vector<std::string> lockLinkedContacts(pqxx::transaction_base& tx, const std::string& org_id,
                                             const std::string& client_id);
-/// A new version for each: their visible links changed (a client deleted or restored).
-void bumpContactVersions(pqxx::transaction_base& tx, const std::string& org_id,
-                         const std::vector<std::string>& contact_ids);
+/// The client was deleted (`client_deleted`) or restored: the links `contact_ids` show changed.
+/// Each gets a new version and a `client_relationships` row in its history (the links it showed
+/// before and shows now), made by `actor_id`.
+void renewLinkedContacts(pqxx::transaction_base& tx, const std::string& org_id, const std::string& client_id,
+                         const std::vector<std::string>& contact_ids, bool client_deleted,
+                         const std::string& actor_id, const std::string& request_id);
 
 /// Sets (`deleted` true) or clears deleted_at of a client the caller has locked.
 ClientRecord setDeleted(pqxx::transaction_base& tx, const std::string& org_id,

@@ -165,8 +165,8 @@ int ClientService::remove(const core::Actor& actor, const std::string& client_id
     lockForChange(tx, actor, client_id, if_match, "delete");
     const auto deleted = repo::setDeleted(tx, actor.org_id, client_id, true);
     // The link leaves its contacts' visible links: a change made against what they showed
-    // before must be refused (412), as for any other change to them.
-    repo::bumpContactVersions(tx, actor.org_id, linked);
+    // before must be refused (412), as for any other change to them, and their history says why.
+    repo::renewLinkedContacts(tx, actor.org_id, client_id, linked, true, actor.user_id, meta.request_id);
     audit(tx, actor, "client.deleted", client_id,
           {{"deleted_at", {{"from", nullptr}, {"to", *deleted.deleted_at}}}}, meta);
     tx.commit();
@@ -195,7 +195,7 @@ repo::ClientRecord ClientService::restore(const core::Actor& actor, const std::s
     auto restored = repo::setDeleted(tx, actor.org_id, client_id, false);
     // Its links show again on their contacts: a links PUT made against the set without them
     // would drop them unseen, so it gets 412 instead.
-    repo::bumpContactVersions(tx, actor.org_id, linked);
+    repo::renewLinkedContacts(tx, actor.org_id, client_id, linked, false, actor.user_id, meta.request_id);
     audit(tx, actor, "client.restored", client_id,
           {{"deleted_at", {{"from", *current->deleted_at}, {"to", nullptr}}}}, meta);
     tx.commit();

@@ -1,7 +1,5 @@
 #include "core/phone.hpp"
 
-#include "core/validation.hpp"
-
 #include <phonenumbers/phonenumberutil.h>
 #include <unicode/uchar.h>
 #include <unicode/utf8.h>
@@ -43,10 +41,17 @@ bool hasOnlyPhoneCharacters(std::string_view text) {
 constexpr std::size_t kMaxTypedPhoneBytes = 4 * kMaxPhoneLength;
 
 // The dashes a word processor, a web page or a Japanese input method puts in a number
-// (‐ ‑ ‒ – — ― − ー), read as '-'.
+// (‐ ‑ ‒ – — ― − ー ｰ ﹣), read as '-'.
 bool isDashInNumber(UChar32 point) {
-    return (point >= 0x2010 && point <= 0x2015) || point == 0x2212 || point == 0x30FC;
+    return (point >= 0x2010 && point <= 0x2015) || point == 0x2212 || point == 0x30FC || point == 0xFF70 ||
+           point == 0xFE63;
 }
+
+// The full-width forms of ASCII's printable characters (＋ （ ０ Ａ), U+FF01 to U+FF5E, are
+// their ASCII characters moved by this much.
+constexpr UChar32 kFullWidthFirst = 0xFF01;
+constexpr UChar32 kFullWidthLast = 0xFF5E;
+constexpr UChar32 kFullWidthOffset = 0xFEE0;
 
 // Region codes in libphonenumber's metadata are upper case.
 std::string regionCode(std::string_view region) {
@@ -150,11 +155,11 @@ std::string phoneTextInAscii(std::string_view text) {
         text.size() > kMaxTypedPhoneBytes) {
         return std::string(text);
     }
-    const auto compatible = compatibilityForm(text);  // full width, non-breaking spaces
     std::string out;
-    out.reserve(compatible.size());
-    const auto* bytes = reinterpret_cast<const std::uint8_t*>(compatible.data());
-    const auto length = static_cast<int32_t>(compatible.size());
+    out.reserve(text.size());
+    UChar32 script_zero = -1;  // the zero of the script other than Latin whose digits it uses
+    const auto* bytes = reinterpret_cast<const std::uint8_t*>(text.data());
+    const auto length = static_cast<int32_t>(text.size());
     for (int32_t i = 0; i < length;) {
         const int32_t start = i;
         UChar32 point = 0;
@@ -162,14 +167,28 @@ std::string phoneTextInAscii(std::string_view text) {
         if (point < 0) {
             return std::string(text);  // not UTF-8: refused as it stands
         }
+        const auto type = u_charType(point);
         if (point < 0x80) {
             out.push_back(static_cast<char>(point));
-        } else if (u_charType(point) == U_DECIMAL_DIGIT_NUMBER) {
-            out.push_back(static_cast<char>('0' + u_charDigitValue(point)));  // ٠١٢, ०१२
+        } else if (point >= kFullWidthFirst && point <= kFullWidthLast) {
+            out.push_back(static_cast<char>(point - kFullWidthOffset));  // ＋８１ （０３）
+        } else if (type == U_DECIMAL_DIGIT_NUMBER) {
+            // ٠١٢, ०१२: one script's digits (with Latin ones, as a pasted country code); digits
+            // of two, which no keyboard types, are refused as sent.
+            const auto value = u_charDigitValue(point);
+            if (script_zero >= 0 && point - value != script_zero) {
+                return std::string(text);
+            }
+            script_zero = point - value;
+            out.push_back(static_cast<char>('0' + value));
+        } else if (type == U_SPACE_SEPARATOR) {
+            out.push_back(' ');  // non-breaking, ideographic, thin
         } else if (isDashInNumber(point)) {
             out.push_back('-');
-        } else if (u_charType(point) != U_FORMAT_CHAR) {  // direction marks left by pasting
-            out.append(compatible, static_cast<std::size_t>(start), static_cast<std::size_t>(i - start));
+        } else if (type != U_FORMAT_CHAR) {  // direction marks left by pasting go
+            // Anything else stays for the caller to refuse, circled ① and superscript ² digits
+            // included: decoration, not digits anyone dials.
+            out.append(text.substr(static_cast<std::size_t>(start), static_cast<std::size_t>(i - start)));
         }
     }
     return out;

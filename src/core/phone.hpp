@@ -6,11 +6,13 @@
 
 namespace crm::core {
 
-/// `text` with the digits of every script as ASCII digits (full-width ０３, Arabic-Indic ٠٣,
-/// Devanagari ०३), full-width punctuation and the spaces of other widths as ASCII (NFKC), the
-/// dashes of word processors and of Japanese input (‐ – — − ー) as '-', and invisible format
-/// characters (direction marks, the soft hyphen) left out: a number as input methods write it
-/// and as it is pasted from documents. Anything else is kept, for the callers to refuse.
+/// `text` with the decimal digits of every script as ASCII digits (full-width ０３, Arabic-Indic
+/// ٠٣, Devanagari ०३: Latin digits and those of one other script), full-width ASCII characters
+/// and the spaces of other widths as ASCII, the dashes of word processors and of Japanese input
+/// (‐ – — − ー) as '-', and invisible format characters (direction marks, the soft hyphen) left
+/// out: a number as input methods write it and as it is pasted from documents. Anything else,
+/// circled ① or superscript ² digits included, is kept for the callers to refuse, and so is the
+/// whole text when it mixes the digits of two scripts other than Latin.
 std::string phoneTextInAscii(std::string_view text);
 
 /// Parses a phone number as a person types it ("+44 20 7946 0123", "(212) 555-0100",

@@ -829,6 +829,27 @@ TEST_F(ContactProfilesApiTest, ClientDeleteAndRestoreRenewLinkedContacts) {
             EXPECT_EQ(link.at("is_primary_contact"), true);
         }
     }
+
+    // Each new version has its history row: the links shown before and after, written as a
+    // links PUT writes them, by whoever deleted and restored the client.
+    const auto history = as(manager_).get("/api/contacts/" + contact + "/history").json().at("data");
+    ASSERT_GE(history.size(), 3u);
+    const json kept_link = {{"client_id", kept}, {"role", nullptr}, {"title", nullptr},
+                            {"is_primary_contact", false}, {"start_date", nullptr}, {"end_date", nullptr}};
+    const json toggled_link = {{"client_id", toggled}, {"role", "champion"}, {"title", nullptr},
+                               {"is_primary_contact", true}, {"start_date", nullptr}, {"end_date", nullptr}};
+    const auto& restored = history.at(0);
+    const auto& deleted = history.at(1);
+    const auto& put = history.at(2);
+    for (const auto* entry : {&restored, &deleted, &put}) {
+        EXPECT_EQ(entry->at("field"), "client_relationships");
+        EXPECT_EQ(entry->at("changed_by"), manager_.id);
+    }
+    EXPECT_EQ(put.at("new_value"), json::array({kept_link, toggled_link}));
+    EXPECT_EQ(deleted.at("old_value"), put.at("new_value"));
+    EXPECT_EQ(deleted.at("new_value"), json::array({kept_link}));
+    EXPECT_EQ(restored.at("old_value"), json::array({kept_link}));
+    EXPECT_EQ(restored.at("new_value"), put.at("new_value"));
 }
 
 // A link to a deleted client is not shown, but comes back with the client: a merge that brings
@@ -852,11 +873,11 @@ TEST_F(ContactProfilesApiTest, MergeRecordsLinksToDeletedClients) {
     ASSERT_EQ(hidden->at("new_value").size(), 1u);
     EXPECT_EQ(hidden->at("new_value").at(0).at("client_id"), gone_client);
     EXPECT_EQ(hidden->at("new_value").at(0).at("role"), "buyer");
-    // The visible links did not change: the one client_relationships row is the other's own
-    // links PUT, whose history moved with it.
+    // The visible links did not change: the two client_relationships rows are the other's own
+    // links PUT and the client's delete, which hid the link, whose history moved with it.
     EXPECT_EQ(std::count_if(history.at("data").begin(), history.at("data").end(),
                             [](const json& entry) { return entry.at("field") == "client_relationships"; }),
-              1);
+              2);
 
     ASSERT_EQ(as(manager_).post("/api/clients/" + gone_client + "/restore", json::object()).status, 200);
     const auto links = as(manager_).get("/api/contacts/" + survivor + "/client-relationships").json().at("data");

@@ -1151,6 +1151,10 @@ TEST_F(ContactsApiTest, NumbersTypedInFullWidthOrPastedAreTheSameNumber) {
     ASSERT_EQ(found.status, 200) << found.body;
     ASSERT_EQ(found.json().at("data").size(), 1u);
     EXPECT_EQ(found.json().at("data").at(0).at("id"), taro.at("id"));
+    // Circled digits are decoration, not a number: refused, as letters are.
+    const auto circled = as(sales_).post("/api/contacts", {{"first_name", "Taro"}, {"phone", "\u2460\u2461\u2462\u2463\u2464\u2465\u2466\u2467\u2468\u2469"}});
+    ASSERT_EQ(circled.status, 422) << circled.body;
+    EXPECT_EQ(errorFields(circled), std::set<std::string>{"phone"});
 }
 
 // with_total counts every match; include=profiles embeds both lists per contact.

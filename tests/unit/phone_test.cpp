@@ -218,6 +218,23 @@ TEST(NormalizePhone, ReadsDigitsOfEveryScriptAndPastedPunctuation) {
     EXPECT_EQ(phoneTextInAscii("\uFF08\uFF10\uFF13\uFF09\u2212\u00AD1"), "(03)-1");
 }
 
+// Decorated digits are no digits anyone dials, and no keyboard mixes two scripts' digits: such
+// text is refused rather than read as some other number.
+TEST(NormalizePhone, RefusesDecoratedDigitsAndMixedScripts) {
+    EXPECT_EQ(normalizePhone("\u2460\u2461\u2462\u2463\u2464\u2465\u2466\u2467\u2468\u2469", "US"),
+              std::nullopt);  // ①②③④⑤⑥⑦⑧⑨⑩
+    EXPECT_EQ(normalizePhone("+44 20 7946 \u2490\u248C\u248F", "US"), std::nullopt);  // ⒐⒌⒏
+    EXPECT_EQ(normalizePhone("+\u2074\u2074 \u00B2\u2070 \u2077\u2079\u2074\u2076 \u2070\u2079\u2075\u2078", "US"),
+              std::nullopt);  // superscripts
+    EXPECT_EQ(normalizePhone("+44 20 7946 \uFF10\u0669\u096B8", "US"), std::nullopt);  // ０٩५8
+    EXPECT_FALSE(mayBePhoneNumber("\u2460\u2461\u2462\u2463\u2464"));
+    // Latin digits with one other script's: a country code pasted before Arabic-Indic digits.
+    EXPECT_EQ(normalizePhone("+20 \u0661\u0660\u0660 \u0661\u0662\u0663 \u0664\u0665\u0666\u0667", "US"),
+              "+201001234567");
+    EXPECT_EQ(normalizePhone("\uFF10\uFF13\uFF70\uFF11\uFF12\uFF13\uFF14\uFE63\uFF15\uFF16\uFF17\uFF18", "JP"),
+              "+81312345678");  // half-width ｰ and the small hyphen ﹣ as dashes
+}
+
 // Numbers in ranges that libphonenumber does not know as assigned are still accepted.
 TEST(NormalizePhone, AcceptsPossibleButUnassignedRanges) {
     EXPECT_EQ(normalizePhone("+1 212 055 0100", "US"), "+12120550100");  // exchange 0xx
