@@ -9,8 +9,11 @@
 -- each insight start from the few clients with open deals or jobs and look their people up;
 -- clients_name_sort_idx (0022) already serves the other direction (is this employer a client?).
 -- crm_fold trims, so crm_fold(btrim(x)) is crm_fold(x): the insights use the indexed form.
--- Building them blocks writes to the two tables (not reads) while they run.
+-- Building them blocks writes to the two tables (not reads) while they run. A migration that
+-- changes crm_fold again must rebuild these two as well, as 0023 and 0024 rebuilt every index
+-- on it.
 
+SET LOCAL lock_timeout = '5s';
 CREATE INDEX candidate_profiles_employer_fold_idx ON candidate_profiles (org_id, crm_fold(current_employer))
     WHERE deleted_at IS NULL;
 CREATE INDEX sales_profiles_company_fold_idx ON sales_profiles (org_id, crm_fold(company_name))

@@ -107,13 +107,14 @@ protected:
             .as<std::string>();
     }
 
-    /// Every read of a table in an EXPLAIN (FORMAT JSON) plan: "<node type> <index>", such as
-    /// "Seq Scan " or "Index Scan contacts_pkey".
+    /// Every read of a table or an index in an EXPLAIN (FORMAT JSON) plan: "<node type> <index>
+    /// on <table>", such as "Seq Scan  on contacts" or "Bitmap Index Scan contacts_pkey on "
+    /// (a bitmap index scan names no table).
     static std::vector<std::string> tableScans(const nlohmann::json& plan) {
         std::vector<std::string> scans;
         std::function<void(const nlohmann::json&)> walk = [&](const nlohmann::json& node) {
             if (node.is_object()) {
-                if (!node.value("Relation Name", "").empty()) {
+                if (!node.value("Relation Name", "").empty() || !node.value("Index Name", "").empty()) {
                     scans.push_back(node.value("Node Type", "") + " " + node.value("Index Name", "") + " on " +
                                     node.value("Relation Name", ""));
                 }

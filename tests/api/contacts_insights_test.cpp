@@ -282,8 +282,9 @@ TEST_F(ContactInsightsApiTest, CompanyMatchesAreLookedUpByIndex) {
     }
 }
 
-// Two prospects of the same name: a placed candidate's insight names one of them, once.
-TEST_F(ContactInsightsApiTest, PlacedCandidateAtADuplicatedProspectIsOneInsight) {
+// Two prospects of the same name: a placed candidate's insight names the older one, once, the
+// same one on every request (its id is the insight's cursor key).
+TEST_F(ContactInsightsApiTest, PlacedCandidateAtADuplicatedProspectNamesTheOlderOne) {
     const auto job = insertJob(org_, std::nullopt, "Analyst");
     const auto first = insertClient(org_, "Hooli", "prospect");
     insertClient(org_, "HOOLI", "prospect");
