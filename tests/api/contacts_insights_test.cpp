@@ -276,8 +276,9 @@ TEST_F(ContactInsightsApiTest, CompanyMatchesAreLookedUpByIndex) {
     EXPECT_TRUE(candidates.json().at("page").at("next_cursor").is_null());
     const auto buyers = as(sales_).get("/api/insights/cross-profile?type=buyer_at_client_with_open_jobs&limit=200");
     ASSERT_EQ(buyers.status, 200) << buyers.body;
-    EXPECT_EQ(buyers.json().at("data").size(), 100u);
-    for (const auto& item : buyers.json().at("data")) {
+    const auto buyer_items = buyers.json().at("data");
+    EXPECT_EQ(buyer_items.size(), 100u);
+    for (const auto& item : buyer_items) {
         EXPECT_EQ(item.at("via"), "company_name");
     }
 }
