@@ -7,6 +7,7 @@
 #include "db/sql_fragments.hpp"
 #include "db/statement.hpp"
 
+#include <algorithm>
 #include <regex>
 
 namespace crm::clients::repo {
@@ -108,6 +109,12 @@ const db::Statement kLockLinkedContacts{"clients.lock_linked_contacts", R"sql(
       AND p.id IN (SELECT l.contact_id FROM client_contacts l WHERE l.org_id = $1 AND l.client_id = $2)
     ORDER BY p.id FOR NO KEY UPDATE)sql"};
 
+// The same contacts, read again once the client is locked (unlocked: a check).
+const db::Statement kLinkedContacts{"clients.linked_contacts", R"sql(
+    SELECT p.id FROM contacts p
+    WHERE p.org_id = $1 AND p.deleted_at IS NULL
+      AND p.id IN (SELECT l.contact_id FROM client_contacts l WHERE l.org_id = $1 AND l.client_id = $2))sql"};
+
 // The links a contact shows: those to live clients, as GET …/client-relationships lists them and
 // its history records them (contacts::relationshipSetJson). $3's links show when `visible`.
 #define CRM_SHOWN_LINKS(visible)                                                                    \
@@ -121,8 +128,10 @@ const db::Statement kLockLinkedContacts{"clients.lock_linked_contacts", R"sql(
 // The client's delete or restore ($4: whether its links showed before) changed the links its
 // contacts show: each gets a new version and a history row of its links before and after.
 const db::Statement kRenewLinkedContacts{"clients.renew_linked_contacts",
-    "WITH r AS (UPDATE contacts SET version = version + 1"
-    " WHERE org_id = $1 AND id = ANY($2::uuid[]) RETURNING id)"
+    "WITH r AS (UPDATE contacts p SET version = version + 1"
+    " WHERE p.org_id = $1 AND p.id = ANY($2::uuid[])"
+    " AND EXISTS (SELECT 1 FROM client_contacts l WHERE l.org_id = $1 AND l.client_id = $3"
+    " AND l.contact_id = p.id) RETURNING p.id)"
     " INSERT INTO contact_profile_audit_log (org_id, contact_id, profile_type, field, old_value,"
     " new_value, changed_by, request_id, changed_at)"
     " SELECT $1, r.id, 'contact', 'client_relationships', " CRM_SHOWN_LINKS("$4::boolean") ", "
@@ -491,6 +500,15 @@ std::vector<std::string> lockLinkedContacts(pqxx::transaction_base& tx, const st
 void renewLinkedContacts(pqxx::transaction_base& tx, const std::string& org_id, const std::string& client_id,
                          const std::vector<std::string>& contact_ids, bool client_deleted,
                          const std::string& actor_id, const std::string& request_id) {
+    // With the client locked its links stay as they are (a links PUT and a merge share-lock it
+    // first), but one may have been added between the contacts' lock and the client's: that
+    // contact is not locked, so the whole change starts again (a retried rollback). A link
+    // removed meanwhile leaves its contact out (the EXISTS of kRenewLinkedContacts).
+    for (const auto& row : db::exec(tx, kLinkedContacts, org_id, client_id)) {
+        if (std::find(contact_ids.begin(), contact_ids.end(), row[0].c_str()) == contact_ids.end()) {
+            throw pqxx::serialization_failure("a contact was linked to the client while it was locked");
+        }
+    }
     if (!contact_ids.empty()) {
         db::exec(tx, kRenewLinkedContacts, org_id, db::uuidArray(contact_ids), client_id, client_deleted,
                  actor_id, request_id.empty() ? std::nullopt : std::optional<std::string>(request_id));

@@ -82,9 +82,11 @@ ClientRecord updateClient(pqxx::transaction_base& tx, const std::string& org_id,
 /// links PUT and a merge lock a contact, then its clients) and returns their ids.
 std::vector<std::string> lockLinkedContacts(pqxx::transaction_base& tx, const std::string& org_id,
                                             const std::string& client_id);
-/// The client was deleted (`client_deleted`) or restored: the links `contact_ids` show changed.
-/// Each gets a new version and a `client_relationships` row in its history (the links it showed
-/// before and shows now), made by `actor_id`.
+/// The client, locked after `contact_ids` (lockLinkedContacts), was deleted (`client_deleted`)
+/// or restored: the links those contacts show changed. Each still linked gets a new version and
+/// a `client_relationships` row in its history (the links it showed before and shows now), made
+/// by `actor_id`. Throws pqxx::serialization_failure (the transaction is retried) when a live
+/// contact was linked to the client after `contact_ids` were locked.
 void renewLinkedContacts(pqxx::transaction_base& tx, const std::string& org_id, const std::string& client_id,
                          const std::vector<std::string>& contact_ids, bool client_deleted,
                          const std::string& actor_id, const std::string& request_id);

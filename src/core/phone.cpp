@@ -2,10 +2,12 @@
 
 #include <phonenumbers/phonenumberutil.h>
 #include <unicode/uchar.h>
+#include <unicode/uscript.h>
 #include <unicode/utf8.h>
 
 #include <algorithm>
 #include <cstdint>
+#include <optional>
 #include <cctype>
 
 namespace crm::core {
@@ -45,6 +47,13 @@ constexpr std::size_t kMaxTypedPhoneBytes = 4 * kMaxPhoneLength;
 bool isDashInNumber(UChar32 point) {
     return (point >= 0x2010 && point <= 0x2015) || point == 0x2212 || point == 0x30FC || point == 0xFF70 ||
            point == 0xFE63;
+}
+
+// The script a character belongs to (USCRIPT_COMMON for those of no one script).
+UScriptCode writtenScript(UChar32 point) {
+    UErrorCode status = U_ZERO_ERROR;
+    const auto script = uscript_getScript(point, &status);
+    return U_FAILURE(status) ? USCRIPT_COMMON : script;
 }
 
 // The full-width forms of ASCII's printable characters (＋ （ ０ Ａ), U+FF01 to U+FF5E, are
@@ -157,7 +166,7 @@ std::string phoneTextInAscii(std::string_view text) {
     }
     std::string out;
     out.reserve(text.size());
-    UChar32 script_zero = -1;  // the zero of the script other than Latin whose digits it uses
+    std::optional<UScriptCode> digits_script;  // the script other than Latin whose digits it uses
     const auto* bytes = reinterpret_cast<const std::uint8_t*>(text.data());
     const auto length = static_cast<int32_t>(text.size());
     for (int32_t i = 0; i < length;) {
@@ -172,15 +181,16 @@ std::string phoneTextInAscii(std::string_view text) {
             out.push_back(static_cast<char>(point));
         } else if (point >= kFullWidthFirst && point <= kFullWidthLast) {
             out.push_back(static_cast<char>(point - kFullWidthOffset));  // ＋８１ （０３）
-        } else if (type == U_DECIMAL_DIGIT_NUMBER) {
-            // ٠١٢, ०१२: one script's digits (with Latin ones, as a pasted country code); digits
-            // of two, which no keyboard types, are refused as sent.
-            const auto value = u_charDigitValue(point);
-            if (script_zero >= 0 && point - value != script_zero) {
+        } else if (type == U_DECIMAL_DIGIT_NUMBER && writtenScript(point) != USCRIPT_COMMON) {
+            // ٠١٢ ۰۱۲, ०१२: one script's digits (with Latin ones, as a pasted country code);
+            // digits of two, which no keyboard types, are refused as sent. Digits of no script
+            // (mathematical 𝟎, segmented) are decoration, kept for the callers to refuse.
+            const auto script = writtenScript(point);
+            if (digits_script && *digits_script != script) {
                 return std::string(text);
             }
-            script_zero = point - value;
-            out.push_back(static_cast<char>('0' + value));
+            digits_script = script;
+            out.push_back(static_cast<char>('0' + u_charDigitValue(point)));
         } else if (type == U_SPACE_SEPARATOR) {
             out.push_back(' ');  // non-breaking, ideographic, thin
         } else if (isDashInNumber(point)) {

@@ -11,8 +11,9 @@ namespace crm::core {
 /// and the spaces of other widths as ASCII, the dashes of word processors and of Japanese input
 /// (‐ – — − ー) as '-', and invisible format characters (direction marks, the soft hyphen) left
 /// out: a number as input methods write it and as it is pasted from documents. Anything else,
-/// circled ① or superscript ² digits included, is kept for the callers to refuse, and so is the
-/// whole text when it mixes the digits of two scripts other than Latin.
+/// circled ①, superscript ² and mathematical 𝟎 digits included, is kept for the callers to
+/// refuse, and so is the whole text when it mixes the digits of two scripts other than Latin
+/// (Arabic-Indic and Persian digits are both Arabic script).
 std::string phoneTextInAscii(std::string_view text);
 
 /// Parses a phone number as a person types it ("+44 20 7946 0123", "(212) 555-0100",

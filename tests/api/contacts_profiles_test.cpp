@@ -883,6 +883,13 @@ TEST_F(ContactProfilesApiTest, MergeRecordsLinksToDeletedClients) {
     const auto links = as(manager_).get("/api/contacts/" + survivor + "/client-relationships").json().at("data");
     ASSERT_EQ(links.size(), 1u);
     EXPECT_EQ(links.at(0).at("client_id"), gone_client);
+    // The restore shows the link the merge brought, and the survivor's history says so.
+    const auto shown = as(manager_).get("/api/contacts/" + survivor + "/history?limit=1").json().at("data").at(0);
+    EXPECT_EQ(shown.at("field"), "client_relationships");
+    EXPECT_EQ(shown.at("old_value"), json::array());
+    const json buyer_link = {{"client_id", gone_client}, {"role", "buyer"}, {"title", nullptr},
+                             {"is_primary_contact", false}, {"start_date", nullptr}, {"end_date", nullptr}};
+    EXPECT_EQ(shown.at("new_value"), json::array({buyer_link}));
 }
 
 // Two links to one client become one period when theirs overlap or meet, else the one in force

@@ -226,7 +226,14 @@ TEST(NormalizePhone, RefusesDecoratedDigitsAndMixedScripts) {
     EXPECT_EQ(normalizePhone("+44 20 7946 \u2490\u248C\u248F", "US"), std::nullopt);  // ⒐⒌⒏
     EXPECT_EQ(normalizePhone("+\u2074\u2074 \u00B2\u2070 \u2077\u2079\u2074\u2076 \u2070\u2079\u2075\u2078", "US"),
               std::nullopt);  // superscripts
+    // Arabic-Indic and Devanagari digits in one number (the full-width ０ counts as Latin).
     EXPECT_EQ(normalizePhone("+44 20 7946 \uFF10\u0669\u096B8", "US"), std::nullopt);  // ０٩५8
+    EXPECT_EQ(normalizePhone("\U0001D7CE\U0001D7D4 \U0001D7CF\U0001D7D0 \U0001D7D1\U0001D7D2 "
+                             "\U0001D7D3\U0001D7D4 \U0001D7D5\U0001D7D6", "FR"),
+              std::nullopt);  // mathematical bold 𝟎𝟔 𝟏𝟐 𝟑𝟒 𝟓𝟔 𝟕𝟖
+    // Persian and Arabic-Indic digits are one script's, and mixed in practice: ۰۹۱۲ ٣٤٥ ۶۷۸۹.
+    EXPECT_EQ(normalizePhone("\u06F0\u06F9\u06F1\u06F2 \u0663\u0664\u0665 \u06F6\u06F7\u06F8\u06F9", "IR"),
+              "+989123456789");
     EXPECT_FALSE(mayBePhoneNumber("\u2460\u2461\u2462\u2463\u2464"));
     // Latin digits with one other script's: a country code pasted before Arabic-Indic digits.
     EXPECT_EQ(normalizePhone("+20 \u0661\u0660\u0660 \u0661\u0662\u0663 \u0664\u0665\u0666\u0667", "US"),
