@@ -109,7 +109,7 @@ const db::Statement kLockLinkedContacts{"clients.lock_linked_contacts", R"sql(
       AND p.id IN (SELECT l.contact_id FROM client_contacts l WHERE l.org_id = $1 AND l.client_id = $2)
     ORDER BY p.id FOR NO KEY UPDATE)sql"};
 
-// The same contacts, read again once the client is locked (unlocked: a check).
+// The same contacts, read again once the client is locked: the ones whose links change.
 const db::Statement kLinkedContacts{"clients.linked_contacts", R"sql(
     SELECT p.id FROM contacts p
     WHERE p.org_id = $1 AND p.deleted_at IS NULL
@@ -126,12 +126,10 @@ const db::Statement kLinkedContacts{"clients.linked_contacts", R"sql(
     " AND CASE WHEN cc.client_id = $3 THEN " visible " ELSE cl.deleted_at IS NULL END)"
 
 // The client's delete or restore ($4: whether its links showed before) changed the links its
-// contacts show: each gets a new version and a history row of its links before and after.
+// contacts ($2) show: each gets a new version and a history row of its links before and after.
 const db::Statement kRenewLinkedContacts{"clients.renew_linked_contacts",
-    "WITH r AS (UPDATE contacts p SET version = version + 1"
-    " WHERE p.org_id = $1 AND p.id = ANY($2::uuid[])"
-    " AND EXISTS (SELECT 1 FROM client_contacts l WHERE l.org_id = $1 AND l.client_id = $3"
-    " AND l.contact_id = p.id) RETURNING p.id)"
+    "WITH r AS (UPDATE contacts SET version = version + 1"
+    " WHERE org_id = $1 AND id = ANY($2::uuid[]) RETURNING id)"
     " INSERT INTO contact_profile_audit_log (org_id, contact_id, profile_type, field, old_value,"
     " new_value, changed_by, request_id, changed_at)"
     " SELECT $1, r.id, 'contact', 'client_relationships', " CRM_SHOWN_LINKS("$4::boolean") ", "
@@ -501,16 +499,18 @@ void renewLinkedContacts(pqxx::transaction_base& tx, const std::string& org_id, 
                          const std::vector<std::string>& contact_ids, bool client_deleted,
                          const std::string& actor_id, const std::string& request_id) {
     // With the client locked its links stay as they are (a links PUT and a merge share-lock it
-    // first), but one may have been added between the contacts' lock and the client's: that
-    // contact is not locked, so the whole change starts again (a retried rollback). A link
-    // removed meanwhile leaves its contact out (the EXISTS of kRenewLinkedContacts).
+    // first), so they are read again here. One added between the contacts' lock and the
+    // client's has an unlocked contact: the whole change starts again (a retried rollback). One
+    // removed meanwhile leaves its contact out.
+    std::vector<std::string> still_linked;
     for (const auto& row : db::exec(tx, kLinkedContacts, org_id, client_id)) {
         if (std::find(contact_ids.begin(), contact_ids.end(), row[0].c_str()) == contact_ids.end()) {
             throw pqxx::serialization_failure("a contact was linked to the client while it was locked");
         }
+        still_linked.push_back(row[0].as<std::string>());
     }
-    if (!contact_ids.empty()) {
-        db::exec(tx, kRenewLinkedContacts, org_id, db::uuidArray(contact_ids), client_id, client_deleted,
+    if (!still_linked.empty()) {
+        db::exec(tx, kRenewLinkedContacts, org_id, db::uuidArray(still_linked), client_id, client_deleted,
                  actor_id, request_id.empty() ? std::nullopt : std::optional<std::string>(request_id));
     }
 }

@@ -181,11 +181,11 @@ std::string phoneTextInAscii(std::string_view text) {
             out.push_back(static_cast<char>(point));
         } else if (point >= kFullWidthFirst && point <= kFullWidthLast) {
             out.push_back(static_cast<char>(point - kFullWidthOffset));  // ＋８１ （０３）
-        } else if (type == U_DECIMAL_DIGIT_NUMBER && writtenScript(point) != USCRIPT_COMMON) {
+        } else if (const auto script = type == U_DECIMAL_DIGIT_NUMBER ? writtenScript(point) : USCRIPT_COMMON;
+                   script != USCRIPT_COMMON) {
             // ٠١٢ ۰۱۲, ०१२: one script's digits (with Latin ones, as a pasted country code);
             // digits of two, which no keyboard types, are refused as sent. Digits of no script
             // (mathematical 𝟎, segmented) are decoration, kept for the callers to refuse.
-            const auto script = writtenScript(point);
             if (digits_script && *digits_script != script) {
                 return std::string(text);
             }
