@@ -1025,54 +1025,76 @@ BuiltQuery buildListQuery(const std::string& org_id, const ListRequest& request)
         const auto placeholder = param(std::move(text));
         return prepared ? "(SELECT " + placeholder + "::" + type + ")" : placeholder + "::" + type;
     };
-    const std::string select = "SELECT " CRM_CONTACT_COLUMNS ", " CRM_CONTACT_FLAGS
-                               " FROM contacts c WHERE ";
     const auto& after = request.after;
 
+    // A page is read from one or more ordered index ranges ("branches"), each cut at `limit`
+    // rows, then merged. The sort and its cursor give the ranges; with deleted contacts
+    // included, each range is read once among the live contacts (the partial sort indexes of
+    // 0002, 0008 and 0022) and once among the deleted (those of 0027), so that neither becomes
+    // a scan and sort of the whole organisation. A text search is one bitmap scan either way.
+    std::vector<std::string> ranges;
+    std::string keys;      // the sort's ORDER BY within a branch
+    std::string merged;    // the same order over the merged branches (`page`)
+    std::string page_key;  // a column the merge orders by, if the branches must add one
     if (request.sort == "last_name") {
         // (last name, first name, id) as searches compare names (crm_fold: no case, no accents),
         // with NULL last names after all others, as the index contacts_name_sort_idx stores
         // them. The cursor keeps the row's names as stored and is folded here. A row comparison
         // is never true for a NULL last name, so the page after a named row is two index
-        // ranges: the names after it, then the unnamed; each branch reads at most `limit` rows.
-        // The unnamed are asked for as crm_fold(last_name) IS NULL (the same rows: crm_fold is
-        // strict), which is the index's column; `last_name IS NULL` would read every named
-        // contact on the way to them.
-        const std::string keys = "crm_fold(c.last_name), crm_fold(c.first_name), c.id";
-        const std::string order = " ORDER BY " + keys;
+        // ranges: the names after it, then the unnamed. The unnamed are asked for as
+        // crm_fold(last_name) IS NULL (the same rows: crm_fold is strict), which is the index's
+        // column; `last_name IS NULL` would read every named contact on the way to them.
+        keys = "crm_fold(c.last_name), crm_fold(c.first_name), c.id";
+        merged = "crm_fold(page.last_name), crm_fold(page.first_name), page.id";
         if (!after) {
-            query.sql = select + where + order + " LIMIT " + limit;
+            ranges = {""};
         } else if (const auto last_name = keyText(*after, 0)) {
             const auto k1 = value(last_name, "text");
             const auto k2 = value(keyText(*after, 1), "text");
             const auto k3 = value(keyText(*after, 2), "uuid");
-            query.sql = "SELECT * FROM ((" + select + where + " AND (" + keys + ") > (crm_fold(" + k1 +
-                        "), crm_fold(" + k2 + "), " + k3 + ")" + order + " LIMIT " + limit +
-                        ") UNION ALL (" + select + where + " AND crm_fold(c.last_name) IS NULL" + order +
-                        " LIMIT " + limit + ")) page ORDER BY crm_fold(page.last_name), "
-                        "crm_fold(page.first_name), page.id LIMIT " + limit;
+            ranges = {" AND (" + keys + ") > (crm_fold(" + k1 + "), crm_fold(" + k2 + "), " + k3 + ")",
+                      " AND crm_fold(c.last_name) IS NULL"};
         } else {
             const auto k2 = value(keyText(*after, 1), "text");
             const auto k3 = value(keyText(*after, 2), "uuid");
-            query.sql = select + where + " AND crm_fold(c.last_name) IS NULL AND (crm_fold(c.first_name), c.id) > (crm_fold(" +
-                        k2 + "), " + k3 + ")" + order + " LIMIT " + limit;
+            ranges = {" AND crm_fold(c.last_name) IS NULL AND (crm_fold(c.first_name), c.id) > (crm_fold(" + k2 +
+                      "), " + k3 + ")"};
         }
+    } else {
+        // created_at (either way) or updated_at (newest first), keyset on (key, id).
+        const bool by_updated = request.sort == "-updated_at";
+        const bool descending = request.sort.front() == '-';
+        const std::string key = by_updated ? "c.updated_at" : "c.created_at";
+        const std::string direction = descending ? " DESC" : "";
+        keys = key + direction + ", c.id" + direction;
+        merged = "page.page_key" + direction + ", page.id" + direction;
+        page_key = ", " + key + " AS page_key";
+        ranges = {""};
+        if (after) {
+            const auto k1 = value(keyText(*after, 0), "timestamptz");
+            const auto k2 = value(keyText(*after, 1), "uuid");
+            ranges = {" AND (" + key + ", c.id) " + (descending ? "<" : ">") + " (" + k1 + ", " + k2 + ")"};
+        }
+    }
+    const bool searches = request.filter.search_terms || request.filter.name_key;
+    const std::vector<std::string> partitions =
+        request.filter.include_deleted && !searches
+            ? std::vector<std::string>{" AND c.deleted_at IS NULL", " AND c.deleted_at IS NOT NULL"}
+            : std::vector<std::string>{""};
+    const std::string columns = "SELECT " CRM_CONTACT_COLUMNS ", " CRM_CONTACT_FLAGS;
+    const std::string tail = " FROM contacts c WHERE " + where;
+    if (ranges.size() * partitions.size() == 1) {
+        query.sql = columns + tail + partitions[0] + ranges[0] + " ORDER BY " + keys + " LIMIT " + limit;
         return query;
     }
-
-    // created_at (either way) or updated_at (newest first), keyset on (key, id).
-    const bool by_updated = request.sort == "-updated_at";
-    const bool descending = request.sort.front() == '-';
-    const std::string key = by_updated ? "c.updated_at" : "c.created_at";
-    const std::string direction = descending ? " DESC" : "";
-    std::string sql = select + where;
-    if (after) {
-        const auto k1 = value(keyText(*after, 0), "timestamptz");
-        const auto k2 = value(keyText(*after, 1), "uuid");
-        sql += " AND (" + key + ", c.id) " + (descending ? "<" : ">") + " (" + k1 + ", " + k2 + ")";
+    std::string branches;
+    for (const auto& partition : partitions) {
+        for (const auto& range : ranges) {
+            branches += std::string(branches.empty() ? "" : " UNION ALL ") + "(" + columns + page_key + tail +
+                        partition + range + " ORDER BY " + keys + " LIMIT " + limit + ")";
+        }
     }
-    sql += " ORDER BY " + key + direction + ", c.id" + direction + " LIMIT " + limit;
-    query.sql = std::move(sql);
+    query.sql = "SELECT * FROM (" + branches + ") page ORDER BY " + merged + " LIMIT " + limit;
     return query;
 }
 
