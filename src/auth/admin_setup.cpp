@@ -110,6 +110,13 @@ SeedResult seedDemo(pqxx::connection& connection, const std::string& password, b
         }
         tx.commit();
     }
+    if (result.seeded) {
+        // Autovacuum analyses a table only after 50 changed rows and a tenth of the table, so
+        // the demo's small tables (25 jobs) would keep the statistics of their empty state, and
+        // plans costed on them, for good.
+        pqxx::nontransaction tx(connection);
+        tx.exec0("ANALYZE");
+    }
     return result;
 }
 

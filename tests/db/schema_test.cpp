@@ -2,6 +2,7 @@
 // triggers and generated columns behave, the summary view counts correctly, and the demo
 // seed applies cleanly. Runs against a real, migrated PostgreSQL database.
 
+#include "auth/admin_setup.hpp"
 #include "support/database.hpp"
 
 #include <gtest/gtest.h>
@@ -795,6 +796,25 @@ TEST_F(SchemaTest, ProfileSummaryOmitsDeletedContacts) {
     EXPECT_EQ(scalar<int>("SELECT count(*) FROM contact_profile_summary WHERE contact_id = '{contactA}'"), 1);
     exec("UPDATE contacts SET deleted_at = now() WHERE id = '{contactA}'");
     EXPECT_EQ(scalar<int>("SELECT count(*) FROM contact_profile_summary WHERE contact_id = '{contactA}'"), 0);
+}
+
+// Seeding ends with ANALYZE: autovacuum would never analyse the demo's small tables (it waits
+// for 50 changed rows), so they would be planned with the statistics of their empty state.
+TEST_F(SchemaTest, DemoSeedLeavesStatistics) {
+    db_->truncateAll();
+    const auto before = scalar<std::string>("SELECT clock_timestamp()::text");
+    const auto seeded = crm::auth::seedDemo(*conn_, "a demo password that is long enough", false);
+    ASSERT_TRUE(seeded.seeded);
+    pqxx::nontransaction tx(*conn_);
+    for (const std::string table : {"jobs", "clients", "contacts", "deals"}) {
+        const auto analysed = tx.exec_params1("SELECT last_analyze >= $2::timestamptz FROM pg_stat_user_tables "
+                                              "WHERE relname = $1", table, before);
+        EXPECT_TRUE(analysed[0].as<bool>(false)) << table << " was not analysed after the seed";
+        const auto estimated = tx.exec_params1("SELECT reltuples::bigint FROM pg_class WHERE relname = $1 "
+                                               "AND relkind = 'r'", table)[0].as<long long>();
+        const auto rows = tx.exec1("SELECT count(*) FROM " + table)[0].as<long long>();
+        EXPECT_EQ(estimated, rows) << table;
+    }
 }
 
 // The demo seed applies to an empty migrated database, fills every business table, and can be re-run.
