@@ -745,6 +745,8 @@ ContactListQuery parseContactListQuery(const core::QueryParams& query, std::stri
         } else if (keys) {
             out.request.after = std::move(*keys);
         }
+    } else if (cursor) {
+        core::checkCursorOfAnySort(*cursor, list, errors);
     }
     errors.throwIfAny();
     return out;
@@ -775,6 +777,8 @@ SimplePage parseSimplePage(const core::QueryParams& query, std::string_view list
         } else if (keys) {
             out.after = std::move(*keys);
         }
+    } else if (cursor) {
+        core::checkCursorOfAnySort(*cursor, list, errors);
     }
     errors.throwIfAny();
     return out;

@@ -110,6 +110,8 @@ PageRequest parsePageRequest(const QueryParams& query, std::string_view list,
     }
     if (const auto cursor = query.single("cursor"); cursor && !page.sort_refused) {
         page.after = decodeCursor(*cursor, list, sort_name, 2, errors);
+    } else if (cursor) {
+        checkCursorOfAnySort(*cursor, list, errors);
     }
     return page;
 }
@@ -153,8 +155,10 @@ std::string encodeCursor(std::string_view list, const std::string& sort, const n
     return base64url(payload + signature(payload));
 }
 
-nlohmann::json decodeCursor(std::string_view cursor, std::string_view list, const std::string& sort,
-                            std::size_t arity) {
+namespace {
+
+// The payload of a cursor this server signed for `list` (any sort); badCursor otherwise.
+nlohmann::json signedPayload(std::string_view cursor, std::string_view list) {
     // The longest cursor handed out carries two names of 200 characters (the last_name sort),
     // up to four bytes each in UTF-8 and six when JSON escapes them, then grows by a third in
     // base64: about 3,400 characters.
@@ -170,7 +174,7 @@ nlohmann::json decodeCursor(std::string_view cursor, std::string_view list, cons
     if (sodium_memcmp(mac.data(), signature(payload).data(), kSignatureBytes) != 0) {
         throw badCursor();
     }
-    const auto parsed = nlohmann::json::parse(payload, nullptr, false);
+    auto parsed = nlohmann::json::parse(payload, nullptr, false);
     // Cursors handed out before they named their list carry no "l", and those from before the
     // list's name took the organisation name it without: still good for their list and sort,
     // so that a client paging through a deployment's upgrade is not refused.
@@ -181,8 +185,19 @@ nlohmann::json decodeCursor(std::string_view cursor, std::string_view list, cons
         const auto& named = parsed["l"];
         return named == list || named == list.substr(0, list.find(kListOrganisation));
     };
-    if (!parsed.is_object() || !parsed.contains("s") || !parsed.contains("k") || !same_list() ||
-        parsed["s"] != sort || !parsed["k"].is_array() || parsed["k"].size() != arity) {
+    if (!parsed.is_object() || !same_list()) {
+        throw badCursor();
+    }
+    return parsed;
+}
+
+}  // namespace
+
+nlohmann::json decodeCursor(std::string_view cursor, std::string_view list, const std::string& sort,
+                            std::size_t arity) {
+    const auto parsed = signedPayload(cursor, list);
+    if (!parsed.contains("s") || !parsed.contains("k") || parsed["s"] != sort || !parsed["k"].is_array() ||
+        parsed["k"].size() != arity) {
         throw badCursor();
     }
     for (const auto& key : parsed["k"]) {
@@ -207,6 +222,18 @@ std::optional<nlohmann::json> decodeCursor(std::string_view cursor, std::string_
     } catch (const AppError&) {
         errors.add("cursor", "is not a cursor this list handed out");
         return std::nullopt;
+    }
+}
+
+void checkCursorOfAnySort(std::string_view cursor, std::string_view list, FieldErrors& errors) {
+    if (cursor.empty()) {
+        errors.add("cursor", "is empty: leave it out for the first page");
+        return;
+    }
+    try {
+        signedPayload(cursor, list);
+    } catch (const AppError&) {
+        errors.add("cursor", "is not a cursor this list handed out");
     }
 }
 

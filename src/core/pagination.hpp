@@ -76,6 +76,11 @@ std::optional<nlohmann::json> decodeCursor(std::string_view cursor, std::string_
                                            const std::string& sort, std::size_t arity,
                                            FieldErrors& errors);
 
+/// For a list whose `sort` was refused (a cursor belongs to its sort): adds to `errors` what is
+/// wrong with the cursor whatever the sort, so one 422 names it with the sort: empty, tampered
+/// with, or from another list.
+void checkCursorOfAnySort(std::string_view cursor, std::string_view list, FieldErrors& errors);
+
 /// {"data": items, "page": {"limit", "next_cursor", ["total", "total_capped"]}}.
 nlohmann::json pageJson(nlohmann::json items, int limit, const std::optional<std::string>& next,
                         std::optional<long long> total = std::nullopt);

@@ -143,8 +143,10 @@ std::optional<std::string> searchParam(const QueryParams& query, std::string_vie
         errors.add(std::string(name), "must contain more than spaces, apostrophes and punctuation");
         return std::nullopt;
     }
-    // A zero-width space or soft hyphen pasted into the search box would make it find nothing.
+    // A zero-width space or soft hyphen pasted into the search box would make it find nothing,
+    // as would a tab (stored text has spaces there).
     text = withoutHiddenMarks(text);
+    std::replace(text.begin(), text.end(), '\t', ' ');
     if (utf8Length(text) > max) {
         errors.add(std::string(name), "must be at most " + std::to_string(max) + " characters");
         return std::nullopt;

@@ -1112,6 +1112,9 @@ TEST_F(ClientsApiTest, ForeignCursorsAreRefused) {
               std::set<std::string>{"cursor"});
     EXPECT_EQ(errorFields(client.get("/api/clients?cursor=garbage&limit=0")),
               (std::set<std::string>{"cursor", "limit"}));
+    EXPECT_EQ(errorFields(client.get("/api/clients?cursor=&limit=0&sort=colour")),
+              (std::set<std::string>{"cursor", "limit", "sort"}));
+    EXPECT_EQ(errorFields(client.get("/api/clients?cursor=" + cursor + "&sort=colour")), std::set<std::string>{"sort"});
     // A parameter given twice is named once, for the repeat, not also for its values.
     const auto twice = client.get("/api/clients?limit=0&limit=0&created_from=x&created_from=y&include_deleted=1&include_deleted=2");
     ASSERT_EQ(twice.status, 422);

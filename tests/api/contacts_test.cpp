@@ -1026,6 +1026,8 @@ TEST_F(ContactsApiTest, SearchesReadPunctuationAsSpacesAndNamesEitherWay) {
         EXPECT_EQ(list(q), std::vector<std::string>{taro}) << q;
     }
     EXPECT_EQ(list("hopper grace"), std::vector<std::string>{grace});
+    // A tab (pasted from a spreadsheet) is a space between the words.
+    EXPECT_EQ(list("hopper\tgrace"), std::vector<std::string>{grace});
     // One or two characters of a Chinese, Japanese or Korean name are a whole name: the surname,
     // the given name, or both without a space, either way round; never a part of one.
     const auto fang = createContactId(manager_, {{"first_name", "芳"}, {"last_name", "王"}});
@@ -1213,6 +1215,10 @@ TEST_F(ContactsApiTest, ForeignCursorsAreRefused) {
     const auto one = createContactId(sales_, {{"first_name", "C3"}});
     EXPECT_EQ(errorFields(as(sales_).get("/api/contacts/" + one + "/history?cursor=")), std::set<std::string>{"cursor"});
     EXPECT_EQ(as(sales_).get("/api/contacts?sort=first_name").status, 422);
+    // A refused sort still lets the cursor be named when it is wrong whatever the sort.
+    EXPECT_EQ(errorFields(as(sales_).get("/api/contacts?sort=first_name&cursor=")), (std::set<std::string>{"sort", "cursor"}));
+    EXPECT_EQ(errorFields(as(sales_).get("/api/contacts?sort=first_name&cursor=bogus")), (std::set<std::string>{"sort", "cursor"}));
+    EXPECT_EQ(errorFields(as(sales_).get("/api/contacts?sort=first_name&cursor=" + cursor)), std::set<std::string>{"sort"});
     // Another organisation's cursor names a place in its list, not in this one.
     const auto stranger_page = as(stranger_).get("/api/contacts?cursor=" + cursor);
     EXPECT_EQ(stranger_page.status, 422) << stranger_page.body;
