@@ -551,8 +551,21 @@ ListQuery buildListQuery(const std::string& org_id, const ClientFilter& filter,
     switch (plan) {
         case ListPlan::Direct: {
             const auto limit = bind(query, std::to_string(page.limit + 1));
-            query.sql = select + " FROM clients c WHERE " + where + " ORDER BY " + order +
-                        " LIMIT " + limit + "::int";
+            if (!filter.include_deleted) {
+                query.sql = select + " FROM clients c WHERE " + where + " ORDER BY " + order +
+                            " LIMIT " + limit + "::int";
+                break;
+            }
+            // The sort indexes hold live clients only: with the deleted ones included, a page
+            // is read among each (the deleted through their own indexes, migration 0028), at
+            // most a page of each, and the two are merged, rather than sorting the whole
+            // organisation.
+            const auto branch = [&](const char* deleted) {
+                return "(" + select + ", " + column.key + " AS page_key FROM clients c WHERE " + where +
+                       " AND c.deleted_at IS " + deleted + " ORDER BY " + order + " LIMIT " + limit + "::int)";
+            };
+            query.sql = "SELECT * FROM (" + branch("NULL") + " UNION ALL " + branch("NOT NULL") +
+                        ") c ORDER BY c.page_key" + direction + ", c.id" + direction + " LIMIT " + limit + "::int";
             break;
         }
         case ListPlan::Probe: {
@@ -599,9 +612,9 @@ Page<ClientRecord> listClients(pqxx::transaction_base& tx, const std::string& or
     // cannot tell whether this organisation's matches are many (walk the sort index and stop
     // after a page) or few (collect them through the trigram indexes); guessing wrong costs a
     // scan of the whole organisation either way. Try the first, bounded; then the second.
-    // Sorts without an index of their own, and deleted rows (outside the partial indexes),
-    // would make the probe itself a scan, so they go straight to the trigram indexes.
-    if (!filter.include_deleted && page.sort.name != "updated_at") {
+    // Deleted rows (outside the partial sort indexes the probe walks) would make the probe
+    // itself a scan, so a search that includes them goes straight to the trigram indexes.
+    if (!filter.include_deleted) {
         const auto rows = run(ListPlan::Probe);
         if (static_cast<int>(rows.size()) > page.limit) {
             return readPage<ClientRecord>(rows, page.limit, kClientColumnCount, 0, clientFromRow);

@@ -5,6 +5,8 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <functional>
+#include <map>
 #include <set>
 #include <thread>
 
@@ -1183,6 +1185,13 @@ TEST_F(ClientsApiTest, PagesCoverEveryClientOnceInEverySort) {
         }
         EXPECT_EQ(expected.size(), 14u);
         EXPECT_EQ(walked, expected) << sort;
+        // With the deleted client: the live and the deleted pages merge in the same order.
+        std::vector<std::string> every;
+        for (const auto& row : tx.exec_params("SELECT id FROM clients WHERE org_id = $1 ORDER BY " + sql_order, org_.id)) {
+            every.push_back(row[0].as<std::string>());
+        }
+        EXPECT_EQ(every.size(), 15u);
+        EXPECT_EQ(ids(walk(manager_, "/api/clients?limit=3&include_deleted=true&sort=" + sort)), every) << sort;
     }
     // Names sort as a reader orders them, without regard to case or accents.
     std::vector<std::string> names;
@@ -1193,6 +1202,64 @@ TEST_F(ClientsApiTest, PagesCoverEveryClientOnceInEverySort) {
     EXPECT_EQ(std::vector<std::string>(names.begin(), names.begin() + 10),
               (std::vector<std::string>{"alpha", "Batch 1", "Batch 2", "Batch 3", "Batch 4", "Batch 5",
                                         "Bravo", "charlie", "delta", "Élan"}));
+}
+
+// Every sort reads its page through an index, the deleted clients included (migration 0028):
+// a page reads about a page of rows, wherever its cursor stands, instead of sorting the
+// organisation.
+TEST_F(ClientsApiTest, EverySortReadsAboutAPage) {
+    sql("INSERT INTO clients (org_id, name, created_at, updated_at, deleted_at) "
+        "SELECT $1, 'Firm ' || (i % 613), now() - i * interval '1 minute', now() - (i % 97) * interval '1 hour', "
+        "CASE WHEN i % 5 = 0 THEN now() END FROM generate_series(1, 4000) i",
+        {org_.id});
+    {
+        auto connection = server_->database().connect();
+        pqxx::nontransaction tx(connection);
+        tx.exec("VACUUM ANALYZE clients");
+    }
+    std::function<long long(const json&)> rows_read = [&rows_read](const json& node) -> long long {
+        long long total = 0;
+        if (node.is_object()) {
+            if (!node.value("Relation Name", "").empty()) {
+                total += node.value("Actual Rows", 0LL) + node.value("Rows Removed by Filter", 0LL);
+            }
+            for (const auto& [key, value] : node.items()) {
+                total += rows_read(value);
+            }
+        } else if (node.is_array()) {
+            for (const auto& value : node) {
+                total += rows_read(value);
+            }
+        }
+        return total;
+    };
+    auto connection = server_->database().connect();
+    pqxx::read_transaction tx(connection);
+    const auto middle = tx.exec_params1("SELECT crm_fold(name), created_at::text, updated_at::text, id::text FROM clients "
+                                        "WHERE org_id = $1 ORDER BY created_at LIMIT 1 OFFSET 2000",
+                                        org_.id);
+    const std::vector<std::string> sorts{"-created_at", "created_at", "name", "-name", "-updated_at"};
+    for (const auto& sort : sorts) {
+        for (const bool include_deleted : {false, true}) {
+            for (const bool deep : {false, true}) {
+                core::QueryParams params;
+                params.add("sort", sort);
+                auto page = core::parsePageRequest(params, "/api/clients", sorts);
+                if (deep) {
+                    const int key = sort.find("name") != std::string::npos ? 0 : sort == "-updated_at" ? 2 : 1;
+                    page.after = json::array({middle[key].as<std::string>(), middle[3].as<std::string>()});
+                }
+                clients::repo::ClientFilter filter;
+                filter.include_deleted = include_deleted;
+                const auto query = clients::repo::buildListQuery(org_.id, filter, page, clients::repo::ListPlan::Direct);
+                const auto plan = json::parse(tx.exec_params("EXPLAIN (ANALYZE, FORMAT JSON) " + query.sql,
+                                                             pqxx::prepare::make_dynamic_params(query.params))[0][0]
+                                                  .c_str());
+                const auto label = sort + (include_deleted ? " with deleted" : "") + (deep ? " (deep)" : "");
+                EXPECT_LE(rows_read(plan), 2 * 51) << label << plan.dump(1);
+            }
+        }
+    }
 }
 
 // with_total counts the matching clients.
