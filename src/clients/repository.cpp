@@ -115,6 +115,10 @@ const db::Statement kLinkedContacts{"clients.linked_contacts", R"sql(
     WHERE p.org_id = $1 AND p.deleted_at IS NULL
       AND p.id IN (SELECT l.contact_id FROM client_contacts l WHERE l.org_id = $1 AND l.client_id = $2))sql"};
 
+const db::Statement kLockContacts{"clients.lock_contacts", R"sql(
+    SELECT p.id FROM contacts p WHERE p.org_id = $1 AND p.id = ANY($2::uuid[])
+    ORDER BY p.id FOR NO KEY UPDATE)sql"};
+
 // The links a contact shows: those to live clients, as GET …/client-relationships lists them and
 // its history records them (contacts::relationshipSetJson). $3's links show when `visible`.
 #define CRM_SHOWN_LINKS(visible)                                                                    \
@@ -173,6 +177,14 @@ const db::Statement kSetDeleted{"clients.set_deleted", R"sql(
 const db::Statement kFindLiveClientWithDomain{"clients.find_live_with_domain", R"sql(
     SELECT id FROM clients
     WHERE org_id = $1 AND domain = $2 AND deleted_at IS NULL
+      AND ($3::uuid IS NULL OR id <> $3::uuid)
+    ORDER BY created_at, id
+    LIMIT 1)sql"};
+
+// clients_name_sort_idx holds the folded names of live clients.
+const db::Statement kFindLiveClientNamed{"clients.find_live_named", R"sql(
+    SELECT id, name FROM clients
+    WHERE org_id = $1 AND crm_fold(name) = crm_fold($2::text) AND deleted_at IS NULL
       AND ($3::uuid IS NULL OR id <> $3::uuid)
     ORDER BY created_at, id
     LIMIT 1)sql"};
@@ -495,22 +507,24 @@ std::vector<std::string> lockLinkedContacts(pqxx::transaction_base& tx, const st
     return ids;
 }
 
+std::vector<std::string> linkedContacts(pqxx::transaction_base& tx, const std::string& org_id,
+                                        const std::string& client_id) {
+    std::vector<std::string> ids;
+    for (const auto& row : db::exec(tx, kLinkedContacts, org_id, client_id)) {
+        ids.push_back(row[0].as<std::string>());
+    }
+    return ids;
+}
+
+void lockContacts(pqxx::transaction_base& tx, const std::string& org_id, const std::vector<std::string>& contact_ids) {
+    db::exec(tx, kLockContacts, org_id, db::uuidArray(contact_ids));
+}
+
 void renewLinkedContacts(pqxx::transaction_base& tx, const std::string& org_id, const std::string& client_id,
                          const std::vector<std::string>& contact_ids, bool client_deleted,
                          const std::string& actor_id, const std::string& request_id) {
-    // With the client locked its links stay as they are (a links PUT and a merge share-lock it
-    // first), so they are read again here. One added between the contacts' lock and the
-    // client's has an unlocked contact: the whole change starts again (a retried rollback). One
-    // removed meanwhile leaves its contact out.
-    std::vector<std::string> still_linked;
-    for (const auto& row : db::exec(tx, kLinkedContacts, org_id, client_id)) {
-        if (std::find(contact_ids.begin(), contact_ids.end(), row[0].c_str()) == contact_ids.end()) {
-            throw pqxx::serialization_failure("a contact was linked to the client while it was locked");
-        }
-        still_linked.push_back(row[0].as<std::string>());
-    }
-    if (!still_linked.empty()) {
-        db::exec(tx, kRenewLinkedContacts, org_id, db::uuidArray(still_linked), client_id, client_deleted,
+    if (!contact_ids.empty()) {
+        db::exec(tx, kRenewLinkedContacts, org_id, db::uuidArray(contact_ids), client_id, client_deleted,
                  actor_id, request_id.empty() ? std::nullopt : std::optional<std::string>(request_id));
     }
 }
@@ -530,6 +544,16 @@ std::optional<std::string> findLiveClientWithDomain(pqxx::transaction_base& tx,
         return std::nullopt;
     }
     return rows[0][0].as<std::string>();
+}
+
+std::optional<NamedClient> findLiveClientNamed(pqxx::transaction_base& tx, const std::string& org_id,
+                                               const std::string& name,
+                                               const std::optional<std::string>& except_id) {
+    const auto rows = db::exec(tx, kFindLiveClientNamed, org_id, name, except_id);
+    if (rows.empty()) {
+        return std::nullopt;
+    }
+    return NamedClient{rows[0][0].as<std::string>(), rows[0][1].as<std::string>()};
 }
 
 ListQuery buildListQuery(const std::string& org_id, const ClientFilter& filter,

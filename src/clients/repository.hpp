@@ -82,11 +82,15 @@ ClientRecord updateClient(pqxx::transaction_base& tx, const std::string& org_id,
 /// links PUT and a merge lock a contact, then its clients) and returns their ids.
 std::vector<std::string> lockLinkedContacts(pqxx::transaction_base& tx, const std::string& org_id,
                                             const std::string& client_id);
-/// The client, locked after `contact_ids` (lockLinkedContacts), was deleted (`client_deleted`)
-/// or restored: the links those contacts show changed. Each still linked gets a new version and
-/// a `client_relationships` row in its history (the links it showed before and shows now), made
-/// by `actor_id`. Throws pqxx::serialization_failure (the transaction is retried) when a live
-/// contact was linked to the client after `contact_ids` were locked.
+/// The live contacts linked to the client now (unlocked: read once the client is locked, when
+/// its links cannot change).
+std::vector<std::string> linkedContacts(pqxx::transaction_base& tx, const std::string& org_id,
+                                        const std::string& client_id);
+/// Locks these contacts (id order).
+void lockContacts(pqxx::transaction_base& tx, const std::string& org_id, const std::vector<std::string>& contact_ids);
+/// The client was deleted (`client_deleted`) or restored: the links `contact_ids` (linked to
+/// it, and locked) show changed. Each gets a new version and a `client_relationships` row in
+/// its history (the links it showed before and shows now), made by `actor_id`.
 void renewLinkedContacts(pqxx::transaction_base& tx, const std::string& org_id, const std::string& client_id,
                          const std::vector<std::string>& contact_ids, bool client_deleted,
                          const std::string& actor_id, const std::string& request_id);
@@ -100,6 +104,17 @@ std::optional<std::string> findLiveClientWithDomain(pqxx::transaction_base& tx,
                                                     const std::string& org_id,
                                                     const std::string& domain,
                                                     const std::optional<std::string>& except_id);
+
+struct NamedClient {
+    std::string id;
+    std::string name;
+};
+
+/// The oldest other live client of the organisation whose name is this one as searches compare
+/// names (crm_fold: "ACME Corp." is "Acme corp"), if any.
+std::optional<NamedClient> findLiveClientNamed(pqxx::transaction_base& tx, const std::string& org_id,
+                                               const std::string& name,
+                                               const std::optional<std::string>& except_id);
 
 /// Filters of the client list; every member is optional.
 struct ClientFilter {

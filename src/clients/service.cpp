@@ -5,6 +5,9 @@
 #include "db/owners.hpp"
 #include "db/statement.hpp"
 
+#include <algorithm>
+#include <functional>
+
 namespace crm::clients {
 namespace {
 
@@ -36,6 +39,46 @@ repo::ClientRecord lockForChange(pqxx::transaction_base& tx, const core::Actor& 
     return *current;
 }
 
+/// Runs `change(tx, client, linked)` with the client locked by `lock_client(tx)` and the live
+/// contacts linked to it (`linked`) locked as well, for a change that renews those contacts
+/// (delete, restore). The contacts are locked first, as a links PUT and a merge lock a contact
+/// and then its clients; once the client is locked no link to it can change, so they are read
+/// again. A contact linked in between has not been locked: the client's lock is given back
+/// (rolled back to a savepoint, so that the links PUT that may be waiting for it can finish),
+/// the contact is locked too, and the client locked again. Linking at a steady pace used to
+/// make the whole transaction fail and start again until its retries ran out (a 503).
+template <typename Client, typename Result>
+Result changeWithLinkedContacts(pqxx::work& tx, const std::string& org_id, const std::string& client_id,
+                                const std::function<Client(pqxx::transaction_base&)>& lock_client,
+                                const std::function<Result(pqxx::transaction_base&, const Client&,
+                                                           const std::vector<std::string>&)>& change) {
+    constexpr int kMaxRounds = 20;
+    auto locked = repo::lockLinkedContacts(tx, org_id, client_id);
+    for (int round = 1;; ++round) {
+        // A savepoint of our own: libpqxx 6.4's subtransaction sends its SAVEPOINT only before
+        // a plain statement, not before a prepared one, and then has nothing to roll back to.
+        tx.exec0("SAVEPOINT client_locked");
+        const auto client = lock_client(tx);
+        const auto linked = repo::linkedContacts(tx, org_id, client_id);
+        std::vector<std::string> unlocked;
+        for (const auto& id : linked) {
+            if (std::find(locked.begin(), locked.end(), id) == locked.end()) {
+                unlocked.push_back(id);
+            }
+        }
+        if (unlocked.empty()) {
+            tx.exec0("RELEASE SAVEPOINT client_locked");
+            return change(tx, client, linked);
+        }
+        if (round == kMaxRounds) {
+            throw pqxx::serialization_failure("contacts kept being linked to the client while it was locked");
+        }
+        tx.exec0("ROLLBACK TO SAVEPOINT client_locked");
+        repo::lockContacts(tx, org_id, unlocked);
+        locked.insert(locked.end(), unlocked.begin(), unlocked.end());
+    }
+}
+
 /// The rules of handing a live client to `owner_id` (an assignment, by assign or by PUT).
 void checkNewOwner(pqxx::transaction_base& tx, const core::Actor& actor,
                    const std::optional<std::string>& owner_id) {
@@ -49,18 +92,26 @@ void checkNewOwner(pqxx::transaction_base& tx, const core::Actor& actor,
     }
 }
 
-/// The duplicate-domain warning, when another live client of the organisation has `domain`.
-nlohmann::json domainWarnings(pqxx::transaction_base& tx, const std::string& org_id,
-                              const std::optional<std::string>& domain,
-                              const std::optional<std::string>& except_id) {
+/// The warnings of a client's write: another live client of the organisation with the same
+/// name (as searches compare names), or with the same domain, looked up only when the write
+/// sets that field.
+nlohmann::json duplicateWarnings(pqxx::transaction_base& tx, const std::string& org_id,
+                                 const std::optional<std::string>& name, const std::optional<std::string>& domain,
+                                 const std::optional<std::string>& except_id) {
     auto warnings = nlohmann::json::array();
-    if (!domain) {
-        return warnings;
+    if (name) {
+        if (const auto existing = repo::findLiveClientNamed(tx, org_id, *name, except_id)) {
+            warnings.push_back({{"code", "duplicate_name"},
+                                {"message", "Another client is already called " + existing->name},
+                                {"existing_id", existing->id}});
+        }
     }
-    if (const auto existing = repo::findLiveClientWithDomain(tx, org_id, *domain, except_id)) {
-        warnings.push_back({{"code", "duplicate_domain"},
-                            {"message", "Another client already uses the domain " + *domain},
-                            {"existing_id", *existing}});
+    if (domain) {
+        if (const auto existing = repo::findLiveClientWithDomain(tx, org_id, *domain, except_id)) {
+            warnings.push_back({{"code", "duplicate_domain"},
+                                {"message", "Another client already uses the domain " + *domain},
+                                {"existing_id", *existing}});
+        }
     }
     return warnings;
 }
@@ -123,7 +174,7 @@ ClientWrite ClientService::create(const core::Actor& actor, const ClientInput& i
         throw inactiveOwner();
     }
     // Looked up before the insert, so the new client does not find itself.
-    auto warnings = domainWarnings(tx, actor.org_id, fields.domain, std::nullopt);
+    auto warnings = duplicateWarnings(tx, actor.org_id, fields.name, fields.domain, std::nullopt);
     auto client = repo::insertClient(tx, actor.org_id, fields, actor.user_id);
     audit(tx, actor, "client.created", client.id, fieldChanges(std::nullopt, client.fields), meta);
     tx.commit();
@@ -145,9 +196,8 @@ ClientWrite ClientService::update(const core::Actor& actor, const std::string& c
     if (changes.empty()) {
         return ClientWrite{current, nlohmann::json::array()};  // nothing to write or record
     }
-    auto warnings = changes.contains("domain")
-                        ? domainWarnings(tx, actor.org_id, next.domain, client_id)
-                        : nlohmann::json::array();
+    auto warnings = duplicateWarnings(tx, actor.org_id, changes.contains("name") ? std::optional(next.name) : std::nullopt,
+                                      changes.contains("domain") ? next.domain : std::nullopt, client_id);
     auto updated = repo::updateClient(tx, actor.org_id, client_id, next);
     // An owner change is an assignment, whichever route made it (the row holds every change).
     const bool assigned = changes.contains("owner_id");
@@ -161,16 +211,21 @@ int ClientService::remove(const core::Actor& actor, const std::string& client_id
                           std::optional<int> if_match, const core::RequestMeta& meta) {
     auto lease = pool_.acquire();
     pqxx::work tx(lease.get());
-    const auto linked = repo::lockLinkedContacts(tx, actor.org_id, client_id);
-    lockForChange(tx, actor, client_id, if_match, "delete");
-    const auto deleted = repo::setDeleted(tx, actor.org_id, client_id, true);
-    // The link leaves its contacts' visible links: a change made against what they showed
-    // before must be refused (412), as for any other change to them, and their history says why.
-    repo::renewLinkedContacts(tx, actor.org_id, client_id, linked, true, actor.user_id, meta.request_id);
-    audit(tx, actor, "client.deleted", client_id,
-          {{"deleted_at", {{"from", nullptr}, {"to", *deleted.deleted_at}}}}, meta);
+    const auto version = changeWithLinkedContacts<repo::ClientRecord, int>(
+        tx, actor.org_id, client_id,
+        [&](pqxx::transaction_base& locked) { return lockForChange(locked, actor, client_id, if_match, "delete"); },
+        [&](pqxx::transaction_base& locked, const repo::ClientRecord&, const std::vector<std::string>& linked) {
+            const auto deleted = repo::setDeleted(locked, actor.org_id, client_id, true);
+            // The link leaves its contacts' visible links: a change made against what they
+            // showed before must be refused (412), as for any other change to them, and their
+            // history says why.
+            repo::renewLinkedContacts(locked, actor.org_id, client_id, linked, true, actor.user_id, meta.request_id);
+            audit(locked, actor, "client.deleted", client_id,
+                  {{"deleted_at", {{"from", nullptr}, {"to", *deleted.deleted_at}}}}, meta);
+            return deleted.version;
+        });
     tx.commit();
-    return deleted.version;
+    return version;
 }
 
 repo::ClientRecord ClientService::restore(const core::Actor& actor, const std::string& client_id,
@@ -178,26 +233,33 @@ repo::ClientRecord ClientService::restore(const core::Actor& actor, const std::s
                                           const core::RequestMeta& meta) {
     auto lease = pool_.acquire();
     pqxx::work tx(lease.get());
-    const auto linked = repo::lockLinkedContacts(tx, actor.org_id, client_id);
-    const auto current = repo::lockClient(tx, actor.org_id, client_id);
-    if (!current) {
-        throw clientNotFound();
-    }
-    if (!actor.mayManage(current->fields.owner_id)) {
-        throw core::AppError::forbidden("You may only restore clients you own");
-    }
-    if (!current->deleted_at) {
-        throw core::AppError::conflict("The client is not deleted");
-    }
-    if (if_match && *if_match != current->version) {
-        throw staleVersion();
-    }
-    auto restored = repo::setDeleted(tx, actor.org_id, client_id, false);
-    // Its links show again on their contacts: a links PUT made against the set without them
-    // would drop them unseen, so it gets 412 instead.
-    repo::renewLinkedContacts(tx, actor.org_id, client_id, linked, false, actor.user_id, meta.request_id);
-    audit(tx, actor, "client.restored", client_id,
-          {{"deleted_at", {{"from", *current->deleted_at}, {"to", nullptr}}}}, meta);
+    const auto lockDeleted = [&](pqxx::transaction_base& locked) {
+        auto current = repo::lockClient(locked, actor.org_id, client_id);
+        if (!current) {
+            throw clientNotFound();
+        }
+        if (!actor.mayManage(current->fields.owner_id)) {
+            throw core::AppError::forbidden("You may only restore clients you own");
+        }
+        if (!current->deleted_at) {
+            throw core::AppError::conflict("The client is not deleted");
+        }
+        if (if_match && *if_match != current->version) {
+            throw staleVersion();
+        }
+        return *current;
+    };
+    auto restored = changeWithLinkedContacts<repo::ClientRecord, repo::ClientRecord>(
+        tx, actor.org_id, client_id, lockDeleted,
+        [&](pqxx::transaction_base& locked, const repo::ClientRecord& current, const std::vector<std::string>& linked) {
+            auto restored = repo::setDeleted(locked, actor.org_id, client_id, false);
+            // Its links show again on their contacts: a links PUT made against the set without
+            // them would drop them unseen, so it gets 412 instead.
+            repo::renewLinkedContacts(locked, actor.org_id, client_id, linked, false, actor.user_id, meta.request_id);
+            audit(locked, actor, "client.restored", client_id,
+                  {{"deleted_at", {{"from", *current.deleted_at}, {"to", nullptr}}}}, meta);
+            return restored;
+        });
     tx.commit();
     return restored;
 }

@@ -385,6 +385,41 @@ TEST_F(ClientsApiTest, DuplicateDomainIsCreatedWithAWarning) {
     EXPECT_EQ(body.at("domain"), "acme.com");
 }
 
+// A second live client whose name is the first's as searches compare names (case, accents,
+// punctuation) is created, with a warning naming the first; so is a rename to it. Deleted and
+// other organisations' clients do not count, nor does a client saved under its own name.
+TEST_F(ClientsApiTest, DuplicateNameIsCreatedWithAWarning) {
+    const auto first = createClient(sales_, {{"name", "Société Générale"}});
+    const auto gone = createClient(sales_, {{"name", "Globex"}});
+    ASSERT_EQ(server_->clientFor(sales_).del("/api/clients/" + gone).status, 204);
+    createClient(stranger_, {{"name", "Initech"}});
+    auto client = server_->clientFor(manager_);
+    const auto second = client.post("/api/clients", {{"name", "SOCIETE  generale."}});
+    ASSERT_EQ(second.status, 201) << second.body;
+    const auto warnings = second.json().at("warnings");
+    ASSERT_EQ(warnings.size(), 1u) << second.body;
+    EXPECT_EQ(warnings.at(0).at("code"), "duplicate_name");
+    EXPECT_EQ(warnings.at(0).at("existing_id"), first);
+    EXPECT_EQ(warnings.at(0).at("message"), "Another client is already called Société Générale");
+    for (const std::string name : {"Globex", "Initech", "Société Générale Bank"}) {
+        EXPECT_EQ(client.post("/api/clients", {{"name", name}}).json().at("warnings"), json::array()) << name;
+    }
+    // A rename to a name in use warns; saving a client under its own name does not.
+    const auto other = createClient(sales_, {{"name", "Umbrella"}, {"domain", "umbrella.example"}});
+    const auto renamed = client.put("/api/clients/" + other, {{"name", "societe generale"}, {"domain", "acme.example"}});
+    ASSERT_EQ(renamed.status, 200) << renamed.body;
+    ASSERT_EQ(renamed.json().at("warnings").size(), 1u) << renamed.body;
+    EXPECT_EQ(renamed.json().at("warnings").at(0).at("existing_id"), first);
+    const auto wayne = createClient(sales_, {{"name", "Wayne Enterprises"}});
+    EXPECT_EQ(client.put("/api/clients/" + wayne, {{"name", "WAYNE enterprises"}}).json().at("warnings"), json::array());
+    // Name and domain both taken: both warnings, the name's first.
+    createClient(sales_, {{"name", "Hooli"}, {"domain", "hooli.example"}});
+    const auto both = client.post("/api/clients", {{"name", "hooli"}, {"domain", "hooli.example"}}).json().at("warnings");
+    ASSERT_EQ(both.size(), 2u);
+    EXPECT_EQ(both.at(0).at("code"), "duplicate_name");
+    EXPECT_EQ(both.at(1).at("code"), "duplicate_domain");
+}
+
 // Deleted clients and other organisations' clients do not count as duplicates.
 TEST_F(ClientsApiTest, DuplicateDomainIgnoresDeletedAndForeignClients) {
     const auto deleted = createClient(sales_, {{"domain", "acme.com"}});

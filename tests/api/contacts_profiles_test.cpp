@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <future>
+#include <memory>
 #include <thread>
 
 namespace crm::test {
@@ -850,6 +851,72 @@ TEST_F(ContactProfilesApiTest, ClientDeleteAndRestoreRenewLinkedContacts) {
     EXPECT_EQ(deleted.at("new_value"), json::array({kept_link}));
     EXPECT_EQ(restored.at("old_value"), json::array({kept_link}));
     EXPECT_EQ(restored.at("new_value"), put.at("new_value"));
+}
+
+// Contacts linked to a client while its delete waits for the client's lock are locked and
+// renewed too, in the same transaction: the delete gives the client's lock back, locks them and
+// tries again. It used to start the whole transaction again, and with links saved at a steady
+// pace ran out of retries (a 503 for a delete the user then found undone). Here, as links PUTs
+// would, four transactions each link a contact while the delete waits for the client, the
+// next one holding that contact when it commits, so that each try of the delete meets a new
+// link: more than the server's three runs of a transaction.
+TEST_F(ContactProfilesApiTest, ClientDeleteTakesInContactsLinkedWhileItWaits) {
+    const auto client = insertClient(org_, "Busy Client");
+    const auto first = createContactId(manager_, {{"first_name", "First"}});
+    ASSERT_EQ(as(manager_).put("/api/contacts/" + first + "/client-relationships",
+                               {{"relationships", {{{"client_id", client}}}}}).status,
+              200);
+    constexpr int kLinks = 4;
+    std::vector<std::string> latecomers;
+    for (int i = 0; i < kLinks; ++i) {
+        latecomers.push_back(createContactId(manager_, {{"first_name", "Late" + std::to_string(i)}}));
+    }
+    std::vector<std::unique_ptr<pqxx::connection>> connections;
+    for (int i = 0; i <= kLinks; ++i) {
+        connections.push_back(std::make_unique<pqxx::connection>(server_->database().url()));
+    }
+    // Whether some session waits for a lock `holder` has, within five seconds.
+    const auto blockedBy = [this](const pqxx::connection& holder) {
+        for (int i = 0; i < 200; ++i) {
+            if (count("SELECT count(*) FROM pg_stat_activity WHERE " + std::to_string(holder.backendpid()) +
+                      " = ANY (pg_blocking_pids(pid))") > 0) {
+                return true;
+            }
+            std::this_thread::sleep_for(std::chrono::milliseconds(25));
+        }
+        return false;
+    };
+    std::vector<std::unique_ptr<pqxx::work>> links;
+    links.push_back(std::make_unique<pqxx::work>(*connections[0]));
+    links[0]->exec_params("SELECT 1 FROM clients WHERE id = $1 FOR SHARE", client);
+    auto deleting = std::async(std::launch::async, [&] { return as(manager_).del("/api/clients/" + client); });
+    ASSERT_TRUE(blockedBy(*connections[0])) << "the delete never waited for the client";
+    for (int i = 0; i < kLinks; ++i) {
+        links[i]->exec_params("INSERT INTO client_contacts (org_id, client_id, contact_id) VALUES ($1, $2, $3)",
+                              org_.id, client, latecomers[i]);
+        links.push_back(std::make_unique<pqxx::work>(*connections[i + 1]));
+        links[i + 1]->exec_params("SELECT 1 FROM contacts WHERE id = $1 FOR NO KEY UPDATE", latecomers[i]);
+        links[i]->commit();
+        EXPECT_TRUE(blockedBy(*connections[i + 1])) << "the delete did not wait for contact " << i;
+        if (i + 1 < kLinks) {
+            links[i + 1]->exec_params("SELECT 1 FROM clients WHERE id = $1 FOR SHARE", client);
+        }
+    }
+    links[kLinks]->commit();
+    const auto response = deleting.get();
+    ASSERT_EQ(response.status, 204) << response.body;
+    // Every contact linked when the delete committed shows one link fewer: a new version, and
+    // the history row that explains it.
+    for (const auto& contact : latecomers) {
+        EXPECT_EQ(count("SELECT version FROM contacts WHERE id = '" + contact + "'"), 2) << contact;
+        EXPECT_EQ(count("SELECT count(*) FROM contact_profile_audit_log WHERE contact_id = '" + contact +
+                        "' AND field = 'client_relationships'"),
+                  1)
+            << contact;
+    }
+    EXPECT_EQ(count("SELECT count(*) FROM contact_profile_audit_log WHERE contact_id = '" + first +
+                    "' AND field = 'client_relationships'"),
+              2);  // the PUT and the delete
 }
 
 // A link to a deleted client is not shown, but comes back with the client: a merge that brings
