@@ -659,8 +659,13 @@ repo::ContactDetail ContactService::restore(const core::Actor& actor, const std:
     requireOwnership(actor, *current);
     // Merged is for good: that answer does not depend on which version the caller holds.
     if (current->merged_into_id) {
+        // The contact it was merged into holds its details; when that one is deleted too, the
+        // way back is to restore it, which the answer says rather than naming a 404.
+        const bool survivor_deleted = !repo::findContact(tx, actor.org_id, *current->merged_into_id);
         AppError error(core::ErrorCode::Conflict,
-                       "This contact was merged into another one and cannot be restored");
+                       survivor_deleted ? "This contact was merged into another one, which is deleted: restore that one "
+                                          "(merged_into_id) to get this contact's details back"
+                                        : "This contact was merged into another one and cannot be restored");
         error.withExtra("merged_into_id", *current->merged_into_id);
         throw error;
     }

@@ -698,6 +698,14 @@ TEST_F(ContactProfilesApiTest, MergeMovesEverythingToTheSurvivor) {
     ASSERT_EQ(as(manager_).post("/api/contacts/" + last + "/merge", {{"other_id", survivor_id}}).status, 200);
     EXPECT_EQ(as(manager_).post("/api/contacts/" + other_id + "/restore", json::object()).json().at("merged_into_id"),
               last);
+    // The survivor deleted too: the answer says to restore it, which brings the details back.
+    ASSERT_EQ(as(manager_).del("/api/contacts/" + last).status, 204);
+    const auto behind_deleted = as(manager_).post("/api/contacts/" + other_id + "/restore", json::object());
+    EXPECT_EQ(behind_deleted.status, 409);
+    EXPECT_EQ(behind_deleted.json().at("merged_into_id"), last);
+    EXPECT_NE(behind_deleted.json().at("detail").get<std::string>().find("which is deleted"), std::string::npos)
+        << behind_deleted.body;
+    EXPECT_EQ(as(manager_).post("/api/contacts/" + last + "/restore", json::object()).status, 200);
 }
 
 // A merge that fills none of the survivor's fields still changes it (it gains the other's
