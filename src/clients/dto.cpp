@@ -48,12 +48,18 @@ Patch<std::string> requiredTextPatch(ObjectReader& in, std::string_view key, std
     return set(in.optionalText(key, 1, max));
 }
 
-/// A nullable text field whose value is normalised; `normalize` returning nullopt is a 422.
+/// A nullable text field whose value is normalised; `normalize` returning nullopt is a 422
+/// with `message`, or with what `explain` says of the text when it says something.
 template <typename Normalize>
 Patch<std::string> normalizedPatch(ObjectReader& in, std::string_view key, std::size_t max,
-                                   Normalize normalize, std::string_view message) {
+                                   Normalize normalize, std::string_view message,
+                                   std::optional<std::string_view> (*explain)(std::string_view) = nullptr) {
     auto patch = textPatch(in, key, max);
     if (patch && *patch) {
+        if (const auto why = explain ? explain(**patch) : std::nullopt) {
+            in.fail(key, *why);
+            return std::nullopt;
+        }
         auto normalized = normalize(**patch);
         if (!normalized) {
             in.fail(key, message);
@@ -108,9 +114,15 @@ ClientInput readInput(const nlohmann::json& body, std::string_view phone_region,
     }
     input.domain = normalizedPatch(in, "domain", core::kMaxWebsiteLength, core::normalizeDomain,
                                    "must be a domain name such as acme.com");
-    input.website = normalizedPatch(in, "website", core::kMaxWebsiteLength, core::normalizeWebsite,
-                                    "must be an http(s) address such as https://acme.com, at most 2048 "
-                                    "characters with its scheme");
+    input.website = normalizedPatch(
+        in, "website", core::kMaxWebsiteLength, core::normalizeWebsite,
+        "must be an http(s) address such as https://acme.com, at most 2048 characters with its scheme",
+        [](std::string_view url) -> std::optional<std::string_view> {
+            if (core::hasCredentials(url)) {
+                return "must not hold a user name or password (user:password@)";
+            }
+            return std::nullopt;
+        });
     input.industry = textPatch(in, "industry", 100);
     input.size = enumPatch(in, "size", kSizes, true);
     input.address_line1 = textPatch(in, "address_line1", 200);

@@ -63,6 +63,19 @@ std::optional<std::string> normalizeDomain(std::string_view text) {
     return host;
 }
 
+bool hasCredentials(std::string_view url) {
+    // The authority: after a scheme ("https://", a "://" before any other delimiter) or "//",
+    // up to the path, query or fragment. A "://" further on belongs to a path or query.
+    auto rest = url;
+    if (const auto delimiter = url.find_first_of(":/?#@");
+        delimiter != std::string_view::npos && url.substr(delimiter, 3) == "://") {
+        rest = url.substr(delimiter + 3);
+    } else if (url.substr(0, 2) == "//") {
+        rest = url.substr(2);
+    }
+    return rest.substr(0, rest.find_first_of("/?#")).find('@') != std::string_view::npos;
+}
+
 std::optional<std::string> normalizeWebsite(std::string_view text) {
     const auto url = core::trim(text);
     // Characters that print as nothing would make two addresses that read the same differ.

@@ -20,4 +20,9 @@ std::optional<std::string> normalizeDomain(std::string_view text);
 /// has at most kMaxWebsiteLength characters as stored.
 std::optional<std::string> normalizeWebsite(std::string_view text);
 
+/// Whether a web address carries a user name or password before its host
+/// (`https://user:secret@acme.com`), which normalizeWebsite refuses: a client's website is
+/// shown to every colleague, and a password has no place in it.
+bool hasCredentials(std::string_view url);
+
 }  // namespace crm::core

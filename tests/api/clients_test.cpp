@@ -420,6 +420,24 @@ TEST_F(ClientsApiTest, DuplicateNameIsCreatedWithAWarning) {
     EXPECT_EQ(both.at(1).at("code"), "duplicate_domain");
 }
 
+// A website with a user name or password is refused with a message that says so (the generic
+// "must be an http(s) address" sent people looking for a typo); the domain is left alone.
+TEST_F(ClientsApiTest, WebsiteWithCredentialsIsRefusedSayingWhy) {
+    auto client = server_->clientFor(sales_);
+    for (const std::string website : {"https://ann:secret@acme.com/login", "ann@acme.com", "//ann@acme.com"}) {
+        const auto response = client.post("/api/clients", {{"name", "Acme"}, {"website", website}});
+        ASSERT_EQ(response.status, 422) << website;
+        const auto errors = response.json().at("errors");
+        ASSERT_EQ(errors.size(), 1u) << response.body;
+        EXPECT_EQ(errors.at(0).at("field"), "website");
+        EXPECT_EQ(errors.at(0).at("message"), "must not hold a user name or password (user:password@)") << website;
+    }
+    // An @ further on is the site's business.
+    const auto path = client.post("/api/clients", {{"name", "Acme"}, {"website", "https://acme.com/@team"}});
+    ASSERT_EQ(path.status, 201) << path.body;
+    EXPECT_EQ(path.json().at("website"), "https://acme.com/@team");
+}
+
 // Deleted clients and other organisations' clients do not count as duplicates.
 TEST_F(ClientsApiTest, DuplicateDomainIgnoresDeletedAndForeignClients) {
     const auto deleted = createClient(sales_, {{"domain", "acme.com"}});

@@ -201,6 +201,17 @@ TEST(NormalizeDomain, RefusesWhatIsNotADomain) {
     EXPECT_EQ(normalizeDomain(long_label), std::nullopt);
 }
 
+// A user name or password before the host is found wherever the address starts; an @ in the
+// path or query, or a "://" there, is no part of the host.
+TEST(HasCredentials, OnlyBeforeTheHost) {
+    for (const auto* url : {"https://ann:secret@acme.com", "ann@acme.com", "//ann@acme.com/x", "http://@acme.com"}) {
+        EXPECT_TRUE(hasCredentials(url)) << url;
+    }
+    for (const auto* url : {"https://acme.com/@team", "acme.com/r?next=http://u@other.com", "acme.com#a@b", "acme.com"}) {
+        EXPECT_FALSE(hasCredentials(url)) << url;
+    }
+}
+
 // A website without a scheme gets https://; scheme and host are lower-cased, the path kept.
 TEST(NormalizeWebsite, AddsHttpsAndKeepsThePath) {
     EXPECT_EQ(normalizeWebsite("acme.com"), "https://acme.com");
