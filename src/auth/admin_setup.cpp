@@ -5,6 +5,7 @@
 #include "core/embedded.hpp"
 #include "core/error.hpp"
 #include "core/ids.hpp"
+#include "core/log.hpp"
 #include "core/request_meta.hpp"
 #include "core/validation.hpp"
 #include "db/audit.hpp"
@@ -86,6 +87,13 @@ Credentials createAdmin(pqxx::connection& connection, const std::string& email_t
     return credentials;
 }
 
+// Every table seeds/demo.sql writes (tests/db/schema_test.cpp checks the seed fills them).
+constexpr const char* kSeededTables =
+    "organizations, teams, users, audit_log, attachments, clients, contacts, client_contacts, "
+    "contact_profile_audit_log, sales_profiles, candidate_profiles, jobs, application_stages, job_applications, "
+    "application_stage_history, sales_pipelines, pipeline_stages, deals, deal_stage_history, projects, "
+    "project_team_members, sales_activities, communication_templates, communications, communication_events";
+
 SeedResult seedDemo(pqxx::connection& connection, const std::string& password, bool reset) {
     SeedResult result;
     {
@@ -113,9 +121,15 @@ SeedResult seedDemo(pqxx::connection& connection, const std::string& password, b
     if (result.seeded) {
         // Autovacuum analyses a table only after 50 changed rows and a tenth of the table, so
         // the demo's small tables (25 jobs) would keep the statistics of their empty state, and
-        // plans costed on them, for good.
-        pqxx::nontransaction tx(connection);
-        tx.exec0("ANALYZE");
+        // plans costed on them, for good. Only the tables the seed writes: on a deployment with
+        // data of its own, the others need no new statistics. The demo is committed by now, so
+        // a failure here is worth a warning, not a failed seed.
+        try {
+            pqxx::nontransaction tx(connection);
+            tx.exec0("ANALYZE " + std::string(kSeededTables));
+        } catch (const pqxx::sql_error& e) {
+            core::log::warn("could not analyse the seeded tables", {{"detail", e.what()}});
+        }
     }
     return result;
 }

@@ -106,7 +106,8 @@ const db::Statement kClientExists{"clients.exists", R"sql(
 const db::Statement kLockLinkedContacts{"clients.lock_linked_contacts", R"sql(
     SELECT p.id FROM contacts p
     WHERE p.org_id = $1 AND p.deleted_at IS NULL
-      AND p.id IN (SELECT l.contact_id FROM client_contacts l WHERE l.org_id = $1 AND l.client_id = $2)
+      AND (p.id IN (SELECT l.contact_id FROM client_contacts l WHERE l.org_id = $1 AND l.client_id = $2)
+           OR p.id = ANY($3::uuid[]))
     ORDER BY p.id FOR NO KEY UPDATE)sql"};
 
 // The same contacts, read again once the client is locked: the ones whose links change.
@@ -114,10 +115,6 @@ const db::Statement kLinkedContacts{"clients.linked_contacts", R"sql(
     SELECT p.id FROM contacts p
     WHERE p.org_id = $1 AND p.deleted_at IS NULL
       AND p.id IN (SELECT l.contact_id FROM client_contacts l WHERE l.org_id = $1 AND l.client_id = $2))sql"};
-
-const db::Statement kLockContacts{"clients.lock_contacts", R"sql(
-    SELECT p.id FROM contacts p WHERE p.org_id = $1 AND p.id = ANY($2::uuid[])
-    ORDER BY p.id FOR NO KEY UPDATE)sql"};
 
 // The links a contact shows: those to live clients, as GET …/client-relationships lists them and
 // its history records them (contacts::relationshipSetJson). $3's links show when `visible`.
@@ -499,9 +496,9 @@ ClientRecord updateClient(pqxx::transaction_base& tx, const std::string& org_id,
 }
 
 std::vector<std::string> lockLinkedContacts(pqxx::transaction_base& tx, const std::string& org_id,
-                                            const std::string& client_id) {
+                                            const std::string& client_id, const std::vector<std::string>& also) {
     std::vector<std::string> ids;
-    for (const auto& row : db::exec(tx, kLockLinkedContacts, org_id, client_id)) {
+    for (const auto& row : db::exec(tx, kLockLinkedContacts, org_id, client_id, db::uuidArray(also))) {
         ids.push_back(row[0].as<std::string>());
     }
     return ids;
@@ -514,10 +511,6 @@ std::vector<std::string> linkedContacts(pqxx::transaction_base& tx, const std::s
         ids.push_back(row[0].as<std::string>());
     }
     return ids;
-}
-
-void lockContacts(pqxx::transaction_base& tx, const std::string& org_id, const std::vector<std::string>& contact_ids) {
-    db::exec(tx, kLockContacts, org_id, db::uuidArray(contact_ids));
 }
 
 void renewLinkedContacts(pqxx::transaction_base& tx, const std::string& org_id, const std::string& client_id,

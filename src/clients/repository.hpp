@@ -78,16 +78,15 @@ ClientRecord insertClient(pqxx::transaction_base& tx, const std::string& org_id,
 ClientRecord updateClient(pqxx::transaction_base& tx, const std::string& org_id,
                           const std::string& client_id, const ClientFields& fields);
 
-/// Locks the live contacts linked to the client (id order; before the client, as a contact's
-/// links PUT and a merge lock a contact, then its clients) and returns their ids.
+/// Locks the live contacts linked to the client, and those of `also` (id order, in one
+/// statement; before the client, as a contact's links PUT and a merge lock a contact, then its
+/// clients), and returns their ids.
 std::vector<std::string> lockLinkedContacts(pqxx::transaction_base& tx, const std::string& org_id,
-                                            const std::string& client_id);
+                                            const std::string& client_id, const std::vector<std::string>& also);
 /// The live contacts linked to the client now (unlocked: read once the client is locked, when
 /// its links cannot change).
 std::vector<std::string> linkedContacts(pqxx::transaction_base& tx, const std::string& org_id,
                                         const std::string& client_id);
-/// Locks these contacts (id order).
-void lockContacts(pqxx::transaction_base& tx, const std::string& org_id, const std::vector<std::string>& contact_ids);
 /// The client was deleted (`client_deleted`) or restored: the links `contact_ids` (linked to
 /// it, and locked) show changed. Each gets a new version and a `client_relationships` row in
 /// its history (the links it showed before and shows now), made by `actor_id`.

@@ -41,41 +41,39 @@ repo::ClientRecord lockForChange(pqxx::transaction_base& tx, const core::Actor& 
 
 /// Runs `change(tx, client, linked)` with the client locked by `lock_client(tx)` and the live
 /// contacts linked to it (`linked`) locked as well, for a change that renews those contacts
-/// (delete, restore). The contacts are locked first, as a links PUT and a merge lock a contact
-/// and then its clients; once the client is locked no link to it can change, so they are read
-/// again. A contact linked in between has not been locked: the client's lock is given back
-/// (rolled back to a savepoint, so that the links PUT that may be waiting for it can finish),
-/// the contact is locked too, and the client locked again. Linking at a steady pace used to
-/// make the whole transaction fail and start again until its retries ran out (a 503).
+/// (delete, restore). The contacts are locked first, in id order, as a links PUT and a merge
+/// lock a contact and then its clients; once the client is locked no link to it can change, so
+/// they are read again. A contact linked in between was not locked: everything this took is
+/// given back (rolled back to a savepoint, so that the links PUT that may be waiting for the
+/// client can finish), and it starts again with that contact among those to lock, all of them
+/// in id order in one statement again. Linking at a steady pace used to make the whole
+/// transaction fail and start again until its retries ran out (a 503).
 template <typename Client, typename Result>
 Result changeWithLinkedContacts(pqxx::work& tx, const std::string& org_id, const std::string& client_id,
                                 const std::function<Client(pqxx::transaction_base&)>& lock_client,
                                 const std::function<Result(pqxx::transaction_base&, const Client&,
                                                            const std::vector<std::string>&)>& change) {
     constexpr int kMaxRounds = 20;
-    auto locked = repo::lockLinkedContacts(tx, org_id, client_id);
+    std::vector<std::string> also;  // contacts a previous round found linked after its locks
     for (int round = 1;; ++round) {
         // A savepoint of our own: libpqxx 6.4's subtransaction sends its SAVEPOINT only before
         // a plain statement, not before a prepared one, and then has nothing to roll back to.
-        tx.exec0("SAVEPOINT client_locked");
+        tx.exec0("SAVEPOINT linked_contacts");
+        const auto locked = repo::lockLinkedContacts(tx, org_id, client_id, also);
         const auto client = lock_client(tx);
         const auto linked = repo::linkedContacts(tx, org_id, client_id);
-        std::vector<std::string> unlocked;
-        for (const auto& id : linked) {
-            if (std::find(locked.begin(), locked.end(), id) == locked.end()) {
-                unlocked.push_back(id);
-            }
-        }
-        if (unlocked.empty()) {
-            tx.exec0("RELEASE SAVEPOINT client_locked");
+        const bool all_locked = std::all_of(linked.begin(), linked.end(), [&locked](const std::string& id) {
+            return std::find(locked.begin(), locked.end(), id) != locked.end();
+        });
+        if (all_locked) {
+            tx.exec0("RELEASE SAVEPOINT linked_contacts");
             return change(tx, client, linked);
         }
         if (round == kMaxRounds) {
             throw pqxx::serialization_failure("contacts kept being linked to the client while it was locked");
         }
-        tx.exec0("ROLLBACK TO SAVEPOINT client_locked");
-        repo::lockContacts(tx, org_id, unlocked);
-        locked.insert(locked.end(), unlocked.begin(), unlocked.end());
+        tx.exec0("ROLLBACK TO SAVEPOINT linked_contacts; RELEASE SAVEPOINT linked_contacts");
+        also = linked;
     }
 }
 
