@@ -1,5 +1,6 @@
 #include "clients/repository.hpp"
 #include "core/pagination.hpp"
+#include "support/query_plans.hpp"
 #include "support/test_server.hpp"
 
 #include <gtest/gtest.h>
@@ -1270,22 +1271,6 @@ TEST_F(ClientsApiTest, EverySortReadsAboutAPage) {
         pqxx::nontransaction tx(connection);
         tx.exec("VACUUM ANALYZE clients");
     }
-    std::function<long long(const json&)> rows_read = [&rows_read](const json& node) -> long long {
-        long long total = 0;
-        if (node.is_object()) {
-            if (!node.value("Relation Name", "").empty()) {
-                total += node.value("Actual Rows", 0LL) + node.value("Rows Removed by Filter", 0LL);
-            }
-            for (const auto& [key, value] : node.items()) {
-                total += rows_read(value);
-            }
-        } else if (node.is_array()) {
-            for (const auto& value : node) {
-                total += rows_read(value);
-            }
-        }
-        return total;
-    };
     auto connection = server_->database().connect();
     pqxx::read_transaction tx(connection);
     const auto middle = tx.exec_params1("SELECT crm_fold(name), created_at::text, updated_at::text, id::text FROM clients "
@@ -1309,7 +1294,7 @@ TEST_F(ClientsApiTest, EverySortReadsAboutAPage) {
                                                              pqxx::prepare::make_dynamic_params(query.params))[0][0]
                                                   .c_str());
                 const auto label = sort + (include_deleted ? " with deleted" : "") + (deep ? " (deep)" : "");
-                EXPECT_LE(rows_read(plan), 2 * 51) << label << plan.dump(1);
+                EXPECT_LE(rowsRead(plan), 2 * 51) << label << plan.dump(1);
             }
         }
     }

@@ -2,6 +2,7 @@
 #include "contacts/dto.hpp"
 #include "contacts/repository.hpp"
 #include "contacts_fixture.hpp"
+#include "support/query_plans.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -15,6 +16,15 @@ namespace {
 
 using nlohmann::json;
 namespace repo = crm::contacts::repo;
+
+// The plan PostgreSQL ran a list query with (EXPLAIN ANALYZE), as JSON.
+json analyzedPlan(TestServer& server, const repo::BuiltQuery& query) {
+    auto connection = server.database().connect();
+    pqxx::read_transaction tx(connection);
+    return json::parse(tx.exec_params("EXPLAIN (ANALYZE, FORMAT JSON) " + query.sql,
+                                      pqxx::prepare::make_dynamic_params(query.params))[0][0]
+                           .c_str());
+}
 
 class ContactsApiTest : public ContactsFixture {};
 
@@ -1408,33 +1418,14 @@ TEST_F(ContactsApiTest, NameSortPagesReadOnlyTheirRows) {
                                 .as<std::string>();
     const auto some_unnamed = sql("SELECT id::text FROM contacts WHERE org_id = $1 AND first_name = 'First1000'", org_.id)[0][0]
                                   .as<std::string>();
-    std::function<long long(const json&)> removed = [&removed](const json& node) -> long long {
-        long long total = 0;
-        if (node.is_object()) {
-            total += node.value("Rows Removed by Filter", 0LL);
-            for (const auto& [key, value] : node.items()) {
-                total += removed(value);
-            }
-        } else if (node.is_array()) {
-            for (const auto& value : node) {
-                total += removed(value);
-            }
-        }
-        return total;
-    };
     for (const auto& after : {json::array({"Name20", "First20", some_named}), json::array({nullptr, "First1000", some_unnamed})}) {
         contacts::repo::ListRequest request;
         request.sort = "last_name";
         request.limit = 50;
         request.after = after;
-        const auto query = contacts::repo::buildListQuery(org_.id, request);
-        auto connection = server_->database().connect();
-        pqxx::read_transaction tx(connection);
-        const auto plan = json::parse(tx.exec_params("EXPLAIN (ANALYZE, FORMAT JSON) " + query.sql,
-                                                     pqxx::prepare::make_dynamic_params(query.params))[0][0]
-                                          .c_str());
+        const auto plan = analyzedPlan(*server_, contacts::repo::buildListQuery(org_.id, request));
         EXPECT_NE(plan.dump().find("contacts_name_sort_idx"), std::string::npos) << after << plan.dump(1);
-        EXPECT_LT(removed(plan), 100) << after << ": rows read and thrown away\n" << plan.dump(1);
+        EXPECT_LT(rowsRemovedByFilter(plan), 100) << after << ": rows read and thrown away\n" << plan.dump(1);
     }
 }
 
@@ -1484,22 +1475,6 @@ TEST_F(ContactsApiTest, IncludeDeletedPagesMergeLiveAndDeletedInOrder) {
         EXPECT_EQ(listed, expected) << sort;
     }
     // Each branch reads at most a page: rows read by every scan together, a deep page included.
-    std::function<long long(const json&)> rows_read = [&rows_read](const json& node) -> long long {
-        long long total = 0;
-        if (node.is_object()) {
-            if (!node.value("Relation Name", "").empty()) {
-                total += node.value("Actual Rows", 0LL) + node.value("Rows Removed by Filter", 0LL);
-            }
-            for (const auto& [key, value] : node.items()) {
-                total += rows_read(value);
-            }
-        } else if (node.is_array()) {
-            for (const auto& value : node) {
-                total += rows_read(value);
-            }
-        }
-        return total;
-    };
     const auto middle = sql("SELECT to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), id::text, "
                             "last_name, first_name, "
                             "to_char(updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"') "
@@ -1517,13 +1492,8 @@ TEST_F(ContactsApiTest, IncludeDeletedPagesMergeLiveAndDeletedInOrder) {
                                     ? json::array({middle[2].as<std::string>(), middle[3].as<std::string>(), middle[1].as<std::string>()})
                                     : json::array({time_key.as<std::string>(), middle[1].as<std::string>()});
             }
-            const auto query = contacts::repo::buildListQuery(org_.id, request);
-            auto connection = server_->database().connect();
-            pqxx::read_transaction tx(connection);
-            const auto plan = json::parse(tx.exec_params("EXPLAIN (ANALYZE, FORMAT JSON) " + query.sql,
-                                                         pqxx::prepare::make_dynamic_params(query.params))[0][0]
-                                              .c_str());
-            EXPECT_LE(rows_read(plan), 4 * 51) << sort << (deep ? " (deep)" : "") << plan.dump(1);
+            const auto plan = analyzedPlan(*server_, contacts::repo::buildListQuery(org_.id, request));
+            EXPECT_LE(rowsRead(plan), 4 * 51) << sort << (deep ? " (deep)" : "") << plan.dump(1);
             const auto deleted_index = std::string(sort) == "last_name"     ? "contacts_deleted_name_sort_idx"
                                        : std::string(sort) == "-updated_at" ? "contacts_deleted_updated_idx"
                                                                             : "contacts_deleted_keyset_idx";
