@@ -735,18 +735,16 @@ ContactListQuery parseContactListQuery(const core::QueryParams& query, std::stri
             errors.add("include", "must be profiles");  // an empty one too, as oneOf's choices
         }
     }
-    // Checked with the other parameters, so one 422 names them all (unless the sort was refused:
-    // a cursor belongs to its sort).
-    if (const auto cursor = query.single("cursor"); cursor && !page.sort_refused) {
-        auto keys = core::decodeCursor(*cursor, list, out.request.sort,
+    // Checked with the other parameters, so one 422 names them all (after a refused sort, only
+    // for what is wrong whatever the sort: a cursor belongs to its sort).
+    if (const auto cursor = query.single("cursor")) {
+        auto keys = core::decodeCursor(*cursor, list, page.sort_refused ? std::nullopt : std::optional(out.request.sort),
                                        repo::cursorArity(out.request.sort), errors);
         if (keys && !validCursorKeys(out.request.sort, *keys)) {
             errors.add("cursor", "is not a cursor this list handed out");
         } else if (keys) {
             out.request.after = std::move(*keys);
         }
-    } else if (cursor) {
-        core::checkCursorOfAnySort(*cursor, list, errors);
     }
     errors.throwIfAny();
     return out;
@@ -770,15 +768,13 @@ SimplePage parseSimplePage(const core::QueryParams& query, std::string_view list
     SimplePage out;
     out.limit = page.limit;
     out.with_total = page.with_total;
-    if (const auto cursor = query.single("cursor"); cursor && !page.sort_refused) {
-        auto keys = core::decodeCursor(*cursor, list, name, arity, errors);
+    if (const auto cursor = query.single("cursor")) {
+        auto keys = core::decodeCursor(*cursor, list, page.sort_refused ? std::nullopt : std::optional(name), arity, errors);
         if (keys && !std::all_of(keys->begin(), keys->end(), [](const json& key) { return key.is_string(); })) {
             errors.add("cursor", "is not a cursor this list handed out");
         } else if (keys) {
             out.after = std::move(*keys);
         }
-    } else if (cursor) {
-        core::checkCursorOfAnySort(*cursor, list, errors);
     }
     errors.throwIfAny();
     return out;

@@ -108,10 +108,8 @@ PageRequest parsePageRequest(const QueryParams& query, std::string_view list,
             errors.add("with_total", "must be true or false");
         }
     }
-    if (const auto cursor = query.single("cursor"); cursor && !page.sort_refused) {
-        page.after = decodeCursor(*cursor, list, sort_name, 2, errors);
-    } else if (cursor) {
-        checkCursorOfAnySort(*cursor, list, errors);
+    if (const auto cursor = query.single("cursor")) {
+        page.after = decodeCursor(*cursor, list, page.sort_refused ? std::nullopt : std::optional(sort_name), 2, errors);
     }
     return page;
 }
@@ -209,7 +207,7 @@ nlohmann::json decodeCursor(std::string_view cursor, std::string_view list, cons
 }
 
 std::optional<nlohmann::json> decodeCursor(std::string_view cursor, std::string_view list,
-                                           const std::string& sort, std::size_t arity,
+                                           const std::optional<std::string>& sort, std::size_t arity,
                                            FieldErrors& errors) {
     // Not the first page: a client that sends back an empty next_cursor would walk the list
     // again from the start, for ever.
@@ -218,22 +216,14 @@ std::optional<nlohmann::json> decodeCursor(std::string_view cursor, std::string_
         return std::nullopt;
     }
     try {
-        return decodeCursor(cursor, list, sort, arity);
+        if (!sort) {
+            signedPayload(cursor, list);
+            return std::nullopt;
+        }
+        return decodeCursor(cursor, list, *sort, arity);
     } catch (const AppError&) {
         errors.add("cursor", "is not a cursor this list handed out");
         return std::nullopt;
-    }
-}
-
-void checkCursorOfAnySort(std::string_view cursor, std::string_view list, FieldErrors& errors) {
-    if (cursor.empty()) {
-        errors.add("cursor", "is empty: leave it out for the first page");
-        return;
-    }
-    try {
-        signedPayload(cursor, list);
-    } catch (const AppError&) {
-        errors.add("cursor", "is not a cursor this list handed out");
     }
 }
 

@@ -71,15 +71,13 @@ nlohmann::json decodeCursor(std::string_view cursor, std::string_view list, cons
                             std::size_t arity);
 
 /// The same, adding the refusal to `errors` (and returning nullopt) instead of throwing it, for
-/// lists that check the cursor themselves and name it with their other bad parameters.
+/// lists that check the cursor themselves and name it with their other bad parameters. `sort`
+/// is nullopt when the list refused the one asked for (a cursor belongs to its sort): the
+/// cursor is then checked for what is wrong whatever the sort (empty, tampered with, another
+/// list's), so that one 422 names it with the sort, and nothing is returned.
 std::optional<nlohmann::json> decodeCursor(std::string_view cursor, std::string_view list,
-                                           const std::string& sort, std::size_t arity,
+                                           const std::optional<std::string>& sort, std::size_t arity,
                                            FieldErrors& errors);
-
-/// For a list whose `sort` was refused (a cursor belongs to its sort): adds to `errors` what is
-/// wrong with the cursor whatever the sort, so one 422 names it with the sort: empty, tampered
-/// with, or from another list.
-void checkCursorOfAnySort(std::string_view cursor, std::string_view list, FieldErrors& errors);
 
 /// {"data": items, "page": {"limit", "next_cursor", ["total", "total_capped"]}}.
 nlohmann::json pageJson(nlohmann::json items, int limit, const std::optional<std::string>& next,
