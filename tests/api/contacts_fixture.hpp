@@ -138,9 +138,20 @@ protected:
     // Whether another session is seen waiting for a lock within five seconds: a test that holds
     // a lock shows that a request waits for it before letting it go.
     static bool someoneWaitsForALock() {
+        return seenWithinFiveSeconds("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                                     "AND wait_event_type = 'Lock'");
+    }
+
+    // The same, for a lock that `holder`'s session has.
+    static bool someoneWaitsForALockOf(const pqxx::connection& holder) {
+        return seenWithinFiveSeconds("SELECT count(*) FROM pg_stat_activity WHERE " +
+                                     std::to_string(holder.backendpid()) + " = ANY (pg_blocking_pids(pid))");
+    }
+
+    // Whether the count `query` returns is above zero within five seconds.
+    static bool seenWithinFiveSeconds(const std::string& query) {
         for (int i = 0; i < 200; ++i) {
-            if (count("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                      "AND wait_event_type = 'Lock'") > 0) {
+            if (count(query) > 0) {
                 return true;
             }
             std::this_thread::sleep_for(std::chrono::milliseconds(25));

@@ -883,29 +883,18 @@ TEST_F(ContactProfilesApiTest, ClientDeleteTakesInContactsLinkedWhileItWaits) {
     for (int i = 0; i <= kLinks; ++i) {
         connections.push_back(std::make_unique<pqxx::connection>(server_->database().url()));
     }
-    // Whether some session waits for a lock `holder` has, within five seconds.
-    const auto blockedBy = [this](const pqxx::connection& holder) {
-        for (int i = 0; i < 200; ++i) {
-            if (count("SELECT count(*) FROM pg_stat_activity WHERE " + std::to_string(holder.backendpid()) +
-                      " = ANY (pg_blocking_pids(pid))") > 0) {
-                return true;
-            }
-            std::this_thread::sleep_for(std::chrono::milliseconds(25));
-        }
-        return false;
-    };
     std::vector<std::unique_ptr<pqxx::work>> links;
     links.push_back(std::make_unique<pqxx::work>(*connections[0]));
     links[0]->exec_params("SELECT 1 FROM clients WHERE id = $1 FOR SHARE", client);
     auto deleting = std::async(std::launch::async, [&] { return as(manager_).del("/api/clients/" + client); });
-    ASSERT_TRUE(blockedBy(*connections[0])) << "the delete never waited for the client";
+    ASSERT_TRUE(someoneWaitsForALockOf(*connections[0])) << "the delete never waited for the client";
     for (int i = 0; i < kLinks; ++i) {
         links[i]->exec_params("INSERT INTO client_contacts (org_id, client_id, contact_id) VALUES ($1, $2, $3)",
                               org_.id, client, latecomers[i]);
         links.push_back(std::make_unique<pqxx::work>(*connections[i + 1]));
         links[i + 1]->exec_params("SELECT 1 FROM contacts WHERE id = $1 FOR NO KEY UPDATE", latecomers[i]);
         links[i]->commit();
-        EXPECT_TRUE(blockedBy(*connections[i + 1])) << "the delete did not wait for contact " << i;
+        EXPECT_TRUE(someoneWaitsForALockOf(*connections[i + 1])) << "the delete did not wait for contact " << i;
         if (i + 1 < kLinks) {
             links[i + 1]->exec_params("SELECT 1 FROM clients WHERE id = $1 FOR SHARE", client);
         }
