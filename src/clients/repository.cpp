@@ -102,12 +102,14 @@ const db::Statement kClientExists{"clients.exists", R"sql(
     SELECT 1 FROM clients WHERE org_id = $1 AND id = $2 AND deleted_at IS NULL)sql"};
 
 // The live contacts linked to a client, locked in id order: before the client, as a links PUT
-// and a merge lock a contact and then its clients.
+// and a merge lock a contact and then its clients. The ids are gathered first and looked up as
+// one array: an IN (...) OR ANY(...) made every plan read all the organisation's contacts and
+// filter them (125 ms a delete on 60,000).
 const db::Statement kLockLinkedContacts{"clients.lock_linked_contacts", R"sql(
     SELECT p.id FROM contacts p
     WHERE p.org_id = $1 AND p.deleted_at IS NULL
-      AND (p.id IN (SELECT l.contact_id FROM client_contacts l WHERE l.org_id = $1 AND l.client_id = $2)
-           OR p.id = ANY($3::uuid[]))
+      AND p.id = ANY(ARRAY(SELECT l.contact_id FROM client_contacts l WHERE l.org_id = $1 AND l.client_id = $2)
+                     || $3::uuid[])
     ORDER BY p.id FOR NO KEY UPDATE)sql"};
 
 // The same contacts, read again once the client is locked: the ones whose links change.

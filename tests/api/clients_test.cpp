@@ -1,10 +1,12 @@
 #include "clients/repository.hpp"
 #include "core/pagination.hpp"
+#include "db/statement.hpp"
 #include "support/query_plans.hpp"
 #include "support/test_server.hpp"
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <functional>
 #include <map>
@@ -819,6 +821,36 @@ TEST_F(ClientsApiTest, SoftDeleteAndRestore) {
     EXPECT_EQ(sales.post("/api/clients/" + id + "/restore", json::object()).status, 409);
     EXPECT_EQ(auditRows(id, "client.deleted"), 1);
     EXPECT_EQ(auditRows(id, "client.restored"), 1);
+}
+
+// A delete or restore locks the client's linked contacts (and the late ones it is told of) by
+// their ids, whatever the organisation's size: it had read and filtered every contact of it,
+// 125 ms a delete on 60,000.
+TEST_F(ClientsApiTest, LockingLinkedContactsReadsOnlyThem) {
+    const auto client = createClient(sales_, {{"name", "Initech"}});
+    const auto ann = addContact(client, "Ann", "One");
+    const auto bob = addContact(client, "Bob", "Two");
+    addContact(client, "Gone", "Three", false, true);
+    sql("INSERT INTO contacts (org_id, first_name) SELECT $1, 'Bulk' || i FROM generate_series(1, 3000) i",
+        {org_.id});
+    const auto late = sql("SELECT id FROM contacts WHERE org_id = $1 AND first_name = 'Bulk1500'", {org_.id});
+    auto connection = server_->database().connect();
+    {
+        pqxx::nontransaction tx(connection);
+        tx.exec("ANALYZE contacts");
+    }
+    db::prepareAll(connection);
+    for (int round = 0; round < 2; ++round) {  // the first plans the statement, the second reuses it
+        const auto before = rowsFetchedFrom(connection, "contacts");
+        pqxx::work tx(connection);
+        auto locked = clients::repo::lockLinkedContacts(tx, org_.id, client, {late});
+        tx.commit();
+        std::sort(locked.begin(), locked.end());
+        auto expected = std::vector<std::string>{ann, bob, late};
+        std::sort(expected.begin(), expected.end());
+        EXPECT_EQ(locked, expected);
+        EXPECT_LT(rowsFetchedFrom(connection, "contacts") - before, 20) << "read the organisation's contacts";
+    }
 }
 
 // DELETE honours If-Match.

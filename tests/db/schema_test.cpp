@@ -4,6 +4,7 @@
 
 #include "auth/admin_setup.hpp"
 #include "support/database.hpp"
+#include "support/query_plans.hpp"
 
 #include <gtest/gtest.h>
 #include <pqxx/pqxx>
@@ -625,13 +626,7 @@ TEST_F(SchemaTest, DuplicateProbesReadOnlyTheAddress) {
         pqxx::nontransaction tx(*conn_);
         tx.exec0("ANALYZE contacts");
     }
-    const auto fetched = [this] {
-        pqxx::nontransaction tx(*conn_);
-        tx.exec("SELECT pg_stat_force_next_flush()");
-        tx.exec("SELECT pg_stat_clear_snapshot()");
-        return tx.exec1("SELECT coalesce(idx_tup_fetch, 0) FROM pg_stat_user_tables WHERE relname = 'contacts'")[0]
-            .as<long long>();
-    };
+    const auto fetched = [this] { return crm::test::rowsFetchedFrom(*conn_, "contacts"); };
     for (const auto& probe : {std::string("SELECT count(*) FROM crm_contacts_with_email('{orgA}', 'bulk1500@a.example', NULL)"),
                               std::string("SELECT count(*) FROM crm_contacts_with_phone('{orgA}', '+12125551500', NULL)"),
                               std::string("SELECT count(*) FROM crm_contacts_with_email('{orgA}', 'nobody@a.example', NULL)")}) {

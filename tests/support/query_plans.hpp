@@ -1,6 +1,9 @@
 #pragma once
 
 #include <nlohmann/json.hpp>
+#include <pqxx/pqxx>
+
+#include <string>
 
 /// Reading `EXPLAIN (ANALYZE, FORMAT JSON)` plans in tests that check how much a query reads.
 namespace crm::test {
@@ -11,5 +14,10 @@ long long rowsRead(const nlohmann::json& plan);
 
 /// Rows thrown away by the filters of every node.
 long long rowsRemovedByFilter(const nlohmann::json& plan);
+
+/// Rows that index and bitmap scans have fetched from `table` so far, by the database's
+/// statistics, with this connection's own last transactions counted: the difference across a
+/// statement run on this connection is what it read of the table.
+long long rowsFetchedFrom(pqxx::connection& connection, const std::string& table);
 
 }  // namespace crm::test
