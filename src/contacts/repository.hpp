@@ -220,8 +220,26 @@ struct BuiltQuery {
     bool cacheable = true;
 };
 
+/// How a page is read. A page without a text search is always Direct; a text search tries
+/// FewMatches, then SortProbe, then Direct (listContacts, docs/contacts.md "Common words").
+enum class ListPlan {
+    /// The page as one ordered query: for a text search, every match through the trigram
+    /// indexes, sorted.
+    Direct,
+    /// At most kFewMatches + 1 matches through the trigram indexes, sorted; a trailing
+    /// `match_count` column says how many were read: more than kFewMatches, and the page may
+    /// not be the first of them.
+    FewMatches,
+    /// The first kSortProbeRows rows in sort order (the other filters applied, not the text),
+    /// then the text: a full page is exact, since no match beyond them comes before them.
+    SortProbe,
+};
+inline constexpr int kFewMatches = 2000;
+inline constexpr int kSortProbeRows = 10000;
+
 /// The list query for one page (limit + 1 rows, to learn whether another page follows).
-BuiltQuery buildListQuery(const std::string& org_id, const ListRequest& request);
+BuiltQuery buildListQuery(const std::string& org_id, const ListRequest& request,
+                          ListPlan plan = ListPlan::Direct);
 
 struct ContactPage {
     pqxx::result rows;  // what `items` view

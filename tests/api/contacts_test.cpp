@@ -1502,5 +1502,82 @@ TEST_F(ContactsApiTest, IncludeDeletedPagesMergeLiveAndDeletedInOrder) {
     }
 }
 
+// A text search answers in the sort's order however many contacts match: a few (collected
+// through the trigram indexes), many spread along the sort order (found by walking the sort
+// index), and many gathered far along it (the walk gives up; every match is collected). Deep
+// pages too. The walk reads about as many rows as it takes to fill a page.
+TEST_F(ContactsApiTest, SearchesOfFewOrManyMatchesListInOrder) {
+    sql(R"sql(
+        INSERT INTO contacts (org_id, first_name, last_name, email, created_at, updated_at)
+        SELECT $1, CASE WHEN g % 6 = 0 THEN 'Commonname' WHEN g % 500 = 0 THEN 'Rarely' ELSE 'Plain' END,
+               'Name' || (g % 613), 'p' || g || '@example.com', now() - g * interval '1 minute',
+               now() - (g % 50) * interval '1 hour'
+        FROM generate_series(1, 13800) AS g)sql",
+        org_.id);
+    // The newest, and last by name: far along the order of created_at and of last_name.
+    sql(R"sql(
+        INSERT INTO contacts (org_id, first_name, last_name, email, created_at)
+        SELECT $1, 'Clusterword', 'Zz' || (g % 37), 'z' || g || '@example.com', now() - g * interval '1 second'
+        FROM generate_series(1, 2100) AS g)sql",
+        org_.id);
+    {
+        auto connection = server_->database().connect();
+        pqxx::nontransaction tx(connection);
+        tx.exec0("VACUUM ANALYZE contacts");
+    }
+    ASSERT_GT(count("SELECT count(*) FROM contacts WHERE org_id = '" + org_.id + "' AND first_name = 'Commonname'"),
+              contacts::repo::kFewMatches);
+    ASSERT_GT(count("SELECT count(*) FROM contacts WHERE org_id = '" + org_.id + "' AND first_name = 'Clusterword'"),
+              contacts::repo::kFewMatches);
+    const std::map<std::string, std::string> orders{
+        {"-created_at", "created_at DESC, id DESC"},
+        {"created_at", "created_at, id"},
+        {"-updated_at", "updated_at DESC, id DESC"},
+        {"last_name", "crm_fold(last_name), crm_fold(first_name), id"}};
+    for (const auto& q : {"commonname", "clusterword", "rarely"}) {
+        for (const auto& [sort, order] : orders) {
+            std::vector<std::string> expected;
+            for (const auto& row : sql("SELECT id::text FROM contacts WHERE org_id = $1 AND deleted_at IS NULL "
+                                       "AND search_text LIKE '%' || $2 || '%' ORDER BY " + order + " LIMIT 300",
+                                       org_.id, std::string(q))) {
+                expected.push_back(row[0].as<std::string>());
+            }
+            std::vector<std::string> listed;
+            std::string cursor;
+            for (int page = 0; page < 3; ++page) {
+                const auto response = as(sales_).get("/api/contacts?limit=100&q=" + std::string(q) + "&sort=" + sort +
+                                                     (cursor.empty() ? "" : "&cursor=" + cursor));
+                ASSERT_EQ(response.status, 200) << q << " " << sort << " " << response.body;
+                const auto body = response.json();
+                for (const auto& item : body.at("data")) {
+                    listed.push_back(item.at("id").get<std::string>());
+                }
+                if (body.at("page").at("next_cursor").is_null()) {
+                    break;
+                }
+                cursor = body.at("page").at("next_cursor").get<std::string>();
+            }
+            EXPECT_EQ(listed, expected) << q << " sorted by " << sort;
+        }
+    }
+    // The walk for a common name, oldest first or by name (the cluster is the newest and last
+    // by name): along the sort index, about a page's worth of rows (one in six is a match).
+    auto connection = server_->database().connect();
+    for (const auto& [sort, index] : {std::pair{"created_at", "contacts_keyset_idx"},
+                                      std::pair{"last_name", "contacts_name_sort_idx"}}) {
+        contacts::repo::ListRequest request;
+        request.sort = sort;
+        request.filter.search_terms = "commonname";
+        const auto query = contacts::repo::buildListQuery(org_.id, request, contacts::repo::ListPlan::SortProbe);
+        pqxx::read_transaction tx(connection);
+        tx.exec0("SET LOCAL enable_seqscan = off; SET LOCAL enable_sort = off");  // as listContacts plans it
+        const auto plan = json::parse(tx.exec_params("EXPLAIN (ANALYZE, FORMAT JSON) " + query.sql,
+                                                     pqxx::prepare::make_dynamic_params(query.params))[0][0]
+                                          .c_str());
+        EXPECT_NE(plan.dump().find(index), std::string::npos) << sort << plan.dump(1);
+        EXPECT_LT(rowsRead(plan), 6 * 51 + 100) << sort << plan.dump(1);
+    }
+}
+
 }  // namespace
 }  // namespace crm::test
