@@ -1094,8 +1094,8 @@ BuiltQuery buildListQuery(const std::string& org_id, const ListRequest& request,
         return query;
     }
     if (plan == ListPlan::SortProbe) {
-        // One range: with two, the first one's matches beyond its probe would come before the
-        // second's (listContacts does not probe then).
+        // The first range only: a last-name page after a named contact is also the unnamed
+        // contacts, which come after every named one, so a page filled from the names is exact.
         auto textless = request.filter;
         textless.search_terms.reset();
         textless.company_terms.reset();
@@ -1131,11 +1131,20 @@ BuiltQuery buildListQuery(const std::string& org_id, const ListRequest& request,
 
 namespace {
 
-// For the rest of the transaction, plans the sort probe as an ordered walk of the sort index
-// (no sort of the organisation's rows), or goes back to bitmap scans only.
-void planSortIndexWalk(pqxx::transaction_base& tx, bool walk) {
-    tx.exec0(walk ? "SET LOCAL enable_indexscan = on; SET LOCAL enable_sort = off"
-                  : "SET LOCAL enable_indexscan = off; SET LOCAL enable_sort = DEFAULT");
+// Runs `query` planned as an ordered walk of a sort index (no sort of the organisation's rows),
+// then gives the transaction back the planner settings it had (bitmap scans only, as the
+// service plans searches). set_config(..., true) is SET LOCAL; the settings before are read in
+// the same statement.
+pqxx::result execAsIndexWalk(pqxx::transaction_base& tx, const BuiltQuery& query) {
+    const auto before = tx.exec1(
+        "WITH before AS MATERIALIZED (SELECT current_setting('enable_indexscan') AS indexscan, "
+        "current_setting('enable_sort') AS sort) "
+        "SELECT indexscan, sort, set_config('enable_indexscan', 'on', true), set_config('enable_sort', 'off', true) "
+        "FROM before");
+    auto rows = execBuilt(tx, query);
+    tx.exec_params("SELECT set_config('enable_indexscan', $1, true), set_config('enable_sort', $2, true)",
+                   before[0].as<std::string>(), before[1].as<std::string>());
+    return rows;
 }
 
 // A page's rows. A text search's best plan depends on how many contacts of this organisation
@@ -1156,16 +1165,9 @@ pqxx::result pageRows(pqxx::transaction_base& tx, const std::string& org_id, con
     if (few.empty() || few[0][few.columns() - 1].as<long long>() <= kFewMatches) {
         return few;
     }
-    // A last-name page after a named contact is two ranges (the names after it, then the
-    // unnamed); a probe of the first could miss matches that precede the second's.
-    const bool one_range = request.sort != "last_name" || !request.after || !keyText(*request.after, 0);
-    if (one_range) {
-        planSortIndexWalk(tx, true);
-        auto probed = execBuilt(tx, buildListQuery(org_id, request, ListPlan::SortProbe));
-        planSortIndexWalk(tx, false);
-        if (static_cast<int>(probed.size()) > request.limit) {
-            return probed;
-        }
+    auto probed = execAsIndexWalk(tx, buildListQuery(org_id, request, ListPlan::SortProbe));
+    if (static_cast<int>(probed.size()) > request.limit) {
+        return probed;
     }
     return execBuilt(tx, buildListQuery(org_id, request));
 }

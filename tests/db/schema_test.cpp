@@ -626,7 +626,7 @@ TEST_F(SchemaTest, DuplicateProbesReadOnlyTheAddress) {
         pqxx::nontransaction tx(*conn_);
         tx.exec0("ANALYZE contacts");
     }
-    const auto fetched = [this] { return crm::test::rowsFetchedFrom(*conn_, "contacts"); };
+    const auto fetched = [this] { return crm::test::rowsReadFrom(*conn_, "contacts"); };
     for (const auto& probe : {std::string("SELECT count(*) FROM crm_contacts_with_email('{orgA}', 'bulk1500@a.example', NULL)"),
                               std::string("SELECT count(*) FROM crm_contacts_with_phone('{orgA}', '+12125551500', NULL)"),
                               std::string("SELECT count(*) FROM crm_contacts_with_email('{orgA}', 'nobody@a.example', NULL)")}) {

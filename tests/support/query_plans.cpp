@@ -35,12 +35,12 @@ long long rowsRemovedByFilter(const nlohmann::json& plan) {
     return sumOverNodes(plan, [](const nlohmann::json& node) { return node.value("Rows Removed by Filter", 0LL); });
 }
 
-long long rowsFetchedFrom(pqxx::connection& connection, const std::string& table) {
+long long rowsReadFrom(pqxx::connection& connection, const std::string& table) {
     pqxx::nontransaction tx(connection);
     // The counts of a backend reach the shared statistics at most once a second, unless forced.
     tx.exec("SELECT pg_stat_force_next_flush()");
     tx.exec("SELECT pg_stat_clear_snapshot()");
-    return tx.exec_params1("SELECT coalesce(idx_tup_fetch, 0) FROM pg_stat_user_tables WHERE relname = $1", table)[0]
+    return tx.exec_params1("SELECT seq_tup_read + coalesce(idx_tup_fetch, 0) FROM pg_stat_user_tables WHERE relname = $1", table)[0]
         .as<long long>();
 }
 

@@ -15,9 +15,9 @@ long long rowsRead(const nlohmann::json& plan);
 /// Rows thrown away by the filters of every node.
 long long rowsRemovedByFilter(const nlohmann::json& plan);
 
-/// Rows that index and bitmap scans have fetched from `table` so far, by the database's
-/// statistics, with this connection's own last transactions counted: the difference across a
-/// statement run on this connection is what it read of the table.
-long long rowsFetchedFrom(pqxx::connection& connection, const std::string& table);
+/// Rows that sequential, index and bitmap scans have read from `table` so far, by the
+/// database's statistics, with this connection's own last transactions counted: the difference
+/// across a statement run on this connection is what it read of the table.
+long long rowsReadFrom(pqxx::connection& connection, const std::string& table);
 
 }  // namespace crm::test
