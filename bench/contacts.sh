@@ -99,14 +99,17 @@ SQL
 )
 
 # GET /api/contacts?q=...: $1 org, $2 the text searched in search_text, $3 in company names.
+# The first query of every search (ListPlan::FewMatches), and the last for this one: its 200
+# matches are fewer than 2,000.
 SEARCH_SQL=$(cat <<'SQL'
-SELECT c.id, c.org_id, c.first_name, c.last_name, c.email, c.emails::text, c.phone, c.phones::text,
+SELECT * FROM ((SELECT c.id, c.org_id, c.first_name, c.last_name, c.email, c.emails::text, c.phone, c.phones::text,
        c.city, c.country, c.linkedin_url, c.owner_id, c.source, array_to_json(c.tags)::text,
        c.marketing_consent, c.consent_updated_at AT TIME ZONE 'UTC', c.consent_source, c.lawful_basis,
        c.do_not_contact, c.anonymized_at AT TIME ZONE 'UTC', c.retention_until::text,
        c.last_activity_at AT TIME ZONE 'UTC', c.merged_into_id, c.created_at AT TIME ZONE 'UTC',
        c.updated_at AT TIME ZONE 'UTC', c.created_by, c.version, c.deleted_at AT TIME ZONE 'UTC',
-       c.has_sales_profile, c.has_candidate_profile
+       c.has_sales_profile, c.has_candidate_profile, c.created_at AS page_key,
+       row_number() OVER () AS match_number
 FROM contacts c WHERE c.org_id = $1 AND c.deleted_at IS NULL
   AND (c.search_text LIKE '%' || crm_like_literal(crm_fold($2)) || '%' OR c.id = ANY (ARRAY(SELECT sp.contact_id FROM sales_profiles sp
        WHERE sp.org_id = $1 AND sp.deleted_at IS NULL AND crm_fold(sp.company_name) LIKE '%' || crm_like_literal(crm_fold($3)) || '%'
@@ -119,7 +122,7 @@ FROM contacts c WHERE c.org_id = $1 AND c.deleted_at IS NULL
            AND cc.client_id = cl.id AND (cc.start_date IS NULL OR cc.start_date <= current_date)
            AND (cc.end_date IS NULL OR cc.end_date >= current_date)) x
        WHERE cl.org_id = $1 AND cl.deleted_at IS NULL AND crm_fold(cl.name) LIKE '%' || crm_like_literal(crm_fold($3)) || '%')))
-ORDER BY c.created_at DESC, c.id DESC LIMIT 51
+LIMIT 2001)) page ORDER BY page.match_number > 2000 DESC, page.page_key DESC, page.id DESC LIMIT 51
 SQL
 )
 

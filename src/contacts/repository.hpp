@@ -226,9 +226,9 @@ enum class ListPlan {
     /// The page as one ordered query: for a text search, every match through the trigram
     /// indexes, sorted.
     Direct,
-    /// At most kFewMatches + 1 matches through the trigram indexes, sorted; a trailing
-    /// `match_count` column says how many were read: more than kFewMatches, and the page may
-    /// not be the first of them.
+    /// At most kFewMatches + 1 matches through the trigram indexes, sorted, with a trailing
+    /// `match_number` column: when the first row's is over kFewMatches, there are more matches
+    /// and the rows are not the page.
     FewMatches,
     /// The first kSortProbeRows rows in sort order (the other filters applied, not the text),
     /// then the text: a full page is exact, since no match beyond them comes before them.

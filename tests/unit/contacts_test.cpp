@@ -446,7 +446,7 @@ TEST(BenchSql, MatchesTheRepository) {
     repo::ListRequest search;
     search.filter.search_terms = "x";
     search.filter.company_terms = "x";
-    const auto search_sql = repo::buildListQuery(org, search).sql;
+    const auto search_sql = repo::buildListQuery(org, search, repo::ListPlan::FewMatches).sql;
     EXPECT_EQ(squash(block("SEARCH_SQL")), squash(search_sql)) << search_sql;
 }
 
