@@ -847,9 +847,15 @@ bool unfiltered(const ContactFilter& f) {
            !f.client_id && !f.tag && !f.skill && !f.location;
 }
 
+// How the company half of a text search hands over its contacts: an array of ids, an index
+// condition beside the trigram one (for a bitmap scan), or a set tested row by row (for a walk:
+// `= ANY` of an array compares each row with every element; a hashed set looks it up once).
+enum class CompanyMatches { IdArray, HashedSet };
+
 // The WHERE clause shared by the list and its count; parameters are appended to `query`. `org`
 // is the organisation's placeholder, or an expression that reads it.
-std::string filterClause(BuiltQuery& query, const std::string& org, const ContactFilter& f) {
+std::string filterClause(BuiltQuery& query, const std::string& org, const ContactFilter& f,
+                         CompanyMatches company_matches = CompanyMatches::IdArray) {
     query.cacheable = unfiltered(f);
     auto param = [&query](std::optional<std::string> value) {
         query.params.push_back(std::move(value));
@@ -873,7 +879,9 @@ std::string filterClause(BuiltQuery& query, const std::string& org, const Contac
         const auto company = param(f.company_terms ? f.company_terms : f.search_terms);
         const auto dialled =
             f.dialled_terms ? " OR c.search_text LIKE " + foldedAnywhere(param(f.dialled_terms)) : "";
-        where += " AND (c.search_text LIKE " + foldedAnywhere(text) + dialled + " OR c.id = ANY (ARRAY("
+        const char* company_open = company_matches == CompanyMatches::IdArray ? " OR c.id = ANY (ARRAY(" : " OR c.id IN (";
+        const char* company_close = company_matches == CompanyMatches::IdArray ? ")))" : "))";
+        where += " AND (c.search_text LIKE " + foldedAnywhere(text) + dialled + company_open +
                  "SELECT sp.contact_id FROM sales_profiles sp WHERE sp.org_id = " + org +
                  " AND sp.deleted_at IS NULL AND " + folded("sp.company_name") + " LIKE " + foldedAnywhere(company) +
                  " UNION ALL SELECT cp.contact_id FROM candidate_profiles cp WHERE cp.org_id = " + org +
@@ -884,7 +892,7 @@ std::string filterClause(BuiltQuery& query, const std::string& org, const Contac
                  " UNION ALL SELECT cc.contact_id FROM client_contacts cc WHERE cc.org_id = cl.org_id"
                  " AND cc.client_id = cl.id AND " CRM_LINK_IN_FORCE("cc") ") x"
                  " WHERE cl.org_id = " + org + " AND cl.deleted_at IS NULL AND " + folded("cl.name") + " LIKE " +
-                 foldedAnywhere(company) + ")))";
+                 foldedAnywhere(company) + company_close;
     }
     if (f.name_key) {
         // Every contact's names as whole keys (contacts_name_keys_gin, migration 0025).
@@ -1017,7 +1025,9 @@ BuiltQuery buildListQuery(const std::string& org_id, const ListRequest& request,
     // settled on the generic plan and planned every page again: as long as the page took to
     // run, for the same index scan. A page planned for each request keeps the id in sight.
     const auto org = param(org_id);
-    const auto where = filterClause(query, prepared ? "(SELECT " + org + "::uuid)" : org, request.filter);
+    // The walk tests each row it passes, so it wants the company matches as a hashed set.
+    const auto where = filterClause(query, prepared ? "(SELECT " + org + "::uuid)" : org, request.filter,
+                                    plan == ListPlan::SortProbe ? CompanyMatches::HashedSet : CompanyMatches::IdArray);
     query.cacheable = prepared;
     // A cursor's values likewise: seeing them, PostgreSQL costs a page by where the cursor
     // stands, and a page deep in a large organisation was planned every time again.
