@@ -1560,7 +1560,7 @@ TEST_F(ContactsApiTest, SearchesOfFewOrManyMatchesListInOrder) {
         {"created_at", "created_at, id"},
         {"-updated_at", "updated_at DESC, id DESC"},
         {"last_name", "crm_fold(last_name), crm_fold(first_name), id"}};
-    // Every page of the search, as ids, and what the last page said of the total.
+    // Every page of the search, as ids.
     const auto listAll = [&](const std::string& query) {
         std::vector<std::string> listed;
         std::string cursor;
@@ -1608,7 +1608,8 @@ TEST_F(ContactsApiTest, SearchesOfFewOrManyMatchesListInOrder) {
         EXPECT_EQ(item.at("sales_profiles").size(), 1u) << item.dump();
     }
     // The walk for a common name, by last update or by name (the clusters lie at the other
-    // end): along the sort index, about a page's worth of rows (one in five is a match).
+    // end): along the sort index, about a page's worth of rows at most (one in five is a match
+    // by name; the newest updates are all Commonnames).
     auto connection = server_->database().connect();
     for (const auto& [sort, index] : {std::pair{"-updated_at", "contacts_org_updated_idx"},
                                       std::pair{"last_name", "contacts_name_sort_idx"}}) {
@@ -1624,6 +1625,25 @@ TEST_F(ContactsApiTest, SearchesOfFewOrManyMatchesListInOrder) {
         EXPECT_NE(plan.dump().find(index), std::string::npos) << sort << plan.dump(1);
         EXPECT_LT(rowsRead(plan), 5 * 51 + 100) << sort << plan.dump(1);
     }
+    // Which step answers, by the contacts read: the first query's 2,001 and the walk's few
+    // hundred for Commonname by name; for Clusterword by name, after those, the walk's 10,000
+    // and every one of its 2,100 matches again.
+    const auto rowsReadForPage = [&](const std::string& q) {
+        contacts::repo::ListRequest request;
+        request.sort = "last_name";
+        request.filter.search_terms = q;
+        const auto before = rowsReadFrom(connection, "contacts");
+        pqxx::read_transaction tx(connection);
+        contacts::repo::planBitmapScansOnly(tx);
+        const auto page = contacts::repo::listContacts(tx, org_.id, request);
+        tx.commit();
+        EXPECT_EQ(page.items.size(), 50u) << q;
+        return rowsReadFrom(connection, "contacts") - before;
+    };
+    const auto walked = rowsReadForPage("commonname");
+    EXPECT_GT(walked, contacts::repo::kFewMatches);
+    EXPECT_LT(walked, contacts::repo::kFewMatches + 1000);
+    EXPECT_GT(rowsReadForPage("clusterword"), contacts::repo::kFewMatches + contacts::repo::kSortProbeRows + 2000);
 }
 
 }  // namespace
