@@ -397,6 +397,13 @@ const db::Statement kSummaryFacts{"contacts.summary_facts", R"sql(
 
 // Insights ----------------------------------------------------------------------------------
 
+// A branch runs only when the page can hold its type: the type asked for ($3), and not before
+// the cursor's type ($4). Planned with the values, the condition is a constant, and a false one
+// stops the branch before it reads anything: a page of one type, or a page deep into the
+// later types, no longer computes every insight of the organisation.
+#define CRM_INSIGHT_WANTED(type) \
+    "($3::text IS NULL OR $3 = '" type "') AND ($4::text IS NULL OR $4 <= '" type "')"
+
 // Every insight type is one branch, each started from the small side (clients with open deals
 // or jobs, hired or active applications), whose people are looked up by index: company names
 // through the folded-name indexes of migrations 0022 and 0026, so they are written
@@ -446,6 +453,7 @@ const db::Statement kListInsights{"contacts.list_insights", R"sql(
                  AND EXISTS (SELECT 1 FROM candidate_profiles p WHERE p.org_id = cc.org_id
                              AND p.contact_id = cc.contact_id AND p.deleted_at IS NULL)) x
          JOIN open_deals od ON od.client_id = x.client_id
+         WHERE )sql" CRM_INSIGHT_WANTED("candidate_at_client_with_open_deals") R"sql(
          ORDER BY x.contact_id, x.client_id, x.rank)
         UNION ALL
         (SELECT DISTINCT ON (x.contact_id, x.client_id)
@@ -470,6 +478,7 @@ const db::Statement kListInsights{"contacts.list_insights", R"sql(
                     AND crm_fold(s.company_name) = crm_fold(cl.name)
                WHERE ($2::uuid IS NULL OR s.contact_id = $2)) x
          JOIN open_jobs oj ON oj.client_id = x.client_id
+         WHERE )sql" CRM_INSIGHT_WANTED("buyer_at_client_with_open_jobs") R"sql(
          ORDER BY x.contact_id, x.client_id, x.rank)
         UNION ALL
         (SELECT 'placed_candidate_at_non_client', h.contact_id, pc.id, h.employer, NULL::bigint, h.title
@@ -478,7 +487,8 @@ const db::Statement kListInsights{"contacts.list_insights", R"sql(
                             WHERE pc.org_id = $1 AND pc.deleted_at IS NULL AND pc.status = 'prospect'
                               AND crm_fold(pc.name) = h.employer_key
                             ORDER BY pc.created_at, pc.id LIMIT 1) pc ON true
-         WHERE NOT EXISTS (SELECT 1 FROM clients cl WHERE cl.org_id = $1
+         WHERE )sql" CRM_INSIGHT_WANTED("placed_candidate_at_non_client") R"sql(
+           AND NOT EXISTS (SELECT 1 FROM clients cl WHERE cl.org_id = $1
                            AND cl.deleted_at IS NULL AND cl.status <> 'prospect'
                            AND crm_fold(cl.name) = h.employer_key))
         UNION ALL
@@ -492,7 +502,8 @@ const db::Statement kListInsights{"contacts.list_insights", R"sql(
                GROUP BY p.contact_id) n
          JOIN LATERAL (SELECT s.client_id, s.company_name FROM sales_profiles s
                        WHERE s.org_id = $1 AND s.contact_id = n.contact_id AND s.deleted_at IS NULL
-                       ORDER BY s.is_primary DESC, s.created_at, s.id LIMIT 1) s ON true))
+                       ORDER BY s.is_primary DESC, s.created_at, s.id LIMIT 1) s ON true
+         WHERE )sql" CRM_INSIGHT_WANTED("buyer_is_active_candidate") R"sql())
     SELECT * FROM (
         SELECT i.type, i.contact_id, c.first_name, c.last_name, cl.id AS client_id,
                coalesce(cl.name, i.company) AS company, i.count, i.detail,

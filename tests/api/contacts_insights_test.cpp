@@ -1,6 +1,7 @@
 // Contacts: the generated summary and the cross-profile insights.
 #include "contacts/repository.hpp"
 #include "contacts_fixture.hpp"
+#include "support/query_plans.hpp"
 
 #include <algorithm>
 
@@ -281,6 +282,26 @@ TEST_F(ContactInsightsApiTest, CompanyMatchesAreLookedUpByIndex) {
     for (const auto& item : buyer_items) {
         EXPECT_EQ(item.at("via"), "company_name");
     }
+    // A page of one type, or after a cursor in a later type, computes only the types it can
+    // hold: the 200 insights above are not read for a type that has none.
+    const auto rowsReadFor = [&](const std::optional<std::string>& type, const std::optional<std::string>& after) {
+        auto connection = server_->database().connect();
+        pqxx::read_transaction tx(connection);
+        // A cursor is (type, contact id, subject key); the lowest id and key, so that the
+        // whole of the cursor's type comes after it.
+        const std::optional<std::string> after_id =
+            after ? std::optional<std::string>("00000000-0000-0000-0000-000000000000") : std::nullopt;
+        const std::optional<std::string> after_key = after ? std::optional<std::string>("") : std::nullopt;
+        const auto plan = json::parse(tx.exec_params("EXPLAIN (ANALYZE, FORMAT JSON) " + contacts::repo::insightsSql(),
+                                                     org_.id, nullptr, type, after, after_id, after_key, 51)[0][0]
+                                          .c_str());
+        return rowsRead(plan);
+    };
+    EXPECT_GT(rowsReadFor(std::nullopt, std::nullopt), 200);
+    EXPECT_LT(rowsReadFor("placed_candidate_at_non_client", std::nullopt), 50);
+    EXPECT_LT(rowsReadFor("buyer_is_active_candidate", std::nullopt), 50);
+    EXPECT_LT(rowsReadFor(std::nullopt, "placed_candidate_at_non_client"), 50);
+    EXPECT_GT(rowsReadFor(std::nullopt, "buyer_at_client_with_open_jobs"), 100);  // its own type still runs
 }
 
 // Two prospects of the same name: a placed candidate's insight names the older one, once, the
