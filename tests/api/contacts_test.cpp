@@ -26,7 +26,41 @@ json analyzedPlan(TestServer& server, const repo::BuiltQuery& query) {
                            .c_str());
 }
 
-class ContactsApiTest : public ContactsFixture {};
+class ContactsApiTest : public ContactsFixture {
+protected:
+    /// Each sort of the list, and the ORDER BY that gives the same order in SQL.
+    static const std::map<std::string, std::string>& sortOrders() {
+        static const std::map<std::string, std::string> orders{
+            {"-created_at", "created_at DESC, id DESC"},
+            {"created_at", "created_at, id"},
+            {"-updated_at", "updated_at DESC, id DESC"},
+            {"last_name", "crm_fold(last_name), crm_fold(first_name), id"}};
+        return orders;
+    }
+
+    /// The ids of every page of `GET /api/contacts?<query>` as `user`, 200 a page (at most 100).
+    static std::vector<std::string> listAllIds(const TestUser& user, const std::string& query) {
+        std::vector<std::string> listed;
+        std::string cursor;
+        for (int page = 0; page < 100; ++page) {
+            const auto response =
+                as(user).get("/api/contacts?limit=200&" + query + (cursor.empty() ? "" : "&cursor=" + cursor));
+            EXPECT_EQ(response.status, 200) << query << " " << response.body;
+            if (response.status != 200) {
+                break;
+            }
+            const auto body = response.json();
+            for (const auto& item : body.at("data")) {
+                listed.push_back(item.at("id").get<std::string>());
+            }
+            if (body.at("page").at("next_cursor").is_null()) {
+                break;
+            }
+            cursor = body.at("page").at("next_cursor").get<std::string>();
+        }
+        return listed;
+    }
+};
 
 // A created contact comes back with its ETag and Location, owned by its creator.
 TEST_F(ContactsApiTest, CreateReturnsContactWithEtagAndLocation) {
@@ -1452,32 +1486,12 @@ TEST_F(ContactsApiTest, IncludeDeletedPagesMergeLiveAndDeletedInOrder) {
         tx.exec0("VACUUM ANALYZE contacts");
     }
     ASSERT_EQ(count("SELECT count(*) FROM contacts WHERE org_id = '" + org_.id + "' AND deleted_at IS NOT NULL"), 800);
-    const std::map<std::string, std::string> orders{
-        {"-created_at", "created_at DESC, id DESC"},
-        {"created_at", "created_at, id"},
-        {"-updated_at", "updated_at DESC, id DESC"},
-        {"last_name", "crm_fold(last_name), crm_fold(first_name), id"}};
-    for (const auto& [sort, order] : orders) {
+    for (const auto& [sort, order] : sortOrders()) {
         std::vector<std::string> expected;
         for (const auto& row : sql("SELECT id::text FROM contacts WHERE org_id = $1 ORDER BY " + order, org_.id)) {
             expected.push_back(row[0].as<std::string>());
         }
-        std::vector<std::string> listed;
-        std::string cursor;
-        for (int page = 0; page < 100; ++page) {
-            const auto response = as(manager_).get("/api/contacts?include_deleted=true&limit=200&sort=" + sort +
-                                                   (cursor.empty() ? "" : "&cursor=" + cursor));
-            ASSERT_EQ(response.status, 200) << sort << " " << response.body;
-            const auto body = response.json();
-            for (const auto& item : body.at("data")) {
-                listed.push_back(item.at("id").get<std::string>());
-            }
-            if (body.at("page").at("next_cursor").is_null()) {
-                break;
-            }
-            cursor = body.at("page").at("next_cursor").get<std::string>();
-        }
-        EXPECT_EQ(listed, expected) << sort;
+        EXPECT_EQ(listAllIds(manager_, "include_deleted=true&sort=" + sort), expected) << sort;
     }
     // Each branch reads at most a page: rows read by every scan together, a deep page included.
     const auto middle = sql("SELECT to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), id::text, "
@@ -1555,30 +1569,6 @@ TEST_F(ContactsApiTest, SearchesOfFewOrManyMatchesListInOrder) {
     ASSERT_GT(count("SELECT count(*) FROM contacts WHERE org_id = '" + org_.id +
                     "' AND first_name = 'Commonname' AND 'many' = ANY(tags)"),
               contacts::repo::kFewMatches);
-    const std::map<std::string, std::string> orders{
-        {"-created_at", "created_at DESC, id DESC"},
-        {"created_at", "created_at, id"},
-        {"-updated_at", "updated_at DESC, id DESC"},
-        {"last_name", "crm_fold(last_name), crm_fold(first_name), id"}};
-    // Every page of the search, as ids.
-    const auto listAll = [&](const std::string& query) {
-        std::vector<std::string> listed;
-        std::string cursor;
-        for (int page = 0; page < 30; ++page) {
-            const auto response = as(sales_).get("/api/contacts?limit=200&" + query +
-                                                 (cursor.empty() ? "" : "&cursor=" + cursor));
-            EXPECT_EQ(response.status, 200) << query << " " << response.body;
-            const auto body = response.json();
-            for (const auto& item : body.at("data")) {
-                listed.push_back(item.at("id").get<std::string>());
-            }
-            if (body.at("page").at("next_cursor").is_null()) {
-                break;
-            }
-            cursor = body.at("page").at("next_cursor").get<std::string>();
-        }
-        return listed;
-    };
     const auto ids = [&](const std::string& where, const std::string& order) {
         std::vector<std::string> out;
         for (const auto& row : sql("SELECT id::text FROM contacts WHERE org_id = $1 AND deleted_at IS NULL AND " +
@@ -1589,8 +1579,8 @@ TEST_F(ContactsApiTest, SearchesOfFewOrManyMatchesListInOrder) {
         return out;
     };
     for (const std::string q : {"commonname", "clusterword", "oldword", "rarely", "initech"}) {
-        for (const auto& [sort, order] : orders) {
-            EXPECT_EQ(listAll("q=" + q + "&sort=" + sort),
+        for (const auto& [sort, order] : sortOrders()) {
+            EXPECT_EQ(listAllIds(sales_, "q=" + q + "&sort=" + sort),
                       ids("(search_text LIKE '%" + q + "%' OR id IN (SELECT contact_id FROM sales_profiles "
                           "WHERE deleted_at IS NULL AND crm_fold(company_name) LIKE '%" + q + "%'))",
                           order))
@@ -1598,8 +1588,8 @@ TEST_F(ContactsApiTest, SearchesOfFewOrManyMatchesListInOrder) {
         }
     }
     // With a tag (the walk applies it as it goes), the total and the embedded profiles.
-    EXPECT_EQ(listAll("q=commonname&tag=many"), ids("search_text LIKE '%commonname%' AND 'many' = ANY(tags)",
-                                                    orders.at("-created_at")));
+    EXPECT_EQ(listAllIds(sales_, "q=commonname&tag=many"),
+              ids("search_text LIKE '%commonname%' AND 'many' = ANY(tags)", sortOrders().at("-created_at")));
     const auto page = as(sales_).get("/api/contacts?q=commonname&tag=many&with_total=true&include=profiles").json();
     EXPECT_EQ(page.at("page").at("total"), count("SELECT count(*) FROM contacts WHERE org_id = '" + org_.id +
                                                  "' AND first_name = 'Commonname' AND 'many' = ANY(tags)"));
