@@ -854,7 +854,7 @@ std::string foldedAnywhere(const std::string& text) {
 // depends on its value: a rare owner or tag is best found through its index, a common one by
 // walking the sort index, and a generic plan cannot tell them apart.
 bool unfiltered(const ContactFilter& f) {
-    return !f.search_terms && !f.name_key && !f.has_sales_profile && !f.has_candidate_profile && !f.owner_id &&
+    return !f.searchesText() && !f.has_sales_profile && !f.has_candidate_profile && !f.owner_id &&
            !f.client_id && !f.tag && !f.skill && !f.location;
 }
 
@@ -1097,7 +1097,7 @@ BuiltQuery buildListQuery(const std::string& org_id, const ListRequest& request,
             ranges = {" AND (" + key + ", c.id) " + (descending ? "<" : ">") + " (" + k1 + ", " + k2 + ")"};
         }
     }
-    const bool searches = request.filter.search_terms || request.filter.name_key;
+    const bool searches = request.filter.searchesText();
     const std::vector<std::string> partitions =
         request.filter.include_deleted && !searches
             ? std::vector<std::string>{" AND c.deleted_at IS NULL", " AND c.deleted_at IS NOT NULL"}
@@ -1121,12 +1121,7 @@ BuiltQuery buildListQuery(const std::string& org_id, const ListRequest& request,
     if (plan == ListPlan::SortProbe) {
         // The first range only: a last-name page after a named contact is also the unnamed
         // contacts, which come after every named one, so a page filled from the names is exact.
-        auto textless = request.filter;
-        textless.search_terms.reset();
-        textless.company_terms.reset();
-        textless.dialled_terms.reset();
-        textless.name_key.reset();
-        const auto walked = filterClause(query, org, textless);
+        const auto walked = filterClause(query, org, request.filter.withoutText());
         query.cacheable = false;
         // The folded names leave the walk as columns, so that the page is known to be in their
         // order and stops at its limit: recomputed outside, they were sorted again, all 10,000.
@@ -1181,7 +1176,7 @@ pqxx::result execAsIndexWalk(pqxx::transaction_base& tx, const BuiltQuery& query
 // kSortProbeRows; a page still not full (the matches lie far along the sort order), and every
 // match is collected after all. The first two are exact when they answer.
 pqxx::result pageRows(pqxx::transaction_base& tx, const std::string& org_id, const ListRequest& request) {
-    const bool searches = request.filter.search_terms || request.filter.name_key;
+    const bool searches = request.filter.searchesText();
     // Deleted contacts lie outside the partial sort indexes a probe would walk.
     if (!searches || request.filter.include_deleted) {
         return execBuilt(tx, buildListQuery(org_id, request));

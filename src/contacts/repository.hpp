@@ -197,6 +197,18 @@ struct ContactFilter {
     std::optional<std::string> skill;  // lower-case
     std::optional<std::string> location;
     bool include_deleted = false;
+
+    /// Whether `q` is searched, through the trigram indexes or as a whole name.
+    bool searchesText() const { return search_terms || name_key; }
+    /// The same filter without `q`.
+    ContactFilter withoutText() const {
+        auto rest = *this;
+        rest.search_terms.reset();
+        rest.company_terms.reset();
+        rest.dialled_terms.reset();
+        rest.name_key.reset();
+        return rest;
+    }
 };
 
 /// Sorts the list offers (public names); the first is the default.

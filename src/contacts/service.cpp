@@ -471,7 +471,7 @@ ContactService::ListResult ContactService::list(const core::Actor& actor,
         result.rows = std::move(page.rows);
         result.items = std::move(page.items);
     };
-    const bool searches = query.request.filter.search_terms || query.request.filter.name_key;
+    const bool searches = query.request.filter.searchesText();
     if (searches || query.include_profiles || query.with_total) {
         // Several statements, one snapshot: the embedded profiles and the total agree with the
         // page. A text search plans with its indexes, whatever the organisation's size.
