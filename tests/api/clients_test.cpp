@@ -1324,9 +1324,7 @@ TEST_F(ClientsApiTest, EverySortReadsAboutAPage) {
                 clients::repo::ClientFilter filter;
                 filter.include_deleted = include_deleted;
                 const auto query = clients::repo::buildListQuery(org_.id, filter, page, clients::repo::ListPlan::Direct);
-                const auto plan = json::parse(tx.exec_params("EXPLAIN (ANALYZE, FORMAT JSON) " + query.sql,
-                                                             pqxx::prepare::make_dynamic_params(query.params))[0][0]
-                                                  .c_str());
+                const auto plan = analyzedPlan(tx, query.sql, query.params);
                 const auto label = sort + (include_deleted ? " with deleted" : "") + (deep ? " (deep)" : "");
                 EXPECT_LE(rowsRead(plan), 2 * 51) << label << plan.dump(1);
             }

@@ -292,10 +292,8 @@ TEST_F(ContactInsightsApiTest, CompanyMatchesAreLookedUpByIndex) {
         const std::optional<std::string> after_id =
             after ? std::optional<std::string>("00000000-0000-0000-0000-000000000000") : std::nullopt;
         const std::optional<std::string> after_key = after ? std::optional<std::string>("") : std::nullopt;
-        const auto plan = json::parse(tx.exec_params("EXPLAIN (ANALYZE, FORMAT JSON) " + contacts::repo::insightsSql(),
-                                                     org_.id, nullptr, type, after, after_id, after_key, 51)[0][0]
-                                          .c_str());
-        return rowsRead(plan);
+        const std::vector<std::optional<std::string>> params{org_.id, std::nullopt, type, after, after_id, after_key, "51"};
+        return rowsRead(analyzedPlan(tx, contacts::repo::insightsSql(), params));
     };
     EXPECT_GT(rowsReadFor(std::nullopt, std::nullopt), 200);
     EXPECT_LT(rowsReadFor("placed_candidate_at_non_client", std::nullopt), 50);

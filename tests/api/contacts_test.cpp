@@ -18,12 +18,10 @@ using nlohmann::json;
 namespace repo = crm::contacts::repo;
 
 // The plan PostgreSQL ran a list query with (EXPLAIN ANALYZE), as JSON.
-json analyzedPlan(TestServer& server, const repo::BuiltQuery& query) {
+json analyzedListPlan(TestServer& server, const repo::BuiltQuery& query) {
     auto connection = server.database().connect();
     pqxx::read_transaction tx(connection);
-    return json::parse(tx.exec_params("EXPLAIN (ANALYZE, FORMAT JSON) " + query.sql,
-                                      pqxx::prepare::make_dynamic_params(query.params))[0][0]
-                           .c_str());
+    return analyzedPlan(tx, query.sql, query.params);
 }
 
 class ContactsApiTest : public ContactsFixture {
@@ -1462,7 +1460,7 @@ TEST_F(ContactsApiTest, NameSortPagesReadOnlyTheirRows) {
         request.sort = "last_name";
         request.limit = 50;
         request.after = after;
-        const auto plan = analyzedPlan(*server_, contacts::repo::buildListQuery(org_.id, request));
+        const auto plan = analyzedListPlan(*server_, contacts::repo::buildListQuery(org_.id, request));
         EXPECT_NE(plan.dump().find("contacts_name_sort_idx"), std::string::npos) << after << plan.dump(1);
         EXPECT_LT(rowsRemovedByFilter(plan), 100) << after << ": rows read and thrown away\n" << plan.dump(1);
     }
@@ -1511,7 +1509,7 @@ TEST_F(ContactsApiTest, IncludeDeletedPagesMergeLiveAndDeletedInOrder) {
                                     ? json::array({middle[2].as<std::string>(), middle[3].as<std::string>(), middle[1].as<std::string>()})
                                     : json::array({time_key.as<std::string>(), middle[1].as<std::string>()});
             }
-            const auto plan = analyzedPlan(*server_, contacts::repo::buildListQuery(org_.id, request));
+            const auto plan = analyzedListPlan(*server_, contacts::repo::buildListQuery(org_.id, request));
             EXPECT_LE(rowsRead(plan), 4 * 51) << sort << (deep ? " (deep)" : "") << plan.dump(1);
             const auto deleted_index = std::string(sort) == "last_name"     ? "contacts_deleted_name_sort_idx"
                                        : std::string(sort) == "-updated_at" ? "contacts_deleted_updated_idx"
@@ -1609,9 +1607,7 @@ TEST_F(ContactsApiTest, SearchesOfFewOrManyMatchesListInOrder) {
         const auto query = contacts::repo::buildListQuery(org_.id, request, contacts::repo::ListPlan::SortProbe);
         pqxx::read_transaction tx(connection);
         tx.exec0("SET LOCAL enable_seqscan = off; SET LOCAL enable_sort = off");  // as listContacts plans it
-        const auto plan = json::parse(tx.exec_params("EXPLAIN (ANALYZE, FORMAT JSON) " + query.sql,
-                                                     pqxx::prepare::make_dynamic_params(query.params))[0][0]
-                                          .c_str());
+        const auto plan = analyzedPlan(tx, query.sql, query.params);
         EXPECT_NE(plan.dump().find(index), std::string::npos) << sort << plan.dump(1);
         EXPECT_LT(rowsRead(plan), 5 * 51 + 100) << sort << plan.dump(1);
     }
